@@ -1,0 +1,168 @@
+//! The command line, as clap derive types. Doc comments are the help text.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueHint};
+
+use crate::dotenv::ExportFormat;
+
+/// Keep an AI project's secrets encrypted in its git repo, and hand them to the one
+/// process that needs them: `aisecrets run -- python train.py`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "aisecrets",
+    version,
+    help_expected = true,
+    propagate_version = true
+)]
+#[command(
+    after_help = "Start with `aisecrets identity new`, then `aisecrets init` in your repository."
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Make or show your own age identity.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+    /// Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment.
+    Init(InitArgs),
+    /// Set a secret; the value comes from stdin when piped, else a hidden prompt.
+    Set(NameArgs),
+    /// Print a secret's value and a newline on stdout.
+    Get(NameArgs),
+    /// Remove a secret.
+    Rm(NameArgs),
+    /// List secret names with when and by whom each was set; never values.
+    List(ListArgs),
+    /// Import NAME=value lines from a dotenv file ("-" for stdin).
+    Import(ImportArgs),
+    /// Print every secret of an environment as dotenv, JSON or shell.
+    Export(ExportArgs),
+    /// Run a command with the environment's secrets as environment variables.
+    Run(RunArgs),
+    /// Print a shell completion script on stdout.
+    Completions(CompletionsArgs),
+}
+
+/// `aisecrets identity ...`
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Make a new identity (passphrase-protected unless --no-passphrase) and print its public key.
+    New(IdentityNewArgs),
+    /// Print your public key alone on stdout.
+    Show,
+}
+
+/// Arguments of `identity new`.
+#[derive(Debug, Args)]
+pub struct IdentityNewArgs {
+    /// Store the identity unencrypted (for machines without a person at a terminal).
+    #[arg(long)]
+    pub no_passphrase: bool,
+}
+
+/// The environment flag shared by most commands.
+#[derive(Debug, Args, Clone)]
+pub struct EnvArg {
+    /// Environment to use [default: $AISECRETS_ENV, the manifest's default_env, or dev].
+    #[arg(long, short = 'e', value_name = "NAME")]
+    pub env: Option<String>,
+}
+
+/// Arguments of `init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The environment to create.
+    #[arg(long, short = 'e', value_name = "NAME", default_value = "dev")]
+    pub env: String,
+    /// Your recipient name in the manifest [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// A secret's name and the environment.
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// The secret's name, e.g. OPENAI_API_KEY.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The dotenv file, or "-" for standard input.
+    #[arg(value_name = "FILE", value_hint = ValueHint::FilePath)]
+    pub file: PathBuf,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "dotenv")]
+    pub format: ExportFormat,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// The command and its arguments, after `--`.
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_hint = ValueHint::CommandWithArguments
+    )]
+    pub command: Vec<OsString>,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,65 @@
+//! `aisecrets init`: start a project in the current folder, or add an environment to the
+//! project around it.
+
+use crate::cli::InitArgs;
+use crate::error::{Error, Result, whoami};
+use crate::store::{self, Project, atomic, manifest};
+use crate::{crypto, exit, identity, output, secret};
+
+/// Runs `init`.
+pub(super) fn run(args: &InitArgs) -> Result<u8> {
+    secret::check_env_name(&args.env)?;
+    let name = match &args.name {
+        Some(n) => {
+            secret::check_recipient_name(n)?;
+            n.clone()
+        }
+        None => whoami(),
+    };
+    let public = identity::public_key()?;
+    let cwd = super::cwd()?;
+    let (root, text, is_new) = match Project::find(&cwd)? {
+        Some(p) => {
+            if p.manifest.environments.contains_key(&args.env) {
+                return Err(Error::EnvExists {
+                    env: args.env.clone(),
+                    path: p.manifest_path(),
+                });
+            }
+            let text = std::fs::read_to_string(p.manifest_path())
+                .map_err(|e| Error::io("read", p.manifest_path(), e))?;
+            (p.root, text, false)
+        }
+        None => (
+            cwd,
+            manifest::new_manifest_text(&crypto::random_id(16)),
+            true,
+        ),
+    };
+    let _lock = atomic::lock_dir(&root)?;
+    let text = manifest::add_env(&root, &text, &args.env, &name, &public)?;
+    let manifest: manifest::Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {
+        path: root.join(manifest::MANIFEST),
+        reason: e.message().to_owned(),
+    })?;
+    let project = Project {
+        root: root.clone(),
+        manifest,
+    };
+    let env_path = store::create_env(&project, &args.env, &[(name.clone(), public)])?;
+    let manifest_path = project.manifest_path();
+    if is_new {
+        atomic::create_new(&manifest_path, text.as_bytes(), 0o644)?;
+    } else {
+        atomic::write_atomic(&manifest_path, text.as_bytes(), 0o644)?;
+    }
+    let rel = env_path.strip_prefix(&root).unwrap_or(&env_path);
+    output::status(&format!(
+        "{} {} and {} (recipient: {name})\nnext: `aisecrets set NAME --env {env}`, then `aisecrets run --env {env} -- CMD`; commit both files",
+        if is_new { "created" } else { "updated" },
+        manifest_path.display(),
+        rel.display(),
+        env = args.env,
+    ));
+    Ok(exit::OK)
+}

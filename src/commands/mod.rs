@@ -1,0 +1,45 @@
+//! Dispatch: one module per subcommand, each with `run(args) -> Result<u8>`.
+
+mod completions;
+mod export;
+mod get;
+mod identity;
+mod import;
+mod init;
+mod list;
+mod rm;
+mod run;
+mod set;
+
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::store::Project;
+
+/// Runs the parsed command line and returns the exit code.
+pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Identity(c) => identity::run(c),
+        Command::Init(a) => init::run(&a),
+        Command::Set(a) => set::run(&a),
+        Command::Get(a) => get::run(&a),
+        Command::Rm(a) => rm::run(&a),
+        Command::List(a) => list::run(&a),
+        Command::Import(a) => import::run(&a),
+        Command::Export(a) => export::run(&a),
+        Command::Run(a) => run::run(a),
+        Command::Completions(a) => completions::run(&a),
+    }
+}
+
+fn cwd() -> Result<PathBuf> {
+    std::env::current_dir().map_err(|e| Error::io("read", "the current folder", e))
+}
+
+/// The project around the current folder and the environment picked by `flag`.
+fn project_env(flag: Option<&str>) -> Result<(Project, String)> {
+    let project = Project::require(&cwd()?)?;
+    let env = project.pick_env(flag)?;
+    Ok((project, env))
+}

@@ -1,0 +1,16 @@
+//! `aisecrets rm NAME`.
+
+use crate::cli::NameArgs;
+use crate::error::Result;
+use crate::{exit, identity, output, store};
+
+/// Runs `rm`.
+pub(super) fn run(args: &NameArgs) -> Result<u8> {
+    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let keys = identity::load()?;
+    store::modify(&project, &env, &keys, |open| {
+        open.remove(&args.name).map(|()| ((), true))
+    })?;
+    output::status(&format!("{}: removed from {env}", args.name));
+    Ok(exit::OK)
+}

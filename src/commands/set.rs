@@ -1,0 +1,51 @@
+//! `aisecrets set NAME`: the value from piped stdin or a hidden prompt, never argv.
+
+use zeroize::Zeroizing;
+
+use crate::cli::NameArgs;
+use crate::error::{Error, Result};
+use crate::secret::{self, SecretValue};
+use crate::store::{self, Change};
+use crate::{exit, identity, output, prompt};
+
+/// Runs `set`.
+pub(super) fn run(args: &NameArgs) -> Result<u8> {
+    secret::check_name(&args.name)?;
+    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let keys = identity::load()?;
+    let value = read_value(&args.name)?;
+    let change = store::modify(&project, &env, &keys, |open| {
+        let c = open.set(&args.name, value)?;
+        Ok((c, c != Change::Unchanged))
+    })?;
+    let what = match change {
+        Change::Added => "added",
+        Change::Changed => "changed",
+        Change::Unchanged => "unchanged (same value)",
+    };
+    output::status(&format!("{}: {what} in {env}", args.name));
+    Ok(exit::OK)
+}
+
+/// Reads a value for `name`: piped stdin, else a hidden prompt. Empty values are refused,
+/// so an empty pipe never wipes a secret.
+pub(super) fn read_value(name: &str) -> Result<SecretValue> {
+    let value = if prompt::stdin_is_terminal() {
+        let v = prompt::hidden(
+            &format!("Value for {name} (hidden): "),
+            "the value",
+            "pipe the value on standard input: `printf %s \"$VALUE\" | aisecrets set NAME`",
+        )?;
+        let v = age::secrecy::ExposeSecret::expose_secret(&v).to_owned();
+        SecretValue::new(name, Zeroizing::new(v))?
+    } else {
+        SecretValue::from_bytes(name, prompt::read_stdin_value()?)?
+    };
+    if value.expose().is_empty() {
+        return Err(Error::BadValue {
+            name: name.to_owned(),
+            reason: "it is empty (to delete a secret, use `aisecrets rm NAME`)".into(),
+        });
+    }
+    Ok(value)
+}

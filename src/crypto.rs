@@ -1,0 +1,444 @@
+//! All cryptography: the data key, sealing values, and every call into `age`.
+//!
+//! Construction (see `docs/FORMAT.md`): a random 32-byte data key per environment, wrapped
+//! by age to the environment's recipients. Values are sealed with XChaCha20-Poly1305 under
+//! `HKDF-SHA256(data key, info = "aisecrets/v1/value-key")`, with a fresh 24-byte nonce and
+//! associated data binding the project id, the environment and the name.
+
+use std::io::{Read, Write};
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hkdf::Hkdf;
+use rand::RngCore;
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use crate::error::Result;
+use crate::secret::SecretValue;
+
+/// Length of the data key in bytes.
+pub const DATA_KEY_LEN: usize = 32;
+/// Prefix of a sealed value in format 1.
+pub const VALUE_PREFIX: &str = "v1:";
+const NONCE_LEN: usize = 24;
+const TAG_LEN: usize = 16;
+/// The most recipient stanzas a `data_key` block may carry; more is refused before any
+/// X25519 work is done (a crafted header could otherwise cost seconds).
+pub const MAX_STANZAS: usize = 1024;
+
+/// A boxed age identity.
+pub type Identity = Box<dyn age::Identity + Send + Sync>;
+/// A boxed age recipient.
+pub type Recipient = Box<dyn age::Recipient + Send>;
+
+/// An environment's data key. Wiped on drop, never printed.
+pub struct DataKey(Zeroizing<[u8; DATA_KEY_LEN]>);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey([REDACTED])")
+    }
+}
+
+/// What is sealed with each value besides the value itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// When the value was set, in seconds since the Unix epoch.
+    pub set_at: u64,
+    /// The recipient name of whoever set it.
+    pub set_by: String,
+}
+
+/// A value opened from the file, with its metadata.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    /// The plaintext value.
+    pub value: SecretValue,
+    /// When and by whom it was set.
+    pub meta: Meta,
+}
+
+fn hkdf(key: &[u8], info: &[u8], out: &mut [u8]) {
+    Hkdf::<Sha256>::new(None, key)
+        .expand(info, out)
+        .expect("HKDF output lengths used here are far below the limit");
+}
+
+impl DataKey {
+    /// A fresh random data key.
+    #[must_use]
+    pub fn generate() -> Self {
+        let mut key = Zeroizing::new([0u8; DATA_KEY_LEN]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        Self(key)
+    }
+
+    /// Wraps raw key bytes (from an opened `data_key` block or a test vector).
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        let arr: [u8; DATA_KEY_LEN] = bytes.try_into().ok()?;
+        Some(Self(Zeroizing::new(arr)))
+    }
+
+    /// The key's public id: 16 bytes of `HKDF-SHA256(key, info = "aisecrets/v1/key-id")`, hex.
+    #[must_use]
+    pub fn key_id(&self) -> String {
+        let mut id = [0u8; 16];
+        hkdf(self.0.as_ref(), b"aisecrets/v1/key-id", &mut id);
+        hex(&id)
+    }
+
+    fn value_cipher(&self) -> XChaCha20Poly1305 {
+        let mut k = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), b"aisecrets/v1/value-key", k.as_mut());
+        XChaCha20Poly1305::new(chacha20poly1305::Key::from_slice(k.as_ref()))
+    }
+
+    /// Seals `value` for `name` in `project`/`env`, with a fresh random nonce.
+    #[must_use]
+    pub fn seal(
+        &self,
+        project: &str,
+        env: &str,
+        name: &str,
+        value: &SecretValue,
+        meta: &Meta,
+    ) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        self.seal_with_nonce(project, env, name, value, meta, nonce)
+    }
+
+    /// [`Self::seal`] with a given nonce: for test vectors only.
+    #[must_use]
+    pub fn seal_with_nonce(
+        &self,
+        project: &str,
+        env: &str,
+        name: &str,
+        value: &SecretValue,
+        meta: &Meta,
+        nonce: [u8; NONCE_LEN],
+    ) -> String {
+        let by = meta.set_by.as_bytes();
+        let by_len = u8::try_from(by.len()).unwrap_or(u8::MAX);
+        let mut plain = Zeroizing::new(Vec::with_capacity(10 + by.len() + value.expose().len()));
+        plain.push(1u8);
+        plain.extend_from_slice(&meta.set_at.to_be_bytes());
+        plain.push(by_len);
+        plain.extend_from_slice(&by[..usize::from(by_len)]);
+        plain.extend_from_slice(value.expose().as_bytes());
+        let aad = aad(project, env, name);
+        let ct = self
+            .value_cipher()
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: &aad,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of under 4 GiB cannot fail");
+        let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ct);
+        format!("{VALUE_PREFIX}{}", B64.encode(out))
+    }
+
+    /// Opens a sealed value; `Err` carries the reason (never any plaintext).
+    pub fn open(
+        &self,
+        project: &str,
+        env: &str,
+        name: &str,
+        token: &str,
+    ) -> Result<Opened, &'static str> {
+        let cipher = self.value_cipher();
+        open_with(&cipher, project, env, name, token)
+    }
+
+    /// Opens many values with one derived key.
+    pub fn opener(&self) -> Opener {
+        Opener(self.value_cipher())
+    }
+
+    /// The raw key, for wrapping to recipients.
+    fn bytes(&self) -> &[u8] {
+        self.0.as_ref()
+    }
+}
+
+/// A derived value key, reused across many [`Opener::open`] calls.
+pub struct Opener(XChaCha20Poly1305);
+
+impl Opener {
+    /// Opens a sealed value; see [`DataKey::open`].
+    pub fn open(
+        &self,
+        project: &str,
+        env: &str,
+        name: &str,
+        token: &str,
+    ) -> Result<Opened, &'static str> {
+        open_with(&self.0, project, env, name, token)
+    }
+}
+
+fn open_with(
+    cipher: &XChaCha20Poly1305,
+    project: &str,
+    env: &str,
+    name: &str,
+    token: &str,
+) -> Result<Opened, &'static str> {
+    let body = token
+        .strip_prefix(VALUE_PREFIX)
+        .ok_or("a value is not in the v1 format")?;
+    let raw = B64
+        .decode(body)
+        .map_err(|_| "a value is not valid base64")?;
+    if raw.len() < NONCE_LEN + TAG_LEN {
+        return Err("a value is truncated");
+    }
+    let (nonce, ct) = raw.split_at(NONCE_LEN);
+    let aad = aad(project, env, name);
+    let plain = Zeroizing::new(
+        cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map_err(|_| "a value fails authentication (edited, moved or forged)")?,
+    );
+    parse_plain(name, &plain)
+}
+
+fn parse_plain(name: &str, plain: &[u8]) -> Result<Opened, &'static str> {
+    const BAD: &str = "a sealed value has a malformed body";
+    let (&version, rest) = plain.split_first().ok_or(BAD)?;
+    if version != 1 {
+        return Err("a sealed value has an unknown version");
+    }
+    if rest.len() < 9 {
+        return Err(BAD);
+    }
+    let set_at = u64::from_be_bytes(rest[..8].try_into().map_err(|_| BAD)?);
+    let by_len = usize::from(rest[8]);
+    let rest = &rest[9..];
+    if rest.len() < by_len {
+        return Err(BAD);
+    }
+    let set_by = std::str::from_utf8(&rest[..by_len])
+        .map_err(|_| BAD)?
+        .to_owned();
+    let value = std::str::from_utf8(&rest[by_len..]).map_err(|_| BAD)?;
+    let value = SecretValue::new(name, Zeroizing::new(value.to_owned()))
+        .map_err(|_| "a sealed value breaks the value rules")?;
+    Ok(Opened {
+        value,
+        meta: Meta { set_at, set_by },
+    })
+}
+
+fn aad(project: &str, env: &str, name: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(32 + project.len() + env.len() + name.len());
+    aad.extend_from_slice(b"aisecrets/v1/value\0");
+    aad.extend_from_slice(project.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(env.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(name.as_bytes());
+    aad
+}
+
+/// Lowercase hex.
+#[must_use]
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// A random id of `n` bytes, hex.
+#[must_use]
+pub fn random_id(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex(&b)
+}
+
+/// Wraps the data key to `recipients` as an armored age file.
+pub fn wrap_data_key(key: &DataKey, recipients: &[Recipient]) -> Result<String, String> {
+    let enc = age::Encryptor::with_recipients(
+        recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
+    )
+    .map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let armor =
+        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
+    let mut w = enc.wrap_output(armor).map_err(|e| e.to_string())?;
+    w.write_all(key.bytes()).map_err(|e| e.to_string())?;
+    w.finish()
+        .and_then(ArmoredWriter::finish)
+        .map_err(|e| e.to_string())?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// Why a `data_key` block could not be opened.
+#[derive(Debug)]
+pub enum UnwrapError {
+    /// None of the identities is a recipient.
+    NoMatch,
+    /// The block is malformed, forged or not a data key; the text says which check failed.
+    Invalid(String),
+}
+
+/// Opens an armored `data_key` block with `identities`.
+pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey, UnwrapError> {
+    check_stanza_count(armored)?;
+    let reader = ArmoredReader::new(armored.as_bytes());
+    let dec = age::Decryptor::new(reader).map_err(|e| {
+        UnwrapError::Invalid(format!("the data key block is not a valid age file ({e})"))
+    })?;
+    if dec.is_scrypt() {
+        return Err(UnwrapError::Invalid(
+            "the data key block is passphrase-encrypted, which aisecrets never writes".into(),
+        ));
+    }
+    let mut r = match dec.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)) {
+        Ok(r) => r,
+        Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapError::NoMatch),
+        Err(e) => {
+            return Err(UnwrapError::Invalid(format!(
+                "the data key block does not open ({e})"
+            )));
+        }
+    };
+    let mut buf = Zeroizing::new(Vec::with_capacity(DATA_KEY_LEN));
+    r.by_ref()
+        .take(DATA_KEY_LEN as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| UnwrapError::Invalid(format!("the data key block is damaged ({e})")))?;
+    DataKey::from_bytes(&buf).ok_or_else(|| {
+        UnwrapError::Invalid("the data key block does not hold a 32-byte key".into())
+    })
+}
+
+/// Counts `-> ` stanza lines in the age header inside an armored block without any
+/// public-key work, so a header with thousands of stanzas is refused cheaply.
+fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
+    let body: String = armored
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    // Only the header matters; decode a bounded prefix (a stanza is at least ~50 bytes).
+    let limit = (MAX_STANZAS + 2) * 120;
+    let prefix = &body.as_bytes()[..body.len().min(limit / 3 * 4)];
+    let prefix = &prefix[..prefix.len() / 4 * 4];
+    let decoded = B64.decode(prefix).unwrap_or_default();
+    let stanzas = decoded
+        .split(|&b| b == b'\n')
+        .take_while(|l| !l.starts_with(b"---"))
+        .filter(|l| l.starts_with(b"-> "))
+        .count();
+    if stanzas > MAX_STANZAS {
+        return Err(UnwrapError::Invalid(format!(
+            "the data key block has too many recipient stanzas (over {MAX_STANZAS})"
+        )));
+    }
+    Ok(())
+}
+
+/// Parses a recipient public key as the manifest stores it.
+pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
+    let key = key.trim();
+    if key.starts_with("AGE-SECRET-KEY-") || key.contains("PRIVATE KEY") {
+        return Err("this is a private key, not a public key; never share or commit it".into());
+    }
+    if key.starts_with("age1") {
+        if let Ok(r) = key.parse::<age::x25519::Recipient>() {
+            return Ok(Box::new(r));
+        }
+        if key.len() > 4 && key[4..].contains('1') && !key.starts_with("age1pq") {
+            if let Ok(r) = key.parse::<age::plugin::Recipient>() {
+                return Err(format!(
+                    "plugin recipients (age-plugin-{}) are not accepted from the repository",
+                    r.plugin()
+                ));
+            }
+        }
+        return Err("not a valid age public key (age1...)".into());
+    }
+    if key.starts_with("ssh-") {
+        return match key.parse::<age::ssh::Recipient>() {
+            Ok(r) => Ok(Box::new(r)),
+            Err(age::ssh::ParseRecipientKeyError::Unsupported(t)) => Err(format!(
+                "unsupported SSH key type {}",
+                crate::secret::sanitize(&t, 40)
+            )),
+            Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
+                Err("SSH RSA key is larger than 4096 bits".into())
+            }
+            Err(_) => Err("not a valid SSH public key".into()),
+        };
+    }
+    Err("expected an age public key (age1...) or an SSH public key (ssh-ed25519, ssh-rsa)".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(v: &str) -> SecretValue {
+        SecretValue::new("N", Zeroizing::new(v.to_owned())).unwrap()
+    }
+
+    #[test]
+    fn seal_open_round_trip_and_binding() {
+        let k = DataKey::generate();
+        let meta = Meta {
+            set_at: 7,
+            set_by: "alice".into(),
+        };
+        let t = k.seal("p", "dev", "N", &value("sk-FAKE"), &meta);
+        let o = k.open("p", "dev", "N", &t).unwrap();
+        assert_eq!(o.value.expose(), "sk-FAKE");
+        assert_eq!(o.meta, meta);
+        assert!(
+            k.open("p", "dev", "M", &t).is_err(),
+            "moved to another name"
+        );
+        assert!(
+            k.open("p", "prod", "N", &t).is_err(),
+            "moved to another env"
+        );
+        assert!(
+            k.open("q", "dev", "N", &t).is_err(),
+            "moved to another project"
+        );
+        assert!(
+            DataKey::generate().open("p", "dev", "N", &t).is_err(),
+            "another key"
+        );
+    }
+
+    #[test]
+    fn wrap_unwrap() {
+        let id = age::x25519::Identity::generate();
+        let k = DataKey::generate();
+        let armored = wrap_data_key(&k, &[Box::new(id.to_public())]).unwrap();
+        let ids: Vec<Identity> = vec![Box::new(id)];
+        let back = unwrap_data_key(&armored, &ids).unwrap();
+        assert_eq!(back.key_id(), k.key_id());
+        let other: Vec<Identity> = vec![Box::new(age::x25519::Identity::generate())];
+        assert!(matches!(
+            unwrap_data_key(&armored, &other),
+            Err(UnwrapError::NoMatch)
+        ));
+    }
+}

@@ -1,0 +1,303 @@
+//! The typed errors of aisecrets: what failed, with names and paths, never values.
+//!
+//! Each variant renders as one lowercase line; [`Error::hint`] says what to do next and
+//! [`Error::exit_code`] maps it onto the exit-code table in `exit.rs`.
+
+use std::path::PathBuf;
+
+use crate::exit;
+
+/// A result with the crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, with enough context to act on and never a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No `aisecrets.toml` in the current folder or above it.
+    #[error("no aisecrets project in {} or any folder above it", .cwd.display())]
+    NoProject {
+        /// Where the search started.
+        cwd: PathBuf,
+    },
+    /// The manifest could not be understood.
+    #[error("{}: {reason}", .path.display())]
+    Manifest {
+        /// The manifest file.
+        path: PathBuf,
+        /// What is wrong with it (never a value).
+        reason: String,
+    },
+    /// An environment name that the manifest does not declare.
+    #[error("no environment `{env}` in this project (known: {})", list_or_none(.known))]
+    UnknownEnv {
+        /// The name asked for.
+        env: String,
+        /// The environments the manifest declares.
+        known: Vec<String>,
+    },
+    /// `init` of an environment that exists already.
+    #[error("environment `{env}` already exists in {}", .path.display())]
+    EnvExists {
+        /// The environment.
+        env: String,
+        /// The manifest.
+        path: PathBuf,
+    },
+    /// A name that breaks the naming rule for secrets, environments or recipients.
+    #[error("invalid {kind} name `{name}`: {rule}")]
+    InvalidName {
+        /// Secret, environment or recipient.
+        kind: &'static str,
+        /// The offending name, sanitised for the terminal.
+        name: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// A value that cannot be stored.
+    #[error("value of `{name}` refused: {reason}")]
+    BadValue {
+        /// The secret's name.
+        name: String,
+        /// Why (NUL byte, size, encoding); never the value.
+        reason: String,
+    },
+    /// The same name twice in one input.
+    #[error("duplicate name `{name}` in {source_desc}")]
+    DuplicateName {
+        /// The repeated name.
+        name: String,
+        /// Where it was found.
+        source_desc: String,
+    },
+    /// A dotenv file that does not parse.
+    #[error("{source_desc} line {line}: {reason}")]
+    Dotenv {
+        /// The file (or `standard input`).
+        source_desc: String,
+        /// One-based line number.
+        line: usize,
+        /// What is wrong; never the line's text, which may hold a value.
+        reason: &'static str,
+    },
+    /// A secret that the environment does not hold.
+    #[error("no secret `{name}` in environment `{env}`{}", suggestion(.similar))]
+    NoSuchSecret {
+        /// The name asked for.
+        name: String,
+        /// The environment.
+        env: String,
+        /// A close match, if any.
+        similar: Option<String>,
+    },
+    /// An encrypted environment file that is truncated, edited, forged or of another format.
+    #[error("{}: {reason}; nothing was used", .path.display())]
+    Corrupt {
+        /// The environment file.
+        path: PathBuf,
+        /// What check failed.
+        reason: String,
+    },
+    /// None of the user's identities is a recipient of the environment.
+    #[error(
+        "no identity of yours can open environment `{env}` ({}); its recipients are: {}",
+        .path.display(),
+        list_or_none(.recipients)
+    )]
+    NotARecipient {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+        /// Recipient names from the manifest.
+        recipients: Vec<String>,
+        /// The user's public key, when known, for the hint.
+        public_key: Option<String>,
+    },
+    /// No identity configured at all.
+    #[error("no identity found (looked for {})", .path.display())]
+    NoIdentity {
+        /// Where the stored identity would be.
+        path: PathBuf,
+    },
+    /// `identity new` where one exists already.
+    #[error("an identity already exists at {}; refusing to overwrite it", .path.display())]
+    IdentityExists {
+        /// The existing identity file.
+        path: PathBuf,
+    },
+    /// An identity that cannot be parsed or used.
+    #[error("{source_desc}: {reason}")]
+    BadIdentity {
+        /// `AISECRETS_IDENTITY`, a file path, or the stored identity.
+        source_desc: String,
+        /// What is wrong, never key material.
+        reason: String,
+    },
+    /// A recipient public key that cannot be parsed.
+    #[error("recipient `{name}`: {reason}")]
+    BadRecipient {
+        /// The recipient's name.
+        name: String,
+        /// What is wrong with the key.
+        reason: String,
+    },
+    /// The passphrase did not open the identity.
+    #[error("wrong passphrase for {}", .path.display())]
+    WrongPassphrase {
+        /// The identity file.
+        path: PathBuf,
+    },
+    /// Input was needed and there is no terminal to ask on.
+    #[error("{what} needs a terminal to ask on, and there is none")]
+    NoTerminal {
+        /// What we wanted to ask for.
+        what: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// The user gave up at a prompt, or gave an unusable answer.
+    #[error("{0}")]
+    Prompt(&'static str),
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {}", .path.display())]
+    Io {
+        /// What we were doing: read, write, create, lock...
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file that must be a regular file is something else, or a symlink we must not follow.
+    #[error("{}: {reason}", .path.display())]
+    UnsafePath {
+        /// The path.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: &'static str,
+    },
+    /// The command given to `run` could not be started.
+    #[error("cannot run `{program}`")]
+    Spawn {
+        /// The program name as given.
+        program: String,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A value cannot be written in the requested export format.
+    #[error("`{name}` cannot be exported as {format}: {reason}")]
+    Export {
+        /// The secret's name.
+        name: String,
+        /// The format.
+        format: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// Bad command-line usage that clap could not catch.
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
+fn suggestion(similar: &Option<String>) -> String {
+    similar
+        .as_ref()
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+impl Error {
+    /// Wraps an I/O error with the file and action it belongs to.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Builds a [`Error::Corrupt`] for `path`.
+    pub fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
+        Self::Corrupt {
+            path: path.into(),
+            reason: reason.into(),
+        }
+    }
+
+    /// What the user can do about it, when there is something to say.
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Self::NoProject { .. } => "run `aisecrets init` in the repository's root".to_owned(),
+            Self::UnknownEnv { .. } => {
+                "pick one with --env NAME, or add it with `aisecrets init --env NAME`".to_owned()
+            }
+            Self::NoSuchSecret { .. } => "see the names with `aisecrets list`".to_owned(),
+            Self::Corrupt { .. } => {
+                "restore the file from git (`git checkout -- FILE`) and ask who changed it".to_owned()
+            }
+            Self::NotARecipient {
+                env,
+                recipients,
+                public_key,
+                ..
+            } => {
+                let who = recipients.first().map_or("a teammate", String::as_str);
+                let key = public_key.as_deref().unwrap_or("<your public key>");
+                format!(
+                    "ask {who} to run `aisecrets recipients add {} {key} --env {env}` and commit; \
+                     `aisecrets identity show` prints your key",
+                    whoami()
+                )
+            }
+            Self::NoIdentity { .. } => "run `aisecrets identity new`, or set AISECRETS_IDENTITY or \
+                 AISECRETS_IDENTITY_FILE"
+                .to_owned(),
+            Self::IdentityExists { .. } => {
+                "`aisecrets identity show` prints its public key; move the file away first to make a new one"
+                    .to_owned()
+            }
+            Self::WrongPassphrase { .. } => "try again; nothing was changed".to_owned(),
+            Self::NoTerminal { hint, .. } => hint.clone(),
+            Self::InvalidName { kind: "secret", .. } => {
+                "rename it, e.g. OPENAI_API_KEY: letters, digits and _, not starting with a digit"
+                    .to_owned()
+            }
+            Self::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                "check the command's name and your PATH".to_owned()
+            }
+            _ => return None,
+        })
+    }
+
+    /// The process exit code for this error.
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Self::Usage(_) => exit::USAGE,
+            Self::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                exit::NOT_FOUND
+            }
+            Self::Spawn { .. } => exit::NOT_EXECUTABLE,
+            _ => exit::ERROR,
+        }
+    }
+}
+
+/// The name this user goes by, for hints: `$USER`, else `me`.
+pub(crate) fn whoami() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| crate::secret::valid_recipient_name(u))
+        .unwrap_or_else(|| "me".to_owned())
+}

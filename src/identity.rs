@@ -1,0 +1,312 @@
+//! The user's identity: where it lives, how it is made, and how it is opened.
+//!
+//! Order of precedence: `AISECRETS_IDENTITY` (an `AGE-SECRET-KEY-1...` string), then
+//! `AISECRETS_IDENTITY_FILE` (an age identity file or an OpenSSH private key), then the
+//! stored identity under the user folder (`AISECRETS_HOME`, else
+//! `$XDG_CONFIG_HOME/aisecrets`).
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use age::secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::crypto::Identity;
+use crate::error::{Error, Result};
+use crate::prompt;
+use crate::store::atomic;
+
+/// The scrypt work factor (log2 N) of new identities: pinned, because the age crate
+/// calibrates per build and a debug build would write weak files.
+pub const WORK_FACTOR: u8 = 18;
+/// The highest work factor aisecrets will spend time on when opening an identity.
+pub const MAX_WORK_FACTOR: u8 = 22;
+const MAX_IDENTITY_FILE: u64 = 1 << 20;
+
+/// The user's opened identities, and the public key of the first one when it is known.
+pub struct Keys {
+    identities: Vec<Identity>,
+    public: Option<String>,
+}
+
+impl Keys {
+    /// The identities, to try in order.
+    #[must_use]
+    pub fn identities(&self) -> &[Identity] {
+        &self.identities
+    }
+
+    /// The public key (`age1...` or `ssh-...`), when known.
+    #[must_use]
+    pub fn public_key(&self) -> Option<&str> {
+        self.public.as_deref()
+    }
+}
+
+/// The folder of the user's own files.
+pub fn home() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("AISECRETS_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("aisecrets"))
+        .ok_or_else(|| {
+            Error::Usage("cannot find a config folder: set HOME or AISECRETS_HOME".into())
+        })
+}
+
+/// The stored identity's path.
+pub fn identity_path() -> Result<PathBuf> {
+    Ok(home()?.join("identity.age"))
+}
+
+fn pub_path() -> Result<PathBuf> {
+    Ok(home()?.join("identity.pub"))
+}
+
+/// The scrypt work factor for new identities: [`WORK_FACTOR`], or
+/// `AISECRETS_SCRYPT_WORK_FACTOR` (1 to 22), which the test suite sets low.
+fn work_factor() -> u8 {
+    std::env::var("AISECRETS_SCRYPT_WORK_FACTOR")
+        .ok()
+        .and_then(|v| v.parse::<u8>().ok())
+        .filter(|n| (1..=MAX_WORK_FACTOR).contains(n))
+        .unwrap_or(WORK_FACTOR)
+}
+
+/// What `identity new` made.
+pub struct Created {
+    /// The public key.
+    pub public: String,
+    /// Where the identity was written.
+    pub path: PathBuf,
+}
+
+/// Makes a new X25519 identity, passphrase-protected unless `no_passphrase`.
+pub fn create(no_passphrase: bool) -> Result<Created> {
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(Error::IdentityExists { path });
+    }
+    let dir = home()?;
+    create_private_dir(&dir)?;
+    let passphrase = if no_passphrase {
+        None
+    } else {
+        Some(prompt::new_passphrase()?)
+    };
+    let id = age::x25519::Identity::generate();
+    let public = id.to_public().to_string();
+    let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let text = Zeroizing::new(format!(
+        "# created: {created}\n# public key: {public}\n{}\n",
+        id.to_string().expose_secret()
+    ));
+    let bytes = match passphrase {
+        None => Zeroizing::new(text.as_bytes().to_vec()),
+        Some(pass) => Zeroizing::new(encrypt_with_passphrase(pass, text.as_bytes())?),
+    };
+    atomic::create_new(&path, &bytes, 0o600)?;
+    atomic::write_atomic(&pub_path()?, format!("{public}\n").as_bytes(), 0o644)?;
+    Ok(Created { public, path })
+}
+
+/// Creates the user folder with mode 0700 (parents as needed).
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("create", dir, e))
+}
+
+fn encrypt_with_passphrase(pass: SecretString, plain: &[u8]) -> Result<Vec<u8>> {
+    let mut r = age::scrypt::Recipient::new(pass);
+    r.set_work_factor(work_factor());
+    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient)).map_err(
+        |e| Error::BadIdentity {
+            source_desc: "new identity".into(),
+            reason: e.to_string(),
+        },
+    )?;
+    let mut out = Vec::new();
+    let io = |e: std::io::Error| Error::io("encrypt", "the new identity", e);
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
+    let mut w = enc.wrap_output(armor).map_err(io)?;
+    w.write_all(plain).map_err(io)?;
+    w.finish().and_then(ArmoredWriter::finish).map_err(io)?;
+    Ok(out)
+}
+
+/// The user's public key, without unlocking anything when that can be avoided.
+pub fn public_key() -> Result<String> {
+    if let Some(text) = env_identity() {
+        return Ok(parse_text(&text, "AISECRETS_IDENTITY", None)?
+            .public
+            .ok_or_else(|| Error::BadIdentity {
+                source_desc: "AISECRETS_IDENTITY".into(),
+                reason: "its public key cannot be derived (plugin identity)".into(),
+            })?);
+    }
+    if let Some(file) = env_identity_file() {
+        return load_file(&file)?.public.ok_or_else(|| Error::BadIdentity {
+            source_desc: file.display().to_string(),
+            reason: "its public key cannot be derived (plugin identity)".into(),
+        });
+    }
+    let pubp = pub_path()?;
+    if let Ok(text) = std::fs::read_to_string(&pubp) {
+        let key = text.trim();
+        if key.parse::<age::x25519::Recipient>().is_ok() {
+            return Ok(key.to_owned());
+        }
+    }
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::NoIdentity { path });
+    }
+    load_stored()?.public.ok_or_else(|| Error::BadIdentity {
+        source_desc: path.display().to_string(),
+        reason: "its public key cannot be derived".into(),
+    })
+}
+
+fn env_identity() -> Option<Zeroizing<String>> {
+    std::env::var("AISECRETS_IDENTITY")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .map(Zeroizing::new)
+}
+
+fn env_identity_file() -> Option<PathBuf> {
+    std::env::var_os("AISECRETS_IDENTITY_FILE")
+        .filter(|s| !s.is_empty())
+        .map(PathBuf::from)
+}
+
+/// Opens the user's identities, asking for a passphrase on the terminal if needed.
+pub fn load() -> Result<Keys> {
+    if let Some(text) = env_identity() {
+        return parse_text(&text, "AISECRETS_IDENTITY", None);
+    }
+    if let Some(file) = env_identity_file() {
+        return load_file(&file);
+    }
+    load_stored()
+}
+
+fn load_file(path: &Path) -> Result<Keys> {
+    let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
+    let text =
+        Zeroizing::new(
+            String::from_utf8(bytes.to_vec()).map_err(|_| Error::BadIdentity {
+                source_desc: path.display().to_string(),
+                reason: "it is not a text identity file".into(),
+            })?,
+        );
+    parse_text(&text, &path.display().to_string(), Some(path))
+}
+
+fn load_stored() -> Result<Keys> {
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::NoIdentity { path });
+    }
+    load_file(&path)
+}
+
+fn is_encrypted(text: &str) -> bool {
+    let t = text.trim_start();
+    t.starts_with("-----BEGIN AGE ENCRYPTED FILE-----") || t.starts_with("age-encryption.org/")
+}
+
+/// Parses identity text: an age identity file, a passphrase-encrypted one, or an OpenSSH
+/// private key. Errors never quote the text.
+fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys> {
+    let bad = |reason: &str| Error::BadIdentity {
+        source_desc: source_desc.to_owned(),
+        reason: reason.to_owned(),
+    };
+    if is_encrypted(text) {
+        let path = path.map_or_else(|| PathBuf::from(source_desc), Path::to_path_buf);
+        let plain = decrypt_identity(text, &path)?;
+        return parse_text(&plain, source_desc, None);
+    }
+    if text.contains("-----BEGIN OPENSSH PRIVATE KEY-----")
+        || text.contains("-----BEGIN RSA PRIVATE KEY-----")
+    {
+        let id = age::ssh::Identity::from_buffer(text.as_bytes(), Some(source_desc.to_owned()))
+            .map_err(|_| bad("it is not a readable SSH private key"))?;
+        if let age::ssh::Identity::Unsupported(_) = id {
+            return Err(bad("unsupported SSH key type (use ssh-ed25519 or ssh-rsa)"));
+        }
+        let public = age::ssh::Recipient::try_from(id.clone())
+            .ok()
+            .map(|r| r.to_string());
+        return Ok(Keys {
+            identities: vec![Box::new(id.with_callbacks(prompt::TtyCallbacks))],
+            public,
+        });
+    }
+    let file = age::IdentityFile::from_buffer(text.as_bytes())
+        .map_err(|_| bad("it is not an age identity (AGE-SECRET-KEY-1...), an age identity file, or an SSH private key"))?;
+    let public = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .and_then(|l| l.parse::<age::x25519::Identity>().ok())
+        .map(|i| i.to_public().to_string());
+    let identities = file
+        .with_callbacks(prompt::TtyCallbacks)
+        .into_identities()
+        .map_err(|_| bad("a plugin identity's plugin could not be found on PATH"))?;
+    if identities.is_empty() {
+        return Err(bad("it holds no identity"));
+    }
+    Ok(Keys { identities, public })
+}
+
+/// Opens a passphrase-protected identity file, asking on the terminal.
+fn decrypt_identity(text: &str, path: &Path) -> Result<Zeroizing<String>> {
+    let pass = prompt::hidden(
+        &format!("Passphrase for {}: ", path.display()),
+        "the identity's passphrase",
+        "set AISECRETS_IDENTITY (CI) or AISECRETS_IDENTITY_FILE, or run this in a terminal",
+    )?;
+    decrypt_identity_with(text, path, pass)
+}
+
+/// Opens a passphrase-protected identity with `pass`.
+pub fn decrypt_identity_with(
+    text: &str,
+    path: &Path,
+    pass: SecretString,
+) -> Result<Zeroizing<String>> {
+    let bad = |reason: String| Error::BadIdentity {
+        source_desc: path.display().to_string(),
+        reason,
+    };
+    let dec = age::Decryptor::new(ArmoredReader::new(text.as_bytes()))
+        .map_err(|e| bad(format!("it is not a valid encrypted identity ({e})")))?;
+    let mut id = age::scrypt::Identity::new(pass);
+    id.set_max_work_factor(MAX_WORK_FACTOR);
+    let mut r = match dec.decrypt(std::iter::once(&id as &dyn age::Identity)) {
+        Ok(r) => r,
+        Err(age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys) => {
+            return Err(Error::WrongPassphrase {
+                path: path.to_owned(),
+            });
+        }
+        Err(age::DecryptError::ExcessiveWork { required, .. }) => {
+            return Err(bad(format!(
+                "its scrypt work factor {required} is over the limit of {MAX_WORK_FACTOR}"
+            )));
+        }
+        Err(e) => return Err(bad(format!("it does not open ({e})"))),
+    };
+    let mut plain = Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut r, &mut plain).map_err(|_| bad("it is damaged".into()))?;
+    Ok(plain)
+}

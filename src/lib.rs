@@ -1,0 +1,61 @@
+//! aisecrets keeps an AI project's secrets encrypted in the project's own git repository
+//! and hands them to the one process that needs them: `aisecrets run -- python train.py`.
+//!
+//! The library holds everything; the binary only calls [`main`].
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod child;
+pub mod cli;
+mod commands;
+pub mod crypto;
+pub mod docs;
+pub mod dotenv;
+pub mod error;
+pub mod exit;
+pub mod identity;
+pub mod output;
+pub mod prompt;
+pub mod secret;
+pub mod store;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parses the command line, runs it, reports any error, and returns the exit code.
+#[must_use]
+pub fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report(&e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Prints `aisecrets: error: ...` with the cause chain on one line, then the hint.
+fn report(e: &error::Error) {
+    let mut line = format!("aisecrets: error: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        line.push_str(": ");
+        line.push_str(&s.to_string());
+        source = s.source();
+    }
+    output::status(&line);
+    if let Some(hint) = e.hint() {
+        output::status(&format!("hint: {hint}"));
+    }
+}

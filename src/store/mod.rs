@@ -1,0 +1,271 @@
+//! Reading and writing encrypted environments: find the file, check it belongs to this
+//! project and environment, open the data key, open every value (one bad value refuses
+//! the whole file), and write back atomically under a lock, resealing only what changed.
+
+pub mod atomic;
+pub mod format;
+pub mod manifest;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::crypto::{self, DataKey, Meta, Opened, UnwrapError};
+use crate::error::{Error, Result};
+use crate::identity::Keys;
+use crate::secret::{self, SecretValue};
+pub use format::EnvFile;
+pub use manifest::Project;
+
+/// The largest environment file aisecrets reads.
+pub const MAX_ENV_FILE: u64 = 256 << 20;
+
+/// An opened environment: every value decrypted and checked.
+pub struct OpenEnv {
+    /// The file on disk.
+    pub path: PathBuf,
+    /// The file as read (sealed values included).
+    pub file: EnvFile,
+    /// The opened data key.
+    key: DataKey,
+    /// Name to opened value.
+    pub values: BTreeMap<String, Opened>,
+    /// The recipient name to record as the author of changes.
+    pub me: String,
+}
+
+/// What a change did to one name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The name is new.
+    Added,
+    /// The value changed.
+    Changed,
+    /// Same value as before: nothing written for it.
+    Unchanged,
+}
+
+/// Reads and parses an environment file without opening anything.
+pub fn read_env_file(path: &Path) -> Result<EnvFile> {
+    let bytes = atomic::read_regular(path, MAX_ENV_FILE)?;
+    let text =
+        String::from_utf8(bytes).map_err(|_| Error::corrupt(path, "it is not UTF-8 text"))?;
+    EnvFile::parse(path, &text)
+}
+
+/// Opens `env` of `project` with `keys`.
+pub fn open(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
+    let path = project.env_path(env)?;
+    let file = match read_env_file(&path) {
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Error::corrupt(
+                &path,
+                "it is missing (the manifest declares it); restore it from git or run `aisecrets init --env` again after removing the declaration",
+            ));
+        }
+        other => other?,
+    };
+    open_file(project, env, keys, path, file)
+}
+
+fn open_file(
+    project: &Project,
+    env: &str,
+    keys: &Keys,
+    path: PathBuf,
+    file: EnvFile,
+) -> Result<OpenEnv> {
+    if file.project != project.id() {
+        return Err(Error::corrupt(&path, "it belongs to another project"));
+    }
+    if file.env != env {
+        return Err(Error::corrupt(
+            &path,
+            format!(
+                "it holds environment `{}`, not `{env}`",
+                secret::sanitize(&file.env, 64)
+            ),
+        ));
+    }
+    let recipients = project
+        .env(env)?
+        .recipients
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>();
+    let key = match crypto::unwrap_data_key(&file.data_key, keys.identities()) {
+        Ok(k) => k,
+        Err(UnwrapError::NoMatch) => {
+            return Err(Error::NotARecipient {
+                env: env.to_owned(),
+                path,
+                recipients,
+                public_key: keys.public_key().map(str::to_owned),
+            });
+        }
+        Err(UnwrapError::Invalid(reason)) => return Err(Error::corrupt(&path, reason)),
+    };
+    // The id is computed from the opened key, never trusted from the file.
+    if key.key_id() != file.key_id {
+        return Err(Error::corrupt(
+            &path,
+            "its key_id does not match its data key",
+        ));
+    }
+    let opener = key.opener();
+    let mut values = BTreeMap::new();
+    for (name, token) in &file.secrets {
+        let opened = opener
+            .open(&file.project, &file.env, name, token)
+            .map_err(|reason| Error::corrupt(&path, format!("`{name}`: {reason}")))?;
+        values.insert(name.clone(), opened);
+    }
+    let me = whose(project, env, keys);
+    Ok(OpenEnv {
+        path,
+        file,
+        key,
+        values,
+        me,
+    })
+}
+
+/// The recipient name of this user in `env`: the one whose key matches, else `$USER`.
+fn whose(project: &Project, env: &str, keys: &Keys) -> String {
+    let mine = keys.public_key();
+    project
+        .env(env)
+        .ok()
+        .and_then(|decl| {
+            decl.recipients
+                .iter()
+                .find(|(_, k)| Some(k.trim()) == mine)
+                .map(|(n, _)| n.clone())
+        })
+        .unwrap_or_else(crate::error::whoami)
+}
+
+/// Seconds since the Unix epoch.
+#[must_use]
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl OpenEnv {
+    /// The value of `name`, or an error with a suggestion.
+    pub fn get(&self, name: &str) -> Result<&SecretValue> {
+        self.values
+            .get(name)
+            .map(|o| &o.value)
+            .ok_or_else(|| self.missing(name))
+    }
+
+    fn missing(&self, name: &str) -> Error {
+        Error::NoSuchSecret {
+            name: secret::sanitize(name, 64),
+            env: self.file.env.clone(),
+            similar: secret::did_you_mean(name, self.values.keys().map(String::as_str)),
+        }
+    }
+
+    /// Sets `name` to `value`; an equal value keeps its sealed bytes untouched.
+    pub fn set(&mut self, name: &str, value: SecretValue) -> Result<Change> {
+        secret::check_name(name)?;
+        let change = match self.values.get(name) {
+            Some(old) if old.value == value => return Ok(Change::Unchanged),
+            Some(_) => Change::Changed,
+            None => Change::Added,
+        };
+        let meta = Meta {
+            set_at: now(),
+            set_by: self.me.clone(),
+        };
+        let token = self
+            .key
+            .seal(&self.file.project, &self.file.env, name, &value, &meta);
+        self.file.secrets.insert(name.to_owned(), token);
+        self.values.insert(name.to_owned(), Opened { value, meta });
+        Ok(change)
+    }
+
+    /// Removes `name`.
+    pub fn remove(&mut self, name: &str) -> Result<()> {
+        if self.values.remove(name).is_none() {
+            return Err(self.missing(name));
+        }
+        self.file.secrets.remove(name);
+        Ok(())
+    }
+}
+
+/// Opens `env` under the folder lock, lets `f` change it, and writes it back atomically
+/// if `f` returns `true` (something changed).
+pub fn modify<T>(
+    project: &Project,
+    env: &str,
+    keys: &Keys,
+    f: impl FnOnce(&mut OpenEnv) -> Result<(T, bool)>,
+) -> Result<T> {
+    let path = project.env_path(env)?;
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let _lock = atomic::lock_dir(&dir)?;
+    let mut open_env = open(project, env, keys)?;
+    let before = open_env.file.clone();
+    let (out, changed) = f(&mut open_env)?;
+    if changed && open_env.file != before {
+        atomic::write_atomic(&path, open_env.file.render().as_bytes(), 0o644)?;
+    }
+    Ok(out)
+}
+
+/// Writes a brand-new environment file holding no secrets, wrapped to `recipients`.
+pub fn create_env(
+    project: &Project,
+    env: &str,
+    recipients: &[(String, String)],
+) -> Result<PathBuf> {
+    let path = project.env_path(env)?;
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    let mut parsed = Vec::new();
+    for (name, key) in recipients {
+        parsed.push(
+            crypto::parse_recipient(key).map_err(|reason| Error::BadRecipient {
+                name: name.clone(),
+                reason,
+            })?,
+        );
+    }
+    let key = DataKey::generate();
+    let data_key = crypto::wrap_data_key(&key, &parsed).map_err(|reason| Error::BadRecipient {
+        name: recipients
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        reason,
+    })?;
+    let file = EnvFile {
+        project: project.id().to_owned(),
+        env: env.to_owned(),
+        key_id: key.key_id(),
+        recipients: recipients.iter().map(|(n, _)| n.clone()).collect(),
+        data_key,
+        secrets: BTreeMap::new(),
+    };
+    let _lock = atomic::lock_dir(&dir)?;
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(Error::UnsafePath {
+            path,
+            reason: "already exists; refusing to overwrite an environment file",
+        });
+    }
+    atomic::write_atomic(&path, file.render().as_bytes(), 0o644)?;
+    Ok(path)
+}
