@@ -364,13 +364,15 @@ pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
         if let Ok(r) = key.parse::<age::x25519::Recipient>() {
             return Ok(Box::new(r));
         }
-        if key.len() > 4 && key[4..].contains('1') && !key.starts_with("age1pq") {
-            if let Ok(r) = key.parse::<age::plugin::Recipient>() {
-                return Err(format!(
-                    "plugin recipients (age-plugin-{}) are not accepted from the repository",
-                    r.plugin()
-                ));
-            }
+        // A plugin recipient is age1<name>1<data>; refuse it by name (threat model T4).
+        let is_plugin = key
+            .strip_prefix("age1")
+            .is_some_and(|rest| rest.contains('1') && !key.starts_with("age1pq"));
+        if let (true, Ok(r)) = (is_plugin, key.parse::<age::plugin::Recipient>()) {
+            return Err(format!(
+                "plugin recipients (age-plugin-{}) are not accepted from the repository",
+                r.plugin()
+            ));
         }
         return Err("not a valid age public key (age1...)".into());
     }

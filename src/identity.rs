@@ -142,19 +142,20 @@ fn encrypt_with_passphrase(pass: SecretString, plain: &[u8]) -> Result<Vec<u8>> 
 
 /// The user's public key, without unlocking anything when that can be avoided.
 pub fn public_key() -> Result<String> {
+    let derived = |keys: Keys, source_desc: String| {
+        keys.public.ok_or(Error::BadIdentity {
+            source_desc,
+            reason: "its public key cannot be derived (plugin identity)".into(),
+        })
+    };
     if let Some(text) = env_identity() {
-        return Ok(parse_text(&text, "AISECRETS_IDENTITY", None)?
-            .public
-            .ok_or_else(|| Error::BadIdentity {
-                source_desc: "AISECRETS_IDENTITY".into(),
-                reason: "its public key cannot be derived (plugin identity)".into(),
-            })?);
+        return derived(
+            parse_text(&text, "AISECRETS_IDENTITY", None)?,
+            "AISECRETS_IDENTITY".into(),
+        );
     }
     if let Some(file) = env_identity_file() {
-        return load_file(&file)?.public.ok_or_else(|| Error::BadIdentity {
-            source_desc: file.display().to_string(),
-            reason: "its public key cannot be derived (plugin identity)".into(),
-        });
+        return derived(load_file(&file)?, file.display().to_string());
     }
     let pubp = pub_path()?;
     if let Ok(text) = std::fs::read_to_string(&pubp) {
@@ -167,10 +168,7 @@ pub fn public_key() -> Result<String> {
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::NoIdentity { path });
     }
-    load_stored()?.public.ok_or_else(|| Error::BadIdentity {
-        source_desc: path.display().to_string(),
-        reason: "its public key cannot be derived".into(),
-    })
+    derived(load_stored()?, path.display().to_string())
 }
 
 fn env_identity() -> Option<Zeroizing<String>> {

@@ -188,16 +188,19 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
             secret::check_recipient_name(name)?;
         }
     }
-    if let Some(d) = &m.project.default_env {
-        if !m.environments.contains_key(d) {
-            return Err(manifest_err(
-                path,
-                &format!(
-                    "project.default_env names `{}`, which is not declared",
-                    secret::sanitize(d, 64)
-                ),
-            ));
-        }
+    if let Some(d) = m
+        .project
+        .default_env
+        .as_ref()
+        .filter(|d| !m.environments.contains_key(*d))
+    {
+        return Err(manifest_err(
+            path,
+            &format!(
+                "project.default_env names `{}`, which is not declared",
+                secret::sanitize(d, 64)
+            ),
+        ));
     }
     Ok(())
 }

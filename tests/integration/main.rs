@@ -1,1 +1,11 @@
-fn main() {}
+//! The integration tests: the real binary, driven as a user would.
+#![allow(unreachable_pub, missing_docs)]
+
+mod basics;
+mod generated;
+mod identity;
+mod import_export;
+mod integrity;
+mod run;
+mod util;
+mod writes;

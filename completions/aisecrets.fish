@@ -1,0 +1,96 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_aisecrets_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_aisecrets_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_aisecrets_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_aisecrets_using_subcommand
+    set -l cmd (__fish_aisecrets_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "identity" -d 'Make or show your own age identity'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "init" -d 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "set" -d 'Set a secret; the value comes from stdin when piped, else a hidden prompt'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "get" -d 'Print a secret\'s value and a newline on stdout'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "rm" -d 'Remove a secret'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "list" -d 'List secret names with when and by whom each was set; never values'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "import" -d 'Import NAME=value lines from a dotenv file ("-" for stdin)'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "export" -d 'Print every secret of an environment as dotenv, JSON or shell'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "run" -d 'Run a command with the environment\'s secrets as environment variables'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "completions" -d 'Print a shell completion script on stdout'
+complete -c aisecrets -n "__fish_aisecrets_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -f -a "new" -d 'Make a new identity (passphrase-protected unless --no-passphrase) and print its public key'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -f -a "show" -d 'Print your public key alone on stdout'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -l no-passphrase -d 'Store the identity unencrypted (for machines without a person at a terminal)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from help" -f -a "new" -d 'Make a new identity (passphrase-protected unless --no-passphrase) and print its public key'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print your public key alone on stdout'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand init" -s e -l env -d 'The environment to create' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand init" -l name -d 'Your recipient name in the manifest [default: $USER]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand init" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand init" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand set" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand set" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand set" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand get" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand get" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand get" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand rm" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand rm" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand rm" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand list" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand list" -l json -d 'Print JSON'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand list" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand list" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand import" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand import" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand import" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand export" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand export" -s f -l format -d 'Output format' -r -f -a "dotenv\t'`NAME=\'value\'` lines that dotenv parsers (and `aisecrets import`) read back'
+json\t'One JSON object, names sorted'
+shell\t'`export NAME=\'value\'` lines for `eval` in a POSIX shell'"
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand export" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "identity" -d 'Make or show your own age identity'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "init" -d 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "set" -d 'Set a secret; the value comes from stdin when piped, else a hidden prompt'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "get" -d 'Print a secret\'s value and a newline on stdout'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "rm" -d 'Remove a secret'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "list" -d 'List secret names with when and by whom each was set; never values'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "import" -d 'Import NAME=value lines from a dotenv file ("-" for stdin)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "export" -d 'Print every secret of an environment as dotenv, JSON or shell'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "run" -d 'Run a command with the environment\'s secrets as environment variables'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "completions" -d 'Print a shell completion script on stdout'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and not __fish_seen_subcommand_from identity init set get rm list import export run completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and __fish_seen_subcommand_from identity" -f -a "new" -d 'Make a new identity (passphrase-protected unless --no-passphrase) and print its public key'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand help; and __fish_seen_subcommand_from identity" -f -a "show" -d 'Print your public key alone on stdout'

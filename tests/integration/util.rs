@@ -1,0 +1,263 @@
+//! The test harness: a hermetic home and project per test, a command builder with
+//! `#[track_caller]` assertions, and a leak check on every output.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use tempfile::TempDir;
+
+/// Fake secret values used by tests; no output may contain them unless a test says so.
+pub const OPENAI: &str = "sk-proj-FAKE0canary0openai0000000000";
+pub const HF: &str = "hf_FAKEcanaryHuggingFace000000000";
+
+/// The built binary.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_aisecrets")
+}
+
+/// One test's world: a user folder and a project folder in a fresh temp dir.
+pub struct World {
+    pub dir: TempDir,
+    pub home: PathBuf,
+    pub project: PathBuf,
+    canaries: Vec<String>,
+}
+
+impl World {
+    /// A world with nothing in it.
+    pub fn empty() -> Self {
+        let dir = tempfile::Builder::new()
+            .prefix("aisecrets-test")
+            .tempdir()
+            .unwrap();
+        let home = dir.path().join("home");
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::create_dir_all(&project).unwrap();
+        Self {
+            dir,
+            home,
+            project,
+            canaries: vec![OPENAI.into(), HF.into()],
+        }
+    }
+
+    /// A world with an identity (no passphrase) and a project with `dev`.
+    pub fn new() -> Self {
+        let w = Self::empty();
+        w.cmd(["identity", "new", "--no-passphrase"]).ok();
+        w.cmd(["init"]).ok();
+        w
+    }
+
+    /// A world with `OPENAI_API_KEY` and `HF_TOKEN` set in `dev`.
+    pub fn with_secrets() -> Self {
+        let w = Self::new();
+        w.cmd(["set", "OPENAI_API_KEY"]).stdin(OPENAI).ok();
+        w.cmd(["set", "HF_TOKEN"]).stdin(HF).ok();
+        w
+    }
+
+    /// Registers another fake value that must not leak.
+    pub fn canary(&mut self, value: &str) {
+        self.canaries.push(value.to_owned());
+    }
+
+    /// A path inside the test's temp dir.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// The `dev` environment file.
+    pub fn dev_file(&self) -> PathBuf {
+        self.project.join("secrets/dev.toml")
+    }
+
+    /// The public key of this world's identity.
+    pub fn public_key(&self) -> String {
+        self.cmd(["identity", "show"])
+            .ok()
+            .stdout_str()
+            .trim()
+            .to_owned()
+    }
+
+    /// A hermetic command in the project folder.
+    pub fn cmd<I, S>(&self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut c = std::process::Command::new(bin());
+        c.args(args).current_dir(&self.project);
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AISECRETS_") {
+                c.env_remove(&k);
+            }
+        }
+        let root = self.dir.path();
+        c.env("HOME", root.join("userhome"))
+            .env("XDG_CONFIG_HOME", root.join("userhome/.config"))
+            .env("XDG_STATE_HOME", root.join("userhome/.local/state"))
+            .env("AISECRETS_HOME", &self.home)
+            .env("AISECRETS_SCRYPT_WORK_FACTOR", "10")
+            .env("AISECRETS_KEYRING", "none")
+            .env("USER", "tester")
+            .env_remove("AISECRETS_ENV");
+        no_controlling_terminal(&mut c);
+        Cmd {
+            cmd: c,
+            stdin: Some(Vec::new()),
+            reveals: false,
+            canaries: self.canaries.clone(),
+        }
+    }
+}
+
+/// A command to run, with its stdin and whether its stdout may hold secret values.
+#[must_use]
+pub struct Cmd {
+    pub cmd: std::process::Command,
+    stdin: Option<Vec<u8>>,
+    reveals: bool,
+    canaries: Vec<String>,
+}
+
+impl Cmd {
+    /// Feeds `data` on stdin (a pipe, so not a terminal).
+    pub fn stdin(mut self, data: impl AsRef<[u8]>) -> Self {
+        self.stdin = Some(data.as_ref().to_vec());
+        self
+    }
+
+    /// Sets an environment variable.
+    pub fn env(mut self, k: impl AsRef<OsStr>, v: impl AsRef<OsStr>) -> Self {
+        self.cmd.env(k, v);
+        self
+    }
+
+    /// Removes an environment variable.
+    pub fn env_remove(mut self, k: impl AsRef<OsStr>) -> Self {
+        self.cmd.env_remove(k);
+        self
+    }
+
+    /// Runs in another folder.
+    pub fn dir(mut self, d: impl AsRef<Path>) -> Self {
+        self.cmd.current_dir(d);
+        self
+    }
+
+    /// This command prints secret values on stdout on purpose (get, export, run).
+    pub fn reveals(mut self) -> Self {
+        self.reveals = true;
+        self
+    }
+
+    /// Runs and returns the output, checking that no fake value leaked.
+    #[track_caller]
+    pub fn run(mut self) -> Out {
+        use std::io::Write;
+        self.cmd
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = self.cmd.spawn().expect("spawn aisecrets");
+        let data = self.stdin.take().unwrap_or_default();
+        let mut sin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let _ = sin.write_all(&data);
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let out = Out(out);
+        let err = out.stderr_str();
+        for c in &self.canaries {
+            assert!(
+                !err.contains(c.as_str()),
+                "a secret value leaked to stderr:\n{err}"
+            );
+            if !self.reveals {
+                assert!(
+                    !out.stdout_str().contains(c.as_str()),
+                    "a secret value leaked to stdout"
+                );
+            }
+        }
+        assert_ne!(out.0.status.code(), Some(101), "aisecrets panicked:\n{err}");
+        out
+    }
+
+    /// Runs and asserts success.
+    #[track_caller]
+    pub fn ok(self) -> Out {
+        let out = self.run();
+        assert!(
+            out.0.status.success(),
+            "expected success, got {:?}\nstderr: {}",
+            out.0.status,
+            out.stderr_str()
+        );
+        out
+    }
+
+    /// Runs and asserts exit code `code`.
+    #[track_caller]
+    pub fn fails(self, code: i32) -> Out {
+        let out = self.run();
+        assert_eq!(
+            out.0.status.code(),
+            Some(code),
+            "stderr: {}",
+            out.stderr_str()
+        );
+        out
+    }
+}
+
+/// A finished command's output.
+pub struct Out(pub Output);
+
+impl Out {
+    pub fn stdout_str(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr_str(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    /// Asserts stderr contains `needle`.
+    #[track_caller]
+    pub fn stderr_has(self, needle: &str) -> Self {
+        let e = self.stderr_str();
+        assert!(e.contains(needle), "stderr lacks {needle:?}:\n{e}");
+        self
+    }
+
+    /// Asserts the error is one `aisecrets: error:` line (plus an optional hint line).
+    #[track_caller]
+    pub fn one_line_error(self) -> Self {
+        let e = self.stderr_str();
+        let lines: Vec<&str> = e.lines().filter(|l| !l.starts_with("hint: ")).collect();
+        assert_eq!(lines.len(), 1, "expected one error line:\n{e}");
+        assert!(lines[0].starts_with("aisecrets: error: "), "{e}");
+        self
+    }
+}
+
+/// Runs the command in a new session, so it has no controlling terminal even when the
+/// tests run from one: prompts then fail as they would in CI, instead of waiting.
+#[allow(unsafe_code)]
+pub fn no_controlling_terminal(c: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        c.pre_exec(|| {
+            nix::unistd::setsid()
+                .map(|_| ())
+                .map_err(std::io::Error::from)
+        });
+    }
+}
