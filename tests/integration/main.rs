@@ -1,5 +1,5 @@
 //! The integration tests: the real binary, driven as a user would.
-#![allow(unreachable_pub, missing_docs)]
+#![allow(unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 mod basics;
 mod generated;
