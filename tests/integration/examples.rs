@@ -52,10 +52,11 @@ fn workflow_steps(text: &str) -> Vec<(Vec<(String, String)>, String)> {
             let l = line.trim();
             if let Some(cmd) = l.strip_prefix("run: ") {
                 run = cmd.to_owned();
-            } else if let Some((k, v)) = l.split_once(": ") {
-                if k.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-                    env.push((k.to_owned(), v.to_owned()));
-                }
+            } else if let Some((k, v)) = l
+                .split_once(": ")
+                .filter(|(k, _)| k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            {
+                env.push((k.to_owned(), v.to_owned()));
             }
         }
         steps.push((env, run));
