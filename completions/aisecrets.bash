@@ -40,6 +40,9 @@ _aisecrets() {
             aisecrets,list)
                 cmd="aisecrets__subcmd__list"
                 ;;
+            aisecrets,lock)
+                cmd="aisecrets__subcmd__lock"
+                ;;
             aisecrets,rm)
                 cmd="aisecrets__subcmd__rm"
                 ;;
@@ -48,6 +51,12 @@ _aisecrets() {
                 ;;
             aisecrets,set)
                 cmd="aisecrets__subcmd__set"
+                ;;
+            aisecrets,status)
+                cmd="aisecrets__subcmd__status"
+                ;;
+            aisecrets,unlock)
+                cmd="aisecrets__subcmd__unlock"
                 ;;
             aisecrets__subcmd__help,completions)
                 cmd="aisecrets__subcmd__help__subcmd__completions"
@@ -73,6 +82,9 @@ _aisecrets() {
             aisecrets__subcmd__help,list)
                 cmd="aisecrets__subcmd__help__subcmd__list"
                 ;;
+            aisecrets__subcmd__help,lock)
+                cmd="aisecrets__subcmd__help__subcmd__lock"
+                ;;
             aisecrets__subcmd__help,rm)
                 cmd="aisecrets__subcmd__help__subcmd__rm"
                 ;;
@@ -81,6 +93,12 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__help,set)
                 cmd="aisecrets__subcmd__help__subcmd__set"
+                ;;
+            aisecrets__subcmd__help,status)
+                cmd="aisecrets__subcmd__help__subcmd__status"
+                ;;
+            aisecrets__subcmd__help,unlock)
+                cmd="aisecrets__subcmd__help__subcmd__unlock"
                 ;;
             aisecrets__subcmd__help__subcmd__identity,new)
                 cmd="aisecrets__subcmd__help__subcmd__identity__subcmd__new"
@@ -113,7 +131,7 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run completions help"
+            opts="-h -V --help --version identity init set get rm list import export run unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,7 +211,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run completions help"
+            opts="identity init set get rm list import export run unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +364,20 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__help__subcmd__lock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__help__subcmd__rm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -375,6 +407,34 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__set)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__unlock)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -556,6 +616,20 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__lock)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__rm)
             opts="-e -h -V --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -612,6 +686,46 @@ _aisecrets() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__status)
+            opts="-e -h -V --env --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__unlock)
+            opts="-h -V --for --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --for)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -31,6 +31,9 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand import 'Import NAME=value lines from a dotenv file ("-" for stdin)'
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
+            cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
+            cand lock 'Forget the unlocked identity in every keyring'
+            cand status 'Show the project, environment, identity, and the unlock cache'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -135,6 +138,28 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;unlock'= {
+            cand --for 'How long to keep it, like 90s, 30m or 8h [default: the config''s unlock_for, else 8h]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;lock'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;status'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aisecrets;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -151,6 +176,9 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand import 'Import NAME=value lines from a dotenv file ("-" for stdin)'
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
+            cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
+            cand lock 'Forget the unlocked identity in every keyring'
+            cand status 'Show the project, environment, identity, and the unlock cache'
             cand completions 'Print a shell completion script on stdout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -177,6 +205,12 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;export'= {
         }
         &'aisecrets;help;run'= {
+        }
+        &'aisecrets;help;unlock'= {
+        }
+        &'aisecrets;help;lock'= {
+        }
+        &'aisecrets;help;status'= {
         }
         &'aisecrets;help;completions'= {
         }

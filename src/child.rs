@@ -60,7 +60,7 @@ pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -
     cmd.args(args).env_clear().envs(env).process_group(0);
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (prctl, getppid, kill, signal, tcsetpgrp); it
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl, signal, tcsetpgrp); it
     // allocates nothing and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
@@ -68,6 +68,18 @@ pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -
             let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
             if unistd::getppid() != parent {
                 let _ = signal::raise(Signal::SIGTERM);
+            }
+            // A session keyring of its own: the child never possesses the one that may
+            // hold the unlocked identity (`aisecrets unlock`). Failure (no keyring
+            // support) leaves nothing to protect.
+            #[cfg(target_os = "linux")]
+            {
+                const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+                let _ = libc::syscall(
+                    libc::SYS_keyctl,
+                    KEYCTL_JOIN_SESSION_KEYRING,
+                    std::ptr::null::<libc::c_char>(),
+                );
             }
             if foreground {
                 // Take the terminal before exec, so the child never reads it from a

@@ -47,8 +47,37 @@ pub enum Command {
     Export(ExportArgs),
     /// Run a command with the environment's secrets as environment variables.
     Run(RunArgs),
+    /// Open your identity once and keep it in the OS keyring until a time limit.
+    Unlock(UnlockArgs),
+    /// Forget the unlocked identity in every keyring.
+    Lock,
+    /// Show the project, environment, identity, and the unlock cache.
+    Status(StatusArgs),
     /// Print a shell completion script on stdout.
     Completions(CompletionsArgs),
+}
+
+/// Arguments of `unlock`.
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// How long to keep it, like 90s, 30m or 8h [default: the config's unlock_for, else 8h].
+    #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<std::time::Duration>,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::parse_duration(s)
+}
+
+/// Arguments of `status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `aisecrets identity ...`

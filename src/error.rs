@@ -196,6 +196,17 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// The user's config file is wrong.
+    #[error("{}: {reason}", .path.display())]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Nothing could be cached.
+    #[error("cannot cache the unlocked identity: {0}")]
+    NoCache(String),
     /// Bad command-line usage that clap could not catch.
     #[error("{0}")]
     Usage(String),
@@ -267,7 +278,8 @@ impl Error {
                 "`aisecrets identity show` prints its public key; move the file away first to make a new one"
                     .to_owned()
             }
-            Self::WrongPassphrase { .. } => "try again; nothing was changed".to_owned(),
+            Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
+            Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::NoTerminal { hint, .. } => hint.clone(),
             Self::InvalidName { kind: "secret", .. } => {
                 "rename it, e.g. OPENAI_API_KEY: letters, digits and _, not starting with a digit"

@@ -12,8 +12,11 @@ use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
+use std::time::Duration;
+
 use crate::crypto::Identity;
 use crate::error::{Error, Result};
+use crate::keycache::{self, Cached, KeyCache};
 use crate::prompt;
 use crate::store::atomic;
 
@@ -196,14 +199,7 @@ pub fn load() -> Result<Keys> {
 }
 
 fn load_file(path: &Path) -> Result<Keys> {
-    let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
-    let text =
-        Zeroizing::new(
-            String::from_utf8(bytes.to_vec()).map_err(|_| Error::BadIdentity {
-                source_desc: path.display().to_string(),
-                reason: "it is not a text identity file".into(),
-            })?,
-        );
+    let text = read_identity_text(path)?;
     parse_text(&text, &path.display().to_string(), Some(path))
 }
 
@@ -212,7 +208,215 @@ fn load_stored() -> Result<Keys> {
     if std::fs::symlink_metadata(&path).is_err() {
         return Err(Error::NoIdentity { path });
     }
-    load_file(&path)
+    let text = read_identity_text(&path)?;
+    if !is_encrypted(&text) {
+        return parse_text(&text, &path.display().to_string(), Some(&path));
+    }
+    // Passphrase-protected: a live cache item opens it without scrypt.
+    let public = stored_public();
+    let config = crate::config::load()?;
+    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    if let (Some(cache), Some(public)) = (&selection.cache, &public)
+        && let Some(keys) = from_cache(cache.as_ref(), public)
+    {
+        return Ok(keys);
+    }
+    let hint = "run `aisecrets unlock` in a terminal first, or set AISECRETS_IDENTITY (CI)";
+    if !prompt::has_terminal() {
+        return Err(Error::NoTerminal {
+            what: "the identity's passphrase".into(),
+            hint: hint.into(),
+        });
+    }
+    if let (None, Some(note), false) = (&selection.cache, &selection.note, selection.chosen_none) {
+        crate::output::status(&format!(
+            "aisecrets: {note}; the passphrase will be asked each time"
+        ));
+    }
+    let pass = prompt::hidden(
+        &format!("Passphrase for {}: ", path.display()),
+        "the identity's passphrase",
+        hint,
+    )?;
+    let plain = decrypt_identity_with(&text, &path, pass)?;
+    let keys = parse_text(&plain, &path.display().to_string(), None)?;
+    if let (Some(cache), Some(public)) = (&selection.cache, &keys.public) {
+        let ttl = config.unlock_for();
+        if let Err(why) = store_in_cache(cache.as_ref(), public, &plain, ttl) {
+            crate::output::status(&format!(
+                "aisecrets: could not cache the unlocked identity ({why})"
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
+    let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
+    Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(
+        |_| Error::BadIdentity {
+            source_desc: path.display().to_string(),
+            reason: "it is not a text identity file".into(),
+        },
+    )?))
+}
+
+/// The stored identity's public key from `identity.pub`, when it is there and valid.
+fn stored_public() -> Option<String> {
+    let text = std::fs::read_to_string(pub_path().ok()?).ok()?;
+    let key = text.trim();
+    key.parse::<age::x25519::Recipient>()
+        .is_ok()
+        .then(|| key.to_owned())
+}
+
+/// A live cached identity for `public`; a dead, broken or mismatched item is deleted.
+fn from_cache(cache: &dyn KeyCache, public: &str) -> Option<Keys> {
+    let payload = cache.get(public).ok()??;
+    let item = Cached::decode(&payload);
+    let id = item
+        .as_ref()
+        .filter(|c| c.is_live() && c.public == public)
+        .and_then(|c| c.identity.parse::<age::x25519::Identity>().ok())
+        .filter(|id| id.to_public().to_string() == public);
+    match id {
+        Some(id) => Some(Keys {
+            identities: vec![Box::new(id)],
+            public: Some(public.to_owned()),
+        }),
+        None => {
+            let _ = cache.delete(public);
+            None
+        }
+    }
+}
+
+/// Caches the opened identity file text (its first X25519 key) for `ttl`.
+fn store_in_cache(
+    cache: &dyn KeyCache,
+    public: &str,
+    plain: &str,
+    ttl: Duration,
+) -> Result<u64, String> {
+    let identity = plain
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .ok_or("the identity holds no X25519 key")?;
+    let item = Cached {
+        expires: crate::store::now() + ttl.as_secs(),
+        public: public.to_owned(),
+        identity: Zeroizing::new(identity.to_owned()),
+    };
+    cache.put(public, &item.encode(), ttl)?;
+    Ok(item.expires)
+}
+
+/// What `unlock` did.
+pub struct Unlocked {
+    /// The backend that holds it.
+    pub backend: &'static str,
+    /// When it expires (Unix seconds).
+    pub expires: u64,
+}
+
+/// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
+/// for `ttl`.
+pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
+    if env_identity().is_some() || env_identity_file().is_some() {
+        return Ok(None);
+    }
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Err(Error::NoIdentity { path });
+    }
+    let text = read_identity_text(&path)?;
+    if !is_encrypted(&text) {
+        return Ok(None);
+    }
+    let config = crate::config::load()?;
+    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let Some(cache) = selection.cache else {
+        return Err(Error::NoCache(selection.note.unwrap_or_default()));
+    };
+    let pass = if prompt::stdin_is_terminal() {
+        prompt::hidden(
+            &format!("Passphrase for {}: ", path.display()),
+            "the identity's passphrase",
+            "pipe the passphrase on standard input, or run this in a terminal",
+        )?
+    } else {
+        let bytes = prompt::read_stdin_value()?;
+        let line = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Prompt("the passphrase on standard input is not UTF-8"))?;
+        SecretString::from(line.lines().next().unwrap_or("").to_owned())
+    };
+    let plain = decrypt_identity_with(&text, &path, pass)?;
+    let keys = parse_text(&plain, &path.display().to_string(), None)?;
+    let public = keys.public.clone().ok_or_else(|| Error::BadIdentity {
+        source_desc: path.display().to_string(),
+        reason: "it holds no X25519 key".into(),
+    })?;
+    let ttl = ttl.unwrap_or_else(|| config.unlock_for());
+    let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl).map_err(Error::NoCache)?;
+    Ok(Some(Unlocked {
+        backend: cache.name(),
+        expires,
+    }))
+}
+
+/// Forgets the cached identity in every backend that works here; returns the names of
+/// the backends that held it.
+pub fn lock() -> Result<Vec<&'static str>> {
+    let Some(public) = stored_public() else {
+        return Ok(Vec::new());
+    };
+    let mut forgot = Vec::new();
+    for cache in keycache::all_available() {
+        if cache.delete(&public).unwrap_or(false) {
+            forgot.push(cache.name());
+        }
+    }
+    Ok(forgot)
+}
+
+/// Where the identity comes from, for `status`.
+pub struct Described {
+    /// `AISECRETS_IDENTITY`, `AISECRETS_IDENTITY_FILE`, or the stored file's path.
+    pub source: String,
+    /// The public key, when known without unlocking.
+    pub public: Option<String>,
+    /// Whether opening it needs a passphrase (and so the cache matters).
+    pub passphrase: bool,
+}
+
+/// Describes the identity in use without opening it.
+pub fn describe() -> Result<Option<Described>> {
+    if env_identity().is_some() {
+        return Ok(Some(Described {
+            source: "AISECRETS_IDENTITY".into(),
+            public: public_key().ok(),
+            passphrase: false,
+        }));
+    }
+    if let Some(file) = env_identity_file() {
+        let encrypted = read_identity_text(&file).is_ok_and(|t| is_encrypted(&t));
+        return Ok(Some(Described {
+            source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
+            public: if encrypted { None } else { public_key().ok() },
+            passphrase: encrypted,
+        }));
+    }
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let encrypted = read_identity_text(&path).is_ok_and(|t| is_encrypted(&t));
+    Ok(Some(Described {
+        source: path.display().to_string(),
+        public: stored_public(),
+        passphrase: encrypted,
+    }))
 }
 
 fn is_encrypted(text: &str) -> bool {

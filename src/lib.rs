@@ -7,12 +7,14 @@
 pub mod child;
 pub mod cli;
 mod commands;
+pub mod config;
 pub mod crypto;
 pub mod docs;
 pub mod dotenv;
 pub mod error;
 pub mod exit;
 pub mod identity;
+pub mod keycache;
 pub mod output;
 pub mod prompt;
 pub mod secret;

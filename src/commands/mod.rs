@@ -7,9 +7,12 @@ mod identity;
 mod import;
 mod init;
 mod list;
+mod lock;
 mod rm;
 mod run;
 mod set;
+mod status;
+mod unlock;
 
 use std::path::PathBuf;
 
@@ -29,6 +32,9 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Import(a) => import::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Run(a) => run::run(a),
+        Command::Unlock(a) => unlock::run(&a),
+        Command::Lock => lock::run(),
+        Command::Status(a) => status::run(&a),
         Command::Completions(a) => completions::run(&a),
     }
 }

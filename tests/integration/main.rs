@@ -2,6 +2,7 @@
 #![allow(unreachable_pub, missing_docs, clippy::unwrap_used)]
 
 mod basics;
+mod cache;
 mod examples;
 mod format;
 mod generated;

@@ -89,6 +89,22 @@ impl World {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let mut c = self.command(args);
+        no_controlling_terminal(&mut c);
+        Cmd {
+            cmd: c,
+            stdin: Some(Vec::new()),
+            reveals: false,
+            canaries: self.canaries.clone(),
+        }
+    }
+
+    /// The bare hermetic `std::process::Command`, for driving through a pseudo-terminal.
+    pub fn command<I, S>(&self, args: I) -> std::process::Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut c = std::process::Command::new(bin());
         c.args(args).current_dir(&self.project);
         for (k, _) in std::env::vars_os() {
@@ -105,13 +121,7 @@ impl World {
             .env("AISECRETS_KEYRING", "none")
             .env("USER", "tester")
             .env_remove("AISECRETS_ENV");
-        no_controlling_terminal(&mut c);
-        Cmd {
-            cmd: c,
-            stdin: Some(Vec::new()),
-            reveals: false,
-            canaries: self.canaries.clone(),
-        }
+        c
     }
 }
 

@@ -1,0 +1,18 @@
+//! `aisecrets lock`: forget the unlocked identity in every backend.
+
+use crate::error::Result;
+use crate::{exit, identity, output};
+
+/// Runs `lock`.
+pub(super) fn run() -> Result<u8> {
+    let forgot = identity::lock()?;
+    if forgot.is_empty() {
+        output::status("locked (nothing was cached)");
+    } else {
+        output::status(&format!(
+            "locked: forgot the unlocked identity ({})",
+            forgot.join(", ")
+        ));
+    }
+    Ok(exit::OK)
+}

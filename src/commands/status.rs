@@ -1,0 +1,126 @@
+//! `aisecrets status [--json]`: where things stand, without unlocking anything.
+
+use std::fmt::Write as _;
+
+use serde_json::{Value, json};
+
+use crate::cli::StatusArgs;
+use crate::error::{Error, Result};
+use crate::keycache::{self, Cached};
+use crate::store::Project;
+use crate::{config, exit, identity, output};
+
+/// Runs `status`.
+pub(super) fn run(args: &StatusArgs) -> Result<u8> {
+    let project = Project::find(&super::cwd()?)?;
+    let env = match &project {
+        Some(p) => Some(p.pick_env(args.env.env.as_deref())?),
+        None => None,
+    };
+    let id = identity::describe()?;
+    let cache = cache_state(id.as_ref())?;
+
+    let project_json = project.as_ref().map_or(Value::Null, |p| {
+        json!({ "root": p.root.display().to_string(), "id": p.id(), "environments": p.env_names() })
+    });
+    let env_json = match (&project, &env) {
+        (Some(p), Some(e)) => {
+            let path = p.env_path(e)?;
+            let recipients: Vec<&String> = p.env(e)?.recipients.keys().collect();
+            json!({ "name": e, "file": path.strip_prefix(&p.root).unwrap_or(&path).display().to_string(), "recipients": recipients })
+        }
+        _ => Value::Null,
+    };
+    let id_json = id.as_ref().map_or(
+        Value::Null,
+        |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase }),
+    );
+    let doc = json!({ "project": project_json, "environment": env_json, "identity": id_json, "cache": cache });
+
+    let mut out = String::new();
+    if args.json {
+        out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        out.push('\n');
+    } else {
+        let p = &doc["project"];
+        if p.is_null() {
+            out.push_str("project:     none here (run `aisecrets init`)\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "project:     {} (id {})",
+                p["root"].as_str().unwrap_or(""),
+                p["id"].as_str().unwrap_or("")
+            );
+            let e = &doc["environment"];
+            let recips: Vec<&str> = e["recipients"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "environment: {} ({}; recipients: {})",
+                e["name"].as_str().unwrap_or(""),
+                e["file"].as_str().unwrap_or(""),
+                recips.join(", ")
+            );
+        }
+        match &id {
+            None => out.push_str("identity:    none (run `aisecrets identity new`)\n"),
+            Some(d) => {
+                let _ = writeln!(
+                    out,
+                    "identity:    {} ({}{})",
+                    d.public.as_deref().unwrap_or("public key unknown"),
+                    d.source,
+                    if d.passphrase {
+                        ", passphrase-protected"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+        let c = &doc["cache"];
+        let backend = c["backend"].as_str().unwrap_or("none");
+        match (c["expires"].as_str(), c["reason"].as_str()) {
+            (Some(exp), _) => {
+                let _ = writeln!(out, "cache:       {backend}, unlocked until {exp}");
+            }
+            (None, Some(why)) => {
+                let _ = writeln!(out, "cache:       {backend}: {why}");
+            }
+            (None, None) => {
+                let _ = writeln!(out, "cache:       {backend}");
+            }
+        }
+    }
+    output::stdout(out.as_bytes())?;
+    Ok(exit::OK)
+}
+
+fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
+    let config = config::load()?;
+    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let backend = selection.cache.as_ref().map_or("none", |c| c.name());
+    let (expires, reason) = match (id, &selection.cache) {
+        (None, _) => (None, Some("no identity".to_owned())),
+        (Some(d), _) if !d.passphrase => (
+            None,
+            Some("not needed: the identity has no passphrase".to_owned()),
+        ),
+        (Some(_), None) => (None, selection.note.clone()),
+        (Some(d), Some(cache)) => {
+            let item = d
+                .public
+                .as_deref()
+                .and_then(|p| cache.get(p).ok().flatten())
+                .and_then(|b| Cached::decode(&b));
+            match item {
+                Some(c) if c.is_live() => (Some(output::timestamp(c.expires)), None),
+                _ => (None, Some("locked: run `aisecrets unlock`".to_owned())),
+            }
+        }
+    };
+    Ok(json!({ "backend": backend, "expires": expires, "reason": reason, "note": selection.note }))
+}

@@ -1,0 +1,20 @@
+//! `aisecrets unlock [--for DURATION]`.
+
+use crate::cli::UnlockArgs;
+use crate::error::Result;
+use crate::{exit, identity, output};
+
+/// Runs `unlock`.
+pub(super) fn run(args: &UnlockArgs) -> Result<u8> {
+    match identity::unlock(args.duration)? {
+        Some(u) => output::status(&format!(
+            "unlocked until {} ({}); `aisecrets lock` forgets it sooner",
+            output::timestamp(u.expires),
+            u.backend
+        )),
+        None => output::status(
+            "nothing to unlock: your identity has no passphrase or comes from AISECRETS_IDENTITY[_FILE]",
+        ),
+    }
+    Ok(exit::OK)
+}

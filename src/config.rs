@@ -1,0 +1,81 @@
+//! The user's own settings, `config.toml` in the user folder (trusted: never in a repo).
+//!
+//! ```toml
+//! unlock_for = "8h"        # how long `aisecrets unlock` keeps the identity open
+//! keyring = "auto"         # auto, secret-service, keyutils, keychain, credential-manager, none
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::keycache::{DEFAULT_UNLOCK, MAX_UNLOCK};
+use crate::store::atomic;
+
+/// The user's settings.
+#[derive(Debug, Default, Deserialize)]
+pub struct Config {
+    /// Default unlock duration, like `8h`.
+    pub unlock_for: Option<String>,
+    /// Keyring backend choice.
+    pub keyring: Option<String>,
+}
+
+/// The config file's path.
+pub fn path() -> Result<PathBuf> {
+    Ok(crate::identity::home()?.join("config.toml"))
+}
+
+/// Loads the config; a missing file is the default config.
+pub fn load() -> Result<Config> {
+    let path = path()?;
+    let bytes = match atomic::read_regular(&path, 1 << 20) {
+        Ok(b) => b,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default());
+        }
+        Err(e) => return Err(e),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+        path: path.clone(),
+        reason: "it is not UTF-8".into(),
+    })?;
+    let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
+        path: path.clone(),
+        reason: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
+    })?;
+    if let Some(d) = &config.unlock_for {
+        parse_duration(d).map_err(|reason| Error::Config {
+            path,
+            reason: format!("unlock_for: {reason}"),
+        })?;
+    }
+    Ok(config)
+}
+
+impl Config {
+    /// The default unlock duration.
+    #[must_use]
+    pub fn unlock_for(&self) -> Duration {
+        self.unlock_for
+            .as_deref()
+            .and_then(|d| parse_duration(d).ok())
+            .unwrap_or(DEFAULT_UNLOCK)
+    }
+}
+
+/// Parses `90s`, `30m`, `8h`, `1d`..., between one second and 30 days.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim()).map_err(|_| {
+        format!(
+            "`{}` is not a duration like 90s, 30m or 8h",
+            crate::secret::sanitize(text, 40)
+        )
+    })?;
+    if d < Duration::from_secs(1) || d > MAX_UNLOCK {
+        return Err("a duration must be between 1s and 30d".into());
+    }
+    Ok(d)
+}
