@@ -51,6 +51,9 @@ pub struct Meta {
     pub set_at: u64,
     /// The recipient name of whoever set it.
     pub set_by: String,
+    /// Recipients removed since the value was set, who could read it: the value is
+    /// exposed and should be rotated. Empty for a fresh value.
+    pub exposed: Vec<String>,
 }
 
 /// A value opened from the file, with its metadata.
@@ -123,13 +126,18 @@ impl DataKey {
         meta: &Meta,
         nonce: [u8; NONCE_LEN],
     ) -> String {
-        let by = meta.set_by.as_bytes();
-        let by_len = u8::try_from(by.len()).unwrap_or(u8::MAX);
-        let mut plain = Zeroizing::new(Vec::with_capacity(10 + by.len() + value.expose().len()));
-        plain.push(1u8);
+        let mut plain = Zeroizing::new(Vec::with_capacity(64 + value.expose().len()));
+        // Layout 1 without exposure, layout 2 with the list of removed readers.
+        plain.push(if meta.exposed.is_empty() { 1u8 } else { 2u8 });
         plain.extend_from_slice(&meta.set_at.to_be_bytes());
-        plain.push(by_len);
-        plain.extend_from_slice(&by[..usize::from(by_len)]);
+        push_short(&mut plain, &meta.set_by);
+        if !meta.exposed.is_empty() {
+            let n = meta.exposed.len().min(255);
+            plain.push(u8::try_from(n).unwrap_or(u8::MAX));
+            for name in &meta.exposed[..n] {
+                push_short(&mut plain, name);
+            }
+        }
         plain.extend_from_slice(value.expose().as_bytes());
         let aad = aad(project, env, name);
         let ct = self
@@ -163,6 +171,56 @@ impl DataKey {
     /// Opens many values with one derived key.
     pub fn opener(&self) -> Opener {
         Opener(self.value_cipher())
+    }
+
+    /// The key's verifier, `HKDF-SHA256(key, info = "aisecrets/v1/verifier")`, hex: kept
+    /// in a trust pin to check a later key's rekey proof, without keeping the key.
+    #[must_use]
+    pub fn verifier(&self) -> String {
+        let mut v = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), b"aisecrets/v1/verifier", v.as_mut());
+        hex(v.as_ref())
+    }
+
+    /// Seals an auxiliary blob (the rekey chain) bound to `purpose`, project and env.
+    #[must_use]
+    pub fn seal_blob(&self, purpose: &str, project: &str, env: &str, plain: &[u8]) -> String {
+        let mut nonce = [0u8; NONCE_LEN];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let aad = aad(project, env, purpose);
+        let ct = self
+            .value_cipher()
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plain,
+                    aad: &aad,
+                },
+            )
+            .expect("XChaCha20-Poly1305 encryption of under 4 GiB cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        format!("{VALUE_PREFIX}{}", B64.encode(out))
+    }
+
+    /// Opens a blob sealed by [`Self::seal_blob`].
+    pub fn open_blob(
+        &self,
+        purpose: &str,
+        project: &str,
+        env: &str,
+        token: &str,
+    ) -> Option<Zeroizing<Vec<u8>>> {
+        let raw = B64.decode(token.strip_prefix(VALUE_PREFIX)?).ok()?;
+        if raw.len() < NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let (nonce, ct) = raw.split_at(NONCE_LEN);
+        let aad = aad(project, env, purpose);
+        self.value_cipher()
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .ok()
+            .map(Zeroizing::new)
     }
 
     /// The raw key, for wrapping to recipients.
@@ -213,30 +271,58 @@ fn open_with(
     parse_plain(name, &plain)
 }
 
+/// Appends a string of at most 255 bytes with its length byte (longer is cut at a
+/// character boundary).
+fn push_short(out: &mut Vec<u8>, text: &str) {
+    let mut end = text.len().min(255);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.push(u8::try_from(end).unwrap_or(u8::MAX));
+    out.extend_from_slice(&text.as_bytes()[..end]);
+}
+
+fn take_short<'a>(rest: &mut &'a [u8]) -> Option<&'a str> {
+    let (&len, tail) = rest.split_first()?;
+    let len = usize::from(len);
+    if tail.len() < len {
+        return None;
+    }
+    let (s, tail) = tail.split_at(len);
+    *rest = tail;
+    std::str::from_utf8(s).ok()
+}
+
 fn parse_plain(name: &str, plain: &[u8]) -> Result<Opened, &'static str> {
     const BAD: &str = "a sealed value has a malformed body";
     let (&version, rest) = plain.split_first().ok_or(BAD)?;
-    if version != 1 {
+    if version != 1 && version != 2 {
         return Err("a sealed value has an unknown version");
     }
-    if rest.len() < 9 {
+    if rest.len() < 8 {
         return Err(BAD);
     }
-    let set_at = u64::from_be_bytes(rest[..8].try_into().map_err(|_| BAD)?);
-    let by_len = usize::from(rest[8]);
-    let rest = &rest[9..];
-    if rest.len() < by_len {
-        return Err(BAD);
+    let (at, mut rest) = rest.split_at(8);
+    let set_at = u64::from_be_bytes(at.try_into().map_err(|_| BAD)?);
+    let set_by = take_short(&mut rest).ok_or(BAD)?.to_owned();
+    let mut exposed = Vec::new();
+    if version == 2 {
+        let (&n, tail) = rest.split_first().ok_or(BAD)?;
+        rest = tail;
+        for _ in 0..n {
+            exposed.push(take_short(&mut rest).ok_or(BAD)?.to_owned());
+        }
     }
-    let set_by = std::str::from_utf8(&rest[..by_len])
-        .map_err(|_| BAD)?
-        .to_owned();
-    let value = std::str::from_utf8(&rest[by_len..]).map_err(|_| BAD)?;
+    let value = std::str::from_utf8(rest).map_err(|_| BAD)?;
     let value = SecretValue::new(name, Zeroizing::new(value.to_owned()))
         .map_err(|_| "a sealed value breaks the value rules")?;
     Ok(Opened {
         value,
-        meta: Meta { set_at, set_by },
+        meta: Meta {
+            set_at,
+            set_by,
+            exposed,
+        },
     })
 }
 
@@ -249,6 +335,51 @@ fn aad(project: &str, env: &str, name: &str) -> Vec<u8> {
     aad.push(0);
     aad.extend_from_slice(name.as_bytes());
     aad
+}
+
+/// The proof that whoever made the key `to_key_id` (with verifier `to_verifier`) knew
+/// the key whose verifier is `from_verifier`: `HMAC-SHA256(from_verifier, "aisecrets/v1/rekey"
+/// 0 project 0 env 0 to_key_id 0 to_verifier)`, hex.
+#[must_use]
+pub fn rekey_proof(
+    from_verifier: &str,
+    project: &str,
+    env: &str,
+    to_key_id: &str,
+    to_verifier: &str,
+) -> String {
+    use hmac::Mac;
+    let key = unhex(from_verifier).unwrap_or_default();
+    let mut mac =
+        <hmac::Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+    for (i, part) in ["aisecrets/v1/rekey", project, env, to_key_id, to_verifier]
+        .iter()
+        .enumerate()
+    {
+        if i > 0 {
+            mac.update(&[0]);
+        }
+        mac.update(part.as_bytes());
+    }
+    hex(&mac.finalize().into_bytes())
+}
+
+/// Constant-time comparison of two hex strings.
+#[must_use]
+pub fn same_hex(a: &str, b: &str) -> bool {
+    subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
+}
+
+/// Decodes lowercase or uppercase hex.
+#[must_use]
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 /// Lowercase hex.
@@ -406,6 +537,7 @@ mod tests {
         let meta = Meta {
             set_at: 7,
             set_by: "alice".into(),
+            exposed: vec![],
         };
         let t = k.seal("p", "dev", "N", &value("sk-FAKE"), &meta);
         let o = k.open("p", "dev", "N", &t).unwrap();
@@ -427,6 +559,12 @@ mod tests {
             DataKey::generate().open("p", "dev", "N", &t).is_err(),
             "another key"
         );
+        let exposed = Meta {
+            exposed: vec!["bob".into(), "carol".into()],
+            ..meta
+        };
+        let t = k.seal("p", "dev", "N", &value("sk-FAKE"), &exposed);
+        assert_eq!(k.open("p", "dev", "N", &t).unwrap().meta, exposed);
     }
 
     #[test]

@@ -196,6 +196,43 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// The environment's data key is not the one this user trusted, and no proof links them.
+    #[error(
+        "{}: environment `{env}` has data key {found}, not the key {pinned} you trusted, and nothing proves a teammate made it; nothing was used",
+        .path.display()
+    )]
+    Untrusted {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+        /// The pinned key id.
+        pinned: String,
+        /// The key id found.
+        found: String,
+    },
+    /// First open with no pin and no terminal to ask on.
+    #[error("environment `{env}` ({}) is not trusted on this machine yet, and there is no terminal to ask on", .path.display())]
+    NoPin {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+    },
+    /// The manifest's recipients changed in ways this user has not approved.
+    #[error("recipients of `{env}` changed in aisecrets.toml without your approval: {}", .changes.join("; "))]
+    NotApproved {
+        /// The environment.
+        env: String,
+        /// One line per change.
+        changes: Vec<String>,
+    },
+    /// A name `run` refuses to inject.
+    #[error("refusing to inject {}: these names hand over code execution or network traffic", .names.join(", "))]
+    DangerousNames {
+        /// The names.
+        names: Vec<String>,
+    },
     /// The user's config file is wrong.
     #[error("{}: {reason}", .path.display())]
     Config {
@@ -278,6 +315,20 @@ impl Error {
                 "`aisecrets identity show` prints its public key; move the file away first to make a new one"
                     .to_owned()
             }
+            Self::Untrusted { env, .. } => format!(
+                "if a teammate really made a new key, check its id with them, then run `aisecrets trust --env {env}`"
+            ),
+            Self::NoPin { env, .. } => format!(
+                "run `aisecrets trust --env {env}` in a terminal, or set AISECRETS_TRUST (`aisecrets trust --print` on a trusted machine shows the value)"
+            ),
+            Self::NotApproved { .. } => {
+                "review them and run `aisecrets recipients ack`; aisecrets never encrypts to an unapproved key".to_owned()
+            }
+            Self::DangerousNames { names } => format!(
+                "if you really mean it, allow them in your own config ({}): allow_names = [{}]",
+                crate::config::path().map(|p| p.display().to_string()).unwrap_or_else(|_| "config.toml".into()),
+                names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::NoTerminal { hint, .. } => hint.clone(),

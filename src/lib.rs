@@ -19,6 +19,7 @@ pub mod output;
 pub mod prompt;
 pub mod secret;
 pub mod store;
+pub mod trust;
 
 use std::process::ExitCode;
 

@@ -42,6 +42,30 @@ pub fn hidden(prompt: &str, what: &str, hint: &str) -> Result<SecretString> {
     }
 }
 
+/// Asks a yes/no question on the terminal; only `y` or `yes` is yes.
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::{BufRead, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| Error::NoTerminal {
+            what: "a confirmation".into(),
+            hint: "pass --yes after checking what it shows".into(),
+        })?;
+    let mut w = &tty;
+    let _ = w.write_all(question.as_bytes());
+    let _ = w.flush();
+    let mut line = String::new();
+    std::io::BufReader::new(&tty)
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read from", "/dev/tty", e))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// Reads standard input to the end (at most the value limit plus a newline), and strips
 /// one trailing newline, as `echo value | aisecrets set NAME` adds one.
 pub fn read_stdin_value() -> Result<Zeroizing<Vec<u8>>> {

@@ -46,7 +46,11 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
         root: root.clone(),
         manifest,
     };
-    let env_path = store::create_env(&project, &args.env, &[(name.clone(), public)])?;
+    let env_path = store::create_env(
+        &project,
+        &args.env,
+        &std::collections::BTreeMap::from([(name.clone(), public)]),
+    )?;
     let manifest_path = project.manifest_path();
     if is_new {
         atomic::create_new(&manifest_path, text.as_bytes(), 0o644)?;

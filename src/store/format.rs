@@ -29,6 +29,8 @@ pub struct EnvFile {
     pub recipients: Vec<String>,
     /// The armored age file holding the data key.
     pub data_key: String,
+    /// The sealed rekey chain (`v1:...`), present once a recipient was removed.
+    pub rekeys: Option<String>,
     /// Secret name to sealed value (`v1:...`).
     pub secrets: BTreeMap<String, String>,
 }
@@ -50,6 +52,7 @@ struct Header {
     key_id: String,
     recipients: Vec<String>,
     data_key: String,
+    rekeys: Option<String>,
 }
 
 impl EnvFile {
@@ -106,6 +109,12 @@ impl EnvFile {
                 return Err(bad("a value is not in the v1 format".into()));
             }
         }
+        if h.rekeys
+            .as_deref()
+            .is_some_and(|r| !r.starts_with(VALUE_PREFIX))
+        {
+            return Err(bad("its rekeys field is not in the v1 format".into()));
+        }
         let data_key = h.data_key.trim_end_matches('\n');
         if !data_key.starts_with(BEGIN) || !data_key.ends_with(END) {
             return Err(bad("its data_key is not an armored age file".into()));
@@ -116,6 +125,7 @@ impl EnvFile {
             key_id: h.key_id,
             recipients: h.recipients,
             data_key: format!("{data_key}\n"),
+            rekeys: h.rekeys,
             secrets: raw.secrets,
         })
     }
@@ -138,6 +148,9 @@ impl EnvFile {
         let names: Vec<String> = self.recipients.iter().map(|r| quote(r)).collect();
         let _ = writeln!(s, "recipients = [{}]", names.join(", "));
         let _ = write!(s, "data_key = \"\"\"\n{}\"\"\"\n", self.data_key);
+        if let Some(r) = &self.rekeys {
+            let _ = writeln!(s, "rekeys = {}", quote(r));
+        }
         s.push_str("\n[secrets]\n");
         for (name, token) in &self.secrets {
             let _ = writeln!(s, "{name} = {}", quote(token));
@@ -179,6 +192,7 @@ mod tests {
             key_id: "a".repeat(32),
             recipients: vec!["alice".into()],
             data_key: format!("{BEGIN}\nYWdl\n{END}\n"),
+            rekeys: None,
             secrets: [
                 ("B".to_owned(), "v1:AA==".to_owned()),
                 ("A".to_owned(), "v1:AQ==".to_owned()),

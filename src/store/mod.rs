@@ -112,6 +112,8 @@ fn open_file(
             "its key_id does not match its data key",
         ));
     }
+    // Every value must open (one bad value refuses the whole file), then the key must be
+    // the one this user trusts.
     let opener = key.opener();
     let mut values = BTreeMap::new();
     for (name, token) in &file.secrets {
@@ -120,6 +122,7 @@ fn open_file(
             .map_err(|reason| Error::corrupt(&path, format!("`{name}`: {reason}")))?;
         values.insert(name.clone(), opened);
     }
+    crate::trust::check(project, env, &key, &file, &path)?;
     let me = whose(project, env, keys);
     Ok(OpenEnv {
         path,
@@ -181,6 +184,7 @@ impl OpenEnv {
         let meta = Meta {
             set_at: now(),
             set_by: self.me.clone(),
+            exposed: Vec::new(),
         };
         let token = self
             .key
@@ -188,6 +192,55 @@ impl OpenEnv {
         self.file.secrets.insert(name.to_owned(), token);
         self.values.insert(name.to_owned(), Opened { value, meta });
         Ok(change)
+    }
+
+    /// Wraps the same data key to `recipients` (name, public key): values stay
+    /// byte-identical.
+    pub fn rewrap(&mut self, recipients: &BTreeMap<String, String>) -> Result<()> {
+        self.file.data_key = wrap_to(&self.key, recipients)?;
+        self.file.recipients = recipients.keys().cloned().collect();
+        Ok(())
+    }
+
+    /// Makes a new data key wrapped to `recipients`, reseals every value marked as exposed
+    /// to `removed`, and extends the rekey chain so pins roll forward. Returns the new key.
+    pub fn rekey(
+        &mut self,
+        removed: &[String],
+        recipients: &BTreeMap<String, String>,
+    ) -> Result<&DataKey> {
+        let new = DataKey::generate();
+        let data_key = wrap_to(&new, recipients)?;
+        let rekeys = crate::trust::extend_chain(&self.file, &self.key, &new);
+        let mut secrets = BTreeMap::new();
+        for (name, opened) in &mut self.values {
+            for r in removed {
+                if !opened.meta.exposed.contains(r) {
+                    opened.meta.exposed.push(r.clone());
+                }
+            }
+            let token = new.seal(
+                &self.file.project,
+                &self.file.env,
+                name,
+                &opened.value,
+                &opened.meta,
+            );
+            secrets.insert(name.clone(), token);
+        }
+        self.file.secrets = secrets;
+        self.file.data_key = data_key;
+        self.file.key_id = new.key_id();
+        self.file.rekeys = Some(rekeys);
+        self.file.recipients = recipients.keys().cloned().collect();
+        self.key = new;
+        Ok(&self.key)
+    }
+
+    /// The opened data key.
+    #[must_use]
+    pub fn key(&self) -> &DataKey {
+        &self.key
     }
 
     /// Removes `name`.
@@ -222,41 +275,48 @@ pub fn modify<T>(
     Ok(out)
 }
 
-/// Writes a brand-new environment file holding no secrets, wrapped to `recipients`.
+/// Wraps `key` to `recipients` (name, public key).
+fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<String> {
+    if recipients.is_empty() {
+        return Err(Error::Usage(
+            "an environment needs at least one recipient".into(),
+        ));
+    }
+    let mut parsed = Vec::new();
+    for (name, k) in recipients {
+        parsed.push(
+            crypto::parse_recipient(k).map_err(|reason| Error::BadRecipient {
+                name: name.clone(),
+                reason,
+            })?,
+        );
+    }
+    crypto::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
+        name: recipients.keys().cloned().collect::<Vec<_>>().join(", "),
+        reason,
+    })
+}
+
+/// Writes a brand-new environment file holding no secrets, wrapped to `recipients`, and
+/// pins its key for this user (who approves those recipients).
 pub fn create_env(
     project: &Project,
     env: &str,
-    recipients: &[(String, String)],
+    recipients: &BTreeMap<String, String>,
 ) -> Result<PathBuf> {
     let path = project.env_path(env)?;
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    let mut parsed = Vec::new();
-    for (name, key) in recipients {
-        parsed.push(
-            crypto::parse_recipient(key).map_err(|reason| Error::BadRecipient {
-                name: name.clone(),
-                reason,
-            })?,
-        );
-    }
     let key = DataKey::generate();
-    let data_key = crypto::wrap_data_key(&key, &parsed).map_err(|reason| Error::BadRecipient {
-        name: recipients
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        reason,
-    })?;
     let file = EnvFile {
         project: project.id().to_owned(),
         env: env.to_owned(),
         key_id: key.key_id(),
-        recipients: recipients.iter().map(|(n, _)| n.clone()).collect(),
-        data_key,
+        recipients: recipients.keys().cloned().collect(),
+        data_key: wrap_to(&key, recipients)?,
+        rekeys: None,
         secrets: BTreeMap::new(),
     };
     let _lock = atomic::lock_dir(&dir)?;
@@ -267,5 +327,6 @@ pub fn create_env(
         });
     }
     atomic::write_atomic(&path, file.render().as_bytes(), 0o644)?;
+    crate::trust::pin(project.id(), env, &key, Some(recipients.clone()))?;
     Ok(path)
 }

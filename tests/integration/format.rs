@@ -45,10 +45,23 @@ fn the_documented_vector_holds() {
     let v = vector();
     let key = DataKey::from_bytes(&unhex(&v["data_key"])).unwrap();
     assert_eq!(key.key_id(), v["key_id"]);
+    assert_eq!(key.verifier(), v["verifier"]);
+    let next = DataKey::from_bytes(&unhex(&v["next_data_key"])).unwrap();
+    assert_eq!(next.key_id(), v["next_key_id"]);
+    assert_eq!(next.verifier(), v["next_verifier"]);
+    let proof = aisecrets::crypto::rekey_proof(
+        &v["verifier"],
+        &v["project"],
+        &v["env"],
+        &v["next_key_id"],
+        &v["next_verifier"],
+    );
+    assert_eq!(proof, v["rekey_proof"]);
     let value = SecretValue::new("N", Zeroizing::new(v["value"].clone())).unwrap();
     let meta = Meta {
         set_at: v["set_at"].parse().unwrap(),
         set_by: v["set_by"].clone(),
+        exposed: vec![],
     };
     let nonce: [u8; 24] = unhex(&v["nonce"]).try_into().unwrap();
     let token = key.seal_with_nonce(&v["project"], &v["env"], &v["name"], &value, &meta, nonce);
@@ -86,9 +99,20 @@ fn the_documented_file_opens() {
     std::fs::write(w.project.join("aisecrets.toml"), block(&d, "toml")).unwrap();
     std::fs::create_dir_all(w.project.join("secrets")).unwrap();
     std::fs::write(w.dev_file(), block(&d, "toml vector-file")).unwrap();
+    // No pin and no terminal: refused, naming what to do.
+    w.cmd(["get", "OPENAI_API_KEY"])
+        .env("AISECRETS_IDENTITY", &v["identity"])
+        .fails(1)
+        .stderr_has("aisecrets trust")
+        .stderr_has("AISECRETS_TRUST");
+    let trust = format!(
+        "{}/{}={}:{}",
+        v["project"], v["env"], v["key_id"], v["verifier"]
+    );
     let out = w
         .cmd(["get", "OPENAI_API_KEY"])
         .env("AISECRETS_IDENTITY", &v["identity"])
+        .env("AISECRETS_TRUST", &trust)
         .ok();
     assert_eq!(out.stdout_str(), format!("{}\n", v["value"]));
     // The file as documented is exactly what the writer renders.
