@@ -34,6 +34,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import NAME=value lines from a dotenv file ("-" for stdin)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print every secret of an environment as dotenv, JSON or shell')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the environment''s secrets as environment variables')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Set a new value for a secret (after revoking the old one) and clear its exposed mark')
+            [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
+            [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
@@ -157,6 +161,121 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aisecrets;rotate' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;recipients;list' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients;add' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients;rm' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients;approve' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients;ack' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Approve without asking (after reading what it shows)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;recipients;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;recipients;help;list' {
+            break
+        }
+        'aisecrets;recipients;help;add' {
+            break
+        }
+        'aisecrets;recipients;help;rm' {
+            break
+        }
+        'aisecrets;recipients;help;approve' {
+            break
+        }
+        'aisecrets;recipients;help;ack' {
+            break
+        }
+        'aisecrets;recipients;help;help' {
+            break
+        }
+        'aisecrets;request-access' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The name to ask under [default: $USER]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;trust' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Trust without asking (after checking the key id with a teammate)')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the AISECRETS_TRUST value of your pins (for CI) instead')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aisecrets;unlock' {
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long to keep it, like 90s, 30m or 8h [default: the config''s unlock_for, else 8h]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -199,6 +318,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Import NAME=value lines from a dotenv file ("-" for stdin)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print every secret of an environment as dotenv, JSON or shell')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the environment''s secrets as environment variables')
+            [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Set a new value for a secret (after revoking the old one) and clear its exposed mark')
+            [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
+            [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
+            [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
@@ -239,6 +362,38 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;run' {
+            break
+        }
+        'aisecrets;help;rotate' {
+            break
+        }
+        'aisecrets;help;recipients' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
+            [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
+            [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
+            break
+        }
+        'aisecrets;help;recipients;list' {
+            break
+        }
+        'aisecrets;help;recipients;add' {
+            break
+        }
+        'aisecrets;help;recipients;rm' {
+            break
+        }
+        'aisecrets;help;recipients;approve' {
+            break
+        }
+        'aisecrets;help;recipients;ack' {
+            break
+        }
+        'aisecrets;help;request-access' {
+            break
+        }
+        'aisecrets;help;trust' {
             break
         }
         'aisecrets;help;unlock' {

@@ -43,8 +43,17 @@ _aisecrets() {
             aisecrets,lock)
                 cmd="aisecrets__subcmd__lock"
                 ;;
+            aisecrets,recipients)
+                cmd="aisecrets__subcmd__recipients"
+                ;;
+            aisecrets,request-access)
+                cmd="aisecrets__subcmd__request__subcmd__access"
+                ;;
             aisecrets,rm)
                 cmd="aisecrets__subcmd__rm"
+                ;;
+            aisecrets,rotate)
+                cmd="aisecrets__subcmd__rotate"
                 ;;
             aisecrets,run)
                 cmd="aisecrets__subcmd__run"
@@ -54,6 +63,9 @@ _aisecrets() {
                 ;;
             aisecrets,status)
                 cmd="aisecrets__subcmd__status"
+                ;;
+            aisecrets,trust)
+                cmd="aisecrets__subcmd__trust"
                 ;;
             aisecrets,unlock)
                 cmd="aisecrets__subcmd__unlock"
@@ -85,8 +97,17 @@ _aisecrets() {
             aisecrets__subcmd__help,lock)
                 cmd="aisecrets__subcmd__help__subcmd__lock"
                 ;;
+            aisecrets__subcmd__help,recipients)
+                cmd="aisecrets__subcmd__help__subcmd__recipients"
+                ;;
+            aisecrets__subcmd__help,request-access)
+                cmd="aisecrets__subcmd__help__subcmd__request__subcmd__access"
+                ;;
             aisecrets__subcmd__help,rm)
                 cmd="aisecrets__subcmd__help__subcmd__rm"
+                ;;
+            aisecrets__subcmd__help,rotate)
+                cmd="aisecrets__subcmd__help__subcmd__rotate"
                 ;;
             aisecrets__subcmd__help,run)
                 cmd="aisecrets__subcmd__help__subcmd__run"
@@ -97,6 +118,9 @@ _aisecrets() {
             aisecrets__subcmd__help,status)
                 cmd="aisecrets__subcmd__help__subcmd__status"
                 ;;
+            aisecrets__subcmd__help,trust)
+                cmd="aisecrets__subcmd__help__subcmd__trust"
+                ;;
             aisecrets__subcmd__help,unlock)
                 cmd="aisecrets__subcmd__help__subcmd__unlock"
                 ;;
@@ -105,6 +129,21 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__help__subcmd__identity,show)
                 cmd="aisecrets__subcmd__help__subcmd__identity__subcmd__show"
+                ;;
+            aisecrets__subcmd__help__subcmd__recipients,ack)
+                cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__ack"
+                ;;
+            aisecrets__subcmd__help__subcmd__recipients,add)
+                cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__add"
+                ;;
+            aisecrets__subcmd__help__subcmd__recipients,approve)
+                cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__approve"
+                ;;
+            aisecrets__subcmd__help__subcmd__recipients,list)
+                cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__list"
+                ;;
+            aisecrets__subcmd__help__subcmd__recipients,rm)
+                cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__rm"
                 ;;
             aisecrets__subcmd__identity,help)
                 cmd="aisecrets__subcmd__identity__subcmd__help"
@@ -124,6 +163,42 @@ _aisecrets() {
             aisecrets__subcmd__identity__subcmd__help,show)
                 cmd="aisecrets__subcmd__identity__subcmd__help__subcmd__show"
                 ;;
+            aisecrets__subcmd__recipients,ack)
+                cmd="aisecrets__subcmd__recipients__subcmd__ack"
+                ;;
+            aisecrets__subcmd__recipients,add)
+                cmd="aisecrets__subcmd__recipients__subcmd__add"
+                ;;
+            aisecrets__subcmd__recipients,approve)
+                cmd="aisecrets__subcmd__recipients__subcmd__approve"
+                ;;
+            aisecrets__subcmd__recipients,help)
+                cmd="aisecrets__subcmd__recipients__subcmd__help"
+                ;;
+            aisecrets__subcmd__recipients,list)
+                cmd="aisecrets__subcmd__recipients__subcmd__list"
+                ;;
+            aisecrets__subcmd__recipients,rm)
+                cmd="aisecrets__subcmd__recipients__subcmd__rm"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,ack)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__ack"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,add)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__add"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,approve)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__approve"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,help)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__help"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,list)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__list"
+                ;;
+            aisecrets__subcmd__recipients__subcmd__help,rm)
+                cmd="aisecrets__subcmd__recipients__subcmd__help__subcmd__rm"
+                ;;
             *)
                 ;;
         esac
@@ -131,7 +206,7 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run unlock lock status completions help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,7 +286,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run unlock lock status completions help"
+            opts="identity init set get rm list import export run rotate recipients request-access trust unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -378,7 +453,119 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__help__subcmd__recipients)
+            opts="list add rm approve ack"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__recipients__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__recipients__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__recipients__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__recipients__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__recipients__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__request__subcmd__access)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__rotate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -421,6 +608,20 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__trust)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -630,7 +831,269 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__recipients)
+            opts="-h -V --help --version list add rm approve ack help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__ack)
+            opts="-e -h -V --env --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__add)
+            opts="-e -h -V --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__approve)
+            opts="-e -h -V --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help)
+            opts="list add rm approve ack help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__ack)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__approve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__help__subcmd__rm)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__list)
+            opts="-e -h -V --env --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__recipients__subcmd__rm)
+            opts="-e -h -V --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__request__subcmd__access)
+            opts="-h -V --name --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__rm)
+            opts="-e -h -V --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__rotate)
             opts="-e -h -V --env --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -698,6 +1161,28 @@ _aisecrets() {
             ;;
         aisecrets__subcmd__status)
             opts="-e -h -V --env --json --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__trust)
+            opts="-e -h -V --env --yes --print --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

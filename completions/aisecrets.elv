@@ -31,6 +31,10 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand import 'Import NAME=value lines from a dotenv file ("-" for stdin)'
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
+            cand rotate 'Set a new value for a secret (after revoking the old one) and clear its exposed mark'
+            cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
+            cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
+            cand trust 'Show an environment''s key id and recipients and trust (pin) it'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
@@ -138,6 +142,105 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;rotate'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List each environment''s recipients with key fingerprints, and pending requests'
+            cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
+            cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;recipients;list'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients;add'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients;rm'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients;approve'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients;ack'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --yes 'Approve without asking (after reading what it shows)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;recipients;help'= {
+            cand list 'List each environment''s recipients with key fingerprints, and pending requests'
+            cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
+            cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;recipients;help;list'= {
+        }
+        &'aisecrets;recipients;help;add'= {
+        }
+        &'aisecrets;recipients;help;rm'= {
+        }
+        &'aisecrets;recipients;help;approve'= {
+        }
+        &'aisecrets;recipients;help;ack'= {
+        }
+        &'aisecrets;recipients;help;help'= {
+        }
+        &'aisecrets;request-access'= {
+            cand --name 'The name to ask under [default: $USER]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;trust'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --yes 'Trust without asking (after checking the key id with a teammate)'
+            cand --print 'Print the AISECRETS_TRUST value of your pins (for CI) instead'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aisecrets;unlock'= {
             cand --for 'How long to keep it, like 90s, 30m or 8h [default: the config''s unlock_for, else 8h]'
             cand -h 'Print help'
@@ -176,6 +279,10 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand import 'Import NAME=value lines from a dotenv file ("-" for stdin)'
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
+            cand rotate 'Set a new value for a secret (after revoking the old one) and clear its exposed mark'
+            cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
+            cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
+            cand trust 'Show an environment''s key id and recipients and trust (pin) it'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
@@ -205,6 +312,29 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;export'= {
         }
         &'aisecrets;help;run'= {
+        }
+        &'aisecrets;help;rotate'= {
+        }
+        &'aisecrets;help;recipients'= {
+            cand list 'List each environment''s recipients with key fingerprints, and pending requests'
+            cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
+            cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
+        }
+        &'aisecrets;help;recipients;list'= {
+        }
+        &'aisecrets;help;recipients;add'= {
+        }
+        &'aisecrets;help;recipients;rm'= {
+        }
+        &'aisecrets;help;recipients;approve'= {
+        }
+        &'aisecrets;help;recipients;ack'= {
+        }
+        &'aisecrets;help;request-access'= {
+        }
+        &'aisecrets;help;trust'= {
         }
         &'aisecrets;help;unlock'= {
         }

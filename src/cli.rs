@@ -47,6 +47,15 @@ pub enum Command {
     Export(ExportArgs),
     /// Run a command with the environment's secrets as environment variables.
     Run(RunArgs),
+    /// Set a new value for a secret (after revoking the old one) and clear its exposed mark.
+    Rotate(NameArgs),
+    /// Who can open which environment: list, add, remove, approve requests, acknowledge changes.
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+    /// Ask for access: record your public key in aisecrets.toml as pending, then commit it.
+    RequestAccess(RequestAccessArgs),
+    /// Show an environment's key id and recipients and trust (pin) it.
+    Trust(TrustArgs),
     /// Open your identity once and keep it in the OS keyring until a time limit.
     Unlock(UnlockArgs),
     /// Forget the unlocked identity in every keyring.
@@ -55,6 +64,101 @@ pub enum Command {
     Status(StatusArgs),
     /// Print a shell completion script on stdout.
     Completions(CompletionsArgs),
+}
+
+/// `aisecrets recipients ...`
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCommand {
+    /// List each environment's recipients with key fingerprints, and pending requests.
+    List(RecipientsListArgs),
+    /// Add a recipient (every environment unless --env); only the data key is rewrapped.
+    Add(RecipientsAddArgs),
+    /// Remove a recipient: new data keys, values resealed and marked exposed.
+    Rm(RecipientsRmArgs),
+    /// Add a pending access request (from `aisecrets request-access`) as a recipient.
+    Approve(RecipientsApproveArgs),
+    /// Review and approve recipient changes made to aisecrets.toml outside aisecrets.
+    Ack(RecipientsAckArgs),
+}
+
+/// Arguments of `recipients list`.
+#[derive(Debug, Args)]
+pub struct RecipientsListArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `recipients add`.
+#[derive(Debug, Args)]
+pub struct RecipientsAddArgs {
+    /// A name for them, e.g. bob.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Their public key: age1..., "ssh-ed25519 ...", "ssh-rsa ...".
+    #[arg(value_name = "KEY")]
+    pub key: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `recipients rm`.
+#[derive(Debug, Args)]
+pub struct RecipientsRmArgs {
+    /// The recipient's name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `recipients approve`.
+#[derive(Debug, Args)]
+pub struct RecipientsApproveArgs {
+    /// The name the request was made under.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `recipients ack`.
+#[derive(Debug, Args)]
+pub struct RecipientsAckArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Approve without asking (after reading what it shows).
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// Arguments of `request-access`.
+#[derive(Debug, Args)]
+pub struct RequestAccessArgs {
+    /// The name to ask under [default: $USER].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// Arguments of `trust`.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// Trust without asking (after checking the key id with a teammate).
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the AISECRETS_TRUST value of your pins (for CI) instead.
+    #[arg(long, conflicts_with = "yes")]
+    pub print: bool,
 }
 
 /// Arguments of `unlock`.

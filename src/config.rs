@@ -3,6 +3,7 @@
 //! ```toml
 //! unlock_for = "8h"        # how long `aisecrets unlock` keeps the identity open
 //! keyring = "auto"         # auto, secret-service, keyutils, keychain, credential-manager, none
+//! allow_names = ["OPENAI_BASE_URL"]   # names `run` otherwise refuses to inject
 //! ```
 
 use std::path::PathBuf;
@@ -21,6 +22,9 @@ pub struct Config {
     pub unlock_for: Option<String>,
     /// Keyring backend choice.
     pub keyring: Option<String>,
+    /// Names `run` may inject although they hand over execution or traffic.
+    #[serde(default)]
+    pub allow_names: Vec<String>,
 }
 
 /// The config file's path.

@@ -112,6 +112,8 @@ pub enum Error {
         recipients: Vec<String>,
         /// The user's public key, when known, for the hint.
         public_key: Option<String>,
+        /// The user's recipient name in another environment, when they have one.
+        your_name: Option<String>,
     },
     /// No identity configured at all.
     #[error("no identity found (looked for {})", .path.display())]
@@ -298,6 +300,7 @@ impl Error {
                 env,
                 recipients,
                 public_key,
+                your_name,
                 ..
             } => {
                 let who = recipients.first().map_or("a teammate", String::as_str);
@@ -305,7 +308,7 @@ impl Error {
                 format!(
                     "ask {who} to run `aisecrets recipients add {} {key} --env {env}` and commit; \
                      `aisecrets identity show` prints your key",
-                    whoami()
+                    your_name.clone().unwrap_or_else(whoami)
                 )
             }
             Self::NoIdentity { .. } => "run `aisecrets identity new`, or set AISECRETS_IDENTITY or \

@@ -251,6 +251,28 @@ fn load_stored() -> Result<Keys> {
     Ok(keys)
 }
 
+/// The identities, only if they open without asking anything (environment variables, an
+/// unprotected file, or a live cache item); `None` when a passphrase would be needed.
+pub fn load_if_open() -> Result<Option<Keys>> {
+    if env_identity().is_some() || env_identity_file().is_some() {
+        return load().map(Some);
+    }
+    let path = identity_path()?;
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(None);
+    }
+    let text = read_identity_text(&path)?;
+    if !is_encrypted(&text) {
+        return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
+    }
+    let config = crate::config::load()?;
+    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    Ok(match (&selection.cache, stored_public()) {
+        (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
+        _ => None,
+    })
+}
+
 fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
     let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
     Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(

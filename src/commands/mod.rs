@@ -8,10 +8,14 @@ mod import;
 mod init;
 mod list;
 mod lock;
+mod recipients;
+mod request_access;
 mod rm;
+mod rotate;
 mod run;
 mod set;
 mod status;
+mod trust;
 mod unlock;
 
 use std::path::PathBuf;
@@ -32,6 +36,10 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Import(a) => import::run(&a),
         Command::Export(a) => export::run(&a),
         Command::Run(a) => run::run(a),
+        Command::Rotate(a) => rotate::run(&a),
+        Command::Recipients(c) => recipients::run(c),
+        Command::RequestAccess(a) => request_access::run(&a),
+        Command::Trust(a) => trust::run(&a),
         Command::Unlock(a) => unlock::run(&a),
         Command::Lock => lock::run(),
         Command::Status(a) => status::run(&a),

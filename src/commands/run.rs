@@ -12,6 +12,11 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let keys = identity::load()?;
     let open = store::open(&project, &env, &keys)?;
     drop(keys);
+    let allowed = crate::config::load()?.allow_names;
+    let refused = crate::policy::refused(open.values.keys().map(String::as_str), &allowed);
+    if !refused.is_empty() {
+        return Err(crate::error::Error::DangerousNames { names: refused });
+    }
     let extra: Vec<(String, OsString)> = open
         .values
         .iter()

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use crate::cli::StatusArgs;
 use crate::error::{Error, Result};
 use crate::keycache::{self, Cached};
-use crate::store::Project;
-use crate::{config, exit, identity, output};
+use crate::store::{self, Project};
+use crate::{config, exit, identity, output, rotation, trust};
 
 /// Runs `status`.
 pub(super) fn run(args: &StatusArgs) -> Result<u8> {
@@ -35,7 +35,11 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
         Value::Null,
         |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase }),
     );
-    let doc = json!({ "project": project_json, "environment": env_json, "identity": id_json, "cache": cache });
+    let health = match &project {
+        Some(p) => health(p)?,
+        None => Value::Null,
+    };
+    let doc = json!({ "project": project_json, "environment": env_json, "identity": id_json, "cache": cache, "secrets": health });
 
     let mut out = String::new();
     if args.json {
@@ -95,8 +99,124 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
             }
         }
     }
+    if !args.json {
+        render_health(&mut out, &doc["secrets"]);
+    }
     output::stdout(out.as_bytes())?;
     Ok(exit::OK)
+}
+
+/// Exposed and stale secrets in every environment this user can open without a prompt,
+/// and recipient changes waiting for approval.
+fn health(project: &Project) -> Result<Value> {
+    let keys = identity::load_if_open()?;
+    let max_age = project
+        .manifest
+        .project
+        .max_age
+        .as_deref()
+        .and_then(|a| humantime::parse_duration(a).ok());
+    let now = crate::store::now();
+    let (mut exposed, mut stale, mut unchecked, mut unapproved) = (vec![], vec![], vec![], vec![]);
+    for env in project.env_names() {
+        for change in trust::unapproved(project, &env)? {
+            unapproved.push(json!({ "env": env, "change": change }));
+        }
+        let Some(keys) = &keys else {
+            unchecked.push(json!({ "env": env, "why": "locked: run `aisecrets unlock`" }));
+            continue;
+        };
+        let open = match store::open_untrusted(project, &env, keys) {
+            Ok(o) => o,
+            Err(e) => {
+                unchecked.push(json!({ "env": env, "why": e.to_string() }));
+                continue;
+            }
+        };
+        for (name, o) in &open.values {
+            let rotate_at = rotation::where_to_rotate(name, o.value.expose());
+            if !o.meta.exposed.is_empty() {
+                exposed.push(json!({ "env": env, "name": name, "exposed_to": o.meta.exposed, "rotate_at": rotate_at }));
+            }
+            if let Some(max) = max_age
+                && now.saturating_sub(o.meta.set_at) > max.as_secs()
+            {
+                stale.push(json!({ "env": env, "name": name, "set_at": output::timestamp(o.meta.set_at), "rotate_at": rotate_at }));
+            }
+        }
+    }
+    Ok(json!({
+        "exposed": exposed,
+        "stale": stale,
+        "max_age": project.manifest.project.max_age,
+        "unchecked": unchecked,
+        "unapproved_recipients": unapproved,
+    }))
+}
+
+fn render_health(out: &mut String, h: &Value) {
+    let list = |key: &str| h[key].as_array().cloned().unwrap_or_default();
+    let rotate = |v: &Value| {
+        v["rotate_at"]
+            .as_str()
+            .map(|u| format!("; rotate at {u}"))
+            .unwrap_or_default()
+    };
+    let exposed = list("exposed");
+    if !exposed.is_empty() {
+        out.push_str("exposed (a removed recipient could read them; rotate, then `aisecrets rotate NAME`):\n");
+        for e in &exposed {
+            let who: Vec<&str> = e["exposed_to"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "  {}  {}  (readable by {}{})",
+                e["env"].as_str().unwrap_or(""),
+                e["name"].as_str().unwrap_or(""),
+                who.join(", "),
+                rotate(e)
+            );
+        }
+    }
+    let stale = list("stale");
+    if !stale.is_empty() {
+        let _ = writeln!(
+            out,
+            "stale (older than max_age {}):",
+            h["max_age"].as_str().unwrap_or("")
+        );
+        for e in &stale {
+            let _ = writeln!(
+                out,
+                "  {}  {}  (set {}{})",
+                e["env"].as_str().unwrap_or(""),
+                e["name"].as_str().unwrap_or(""),
+                e["set_at"].as_str().unwrap_or(""),
+                rotate(e)
+            );
+        }
+    }
+    for e in list("unapproved_recipients") {
+        let _ = writeln!(
+            out,
+            "unapproved recipient change in {}: {} (`aisecrets recipients ack`)",
+            e["env"].as_str().unwrap_or(""),
+            e["change"].as_str().unwrap_or("")
+        );
+    }
+    for e in list("unchecked") {
+        let _ = writeln!(
+            out,
+            "not checked: {}: {}",
+            e["env"].as_str().unwrap_or(""),
+            e["why"].as_str().unwrap_or("")
+        );
+    }
+    if exposed.is_empty() && stale.is_empty() && list("unchecked").is_empty() {
+        out.push_str("secrets:     none exposed or stale\n");
+    }
 }
 
 fn cache_state(id: Option<&identity::Described>) -> Result<Value> {

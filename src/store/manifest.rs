@@ -23,6 +23,9 @@ pub struct Manifest {
     /// `[environments.NAME]`.
     #[serde(default)]
     pub environments: BTreeMap<String, EnvDecl>,
+    /// `[pending]`: access requests (name to public key) waiting for a member's approval.
+    #[serde(default)]
+    pub pending: BTreeMap<String, String>,
 }
 
 /// `[project]`.
@@ -33,6 +36,8 @@ pub struct ProjectSection {
     pub id: String,
     /// The environment used when none is named.
     pub default_env: Option<String>,
+    /// Secrets older than this (like `90d`) are listed as stale by `status`.
+    pub max_age: Option<String>,
 }
 
 /// `[environments.NAME]`.
@@ -188,6 +193,14 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
             secret::check_recipient_name(name)?;
         }
     }
+    for name in m.pending.keys() {
+        secret::check_recipient_name(name)?;
+    }
+    if let Some(age) = &m.project.max_age {
+        humantime::parse_duration(age).map_err(|_| {
+            manifest_err(path, "project.max_age must be a duration like 90d or 12w")
+        })?;
+    }
     if let Some(d) = m
         .project
         .default_env
@@ -238,4 +251,65 @@ pub fn add_env(root: &Path, text: &str, env: &str, recipient: &str, key: &str) -
     decl["recipients"] = toml_edit::Item::Table(recips);
     envs[env] = toml_edit::Item::Table(decl);
     Ok(doc.to_string())
+}
+
+/// Edits the manifest in `root` under a lock: `f` changes the document, the result must
+/// still be a valid manifest, and it is written atomically. Returns the new project.
+pub fn edit(
+    root: &Path,
+    f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>,
+) -> Result<Project> {
+    let path = root.join(MANIFEST);
+    let _lock = atomic::lock_dir(root)?;
+    let bytes = atomic::read_regular(&path, MAX_MANIFEST)?;
+    let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| manifest_err(&path, &one_line(e.message())))?;
+    f(&mut doc)?;
+    let new_text = doc.to_string();
+    let manifest: Manifest =
+        toml::from_str(&new_text).map_err(|e| manifest_err(&path, &one_line(e.message())))?;
+    validate(&path, &manifest)?;
+    atomic::write_atomic(&path, new_text.as_bytes(), 0o644)?;
+    Ok(Project {
+        root: root.to_owned(),
+        manifest,
+    })
+}
+
+/// Replaces `[environments.ENV.recipients]` with `recipients`.
+pub fn set_recipients(
+    doc: &mut toml_edit::DocumentMut,
+    env: &str,
+    recipients: &BTreeMap<String, String>,
+) {
+    let mut table = toml_edit::Table::new();
+    for (name, key) in recipients {
+        table[name.as_str()] = toml_edit::value(key.as_str());
+    }
+    doc["environments"][env]["recipients"] = toml_edit::Item::Table(table);
+}
+
+/// Sets (or, with `None`, removes) a pending access request.
+pub fn set_pending(doc: &mut toml_edit::DocumentMut, name: &str, key: Option<&str>) {
+    match key {
+        Some(k) => {
+            if !doc.contains_table("pending") {
+                doc["pending"] = toml_edit::Item::Table(toml_edit::Table::new());
+            }
+            doc["pending"][name] = toml_edit::value(k);
+        }
+        None => {
+            if let Some(t) = doc
+                .get_mut("pending")
+                .and_then(toml_edit::Item::as_table_mut)
+            {
+                t.remove(name);
+                if t.is_empty() {
+                    doc.remove("pending");
+                }
+            }
+        }
+    }
 }

@@ -53,8 +53,18 @@ pub fn read_env_file(path: &Path) -> Result<EnvFile> {
     EnvFile::parse(path, &text)
 }
 
-/// Opens `env` of `project` with `keys`.
+/// Opens `env` of `project` with `keys`, checking the key against this user's trust pin.
 pub fn open(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
+    open_checked(project, env, keys, true)
+}
+
+/// Opens `env` without the trust check: for `trust` itself, which shows the key before
+/// pinning it, and for `status`, which shows no value.
+pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
+    open_checked(project, env, keys, false)
+}
+
+fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
     let file = match read_env_file(&path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -65,7 +75,7 @@ pub fn open(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
         }
         other => other?,
     };
-    open_file(project, env, keys, path, file)
+    open_file(project, env, keys, path, file, check_trust)
 }
 
 fn open_file(
@@ -74,6 +84,7 @@ fn open_file(
     keys: &Keys,
     path: PathBuf,
     file: EnvFile,
+    check_trust: bool,
 ) -> Result<OpenEnv> {
     if file.project != project.id() {
         return Err(Error::corrupt(&path, "it belongs to another project"));
@@ -101,6 +112,15 @@ fn open_file(
                 path,
                 recipients,
                 public_key: keys.public_key().map(str::to_owned),
+                your_name: keys.public_key().and_then(|mine| {
+                    project
+                        .manifest
+                        .environments
+                        .values()
+                        .flat_map(|d| &d.recipients)
+                        .find(|(_, k)| k.trim() == mine)
+                        .map(|(n, _)| n.clone())
+                }),
             });
         }
         Err(UnwrapError::Invalid(reason)) => return Err(Error::corrupt(&path, reason)),
@@ -122,7 +142,9 @@ fn open_file(
             .map_err(|reason| Error::corrupt(&path, format!("`{name}`: {reason}")))?;
         values.insert(name.clone(), opened);
     }
-    crate::trust::check(project, env, &key, &file, &path)?;
+    if check_trust {
+        crate::trust::check(project, env, &key, &file, &path)?;
+    }
     let me = whose(project, env, keys);
     Ok(OpenEnv {
         path,

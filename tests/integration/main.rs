@@ -10,5 +10,6 @@ mod identity;
 mod import_export;
 mod integrity;
 mod run;
+mod team;
 mod util;
 mod writes;

@@ -1,0 +1,58 @@
+//! `recipients ack [--yes]`: review recipient changes made to aisecrets.toml by hand (or
+//! by a teammate's commit) and approve them. Until then aisecrets encrypts to none of them.
+
+use crate::cli::RecipientsAckArgs;
+use crate::error::{Error, Result};
+use crate::store::{self, Project};
+use crate::{exit, identity, output, prompt, trust};
+
+/// Runs `recipients ack`.
+pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
+    let project = Project::require(&super::super::cwd()?)?;
+    let envs = super::target_envs(&project, args.env.env.as_deref())?;
+    let mut pending = Vec::new();
+    for env in &envs {
+        let changes = trust::unapproved(&project, env)?;
+        if !changes.is_empty() {
+            pending.push((env.clone(), changes));
+        }
+    }
+    if pending.is_empty() {
+        output::status("nothing to approve: the recipients are as you approved them");
+        return Ok(exit::OK);
+    }
+    let mut text = String::from("recipient changes you have not approved:\n");
+    for (env, changes) in &pending {
+        for c in changes {
+            text.push_str(&format!("  {env}: {c}\n"));
+        }
+    }
+    output::stdout(text.as_bytes())?;
+    if !args.yes && !prompt::confirm("Approve these changes? [y/N] ")? {
+        return Err(Error::Prompt("not approved; nothing was changed"));
+    }
+    let keys = identity::load()?;
+    for (env, _) in &pending {
+        let target = project.env(env)?.recipients.clone();
+        let approved = trust::get(project.id(), env)?
+            .map(|(p, _)| p.recipients)
+            .unwrap_or_default();
+        // Anyone who could read it before and is gone, or whose key changed, loses access
+        // through a new data key.
+        let removed: Vec<String> = approved
+            .iter()
+            .filter(|(n, k)| target.get(*n).is_none_or(|t| t.trim() != k.trim()))
+            .map(|(n, _)| n.clone())
+            .collect();
+        let file = store::read_env_file(&project.env_path(env)?)?;
+        let names: Vec<&String> = target.keys().collect();
+        let file_names: Vec<&String> = file.recipients.iter().collect();
+        if removed.is_empty() && names == file_names && !approved.is_empty() {
+            trust::approve(project.id(), env, target)?;
+        } else {
+            super::apply(&project, env, &keys, &target, &removed)?;
+        }
+    }
+    output::status("approved; the secrets files now follow aisecrets.toml: commit them");
+    Ok(exit::OK)
+}

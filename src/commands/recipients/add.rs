@@ -1,0 +1,106 @@
+//! `recipients add NAME KEY` and `recipients approve NAME`: give someone access. Only the
+//! data key is rewrapped; every sealed value stays byte for byte.
+
+use std::collections::BTreeMap;
+
+use crate::cli::{RecipientsAddArgs, RecipientsApproveArgs};
+use crate::error::{Error, Result};
+use crate::store::Project;
+use crate::{crypto, exit, identity, output, secret, trust};
+
+/// Runs `recipients add`.
+pub(super) fn run(args: &RecipientsAddArgs) -> Result<u8> {
+    let project = Project::require(&super::super::cwd()?)?;
+    add(
+        &project,
+        &args.name,
+        &args.key,
+        args.env.env.as_deref(),
+        None,
+    )
+}
+
+/// Runs `recipients approve`: adds a pending request from the manifest.
+pub(super) fn approve(args: &RecipientsApproveArgs) -> Result<u8> {
+    let project = Project::require(&super::super::cwd()?)?;
+    let Some(key) = project.manifest.pending.get(&args.name).cloned() else {
+        let pending: Vec<&str> = project
+            .manifest
+            .pending
+            .keys()
+            .map(String::as_str)
+            .collect();
+        return Err(Error::Usage(format!(
+            "no pending request from `{}` in aisecrets.toml (pending: {}); pull first, or ask them to run `aisecrets request-access`",
+            secret::sanitize(&args.name, 64),
+            if pending.is_empty() {
+                "none".to_owned()
+            } else {
+                pending.join(", ")
+            }
+        )));
+    };
+    add(
+        &project,
+        &args.name,
+        &key,
+        args.env.env.as_deref(),
+        Some(&args.name),
+    )
+}
+
+fn add(
+    project: &Project,
+    name: &str,
+    key: &str,
+    env: Option<&str>,
+    pending: Option<&str>,
+) -> Result<u8> {
+    super::check_name(name)?;
+    let key = key.trim();
+    crypto::parse_recipient(key).map_err(|reason| Error::BadRecipient {
+        name: name.to_owned(),
+        reason,
+    })?;
+    let envs = super::target_envs(project, env)?;
+    for env in &envs {
+        trust::require_approved(project, env)?;
+    }
+    let keys = identity::load()?;
+    let mut tables = BTreeMap::new();
+    let mut added = Vec::new();
+    for env in &envs {
+        let mut target = project.env(env)?.recipients.clone();
+        match target.get(name) {
+            Some(k) if k.trim() == key => continue,
+            Some(_) => {
+                return Err(Error::Usage(format!(
+                    "`{name}` is already a recipient of `{env}` with another key; `aisecrets recipients rm {name} --env {env}` first"
+                )));
+            }
+            None => {}
+        }
+        target.insert(name.to_owned(), key.to_owned());
+        super::apply(project, env, &keys, &target, &[])?;
+        tables.insert(env.clone(), target);
+        added.push(env.clone());
+    }
+    if tables.is_empty() && pending.is_none() {
+        output::status(&format!(
+            "`{name}` is already a recipient of {}",
+            envs.join(", ")
+        ));
+        return Ok(exit::OK);
+    }
+    super::write_manifest(project, &tables, pending)?;
+    output::status(&format!(
+        "added {name} ({}) to {}: commit aisecrets.toml and the secrets files; they can open them after their next pull",
+        trust::fingerprint(key),
+        if added.is_empty() {
+            "no new environment".to_owned()
+        } else {
+            added.join(", ")
+        }
+    ));
+    Ok(exit::OK)
+}

@@ -1,0 +1,62 @@
+//! `recipients rm NAME`: a new data key for every environment they could read, every value
+//! resealed and marked exposed to them. What they already read cannot be taken back.
+
+use std::collections::BTreeMap;
+
+use crate::cli::RecipientsRmArgs;
+use crate::error::{Error, Result};
+use crate::store::Project;
+use crate::{exit, identity, output, secret, trust};
+
+/// Runs `recipients rm`.
+pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
+    let project = Project::require(&super::super::cwd()?)?;
+    let name = args.name.as_str();
+    let envs: Vec<String> = super::target_envs(&project, args.env.env.as_deref())?
+        .into_iter()
+        .filter(|e| {
+            project
+                .env(e)
+                .is_ok_and(|d| d.recipients.contains_key(name))
+        })
+        .collect();
+    if envs.is_empty() {
+        let all: Vec<&str> = project
+            .manifest
+            .environments
+            .values()
+            .flat_map(|d| d.recipients.keys().map(String::as_str))
+            .collect();
+        let similar = secret::did_you_mean(name, all.iter().copied());
+        return Err(Error::Usage(format!(
+            "`{}` is not a recipient of {}{}",
+            secret::sanitize(name, 64),
+            args.env
+                .env
+                .as_deref()
+                .map_or("any environment".to_owned(), |e| format!("`{e}`")),
+            similar
+                .map(|s| format!(" (did you mean `{s}`?)"))
+                .unwrap_or_default()
+        )));
+    }
+    for env in &envs {
+        trust::require_approved(&project, env)?;
+    }
+    let keys = identity::load()?;
+    let mut tables = BTreeMap::new();
+    let mut exposed = 0;
+    for env in &envs {
+        let mut target = project.env(env)?.recipients.clone();
+        target.remove(name);
+        exposed += super::apply(&project, env, &keys, &target, &[name.to_owned()])?;
+        tables.insert(env.clone(), target);
+    }
+    super::write_manifest(&project, &tables, None)?;
+    output::status(&format!(
+        "removed {name} from {}: new data keys, so they cannot open the current files.\n\
+         {exposed} secret(s) they could read are marked exposed: rotate them (`aisecrets status` lists where), then commit",
+        envs.join(", ")
+    ));
+    Ok(exit::OK)
+}

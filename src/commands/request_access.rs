@@ -1,0 +1,36 @@
+//! `aisecrets request-access [--name NAME]`: record your public key in aisecrets.toml as a
+//! pending request, for a member to approve after you commit it.
+
+use crate::cli::RequestAccessArgs;
+use crate::error::{Error, Result, whoami};
+use crate::store::{Project, manifest};
+use crate::{exit, identity, output, secret, trust};
+
+/// Runs `request-access`.
+pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
+    let project = Project::require(&super::cwd()?)?;
+    let name = args.name.clone().unwrap_or_else(whoami);
+    secret::check_recipient_name(&name)?;
+    let public = identity::public_key()?;
+    let taken = project.manifest.environments.iter().find_map(|(env, d)| {
+        d.recipients
+            .get(&name)
+            .filter(|k| k.trim() != public)
+            .map(|_| env.clone())
+    });
+    if let Some(env) = taken {
+        return Err(Error::Usage(format!(
+            "`{name}` is already a recipient of `{env}` with another key: pick another name with --name"
+        )));
+    }
+    manifest::edit(&project.root, |doc| {
+        manifest::set_pending(doc, &name, Some(&public));
+        Ok(())
+    })?;
+    output::status(&format!(
+        "recorded your request as `{name}` ({}) in aisecrets.toml.\n\
+         next: commit and push it, then ask a member to run `aisecrets recipients approve {name}`",
+        trust::fingerprint(&public)
+    ));
+    Ok(exit::OK)
+}

@@ -1,0 +1,40 @@
+//! `aisecrets rotate NAME`: a new value for a secret (from the provider), clearing its
+//! exposed mark.
+
+use crate::cli::NameArgs;
+use crate::error::{Error, Result};
+use crate::store::{self, Change};
+use crate::{exit, identity, output, rotation};
+
+/// Runs `rotate`.
+pub(super) fn run(args: &NameArgs) -> Result<u8> {
+    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let keys = identity::load()?;
+    let current = store::open(&project, &env, &keys)?;
+    let old = current.get(&args.name)?;
+    if let Some(url) = rotation::where_to_rotate(&args.name, old.expose()) {
+        output::status(&format!(
+            "make a new {} at {url}, revoke the old one there, then enter the new value",
+            args.name
+        ));
+    }
+    drop(current);
+    let value = super::set::read_value(&args.name)?;
+    let change = store::modify(&project, &env, &keys, |open| {
+        open.get(&args.name)?;
+        let c = open.set(&args.name, value)?;
+        Ok((c, c != Change::Unchanged))
+    })?;
+    if change == Change::Unchanged {
+        return Err(Error::BadValue {
+            name: args.name.clone(),
+            reason: "it is the same value as before: rotating means a new key from the provider"
+                .into(),
+        });
+    }
+    output::status(&format!(
+        "{}: rotated in {env}; commit the secrets file",
+        args.name
+    ));
+    Ok(exit::OK)
+}

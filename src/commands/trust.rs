@@ -1,0 +1,39 @@
+//! `aisecrets trust [--env E] [--yes] [--print]`: show an environment's key id and
+//! recipients and pin it; or print the `AISECRETS_TRUST` value for machines with no memory.
+
+use crate::cli::TrustArgs;
+use crate::error::{Error, Result};
+use crate::store::{self, Project};
+use crate::{exit, identity, output, prompt, trust};
+
+/// Runs `trust`.
+pub(super) fn run(args: &TrustArgs) -> Result<u8> {
+    let project = Project::require(&super::cwd()?)?;
+    let envs = match args.env.env.as_deref() {
+        Some(e) => {
+            project.env(e)?;
+            vec![e.to_owned()]
+        }
+        None if args.print => project.env_names(),
+        None => vec![project.pick_env(None)?],
+    };
+    if args.print {
+        let value = trust::print_value(project.id(), &envs)?.ok_or_else(|| {
+            Error::Usage("no trusted environment of this project here: run `aisecrets trust --env ENV` first".into())
+        })?;
+        output::stdout(format!("{value}\n").as_bytes())?;
+        return Ok(exit::OK);
+    }
+    let keys = identity::load()?;
+    for env in &envs {
+        let open = store::open_untrusted(&project, env, &keys)?;
+        output::status(&trust::describe(&project, env, open.key()));
+        if !args.yes && !prompt::confirm("Trust this key and these recipients? [y/N] ")? {
+            return Err(Error::Prompt("not trusted; nothing was changed"));
+        }
+        let recipients = project.env(env)?.recipients.clone();
+        trust::pin(project.id(), env, open.key(), Some(recipients))?;
+        output::status(&format!("trusted `{env}` (key {})", open.key().key_id()));
+    }
+    Ok(exit::OK)
+}
