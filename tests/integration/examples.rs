@@ -99,7 +99,17 @@ fn the_github_actions_workflow_runs_with_the_identity_from_the_secret_store() {
         .stdin(HF)
         .ok();
     project_with_example(&w);
+    // The pins, as the workflow's setup says, from a machine that trusts the key.
+    let pins = w
+        .cmd(["trust", "--print", "--env", "dev"])
+        .env("AISECRETS_IDENTITY", &secret)
+        .ok()
+        .stdout_str();
     let (env, run) = &steps[0];
+    assert!(
+        env.iter()
+            .any(|(k, v)| k == "AISECRETS_TRUST" && v.contains("secrets.AISECRETS_TRUST"))
+    );
     assert!(
         env.iter()
             .any(|(k, v)| k == "AISECRETS_IDENTITY" && v.contains("secrets.AISECRETS_IDENTITY"))
@@ -116,8 +126,10 @@ fn the_github_actions_workflow_runs_with_the_identity_from_the_secret_store() {
         .arg("-c")
         .arg(run)
         .current_dir(&w.project);
+    // CI has no memory: a fresh user folder, the identity and the pins from its secret store.
     c.env("PATH", path)
-        .env("AISECRETS_HOME", &w.home)
+        .env("AISECRETS_HOME", w.path("ci-home"))
+        .env("AISECRETS_TRUST", pins.trim())
         .env("AISECRETS_IDENTITY", &secret)
         .env("CI", "true");
     crate::util::no_controlling_terminal(&mut c);
