@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the local audit log, or check that no line was removed or altered')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
@@ -155,6 +156,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         'aisecrets;run' {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Give the command only these secrets (comma-separated names)')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])')
+            [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace every secret value in the command''s output with [REDACTED:NAME]')
+            [CompletionResult]::new('--allow-argv', '--allow-argv', [CompletionResultType]::ParameterName, 'Allow a secret value to appear in the command line (trackers record command lines)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -276,6 +281,16 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aisecrets;audit' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events at or after this time (2026-11-28 or 2026-11-28T10:00:00Z)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('--verify', '--verify', [CompletionResultType]::ParameterName, 'Check the hash chain; exit 1 naming the first removed or altered line')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aisecrets;unlock' {
             [CompletionResult]::new('--for', '--for', [CompletionResultType]::ParameterName, 'How long to keep it, like 90s, 30m or 8h [default: the config''s unlock_for, else 8h]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -322,6 +337,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
+            [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the local audit log, or check that no line was removed or altered')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
@@ -394,6 +410,9 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;trust' {
+            break
+        }
+        'aisecrets;help;audit' {
             break
         }
         'aisecrets;help;unlock' {

@@ -16,6 +16,9 @@ _aisecrets() {
             ",$1")
                 cmd="aisecrets"
                 ;;
+            aisecrets,audit)
+                cmd="aisecrets__subcmd__audit"
+                ;;
             aisecrets,completions)
                 cmd="aisecrets__subcmd__completions"
                 ;;
@@ -69,6 +72,9 @@ _aisecrets() {
                 ;;
             aisecrets,unlock)
                 cmd="aisecrets__subcmd__unlock"
+                ;;
+            aisecrets__subcmd__help,audit)
+                cmd="aisecrets__subcmd__help__subcmd__audit"
                 ;;
             aisecrets__subcmd__help,completions)
                 cmd="aisecrets__subcmd__help__subcmd__completions"
@@ -206,12 +212,30 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust unlock lock status completions help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__audit)
+            opts="-h -V --since --json --verify --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -286,8 +310,22 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run rotate recipients request-access trust unlock lock status completions help"
+            opts="identity init set get rm list import export run rotate recipients request-access trust audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__audit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1116,7 +1154,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__run)
-            opts="-e -h -V --env --help --version"
+            opts="-e -h -V --env --only --scope --mask --allow-argv --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1127,6 +1165,14 @@ _aisecrets() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

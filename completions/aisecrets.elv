@@ -35,6 +35,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
+            cand audit 'Show the local audit log, or check that no line was removed or altered'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
@@ -137,6 +138,10 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;run'= {
             cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
             cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --only 'Give the command only these secrets (comma-separated names)'
+            cand --scope 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])'
+            cand --mask 'Replace every secret value in the command''s output with [REDACTED:NAME]'
+            cand --allow-argv 'Allow a secret value to appear in the command line (trackers record command lines)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -241,6 +246,15 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;audit'= {
+            cand --since 'Only events at or after this time (2026-11-28 or 2026-11-28T10:00:00Z)'
+            cand --json 'Print JSON'
+            cand --verify 'Check the hash chain; exit 1 naming the first removed or altered line'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aisecrets;unlock'= {
             cand --for 'How long to keep it, like 90s, 30m or 8h [default: the config''s unlock_for, else 8h]'
             cand -h 'Print help'
@@ -283,6 +297,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
+            cand audit 'Show the local audit log, or check that no line was removed or altered'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
@@ -335,6 +350,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;request-access'= {
         }
         &'aisecrets;help;trust'= {
+        }
+        &'aisecrets;help;audit'= {
         }
         &'aisecrets;help;unlock'= {
         }

@@ -22,6 +22,7 @@ use signal_hook::iterator::Signals;
 
 use crate::error::{Error, Result};
 use crate::exit;
+use crate::mask::Masker;
 
 /// The signals forwarded to the child.
 pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
@@ -45,7 +46,12 @@ pub fn is_own_var(name: &OsStr) -> bool {
 
 /// Runs `program args` with exactly `env`, waits for it, and returns its exit code (or
 /// 128 + the signal that killed it).
-pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -> Result<u8> {
+pub fn run(
+    program: &OsStr,
+    args: &[OsString],
+    env: Vec<(OsString, OsString)>,
+    mask: Option<&Masker>,
+) -> Result<u8> {
     let stdin = std::io::stdin();
     let foreground =
         stdin.is_terminal() && unistd::tcgetpgrp(stdin.as_fd()).ok() == Some(unistd::getpgrp());
@@ -58,6 +64,17 @@ pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -
 
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env).process_group(0);
+    // With --mask, stdout and stderr each go through a pseudo-terminal when ours is a
+    // terminal (so isatty, colours and progress bars behave), else through a pipe.
+    let mut outputs = Vec::new();
+    if mask.is_some() {
+        let out = Output::new(1)?;
+        cmd.stdout(out.child_end()?);
+        outputs.push(out);
+        let err = Output::new(2)?;
+        cmd.stderr(err.child_end()?);
+        outputs.push(err);
+    }
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe system calls (prctl, getppid, kill, keyctl, signal, tcsetpgrp); it
@@ -93,7 +110,13 @@ pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -
             Ok(())
         });
     }
-    let child = match cmd.spawn() {
+    let child = cmd.spawn();
+    // Close our copies of the child's ends, or the readers never see the end.
+    drop(cmd);
+    for o in &mut outputs {
+        o.child = None;
+    }
+    let child = match child {
         Ok(c) => c,
         Err(source) => {
             handle.close();
@@ -115,7 +138,18 @@ pub fn run(program: &OsStr, args: &[OsString], env: Vec<(OsString, OsString)>) -
         }
     });
 
-    let code = wait(pid, foreground);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let code = std::thread::scope(|scope| {
+        if let Some(masker) = mask {
+            for o in &outputs {
+                let done = &done;
+                scope.spawn(move || o.copy(masker, done));
+            }
+        }
+        let code = wait(pid, foreground);
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        code
+    });
     handle.close();
     let _ = forwarder.join();
     if foreground {
@@ -156,4 +190,111 @@ fn take_terminal_back() {
         // SAFETY: restores the disposition that was in place a moment ago.
         let _ = unsafe { signal::signal(Signal::SIGTTOU, old) };
     }
+}
+
+/// One masked output of the child: a pseudo-terminal or a pipe, and where it goes.
+struct Output {
+    /// Our end, read by the copier.
+    ours: std::os::fd::OwnedFd,
+    /// The child's end, until the child has it.
+    child: Option<std::os::fd::OwnedFd>,
+    /// 1 for stdout, 2 for stderr.
+    target: i32,
+}
+
+impl Output {
+    fn new(target: i32) -> Result<Self> {
+        let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
+        let ours_is_tty = match target {
+            1 => std::io::stdout().is_terminal(),
+            _ => std::io::stderr().is_terminal(),
+        };
+        if ours_is_tty {
+            let size = window_size(target);
+            let pty = nix::pty::openpty(size.as_ref(), None).map_err(io)?;
+            // Raw output: the child's bytes reach our terminal unchanged (no \n -> \r\n twice).
+            if let Ok(mut t) = nix::sys::termios::tcgetattr(&pty.slave) {
+                t.output_flags.remove(nix::sys::termios::OutputFlags::OPOST);
+                let _ = nix::sys::termios::tcsetattr(
+                    &pty.slave,
+                    nix::sys::termios::SetArg::TCSANOW,
+                    &t,
+                );
+            }
+            Ok(Self {
+                ours: pty.master,
+                child: Some(pty.slave),
+                target,
+            })
+        } else {
+            let (read, write) = nix::unistd::pipe().map_err(io)?;
+            Ok(Self {
+                ours: read,
+                child: Some(write),
+                target,
+            })
+        }
+    }
+
+    fn child_end(&self) -> Result<std::process::Stdio> {
+        let fd = self
+            .child
+            .as_ref()
+            .expect("taken once")
+            .try_clone()
+            .map_err(|e| Error::io("set up output for", "run --mask", e))?;
+        Ok(std::process::Stdio::from(fd))
+    }
+
+    /// Copies the child's output to ours through the masker until the end; once the child
+    /// has exited, stops as soon as no more output comes (a grandchild may hold it open).
+    fn copy(&self, masker: &Masker, done: &std::sync::atomic::AtomicBool) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::io::Write;
+        let mut stream = masker.stream();
+        let mut buf = vec![0u8; 64 * 1024];
+        let write = |bytes: &[u8]| {
+            let _ = if self.target == 1 {
+                std::io::stdout()
+                    .lock()
+                    .write_all(bytes)
+                    .and_then(|()| std::io::stdout().lock().flush())
+            } else {
+                std::io::stderr().lock().write_all(bytes)
+            };
+        };
+        loop {
+            let mut fds = [PollFd::new(self.ours.as_fd(), PollFlags::POLLIN)];
+            match poll(&mut fds, PollTimeout::from(100u16)) {
+                Ok(0) => {
+                    if done.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    continue;
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+                Ok(_) => {}
+            }
+            match nix::unistd::read(&self.ours, &mut buf) {
+                Ok(0) | Err(_) => break, // end of pipe; EIO once a pty's last writer is gone
+                Ok(n) => write(&stream.feed(&buf[..n], false)),
+            }
+        }
+        write(&stream.feed(&[], true));
+        zeroize::Zeroize::zeroize(&mut buf);
+    }
+}
+
+/// The window size of our terminal on `fd`, for the child's pseudo-terminal.
+fn window_size(fd: i32) -> Option<nix::pty::Winsize> {
+    nix::ioctl_read_bad!(tiocgwinsz, libc::TIOCGWINSZ, nix::pty::Winsize);
+    let mut ws = nix::pty::Winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one Winsize into the pointer we pass, which is valid.
+    unsafe { tiocgwinsz(fd, &mut ws) }.ok().map(|_| ws)
 }

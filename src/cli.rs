@@ -56,6 +56,8 @@ pub enum Command {
     RequestAccess(RequestAccessArgs),
     /// Show an environment's key id and recipients and trust (pin) it.
     Trust(TrustArgs),
+    /// Show the local audit log, or check that no line was removed or altered.
+    Audit(AuditArgs),
     /// Open your identity once and keep it in the OS keyring until a time limit.
     Unlock(UnlockArgs),
     /// Forget the unlocked identity in every keyring.
@@ -159,6 +161,20 @@ pub struct TrustArgs {
     /// Print the AISECRETS_TRUST value of your pins (for CI) instead.
     #[arg(long, conflicts_with = "yes")]
     pub print: bool,
+}
+
+/// Arguments of `audit`.
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Only events at or after this time (2026-11-28 or 2026-11-28T10:00:00Z).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Check the hash chain; exit 1 naming the first removed or altered line.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 /// Arguments of `unlock`.
@@ -270,6 +286,23 @@ pub struct RunArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
     pub env: EnvArg,
+    /// Give the command only these secrets (comma-separated names).
+    #[arg(
+        long,
+        value_name = "A,B",
+        value_delimiter = ',',
+        conflicts_with = "scope"
+    )]
+    pub only: Option<Vec<String>>,
+    /// Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME]).
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// Replace every secret value in the command's output with [REDACTED:NAME].
+    #[arg(long)]
+    pub mask: bool,
+    /// Allow a secret value to appear in the command line (trackers record command lines).
+    #[arg(long)]
+    pub allow_argv: bool,
     /// The command and its arguments, after `--`.
     #[arg(
         value_name = "CMD",

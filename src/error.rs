@@ -235,6 +235,14 @@ pub enum Error {
         /// The names.
         names: Vec<String>,
     },
+    /// A secret's value is in the child's command line.
+    #[error(
+        "the value of `{name}` is in the command line, where trackers (W&B, MLflow) and `ps` record it"
+    )]
+    SecretInArgv {
+        /// The secret's name.
+        name: String,
+    },
     /// The user's config file is wrong.
     #[error("{}: {reason}", .path.display())]
     Config {
@@ -331,6 +339,9 @@ impl Error {
                 "if you really mean it, allow them in your own config ({}): allow_names = [{}]",
                 crate::config::path().map(|p| p.display().to_string()).unwrap_or_else(|_| "config.toml".into()),
                 names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ),
+            Self::SecretInArgv { name } => format!(
+                "read it from the environment variable {name} instead, or pass --allow-argv if you must"
             ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),

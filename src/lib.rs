@@ -4,6 +4,7 @@
 //! The library holds everything; the binary only calls [`main`].
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod audit;
 pub mod child;
 pub mod cli;
 mod commands;
@@ -15,9 +16,11 @@ pub mod error;
 pub mod exit;
 pub mod identity;
 pub mod keycache;
+pub mod mask;
 pub mod output;
 pub mod policy;
 pub mod prompt;
+pub mod ramdir;
 pub mod rotation;
 pub mod secret;
 pub mod store;

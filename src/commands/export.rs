@@ -13,6 +13,8 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
         args.format,
         open.values.iter().map(|(n, o)| (n.as_str(), &o.value)),
     )?;
+    let names: Vec<String> = open.values.keys().cloned().collect();
+    crate::audit::record("export", Some((&project, &env)), &names, None, "ok");
     output::stdout(text.as_bytes())?;
     Ok(exit::OK)
 }

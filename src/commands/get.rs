@@ -15,6 +15,13 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));
     line.push_str(value.expose());
     line.push('\n');
+    crate::audit::record(
+        "get",
+        Some((&project, &env)),
+        std::slice::from_ref(&args.name),
+        None,
+        "ok",
+    );
     output::stdout(line.as_bytes())?;
     Ok(exit::OK)
 }

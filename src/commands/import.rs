@@ -16,6 +16,7 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
     // Parse everything before touching the environment: a bad line writes nothing.
     let pairs = dotenv::parse(&text, &desc)?;
     let keys = identity::load()?;
+    let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
     let (added, changed, same) = store::modify(&project, &env, &keys, |open| {
         let mut counts = (0, 0, 0);
         for (name, value) in pairs {
@@ -27,6 +28,7 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
         }
         Ok((counts, counts.0 + counts.1 > 0))
     })?;
+    crate::audit::record("import", Some((&project, &env)), &names, None, "ok");
     output::status(&format!(
         "imported into {env}: {added} added, {changed} changed, {same} unchanged"
     ));

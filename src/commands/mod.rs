@@ -1,5 +1,6 @@
 //! Dispatch: one module per subcommand, each with `run(args) -> Result<u8>`.
 
+mod audit;
 mod completions;
 mod export;
 mod get;
@@ -40,6 +41,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Recipients(c) => recipients::run(c),
         Command::RequestAccess(a) => request_access::run(&a),
         Command::Trust(a) => trust::run(&a),
+        Command::Audit(a) => audit::run(&a),
         Command::Unlock(a) => unlock::run(&a),
         Command::Lock => lock::run(),
         Command::Status(a) => status::run(&a),

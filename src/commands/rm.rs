@@ -11,6 +11,13 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     store::modify(&project, &env, &keys, |open| {
         open.remove(&args.name).map(|()| ((), true))
     })?;
+    crate::audit::record(
+        "rm",
+        Some((&project, &env)),
+        std::slice::from_ref(&args.name),
+        None,
+        "ok",
+    );
     output::status(&format!("{}: removed from {env}", args.name));
     Ok(exit::OK)
 }

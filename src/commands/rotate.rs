@@ -32,6 +32,13 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
                 .into(),
         });
     }
+    crate::audit::record(
+        "rotate",
+        Some((&project, &env)),
+        std::slice::from_ref(&args.name),
+        None,
+        "ok",
+    );
     output::status(&format!(
         "{}: rotated in {env}; commit the secrets file",
         args.name

@@ -23,6 +23,13 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         Change::Changed => "changed",
         Change::Unchanged => "unchanged (same value)",
     };
+    crate::audit::record(
+        "set",
+        Some((&project, &env)),
+        std::slice::from_ref(&args.name),
+        None,
+        what,
+    );
     output::status(&format!("{}: {what} in {env}", args.name));
     Ok(exit::OK)
 }

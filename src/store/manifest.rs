@@ -26,6 +26,20 @@ pub struct Manifest {
     /// `[pending]`: access requests (name to public key) waiting for a member's approval.
     #[serde(default)]
     pub pending: BTreeMap<String, String>,
+    /// `[scopes.NAME]`: named subsets of secrets for `run --scope`.
+    #[serde(default)]
+    pub scopes: BTreeMap<String, Scope>,
+    /// `[files]`: secrets handed to `run`'s child as a file (variable = file name).
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// `[scopes.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scope {
+    /// The secret names in the scope.
+    pub secrets: Vec<String>,
 }
 
 /// `[project]`.
@@ -191,6 +205,33 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
         }
         for name in decl.recipients.keys() {
             secret::check_recipient_name(name)?;
+        }
+    }
+    for (scope, decl) in &m.scopes {
+        if !secret::valid_recipient_name(scope) {
+            return Err(manifest_err(
+                path,
+                &format!("scope name `{}` is invalid", secret::sanitize(scope, 64)),
+            ));
+        }
+        for name in &decl.secrets {
+            secret::check_name(name)?;
+        }
+    }
+    for (name, file) in &m.files {
+        secret::check_name(name)?;
+        let ok = !file.is_empty()
+            && file.len() <= 128
+            && file != "."
+            && file != ".."
+            && file
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+        if !ok {
+            return Err(manifest_err(
+                path,
+                &format!("files.{name} must be a plain file name like gcp-sa.json"),
+            ));
         }
     }
     for name in m.pending.keys() {

@@ -10,6 +10,7 @@ mod identity;
 mod import_export;
 mod integrity;
 mod run;
+mod run_extra;
 mod team;
 mod util;
 mod writes;

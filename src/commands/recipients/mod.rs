@@ -60,6 +60,13 @@ fn apply(
             Ok((Some((key.key_id(), key.verifier(), exposed)), true))
         }
     })?;
+    let names: Vec<String> = target.keys().cloned().collect();
+    let action = if removed.is_empty() {
+        "recipients-rewrap"
+    } else {
+        "recipients-rekey"
+    };
+    crate::audit::record(action, Some((project, env)), &names, None, "ok");
     match outcome {
         Some((key_id, verifier, exposed)) => {
             trust::pin_ids(project.id(), env, key_id, verifier, Some(target.clone()))?;
