@@ -177,9 +177,23 @@ impl DataKey {
     /// in a trust pin to check a later key's rekey proof, without keeping the key.
     #[must_use]
     pub fn verifier(&self) -> String {
-        let mut v = Zeroizing::new([0u8; 32]);
-        hkdf(self.0.as_ref(), b"aisecrets/v1/verifier", v.as_mut());
-        hex(v.as_ref())
+        use sha2::Digest;
+        let secret = self.rekey_secret_bytes();
+        hex(&Sha256::digest(&secret[..]))
+    }
+
+    /// The key's rekey secret, `HKDF-SHA256(key, info = "aisecrets/v1/rekey-secret")`:
+    /// revealed (sealed under the next key) only when this key is replaced, to prove that
+    /// whoever replaced it knew it. Its SHA-256 is the public verifier.
+    #[must_use]
+    pub fn rekey_secret(&self) -> Zeroizing<String> {
+        Zeroizing::new(hex(self.rekey_secret_bytes().as_ref()))
+    }
+
+    fn rekey_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
+        let mut r = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), b"aisecrets/v1/rekey-secret", r.as_mut());
+        r
     }
 
     /// Seals an auxiliary blob (the rekey chain) bound to `purpose`, project and env.
@@ -337,19 +351,19 @@ fn aad(project: &str, env: &str, name: &str) -> Vec<u8> {
     aad
 }
 
-/// The proof that whoever made the key `to_key_id` (with verifier `to_verifier`) knew
-/// the key whose verifier is `from_verifier`: `HMAC-SHA256(from_verifier, "aisecrets/v1/rekey"
-/// 0 project 0 env 0 to_key_id 0 to_verifier)`, hex.
+/// The link from an old key to a new one: `HMAC-SHA256(old rekey secret,
+/// "aisecrets/v1/rekey" 0 project 0 env 0 to_key_id 0 to_verifier)`, hex. Only someone who
+/// knew the old key knows its rekey secret, whose SHA-256 is the old key's (pinned) verifier.
 #[must_use]
 pub fn rekey_proof(
-    from_verifier: &str,
+    from_secret: &str,
     project: &str,
     env: &str,
     to_key_id: &str,
     to_verifier: &str,
 ) -> String {
     use hmac::Mac;
-    let key = unhex(from_verifier).unwrap_or_default();
+    let key = Zeroizing::new(unhex(from_secret).unwrap_or_default());
     let mut mac =
         <hmac::Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
     for (i, part) in ["aisecrets/v1/rekey", project, env, to_key_id, to_verifier]
@@ -362,6 +376,14 @@ pub fn rekey_proof(
         mac.update(part.as_bytes());
     }
     hex(&mac.finalize().into_bytes())
+}
+
+/// `hex(SHA-256(unhex(secret_hex)))`: the verifier of a rekey secret.
+#[must_use]
+pub fn verifier_of(secret_hex: &str) -> Option<String> {
+    use sha2::Digest;
+    let raw = Zeroizing::new(unhex(secret_hex)?);
+    Some(hex(&Sha256::digest(raw.as_slice())))
 }
 
 /// Constant-time comparison of two hex strings.

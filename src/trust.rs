@@ -221,8 +221,8 @@ pub fn short_key(key: &str) -> String {
     }
 }
 
-/// One link of the rekey chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One link of the rekey chain (sealed under the current key).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Link {
     /// The key id before.
     pub from: String,
@@ -230,8 +230,19 @@ pub struct Link {
     pub to: String,
     /// The new key's verifier.
     pub to_verifier: String,
-    /// HMAC under the old key's verifier.
+    /// The old key's rekey secret, whose SHA-256 is the old verifier.
+    pub from_secret: String,
+    /// HMAC under the old key's rekey secret.
     pub proof: String,
+}
+
+impl std::fmt::Debug for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Link")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Reads the chain sealed in `file` (opened with `key`).
@@ -252,6 +263,7 @@ pub fn chain(file: &EnvFile, key: &DataKey) -> Vec<Link> {
                 from: f.next()?.to_owned(),
                 to: f.next()?.to_owned(),
                 to_verifier: f.next()?.to_owned(),
+                from_secret: f.next()?.to_owned(),
                 proof: f.next()?.to_owned(),
             })
         })
@@ -263,17 +275,26 @@ pub fn chain(file: &EnvFile, key: &DataKey) -> Vec<Link> {
 pub fn extend_chain(file: &EnvFile, old: &DataKey, new: &DataKey) -> String {
     let mut links = chain(file, old);
     let (to, to_verifier) = (new.key_id(), new.verifier());
+    let from_secret = old.rekey_secret();
     links.push(Link {
         from: old.key_id(),
-        proof: crypto::rekey_proof(&old.verifier(), &file.project, &file.env, &to, &to_verifier),
+        proof: crypto::rekey_proof(&from_secret, &file.project, &file.env, &to, &to_verifier),
+        from_secret: from_secret.to_string(),
         to,
         to_verifier,
     });
     let start = links.len().saturating_sub(MAX_CHAIN);
-    let text: String = links[start..]
-        .iter()
-        .map(|l| format!("{} {} {} {}\n", l.from, l.to, l.to_verifier, l.proof))
-        .collect();
+    let text = zeroize::Zeroizing::new(
+        links[start..]
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} {} {} {} {}\n",
+                    l.from, l.to, l.to_verifier, l.from_secret, l.proof
+                )
+            })
+            .collect::<String>(),
+    );
     new.seal_blob(REKEY_PURPOSE, &file.project, &file.env, text.as_bytes())
 }
 
@@ -289,8 +310,19 @@ fn chain_leads(pin: &Pin, file: &EnvFile, key: &DataKey) -> bool {
     let mut verifier = pin.verifier.clone();
     let mut current = pin.key_id.clone();
     for l in &links[start..] {
-        let want = crypto::rekey_proof(&verifier, &file.project, &file.env, &l.to, &l.to_verifier);
-        if !crypto::same_hex(&l.from, &current) || !crypto::same_hex(&want, &l.proof) {
+        // The link reveals the old key's rekey secret: it must hash to the verifier we
+        // hold (only the old key's holders know it), and the proof must be made with it.
+        let knows_old =
+            crypto::verifier_of(&l.from_secret).is_some_and(|v| crypto::same_hex(&v, &verifier));
+        let want = crypto::rekey_proof(
+            &l.from_secret,
+            &file.project,
+            &file.env,
+            &l.to,
+            &l.to_verifier,
+        );
+        if !knows_old || !crypto::same_hex(&l.from, &current) || !crypto::same_hex(&want, &l.proof)
+        {
             return false;
         }
         verifier.clone_from(&l.to_verifier);
@@ -316,6 +348,10 @@ pub fn check(
                 if !from_env {
                     pin(project.id(), env, key, None)?;
                 }
+                output::status(&format!(
+                    "aisecrets: `{env}` has a new data key {} made by a member (recipient change); trusted through the key you had",
+                    key.key_id()
+                ));
                 Ok(())
             } else {
                 Err(Error::Untrusted {

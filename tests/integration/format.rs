@@ -49,8 +49,9 @@ fn the_documented_vector_holds() {
     let next = DataKey::from_bytes(&unhex(&v["next_data_key"])).unwrap();
     assert_eq!(next.key_id(), v["next_key_id"]);
     assert_eq!(next.verifier(), v["next_verifier"]);
+    assert_eq!(*key.rekey_secret(), v["rekey_secret"]);
     let proof = aisecrets::crypto::rekey_proof(
-        &v["verifier"],
+        &v["rekey_secret"],
         &v["project"],
         &v["env"],
         &v["next_key_id"],

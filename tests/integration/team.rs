@@ -556,3 +556,74 @@ fn three_people_in_a_real_git_repository() {
         "{status}"
     );
 }
+
+/// Regression (review of #4): the verifier is public (AISECRETS_TRUST carries it), so a
+/// chain link keyed by it, or by any secret that does not hash to it, must not roll a pin.
+#[test]
+fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
+    let w = World::with_secrets();
+    let pins = w.cmd(["trust", "--print"]).ok().stdout_str();
+    let (slot, value) = pins.trim().split_once('=').unwrap();
+    let (old_kid, old_verifier) = value.split_once(':').unwrap();
+    let project = slot.split('/').next().unwrap();
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let public = w.public_key();
+    for fake_secret in [old_verifier.to_owned(), "ab".repeat(32)] {
+        let forged: Vec<u8> = (7u8..39).collect();
+        let key = aisecrets::crypto::DataKey::from_bytes(&forged).unwrap();
+        let raw = w.path("forged.bin");
+        std::fs::write(&raw, &forged).unwrap();
+        let out = Command::new("age")
+            .args(["-e", "-a", "-r", &public])
+            .arg(&raw)
+            .output()
+            .unwrap();
+        let mut file = aisecrets::store::EnvFile::parse(Path::new("x"), &text).unwrap();
+        let (to, to_verifier) = (key.key_id(), key.verifier());
+        let proof = aisecrets::crypto::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
+        let line = format!("{old_kid} {to} {to_verifier} {fake_secret} {proof}\n");
+        file.rekeys = Some(key.seal_blob(
+            aisecrets::trust::REKEY_PURPOSE,
+            project,
+            "dev",
+            line.as_bytes(),
+        ));
+        let meta = aisecrets::crypto::Meta {
+            set_at: 1,
+            set_by: "tester".into(),
+            exposed: vec![],
+        };
+        let evil = aisecrets::secret::SecretValue::new(
+            "X",
+            zeroize::Zeroizing::new("sk-ATTACKER-FAKE".into()),
+        )
+        .unwrap();
+        file.secrets = [(
+            "OPENAI_API_KEY".to_owned(),
+            key.seal(project, "dev", "OPENAI_API_KEY", &evil, &meta),
+        )]
+        .into();
+        file.data_key = String::from_utf8(out.stdout).unwrap();
+        file.key_id = to;
+        std::fs::write(w.dev_file(), file.render()).unwrap();
+        let out = w
+            .cmd(["get", "OPENAI_API_KEY"])
+            .fails(1)
+            .stderr_has("you trusted");
+        assert!(!out.stdout_str().contains("ATTACKER"));
+        // And with the pin passed as AISECRETS_TRUST on a machine with no memory.
+        w.cmd(["get", "OPENAI_API_KEY"])
+            .env("AISECRETS_HOME", w.path("fresh"))
+            .env(
+                "AISECRETS_IDENTITY",
+                std::fs::read_to_string(w.home.join("identity.age"))
+                    .unwrap()
+                    .lines()
+                    .find(|l| l.starts_with("AGE-SECRET"))
+                    .unwrap(),
+            )
+            .env("AISECRETS_TRUST", pins.trim())
+            .fails(1)
+            .stderr_has("you trusted");
+    }
+}
