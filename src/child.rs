@@ -1,11 +1,14 @@
-//! Running the child of `aisecrets run`: its environment, its process group and terminal,
-//! signal forwarding, and its exit status as ours.
+//! Running the child of `aisecrets run`: its environment, its process group, signal
+//! forwarding, and its exit status as ours.
 //!
-//! The child gets a process group of its own. When aisecrets owns the terminal, the
-//! child's group becomes the terminal's foreground group, so Ctrl-C and friends reach the
-//! child straight from the terminal and not aisecrets; signals sent to aisecrets itself
-//! (`kill`, `timeout`, a container runtime) are forwarded. Each signal thus reaches the
-//! child exactly once. A stopped child (Ctrl-Z) stops aisecrets too, and `fg` resumes both.
+//! In a terminal's foreground, the child stays in aisecrets' process group, as any command
+//! a shell starts would be: Ctrl-C, Ctrl-Z and pipelines behave as without aisecrets, and
+//! signals the terminal sends reach the child directly, so aisecrets does not forward them.
+//! Signals sent to aisecrets by a process (`kill`, `timeout`, a container runtime, also when
+//! aisecrets is PID 1) are forwarded. Elsewhere (no terminal, or in the background) the
+//! child gets a process group of its own and everything is forwarded. Either way each signal
+//! reaches the child once. When the child dies of the Ctrl-C or Ctrl-\\ that the terminal
+//! sent, aisecrets dies of it too, so a shell loop stops; otherwise it exits 128 + signal.
 #![allow(unsafe_code)]
 
 use std::ffi::{OsStr, OsString};
@@ -13,12 +16,15 @@ use std::io::IsTerminal;
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
+use std::sync::atomic::{AtomicI32, Ordering};
 
-use nix::sys::signal::{self, SigHandler, Signal};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::sys::signal::{self, Signal};
+use nix::sys::wait::{WaitStatus, waitpid};
 use nix::unistd::{self, Pid};
 use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
-use signal_hook::iterator::Signals;
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
 
 use crate::error::{Error, Result};
 use crate::exit;
@@ -26,6 +32,9 @@ use crate::mask::Masker;
 
 /// The signals forwarded to the child.
 pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
+
+/// A signal aisecrets should die of once everything is cleaned up (0: none).
+pub static RERAISE: AtomicI32 = AtomicI32::new(0);
 
 /// The environment a child gets: ours without any `AISECRETS_*` variable, plus `extra`
 /// (which wins over an inherited variable of the same name).
@@ -58,12 +67,15 @@ pub fn run(
 
     // Handlers go in before the child exists, so no signal can kill us in between and
     // orphan it. exec resets caught signals to their defaults in the child.
-    let mut signals =
-        Signals::new(FORWARDED).map_err(|e| Error::io("install signal handlers for", "run", e))?;
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
+        .map_err(|e| Error::io("install signal handlers for", "run", e))?;
     let handle = signals.handle();
 
     let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().envs(env).process_group(0);
+    cmd.args(args).env_clear().envs(env);
+    if !foreground {
+        cmd.process_group(0);
+    }
     // With --mask, stdout and stderr each go through a pseudo-terminal when ours is a
     // terminal (so isatty, colours and progress bars behave), else through a pipe.
     let mut outputs = Vec::new();
@@ -77,8 +89,8 @@ pub fn run(
     }
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (prctl, getppid, kill, keyctl, signal, tcsetpgrp); it
-    // allocates nothing and takes no locks.
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl); it allocates nothing
+    // and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
             // If aisecrets dies without forwarding (kill -9), the child is told.
@@ -97,15 +109,6 @@ pub fn run(
                     KEYCTL_JOIN_SESSION_KEYRING,
                     std::ptr::null::<libc::c_char>(),
                 );
-            }
-            if foreground {
-                // Take the terminal before exec, so the child never reads it from a
-                // background group. SIGTTOU would stop us while we are not yet in front.
-                let old = signal::signal(Signal::SIGTTOU, SigHandler::SigIgn);
-                let _ = unistd::tcsetpgrp(std::io::stdin().as_fd(), unistd::getpgrp());
-                if let Ok(old) = old {
-                    let _ = signal::signal(Signal::SIGTTOU, old);
-                }
             }
             Ok(())
         });
@@ -127,68 +130,58 @@ pub fn run(
         }
     };
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    if foreground {
-        let _ = unistd::tcsetpgrp(stdin.as_fd(), pid);
-    }
+    let from_terminal = std::sync::Arc::new(AtomicI32::new(0));
+    let seen = std::sync::Arc::clone(&from_terminal);
     let forwarder = std::thread::spawn(move || {
-        for sig in signals.forever() {
-            if let Ok(sig) = Signal::try_from(sig) {
+        for info in signals.forever() {
+            // In the foreground, what the terminal sent has reached the child already.
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+                continue;
+            }
+            if let Ok(sig) = Signal::try_from(info.signal) {
                 let _ = signal::kill(pid, sig);
             }
         }
     });
 
     let done = std::sync::atomic::AtomicBool::new(false);
-    let code = std::thread::scope(|scope| {
+    let status = std::thread::scope(|scope| {
         if let Some(masker) = mask {
             for o in &outputs {
                 let done = &done;
                 scope.spawn(move || o.copy(masker, done));
             }
         }
-        let code = wait(pid, foreground);
-        done.store(true, std::sync::atomic::Ordering::SeqCst);
-        code
+        let status = wait(pid);
+        done.store(true, Ordering::SeqCst);
+        status
     });
     handle.close();
     let _ = forwarder.join();
-    if foreground {
-        take_terminal_back();
-    }
-    Ok(code)
-}
-
-fn wait(pid: Pid, foreground: bool) -> u8 {
-    loop {
-        match waitpid(pid, Some(WaitPidFlag::WUNTRACED)) {
-            Ok(WaitStatus::Exited(_, code)) => {
-                return u8::try_from(code & 0xff).unwrap_or(exit::ERROR);
+    Ok(match status {
+        Ok(WaitStatus::Exited(_, code)) => u8::try_from(code & 0xff).unwrap_or(exit::ERROR),
+        Ok(WaitStatus::Signaled(_, sig, _)) => {
+            let terminal = from_terminal.load(Ordering::SeqCst);
+            if foreground
+                && terminal == sig as i32
+                && matches!(sig, Signal::SIGINT | Signal::SIGQUIT)
+            {
+                RERAISE.store(sig as i32, Ordering::SeqCst);
             }
-            Ok(WaitStatus::Signaled(_, sig, _)) => {
-                return exit::SIGNAL_BASE.saturating_add(u8::try_from(sig as i32).unwrap_or(0));
-            }
-            Ok(WaitStatus::Stopped(..)) if foreground => {
-                // Ctrl-Z: hand the terminal back, stop like the child did, and when the
-                // shell resumes us (`fg`), give the terminal to the child and wake it.
-                take_terminal_back();
-                let _ = signal::raise(Signal::SIGSTOP);
-                let _ = unistd::tcsetpgrp(std::io::stdin().as_fd(), pid);
-                let _ = signal::killpg(pid, Signal::SIGCONT);
-            }
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => return exit::ERROR,
+            exit::SIGNAL_BASE.saturating_add(u8::try_from(sig as i32).unwrap_or(0))
         }
-    }
+        _ => exit::ERROR,
+    })
 }
 
-fn take_terminal_back() {
-    // We are in a background group now: ignore SIGTTOU while taking the terminal back.
-    // SAFETY: SigIgn installs no handler function, so no handler code can run.
-    let old = unsafe { signal::signal(Signal::SIGTTOU, SigHandler::SigIgn) };
-    let _ = unistd::tcsetpgrp(std::io::stdin().as_fd(), unistd::getpgrp());
-    if let Ok(old) = old {
-        // SAFETY: restores the disposition that was in place a moment ago.
-        let _ = unsafe { signal::signal(Signal::SIGTTOU, old) };
+fn wait(pid: Pid) -> nix::Result<WaitStatus> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return Ok(s),
+            Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 

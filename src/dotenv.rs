@@ -43,10 +43,8 @@ pub fn parse(text: &str, source_desc: &str) -> Result<Vec<(String, SecretValue)>
             return Err(err(lineno, "expected NAME=value"));
         };
         let name = name.trim();
-        secret::check_name(name).map_err(|e| match e {
-            Error::InvalidName { .. } => e,
-            _ => err(lineno, "invalid name"),
-        })?;
+        // Never quote the "name": a mangled line (an unquoted PEM, a bare key) may be a value.
+        secret::check_name(name).map_err(|_| err(lineno, "invalid name: names are letters, digits and _, not starting with a digit, and not AISECRETS_*"))?;
         let rest = rest.trim_start();
         let value = match rest.chars().next() {
             Some(q @ ('\'' | '"')) => {

@@ -240,6 +240,7 @@ fn load_stored() -> Result<Keys> {
     )?;
     let plain = decrypt_identity_with(&text, &path, pass)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
+    repair_pub(keys.public.as_deref());
     if let (Some(cache), Some(public)) = (&selection.cache, &keys.public) {
         let ttl = config.unlock_for();
         if let Err(why) = store_in_cache(cache.as_ref(), public, &plain, ttl) {
@@ -254,7 +255,17 @@ fn load_stored() -> Result<Keys> {
 /// The identities, only if they open without asking anything (environment variables, an
 /// unprotected file, or a live cache item); `None` when a passphrase would be needed.
 pub fn load_if_open() -> Result<Option<Keys>> {
-    if env_identity().is_some() || env_identity_file().is_some() {
+    if env_identity().is_some() {
+        return load().map(Some);
+    }
+    if let Some(file) = env_identity_file() {
+        // An encrypted file (age or SSH) would need a passphrase: not without asking.
+        let text = read_identity_text(&file)?;
+        let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
+            .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
+        if is_encrypted(&text) || ssh_encrypted {
+            return Ok(None);
+        }
         return load().map(Some);
     }
     let path = identity_path()?;
@@ -281,6 +292,16 @@ fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
             reason: "it is not a text identity file".into(),
         },
     )?))
+}
+
+/// Rewrites `identity.pub` when it is missing or does not match the opened identity (a copied
+/// or stale file), so the cache is named, found and locked by the right key.
+fn repair_pub(public: Option<&str>) {
+    if let (Some(public), Ok(path)) = (public, pub_path())
+        && stored_public().as_deref() != Some(public)
+    {
+        let _ = atomic::write_atomic(&path, format!("{public}\n").as_bytes(), 0o644);
+    }
 }
 
 /// The stored identity's public key from `identity.pub`, when it is there and valid.
@@ -379,6 +400,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
         source_desc: path.display().to_string(),
         reason: "it holds no X25519 key".into(),
     })?;
+    repair_pub(Some(&public));
     let ttl = ttl.unwrap_or_else(|| config.unlock_for());
     let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl).map_err(Error::NoCache)?;
     Ok(Some(Unlocked {

@@ -45,7 +45,18 @@ pub fn main() -> ExitCode {
         }
     };
     match commands::dispatch(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => {
+            // The child died of the terminal's Ctrl-C (or Ctrl-\\): die of it too, now that
+            // everything is dropped and wiped, so a shell loop around us stops.
+            #[cfg(unix)]
+            {
+                let sig = child::RERAISE.load(std::sync::atomic::Ordering::SeqCst);
+                if sig != 0 {
+                    let _ = signal_hook::low_level::emulate_default_handler(sig);
+                }
+            }
+            ExitCode::from(code)
+        }
         Err(e) => {
             report(&e);
             ExitCode::from(e.exit_code())

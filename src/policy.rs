@@ -51,8 +51,33 @@ const EXACT: &[&str] = &[
     "TMPDIR",
     "LD_PRELOAD",
     "LD_LIBRARY_PATH",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "LESSOPEN",
+    "LESSCLOSE",
+    "MANPAGER",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_DIRS",
+    "HOSTALIASES",
+    "SSLKEYLOGFILE",
+    "SHELL",
+    "CARGO_HOME",
+    "RUSTC_WRAPPER",
+    "NPM_CONFIG_USERCONFIG",
+    "PIP_CONFIG_FILE",
+    "CONDARC",
 ];
-const PREFIXES: &[&str] = &["LD_", "DYLD_", "PYTHON", "GCONV_", "MALLOC_", "GLIBC_"];
+const PREFIXES: &[&str] = &[
+    "LD_",
+    "DYLD_",
+    "PYTHON",
+    "GCONV_",
+    "MALLOC_",
+    "GLIBC_",
+    "GIT_",
+    "OPENSSL_",
+    "AWS_ENDPOINT_URL",
+];
 const SUFFIXES: &[&str] = &["_PROXY"];
 
 /// Whether `name` is refused by default.

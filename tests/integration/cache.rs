@@ -331,3 +331,22 @@ fn run_in_a_terminal_gives_the_child_the_terminal() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn ctrl_c_in_a_terminal_ends_the_child_and_aisecrets_like_a_plain_command() {
+    // A child that does not catch SIGINT dies of the terminal's Ctrl-C, and aisecrets dies of
+    // it too (so a shell loop around it stops), without a second SIGINT reaching the child.
+    let w = World::with_secrets();
+    let mut c = w.command(["run", "--", "sh", "-c", "echo ready; sleep 30"]);
+    c.env("AISECRETS_KEYRING", "none");
+    let mut p = spawn_command(c, Some(20_000)).unwrap();
+    p.exp_string("ready").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().unwrap();
+    match p.process().wait().unwrap() {
+        nix::sys::wait::WaitStatus::Signaled(_, sig, _) => {
+            assert_eq!(sig, nix::sys::signal::Signal::SIGINT)
+        }
+        other => panic!("expected death by SIGINT, got {other:?}"),
+    }
+}

@@ -53,6 +53,17 @@ fn import_reads_dotenv_and_refuses_duplicates() {
         .fails(1)
         .one_line_error()
         .stderr_has("line 2");
+    // A name that is really a value (a bare key with `=`) is not echoed.
+    std::fs::write(
+        &env,
+        format!("OK=1\n{OPENAI}=\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA+FAKE=\n"),
+    )
+    .unwrap();
+    w.cmd(["import", env.to_str().unwrap()])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("line 2")
+        .stderr_has("invalid name");
     // stdin works as "-".
     w.cmd(["import", "-"]).stdin("FROM_STDIN=yes\n").ok();
     assert_eq!(w.cmd(["get", "FROM_STDIN"]).ok().stdout_str(), "yes\n");
