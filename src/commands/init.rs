@@ -37,6 +37,13 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
         ),
     };
     let _lock = atomic::lock_dir(&root)?;
+    // Read again under the lock, so a concurrent edit of the manifest is not lost.
+    let text = if is_new {
+        text
+    } else {
+        let path = root.join(manifest::MANIFEST);
+        std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?
+    };
     let text = manifest::add_env(&root, &text, &args.env, &name, &public)?;
     let manifest: manifest::Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {
         path: root.join(manifest::MANIFEST),

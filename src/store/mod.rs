@@ -297,6 +297,43 @@ pub fn modify<T>(
     Ok(out)
 }
 
+/// Like [`modify`] for several environments at once: every one is opened (and checked)
+/// and changed in memory before any is written, so a failure in one writes none.
+pub fn modify_many<T>(
+    project: &Project,
+    envs: &[String],
+    keys: &Keys,
+    mut f: impl FnMut(&str, &mut OpenEnv) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut dirs: Vec<PathBuf> = envs
+        .iter()
+        .map(|e| {
+            project.env_path(e).map(|p| {
+                p.parent()
+                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+            })
+        })
+        .collect::<Result<_>>()?;
+    dirs.sort();
+    dirs.dedup();
+    let _locks = dirs
+        .iter()
+        .map(|d| atomic::lock_dir(d))
+        .collect::<Result<Vec<_>>>()?;
+    let mut opened = envs
+        .iter()
+        .map(|e| open(project, e, keys))
+        .collect::<Result<Vec<_>>>()?;
+    let mut outs = Vec::with_capacity(envs.len());
+    for (env, o) in envs.iter().zip(opened.iter_mut()) {
+        outs.push(f(env, o)?);
+    }
+    for o in &opened {
+        atomic::write_atomic(&o.path, o.file.render().as_bytes(), 0o644)?;
+    }
+    Ok(outs)
+}
+
 /// Wraps `key` to `recipients` (name, public key).
 fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<String> {
     if recipients.is_empty() {

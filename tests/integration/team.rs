@@ -627,3 +627,36 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
             .stderr_has("you trusted");
     }
 }
+
+/// Regression (review of #4): a recipient change over several environments writes none of
+/// them when one cannot be done.
+#[test]
+fn a_recipient_change_that_fails_in_one_environment_changes_none() {
+    let w = World::with_secrets();
+    w.cmd(["init", "--env", "prod"]).ok();
+    let bob = mate(&w, "bob");
+    w.cmd(["recipients", "add", "bob", &bob.public]).ok();
+    let prod = w.project.join("secrets/prod.toml");
+    let text = std::fs::read_to_string(&prod).unwrap();
+    std::fs::write(
+        &prod,
+        text.replace("[secrets]\n", "[secrets]\n<<<<<<< HEAD\n"),
+    )
+    .unwrap();
+    let dev_before = std::fs::read(w.dev_file()).unwrap();
+    let manifest_before = std::fs::read(w.project.join("aisecrets.toml")).unwrap();
+    w.cmd(["recipients", "rm", "bob"])
+        .fails(1)
+        .stderr_has("prod.toml");
+    assert_eq!(
+        std::fs::read(w.dev_file()).unwrap(),
+        dev_before,
+        "dev was rekeyed although prod failed"
+    );
+    assert_eq!(
+        std::fs::read(w.project.join("aisecrets.toml")).unwrap(),
+        manifest_before
+    );
+    bob.cmd(&w, &["trust", "--yes", "--env", "dev"]).ok();
+    bob.cmd(&w, &["get", "HF_TOKEN"]).reveals().ok();
+}

@@ -32,26 +32,36 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
         return Err(Error::Prompt("not approved; nothing was changed"));
     }
     let keys = identity::load()?;
+    let mut plans = Vec::new();
     for (env, _) in &pending {
         let target = project.env(env)?.recipients.clone();
         let approved = trust::get(project.id(), env)?
             .map(|(p, _)| p.recipients)
             .unwrap_or_default();
-        // Anyone who could read it before and is gone, or whose key changed, loses access
-        // through a new data key.
+        let file = store::read_env_file(&project.env_path(env)?)?;
+        // Anyone the file is still wrapped to who is gone from the manifest, or whose key
+        // changed, loses access through a new data key. Someone a teammate already removed
+        // (a rekey we followed) is not in the file any more: no second rekey.
         let removed: Vec<String> = approved
             .iter()
             .filter(|(n, k)| target.get(*n).is_none_or(|t| t.trim() != k.trim()))
+            .filter(|(n, _)| file.recipients.contains(n))
             .map(|(n, _)| n.clone())
             .collect();
-        let file = store::read_env_file(&project.env_path(env)?)?;
         let names: Vec<&String> = target.keys().collect();
         let file_names: Vec<&String> = file.recipients.iter().collect();
         if removed.is_empty() && names == file_names && !approved.is_empty() {
             trust::approve(project.id(), env, target)?;
         } else {
-            super::apply(&project, env, &keys, &target, &removed)?;
+            plans.push(super::Plan {
+                env: env.clone(),
+                target,
+                removed,
+            });
         }
+    }
+    if !plans.is_empty() {
+        super::apply_all(&project, &keys, &plans, None)?;
     }
     output::status("approved; the secrets files now follow aisecrets.toml: commit them");
     Ok(exit::OK)

@@ -1,8 +1,6 @@
 //! `recipients add NAME KEY` and `recipients approve NAME`: give someone access. Only the
 //! data key is rewrapped; every sealed value stays byte for byte.
 
-use std::collections::BTreeMap;
-
 use crate::cli::{RecipientsAddArgs, RecipientsApproveArgs};
 use crate::error::{Error, Result};
 use crate::store::Project;
@@ -67,7 +65,7 @@ fn add(
         trust::require_approved(project, env)?;
     }
     let keys = identity::load()?;
-    let mut tables = BTreeMap::new();
+    let mut plans = Vec::new();
     let mut added = Vec::new();
     for env in &envs {
         let mut target = project.env(env)?.recipients.clone();
@@ -81,18 +79,21 @@ fn add(
             None => {}
         }
         target.insert(name.to_owned(), key.to_owned());
-        super::apply(project, env, &keys, &target, &[])?;
-        tables.insert(env.clone(), target);
+        plans.push(super::Plan {
+            env: env.clone(),
+            target,
+            removed: Vec::new(),
+        });
         added.push(env.clone());
     }
-    if tables.is_empty() && pending.is_none() {
+    if plans.is_empty() && pending.is_none() {
         output::status(&format!(
             "`{name}` is already a recipient of {}",
             envs.join(", ")
         ));
         return Ok(exit::OK);
     }
-    super::write_manifest(project, &tables, pending)?;
+    super::apply_all(project, &keys, &plans, pending)?;
     output::status(&format!(
         "added {name} ({}) to {}: commit aisecrets.toml and the secrets files; they can open them after their next pull",
         trust::fingerprint(key),

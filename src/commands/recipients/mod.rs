@@ -35,48 +35,72 @@ fn target_envs(project: &Project, env: Option<&str>) -> Result<Vec<String>> {
     }
 }
 
-/// Brings `env` to exactly `target` recipients: a new data key (and exposure marks) when
-/// anyone who could read it loses access, else a rewrap of the same key. Pins and
-/// approvals follow. Returns how many secrets were marked exposed.
-fn apply(
+/// One environment's change: its new recipients, and who loses access.
+struct Plan {
+    env: String,
+    target: BTreeMap<String, String>,
+    removed: Vec<String>,
+}
+
+/// Brings each planned environment to exactly its `target` recipients: a new data key (and
+/// exposure marks) where anyone who could read it loses access, else a rewrap of the same
+/// key. All files are prepared before any is written; then pins, approvals and the
+/// manifest follow. Returns how many secrets were marked exposed.
+fn apply_all(
     project: &Project,
-    env: &str,
     keys: &Keys,
-    target: &BTreeMap<String, String>,
-    removed: &[String],
+    plans: &[Plan],
+    drop_pending: Option<&str>,
 ) -> Result<usize> {
-    if target.is_empty() {
-        return Err(Error::Usage(format!(
-            "`{env}` would have no recipient left; remove the environment from aisecrets.toml instead"
-        )));
+    for p in plans {
+        if p.target.is_empty() {
+            return Err(Error::Usage(format!(
+                "`{}` would have no recipient left; remove the environment from aisecrets.toml instead",
+                p.env
+            )));
+        }
     }
-    let outcome = store::modify(project, env, keys, |open| {
-        if removed.is_empty() {
-            open.rewrap(target)?;
-            Ok((None, true))
+    let envs: Vec<String> = plans.iter().map(|p| p.env.clone()).collect();
+    let outcomes = store::modify_many(project, &envs, keys, |env, open| {
+        let plan = plans.iter().find(|p| p.env == env).expect("planned");
+        if plan.removed.is_empty() {
+            open.rewrap(&plan.target)?;
+            Ok(None)
         } else {
             let exposed = open.values.len();
-            let key = open.rekey(removed, target)?;
-            Ok((Some((key.key_id(), key.verifier(), exposed)), true))
+            let key = open.rekey(&plan.removed, &plan.target)?;
+            Ok(Some((key.key_id(), key.verifier(), exposed)))
         }
     })?;
-    let names: Vec<String> = target.keys().cloned().collect();
-    let action = if removed.is_empty() {
-        "recipients-rewrap"
-    } else {
-        "recipients-rekey"
-    };
-    crate::audit::record(action, Some((project, env)), &names, None, "ok");
-    match outcome {
-        Some((key_id, verifier, exposed)) => {
-            trust::pin_ids(project.id(), env, key_id, verifier, Some(target.clone()))?;
-            Ok(exposed)
-        }
-        None => {
-            trust::approve(project.id(), env, target.clone())?;
-            Ok(0)
+    let mut exposed_total = 0;
+    for (plan, outcome) in plans.iter().zip(outcomes) {
+        let names: Vec<String> = plan.target.keys().cloned().collect();
+        let action = if plan.removed.is_empty() {
+            "recipients-rewrap"
+        } else {
+            "recipients-rekey"
+        };
+        crate::audit::record(action, Some((project, &plan.env)), &names, None, "ok");
+        match outcome {
+            Some((key_id, verifier, exposed)) => {
+                trust::pin_ids(
+                    project.id(),
+                    &plan.env,
+                    key_id,
+                    verifier,
+                    Some(plan.target.clone()),
+                )?;
+                exposed_total += exposed;
+            }
+            None => trust::approve(project.id(), &plan.env, plan.target.clone())?,
         }
     }
+    let tables = plans
+        .iter()
+        .map(|p| (p.env.clone(), p.target.clone()))
+        .collect();
+    write_manifest(project, &tables, drop_pending)?;
+    Ok(exposed_total)
 }
 
 /// Writes the new recipient tables (and pending changes) into the manifest.

@@ -1,8 +1,6 @@
 //! `recipients rm NAME`: a new data key for every environment they could read, every value
 //! resealed and marked exposed to them. What they already read cannot be taken back.
 
-use std::collections::BTreeMap;
-
 use crate::cli::RecipientsRmArgs;
 use crate::error::{Error, Result};
 use crate::store::Project;
@@ -44,15 +42,17 @@ pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
         trust::require_approved(&project, env)?;
     }
     let keys = identity::load()?;
-    let mut tables = BTreeMap::new();
-    let mut exposed = 0;
+    let mut plans = Vec::new();
     for env in &envs {
         let mut target = project.env(env)?.recipients.clone();
         target.remove(name);
-        exposed += super::apply(&project, env, &keys, &target, &[name.to_owned()])?;
-        tables.insert(env.clone(), target);
+        plans.push(super::Plan {
+            env: env.clone(),
+            target,
+            removed: vec![name.to_owned()],
+        });
     }
-    super::write_manifest(&project, &tables, None)?;
+    let exposed = super::apply_all(&project, &keys, &plans, None)?;
     output::status(&format!(
         "removed {name} from {}: new data keys, so they cannot open the current files.\n\
          {exposed} secret(s) they could read are marked exposed: rotate them (`aisecrets status` lists where), then commit",
