@@ -38,6 +38,9 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit an environment as NAME=value lines in $VISUAL/$EDITOR (a copy in RAM, re-encrypted on save)')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find this project''s secret values and well-known key shapes in files (exit 1 on findings)')
+            [CompletionResult]::new('git', 'git', [CompletionResultType]::ParameterValue, 'Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the local audit log, or check that no line was removed or altered')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
@@ -281,6 +284,74 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aisecrets;edit' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;scan' {
+            [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Scan what is staged for commit (the index), not the working tree')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;git' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;git;setup' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;git;textconv' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;git;merge' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;git;help' {
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;git;help;setup' {
+            break
+        }
+        'aisecrets;git;help;textconv' {
+            break
+        }
+        'aisecrets;git;help;merge' {
+            break
+        }
+        'aisecrets;git;help;help' {
+            break
+        }
         'aisecrets;audit' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only events at or after this time (2026-11-28 or 2026-11-28T10:00:00Z)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
@@ -337,6 +408,9 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
+            [CompletionResult]::new('edit', 'edit', [CompletionResultType]::ParameterValue, 'Edit an environment as NAME=value lines in $VISUAL/$EDITOR (a copy in RAM, re-encrypted on save)')
+            [CompletionResult]::new('scan', 'scan', [CompletionResultType]::ParameterValue, 'Find this project''s secret values and well-known key shapes in files (exit 1 on findings)')
+            [CompletionResult]::new('git', 'git', [CompletionResultType]::ParameterValue, 'Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook')
             [CompletionResult]::new('audit', 'audit', [CompletionResultType]::ParameterValue, 'Show the local audit log, or check that no line was removed or altered')
             [CompletionResult]::new('unlock', 'unlock', [CompletionResultType]::ParameterValue, 'Open your identity once and keep it in the OS keyring until a time limit')
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
@@ -410,6 +484,27 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;trust' {
+            break
+        }
+        'aisecrets;help;edit' {
+            break
+        }
+        'aisecrets;help;scan' {
+            break
+        }
+        'aisecrets;help;git' {
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
+            break
+        }
+        'aisecrets;help;git;setup' {
+            break
+        }
+        'aisecrets;help;git;textconv' {
+            break
+        }
+        'aisecrets;help;git;merge' {
             break
         }
         'aisecrets;help;audit' {

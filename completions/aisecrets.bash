@@ -22,11 +22,17 @@ _aisecrets() {
             aisecrets,completions)
                 cmd="aisecrets__subcmd__completions"
                 ;;
+            aisecrets,edit)
+                cmd="aisecrets__subcmd__edit"
+                ;;
             aisecrets,export)
                 cmd="aisecrets__subcmd__export"
                 ;;
             aisecrets,get)
                 cmd="aisecrets__subcmd__get"
+                ;;
+            aisecrets,git)
+                cmd="aisecrets__subcmd__git"
                 ;;
             aisecrets,help)
                 cmd="aisecrets__subcmd__help"
@@ -61,6 +67,9 @@ _aisecrets() {
             aisecrets,run)
                 cmd="aisecrets__subcmd__run"
                 ;;
+            aisecrets,scan)
+                cmd="aisecrets__subcmd__scan"
+                ;;
             aisecrets,set)
                 cmd="aisecrets__subcmd__set"
                 ;;
@@ -73,17 +82,47 @@ _aisecrets() {
             aisecrets,unlock)
                 cmd="aisecrets__subcmd__unlock"
                 ;;
+            aisecrets__subcmd__git,help)
+                cmd="aisecrets__subcmd__git__subcmd__help"
+                ;;
+            aisecrets__subcmd__git,merge)
+                cmd="aisecrets__subcmd__git__subcmd__merge"
+                ;;
+            aisecrets__subcmd__git,setup)
+                cmd="aisecrets__subcmd__git__subcmd__setup"
+                ;;
+            aisecrets__subcmd__git,textconv)
+                cmd="aisecrets__subcmd__git__subcmd__textconv"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,help)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__help"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,merge)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__merge"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,setup)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__setup"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,textconv)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__textconv"
+                ;;
             aisecrets__subcmd__help,audit)
                 cmd="aisecrets__subcmd__help__subcmd__audit"
                 ;;
             aisecrets__subcmd__help,completions)
                 cmd="aisecrets__subcmd__help__subcmd__completions"
                 ;;
+            aisecrets__subcmd__help,edit)
+                cmd="aisecrets__subcmd__help__subcmd__edit"
+                ;;
             aisecrets__subcmd__help,export)
                 cmd="aisecrets__subcmd__help__subcmd__export"
                 ;;
             aisecrets__subcmd__help,get)
                 cmd="aisecrets__subcmd__help__subcmd__get"
+                ;;
+            aisecrets__subcmd__help,git)
+                cmd="aisecrets__subcmd__help__subcmd__git"
                 ;;
             aisecrets__subcmd__help,help)
                 cmd="aisecrets__subcmd__help__subcmd__help"
@@ -118,6 +157,9 @@ _aisecrets() {
             aisecrets__subcmd__help,run)
                 cmd="aisecrets__subcmd__help__subcmd__run"
                 ;;
+            aisecrets__subcmd__help,scan)
+                cmd="aisecrets__subcmd__help__subcmd__scan"
+                ;;
             aisecrets__subcmd__help,set)
                 cmd="aisecrets__subcmd__help__subcmd__set"
                 ;;
@@ -129,6 +171,15 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__help,unlock)
                 cmd="aisecrets__subcmd__help__subcmd__unlock"
+                ;;
+            aisecrets__subcmd__help__subcmd__git,merge)
+                cmd="aisecrets__subcmd__help__subcmd__git__subcmd__merge"
+                ;;
+            aisecrets__subcmd__help__subcmd__git,setup)
+                cmd="aisecrets__subcmd__help__subcmd__git__subcmd__setup"
+                ;;
+            aisecrets__subcmd__help__subcmd__git,textconv)
+                cmd="aisecrets__subcmd__help__subcmd__git__subcmd__textconv"
                 ;;
             aisecrets__subcmd__help__subcmd__identity,new)
                 cmd="aisecrets__subcmd__help__subcmd__identity__subcmd__new"
@@ -212,7 +263,7 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust audit unlock lock status completions help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust edit scan git audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +301,28 @@ _aisecrets() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__edit)
+            opts="-e -h -V --env --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -309,8 +382,134 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__git)
+            opts="-h -V --help --version setup textconv merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help)
+            opts="setup textconv merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__textconv)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__merge)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__setup)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__textconv)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run rotate recipients request-access trust audit unlock lock status completions help"
+            opts="identity init set get rm list import export run rotate recipients request-access trust edit scan git audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +550,20 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__help__subcmd__edit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -368,6 +581,62 @@ _aisecrets() {
         aisecrets__subcmd__help__subcmd__get)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git)
+            opts="setup textconv merge"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git__subcmd__merge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git__subcmd__textconv)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -618,6 +887,20 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__run)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__scan)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1176,6 +1459,20 @@ _aisecrets() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__scan)
+            opts="-h -V --staged --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -35,6 +35,9 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
+            cand edit 'Edit an environment as NAME=value lines in $VISUAL/$EDITOR (a copy in RAM, re-encrypted on save)'
+            cand scan 'Find this project''s secret values and well-known key shapes in files (exit 1 on findings)'
+            cand git 'Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook'
             cand audit 'Show the local audit log, or check that no line was removed or altered'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
@@ -246,6 +249,63 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;edit'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;scan'= {
+            cand --staged 'Scan what is staged for commit (the index), not the working tree'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;git'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand merge 'The merge driver: a three-way merge by secret name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;git;setup'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;git;textconv'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;git;merge'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;git;help'= {
+            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand merge 'The merge driver: a three-way merge by secret name'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;git;help;setup'= {
+        }
+        &'aisecrets;git;help;textconv'= {
+        }
+        &'aisecrets;git;help;merge'= {
+        }
+        &'aisecrets;git;help;help'= {
+        }
         &'aisecrets;audit'= {
             cand --since 'Only events at or after this time (2026-11-28 or 2026-11-28T10:00:00Z)'
             cand --json 'Print JSON'
@@ -297,6 +357,9 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
+            cand edit 'Edit an environment as NAME=value lines in $VISUAL/$EDITOR (a copy in RAM, re-encrypted on save)'
+            cand scan 'Find this project''s secret values and well-known key shapes in files (exit 1 on findings)'
+            cand git 'Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook'
             cand audit 'Show the local audit log, or check that no line was removed or altered'
             cand unlock 'Open your identity once and keep it in the OS keyring until a time limit'
             cand lock 'Forget the unlocked identity in every keyring'
@@ -350,6 +413,21 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;request-access'= {
         }
         &'aisecrets;help;trust'= {
+        }
+        &'aisecrets;help;edit'= {
+        }
+        &'aisecrets;help;scan'= {
+        }
+        &'aisecrets;help;git'= {
+            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand merge 'The merge driver: a three-way merge by secret name'
+        }
+        &'aisecrets;help;git;setup'= {
+        }
+        &'aisecrets;help;git;textconv'= {
+        }
+        &'aisecrets;help;git;merge'= {
         }
         &'aisecrets;help;audit'= {
         }

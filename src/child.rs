@@ -291,3 +291,54 @@ fn window_size(fd: i32) -> Option<nix::pty::Winsize> {
     // SAFETY: TIOCGWINSZ writes one Winsize into the pointer we pass, which is valid.
     unsafe { tiocgwinsz(fd, &mut ws) }.ok().map(|_| ws)
 }
+
+/// How an editor session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// The editor exited by itself (any status).
+    Exited,
+    /// aisecrets was told to stop (SIGTERM, SIGHUP): the editor was stopped too.
+    Interrupted,
+}
+
+/// Runs `argv` (an editor and its arguments) on `file` with the terminal, and waits. While
+/// it runs, Ctrl-C belongs to the editor; SIGTERM and SIGHUP stop it and are reported, so
+/// the caller can remove the plaintext before exiting.
+pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| Error::Usage("the editor command is empty".into()))?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::io("install signal handlers for", "edit", e))?;
+    let handle = signals.handle();
+    let child = Command::new(program).args(args).arg(file).spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(source) => {
+            handle.close();
+            return Err(Error::Spawn {
+                program: crate::secret::sanitize(program, 200),
+                source,
+            });
+        }
+    };
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stopped);
+    let watcher = std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if sig != SIGINT {
+                flag.store(true, Ordering::SeqCst);
+                let _ = signal::kill(pid, Signal::SIGTERM);
+            }
+        }
+    });
+    let _ = wait(pid);
+    handle.close();
+    let _ = watcher.join();
+    Ok(if stopped.load(Ordering::SeqCst) {
+        Edited::Interrupted
+    } else {
+        Edited::Exited
+    })
+}

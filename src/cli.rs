@@ -56,6 +56,13 @@ pub enum Command {
     RequestAccess(RequestAccessArgs),
     /// Show an environment's key id and recipients and trust (pin) it.
     Trust(TrustArgs),
+    /// Edit an environment as NAME=value lines in $VISUAL/$EDITOR (a copy in RAM, re-encrypted on save).
+    Edit(EnvOnlyArgs),
+    /// Find this project's secret values and well-known key shapes in files (exit 1 on findings).
+    Scan(ScanArgs),
+    /// Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook.
+    #[command(subcommand)]
+    Git(GitCommand),
     /// Show the local audit log, or check that no line was removed or altered.
     Audit(AuditArgs),
     /// Open your identity once and keep it in the OS keyring until a time limit.
@@ -161,6 +168,50 @@ pub struct TrustArgs {
     /// Print the AISECRETS_TRUST value of your pins (for CI) instead.
     #[arg(long, conflicts_with = "yes")]
     pub print: bool,
+}
+
+/// Just the environment.
+#[derive(Debug, Args)]
+pub struct EnvOnlyArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+}
+
+/// Arguments of `scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Scan what is staged for commit (the index), not the working tree.
+    #[arg(long, conflicts_with = "paths")]
+    pub staged: bool,
+    /// Files or folders to scan [default: the current folder].
+    #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
+    pub paths: Vec<PathBuf>,
+}
+
+/// `aisecrets git ...`
+#[derive(Debug, Subcommand)]
+pub enum GitCommand {
+    /// Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines.
+    Setup,
+    /// The diff driver (textconv): names with keyed fingerprints of their values.
+    #[command(hide = true)]
+    Textconv {
+        /// The file git hands over.
+        file: PathBuf,
+    },
+    /// The merge driver: a three-way merge by secret name.
+    #[command(hide = true)]
+    Merge {
+        /// The common ancestor (%O).
+        base: PathBuf,
+        /// Ours (%A); the result is written here.
+        ours: PathBuf,
+        /// Theirs (%B).
+        theirs: PathBuf,
+        /// The path in the repository (%P).
+        path: Option<String>,
+    },
 }
 
 /// Arguments of `audit`.

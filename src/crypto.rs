@@ -182,6 +182,22 @@ impl DataKey {
         hex(&Sha256::digest(&secret[..]))
     }
 
+    /// A short fingerprint of `value` for `name`, keyed by this data key (so a low-entropy
+    /// value cannot be guessed offline from a diff): 8 hex digits of `HMAC-SHA256(HKDF(key,
+    /// "aisecrets/v1/fingerprint"), name 0 value)`.
+    #[must_use]
+    pub fn fingerprint(&self, name: &str, value: &SecretValue) -> String {
+        use hmac::Mac;
+        let mut k = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), b"aisecrets/v1/fingerprint", k.as_mut());
+        let mut mac =
+            <hmac::Hmac<Sha256> as Mac>::new_from_slice(k.as_ref()).expect("any key length");
+        mac.update(name.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.expose().as_bytes());
+        hex(&mac.finalize().into_bytes()[..4])
+    }
+
     /// The key's rekey secret, `HKDF-SHA256(key, info = "aisecrets/v1/rekey-secret")`:
     /// revealed (sealed under the next key) only when this key is replaced, to prove that
     /// whoever replaced it knew it. Its SHA-256 is the public verifier.

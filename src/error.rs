@@ -254,6 +254,9 @@ pub enum Error {
     /// Nothing could be cached.
     #[error("cannot cache the unlocked identity: {0}")]
     NoCache(String),
+    /// A check (scan) could not run: exit 2, not 1, which means findings.
+    #[error("{0}")]
+    CouldNotRun(Box<Error>),
     /// Bad command-line usage that clap could not catch.
     #[error("{0}")]
     Usage(String),
@@ -346,6 +349,7 @@ impl Error {
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::NoTerminal { hint, .. } => hint.clone(),
+            Self::CouldNotRun(inner) => return inner.hint(),
             Self::InvalidName { kind: "secret", .. } => {
                 "rename it, e.g. OPENAI_API_KEY: letters, digits and _, not starting with a digit"
                     .to_owned()
@@ -361,7 +365,7 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) => exit::USAGE,
+            Self::Usage(_) | Self::CouldNotRun(_) => exit::USAGE,
             Self::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 exit::NOT_FOUND
             }

@@ -14,6 +14,7 @@ pub mod docs;
 pub mod dotenv;
 pub mod error;
 pub mod exit;
+pub mod git;
 pub mod identity;
 pub mod keycache;
 pub mod mask;
@@ -22,6 +23,7 @@ pub mod policy;
 pub mod prompt;
 pub mod ramdir;
 pub mod rotation;
+pub mod scan;
 pub mod secret;
 pub mod store;
 pub mod trust;
@@ -44,6 +46,9 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    // Plaintext folders left by a killed aisecrets (edit, run) go first.
+    #[cfg(unix)]
+    ramdir::sweep_stale();
     match commands::dispatch(cli) {
         Ok(code) => {
             // The child died of the terminal's Ctrl-C (or Ctrl-\\): die of it too, now that

@@ -131,7 +131,7 @@ impl Stream<'_> {
 }
 
 /// Percent-encoding as `urllib.parse.quote(value, safe="")` and `encodeURIComponent` do.
-fn url_encode(b: &[u8]) -> String {
+pub(crate) fn url_encode(b: &[u8]) -> String {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(b.len() * 3);
     for &c in b {

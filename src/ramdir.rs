@@ -116,3 +116,11 @@ pub fn sweep(base: &Path, kind: &str) {
         }
     }
 }
+
+/// Sweeps stale `edit` and `run` folders of this user, if there is a RAM folder at all.
+pub fn sweep_stale() {
+    if let Ok(base) = base() {
+        sweep(&base, "edit");
+        sweep(&base, "run");
+    }
+}

@@ -146,15 +146,31 @@ pub fn pin_ids(
         p.key_id = key_id;
         p.verifier = verifier;
         if let Some(r) = recipients {
-            p.recipients = r;
+            p.recipients.extend(r);
         }
     })
 }
 
 /// Records `recipients` as approved for `project`/`env`.
+/// Approvals accumulate (per machine, whatever the git branch): a name keeps its approved
+/// key until it is removed with [`unapprove`] or approved with another key.
 pub fn approve(project: &str, env: &str, recipients: BTreeMap<String, String>) -> Result<()> {
     update(|f| {
-        f.pins.entry(slot(project, env)).or_default().recipients = recipients;
+        f.pins
+            .entry(slot(project, env))
+            .or_default()
+            .recipients
+            .extend(recipients);
+    })
+}
+
+/// Forgets the approval of `names` (they were removed).
+pub fn unapprove(project: &str, env: &str, names: &[String]) -> Result<()> {
+    update(|f| {
+        let approved = &mut f.pins.entry(slot(project, env)).or_default().recipients;
+        for n in names {
+            approved.remove(n);
+        }
     })
 }
 
@@ -183,15 +199,30 @@ pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
             Some(_) => {}
         }
     }
-    for name in approved.keys().filter(|n| !declared.contains_key(*n)) {
+    // A removal matters only while the file is still wrapped to them.
+    let wrapped = project
+        .env_path(env)
+        .ok()
+        .and_then(|p| crate::store::read_env_file(&p).ok())
+        .map(|f| f.recipients)
+        .unwrap_or_default();
+    for name in approved
+        .keys()
+        .filter(|n| !declared.contains_key(*n) && wrapped.contains(n))
+    {
         changes.push(format!("- {name}"));
     }
     Ok(changes)
 }
 
-/// Refuses to go on while `env` has recipient changes this user has not approved.
+/// Refuses to go on while `env` has recipients (or keys) this user has not approved.
+/// Recipients gone from the manifest do not block: nobody is encrypted to because of them
+/// (and approvals are per machine, not per git branch).
 pub fn require_approved(project: &Project, env: &str) -> Result<()> {
-    let changes = unapproved(project, env)?;
+    let changes: Vec<String> = unapproved(project, env)?
+        .into_iter()
+        .filter(|c| !c.starts_with("- "))
+        .collect();
     if changes.is_empty() {
         Ok(())
     } else {

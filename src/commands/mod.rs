@@ -2,8 +2,10 @@
 
 mod audit;
 mod completions;
+mod edit;
 mod export;
 mod get;
+mod git;
 mod identity;
 mod import;
 mod init;
@@ -14,6 +16,7 @@ mod request_access;
 mod rm;
 mod rotate;
 mod run;
+mod scan;
 mod set;
 mod status;
 mod trust;
@@ -41,6 +44,9 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Recipients(c) => recipients::run(c),
         Command::RequestAccess(a) => request_access::run(&a),
         Command::Trust(a) => trust::run(&a),
+        Command::Edit(a) => edit::run(&a),
+        Command::Scan(a) => scan::run(&a).map_err(|e| Error::CouldNotRun(Box::new(e))),
+        Command::Git(c) => git::run(c),
         Command::Audit(a) => audit::run(&a),
         Command::Unlock(a) => unlock::run(&a),
         Command::Lock => lock::run(),

@@ -33,6 +33,9 @@ pub struct EnvFile {
     pub rekeys: Option<String>,
     /// Secret name to sealed value (`v1:...`).
     pub secrets: BTreeMap<String, String>,
+    /// Values a git merge could not reconcile: the other branch's sealed value per name
+    /// (same data key). `aisecrets edit` shows both and clears them.
+    pub conflicts: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -41,6 +44,8 @@ struct Raw {
     aisecrets: Header,
     #[serde(default)]
     secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    conflicts: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -104,7 +109,15 @@ impl EnvFile {
                 ))
             })?;
         }
-        for token in raw.secrets.values() {
+        for name in raw.conflicts.keys() {
+            if !raw.secrets.contains_key(name) {
+                return Err(bad(format!(
+                    "its conflict `{}` names no secret",
+                    secret::sanitize(name, 64)
+                )));
+            }
+        }
+        for token in raw.secrets.values().chain(raw.conflicts.values()) {
             if !token.starts_with(VALUE_PREFIX) {
                 return Err(bad("a value is not in the v1 format".into()));
             }
@@ -127,6 +140,7 @@ impl EnvFile {
             data_key: format!("{data_key}\n"),
             rekeys: h.rekeys,
             secrets: raw.secrets,
+            conflicts: raw.conflicts,
         })
     }
 
@@ -154,6 +168,12 @@ impl EnvFile {
         s.push_str("\n[secrets]\n");
         for (name, token) in &self.secrets {
             let _ = writeln!(s, "{name} = {}", quote(token));
+        }
+        if !self.conflicts.is_empty() {
+            s.push_str("\n# A git merge left these: resolve with `aisecrets edit`.\n[conflicts]\n");
+            for (name, token) in &self.conflicts {
+                let _ = writeln!(s, "{name} = {}", quote(token));
+            }
         }
         s
     }
@@ -193,6 +213,7 @@ mod tests {
             recipients: vec!["alice".into()],
             data_key: format!("{BEGIN}\nYWdl\n{END}\n"),
             rekeys: None,
+            conflicts: BTreeMap::new(),
             secrets: [
                 ("B".to_owned(), "v1:AA==".to_owned()),
                 ("A".to_owned(), "v1:AQ==".to_owned()),

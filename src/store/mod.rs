@@ -142,6 +142,11 @@ fn open_file(
             .map_err(|reason| Error::corrupt(&path, format!("`{name}`: {reason}")))?;
         values.insert(name.clone(), opened);
     }
+    for (name, token) in &file.conflicts {
+        opener
+            .open(&file.project, &file.env, name, token)
+            .map_err(|reason| Error::corrupt(&path, format!("conflict `{name}`: {reason}")))?;
+    }
     if check_trust {
         crate::trust::check(project, env, &key, &file, &path)?;
     }
@@ -212,6 +217,7 @@ impl OpenEnv {
             .key
             .seal(&self.file.project, &self.file.env, name, &value, &meta);
         self.file.secrets.insert(name.to_owned(), token);
+        self.file.conflicts.remove(name);
         self.values.insert(name.to_owned(), Opened { value, meta });
         Ok(change)
     }
@@ -250,13 +256,48 @@ impl OpenEnv {
             );
             secrets.insert(name.clone(), token);
         }
+        let mut conflicts = BTreeMap::new();
+        for (name, token) in &self.file.conflicts {
+            if let Ok(o) = self
+                .key
+                .open(&self.file.project, &self.file.env, name, token)
+            {
+                conflicts.insert(
+                    name.clone(),
+                    new.seal(&self.file.project, &self.file.env, name, &o.value, &o.meta),
+                );
+            }
+        }
         self.file.secrets = secrets;
+        self.file.conflicts = conflicts;
         self.file.data_key = data_key;
         self.file.key_id = new.key_id();
         self.file.rekeys = Some(rekeys);
         self.file.recipients = recipients.keys().cloned().collect();
         self.key = new;
         Ok(&self.key)
+    }
+
+    /// Drops a merge conflict on `name`, keeping the current value.
+    pub fn resolve(&mut self, name: &str) -> bool {
+        self.file.conflicts.remove(name).is_some()
+    }
+
+    /// The other branch's value for each name a merge left in conflict.
+    #[must_use]
+    pub fn conflicts(&self) -> Vec<(String, Opened)> {
+        self.file
+            .conflicts
+            .iter()
+            .filter_map(|(n, t)| {
+                Some((
+                    n.clone(),
+                    self.key
+                        .open(&self.file.project, &self.file.env, n, t)
+                        .ok()?,
+                ))
+            })
+            .collect()
     }
 
     /// The opened data key.
@@ -271,6 +312,7 @@ impl OpenEnv {
             return Err(self.missing(name));
         }
         self.file.secrets.remove(name);
+        self.file.conflicts.remove(name);
         Ok(())
     }
 }
@@ -335,7 +377,7 @@ pub fn modify_many<T>(
 }
 
 /// Wraps `key` to `recipients` (name, public key).
-fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<String> {
+pub fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<String> {
     if recipients.is_empty() {
         return Err(Error::Usage(
             "an environment needs at least one recipient".into(),
@@ -377,6 +419,7 @@ pub fn create_env(
         data_key: wrap_to(&key, recipients)?,
         rekeys: None,
         secrets: BTreeMap::new(),
+        conflicts: BTreeMap::new(),
     };
     let _lock = atomic::lock_dir(&dir)?;
     if std::fs::symlink_metadata(&path).is_ok() {

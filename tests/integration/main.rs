@@ -6,6 +6,7 @@ mod cache;
 mod examples;
 mod format;
 mod generated;
+mod gitflow;
 mod identity;
 mod import_export;
 mod integrity;

@@ -1,0 +1,227 @@
+//! `aisecrets edit`: `$VISUAL`/`$EDITOR` on a plaintext copy (NAME=value lines) in a fresh
+//! 0700 folder on a RAM filesystem; vim and neovim run without swap, backup or undo files,
+//! emacs without backups or auto-saves. On save the text is parsed (a mistake reopens the
+//! editor when you say so), only changed values are resealed, and an unchanged save writes
+//! nothing. The folder is removed on every way out; one left by `kill -9` goes with the next
+//! command.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use zeroize::Zeroizing;
+
+use crate::child::{self, Edited};
+use crate::cli::EnvOnlyArgs;
+use crate::dotenv::{self, ExportFormat};
+use crate::error::{Error, Result};
+use crate::ramdir::RamDir;
+use crate::secret::SecretValue;
+use crate::store::{self, Change};
+use crate::{audit, exit, identity, output, prompt};
+
+const GUI_EDITORS: &[&str] = &[
+    "code",
+    "code-insiders",
+    "codium",
+    "subl",
+    "sublime_text",
+    "atom",
+    "gedit",
+    "mate",
+    "zed",
+    "kate",
+    "gvim",
+    "mvim",
+    "xdg-open",
+    "open",
+];
+
+/// Runs `edit`.
+pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
+    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let keys = identity::load()?;
+    let open = store::open(&project, &env, &keys)?;
+    let original: BTreeMap<String, SecretValue> = open
+        .values
+        .iter()
+        .map(|(n, o)| (n.clone(), o.value.clone()))
+        .collect();
+    let conflicts: BTreeMap<String, SecretValue> = open
+        .conflicts()
+        .into_iter()
+        .map(|(n, o)| (n, o.value))
+        .collect();
+    drop(open);
+    let argv = editor_argv();
+    let dir = RamDir::create("edit")?;
+    let path = dir.write(
+        &format!("{env}.env"),
+        render(&env, &original, &conflicts)?.as_bytes(),
+    )?;
+    loop {
+        let before = read(&path)?;
+        let started = Instant::now();
+        if child::run_editor(&argv, &path)? == Edited::Interrupted {
+            return Err(Error::Prompt(
+                "edit interrupted; nothing was written and the plaintext copy is gone",
+            ));
+        }
+        let after = read(&path)?;
+        if *after == *before {
+            let base = Path::new(&argv[0])
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            let waits = argv.iter().any(|a| a == "--wait" || a == "-w" || a == "-f");
+            if started.elapsed() < Duration::from_secs(1) && GUI_EDITORS.contains(&base) && !waits {
+                return Err(Error::Usage(format!(
+                    "the editor `{base}` returned at once, before you could edit: make it wait, e.g. EDITOR=\"{base} --wait\"; nothing was written"
+                )));
+            }
+            output::status("no changes; nothing was written");
+            return Ok(exit::OK);
+        }
+        match dotenv::parse(&after, &format!("{env}.env")) {
+            Ok(pairs) => return save(&project, &env, &keys, &original, &conflicts, pairs),
+            Err(e) => {
+                output::status(&format!("aisecrets: error: {e}"));
+                if prompt::has_terminal() && prompt::confirm("Reopen the editor to fix it? [y/N] ")?
+                {
+                    continue;
+                }
+                return Err(Error::Prompt(
+                    "the edited text did not parse; nothing was written",
+                ));
+            }
+        }
+    }
+}
+
+fn save(
+    project: &store::Project,
+    env: &str,
+    keys: &identity::Keys,
+    original: &BTreeMap<String, SecretValue>,
+    conflicts: &BTreeMap<String, SecretValue>,
+    pairs: Vec<(String, SecretValue)>,
+) -> Result<u8> {
+    let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
+    let (added, changed, removed, resolved) = store::modify(project, env, keys, |open| {
+        let mut counts = (0, 0, 0, 0);
+        let mut touched = false;
+        for (name, value) in pairs {
+            if open.resolve(&name) {
+                touched = true;
+                counts.3 += 1;
+            }
+            match open.set(&name, value)? {
+                Change::Added => counts.0 += 1,
+                Change::Changed => counts.1 += 1,
+                Change::Unchanged => {}
+            }
+        }
+        for name in original.keys().filter(|n| !names.contains(n)) {
+            if open.values.contains_key(name) {
+                open.remove(name)?;
+                counts.2 += 1;
+            }
+        }
+        for name in conflicts.keys().filter(|n| !names.contains(n)) {
+            if open.resolve(name) {
+                touched = true;
+                counts.3 += 1;
+            }
+        }
+        Ok((counts, touched || counts.0 + counts.1 + counts.2 > 0))
+    })?;
+    audit::record("edit", Some((project, env)), &names, None, "ok");
+    let resolved = if resolved > 0 {
+        format!(", {resolved} conflict(s) resolved: `git add` the file")
+    } else {
+        String::new()
+    };
+    output::status(&format!(
+        "{env}: {added} added, {changed} changed, {removed} removed{resolved}"
+    ));
+    Ok(exit::OK)
+}
+
+/// `$VISUAL`, else `$EDITOR`, else `vi`, split on blanks, with the flags that keep the
+/// editor from writing swap, backup or undo files.
+fn editor_argv() -> Vec<String> {
+    let cmd = ["VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
+        .unwrap_or_else(|| "vi".to_owned());
+    let mut argv: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
+    let base = Path::new(&argv[0])
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_owned();
+    match base.as_str() {
+        "vi" | "vim" | "nvim" | "vim.basic" | "vim.tiny" | "view" | "gvim" | "mvim" => {
+            argv.extend(
+                [
+                    "-n",
+                    "-i",
+                    "NONE",
+                    "--cmd",
+                    "set nobackup nowritebackup noundofile noswapfile",
+                ]
+                .map(str::to_owned),
+            );
+        }
+        "emacs" | "emacs-nox" => {
+            argv.extend(
+                [
+                    "--eval",
+                    "(setq make-backup-files nil auto-save-default nil create-lockfiles nil)",
+                ]
+                .map(str::to_owned),
+            );
+        }
+        _ => {}
+    }
+    argv
+}
+
+fn read(path: &Path) -> Result<Zeroizing<String>> {
+    std::fs::read(path)
+        .map_err(|e| Error::io("read", path, e))
+        .and_then(|b| {
+            String::from_utf8(b)
+                .map_err(|_| Error::Prompt("the edited text is not UTF-8; nothing was written"))
+        })
+        .map(Zeroizing::new)
+}
+
+fn render(
+    env: &str,
+    values: &BTreeMap<String, SecretValue>,
+    conflicts: &BTreeMap<String, SecretValue>,
+) -> Result<Zeroizing<String>> {
+    let mut text = Zeroizing::new(format!(
+        "# aisecrets: environment {env}. One NAME=value per line; quotes as in .env files.\n\
+         # Save and quit to re-encrypt (only changed values). This copy lives in RAM and is removed.\n"
+    ));
+    for (name, value) in values {
+        if let Some(theirs) = conflicts.get(name) {
+            text.push_str(&format!(
+                "# <<< conflict on {name}: two branches set different values. Keep one line, delete the other.\n"
+            ));
+            text.push_str(&dotenv::export(
+                ExportFormat::Dotenv,
+                [(name.as_str(), value), (name.as_str(), theirs)].into_iter(),
+            )?);
+            text.push_str("# >>>\n");
+        } else {
+            text.push_str(&dotenv::export(
+                ExportFormat::Dotenv,
+                std::iter::once((name.as_str(), value)),
+            )?);
+        }
+    }
+    Ok(text)
+}

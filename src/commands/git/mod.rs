@@ -1,0 +1,30 @@
+//! `aisecrets git setup`, and the drivers git calls: `git textconv` (diff) and `git merge`.
+
+mod merge;
+mod setup;
+mod textconv;
+
+use crate::cli::GitCommand;
+use crate::error::Result;
+
+/// Runs a git subcommand.
+pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
+    match cmd {
+        GitCommand::Setup => setup::run(),
+        GitCommand::Textconv { file } => textconv::run(&file),
+        GitCommand::Merge {
+            base,
+            ours,
+            theirs,
+            path,
+        } => merge::run(&base, &ours, &theirs, path.as_deref()),
+    }
+}
+
+/// The opened data key of an environment file, if this user's identity opens it without
+/// asking (drivers run inside git, with nobody to ask).
+fn open_key(file: &crate::store::EnvFile) -> Option<crate::crypto::DataKey> {
+    let keys = crate::identity::load_if_open().ok()??;
+    let key = crate::crypto::unwrap_data_key(&file.data_key, keys.identities()).ok()?;
+    (key.key_id() == file.key_id).then_some(key)
+}

@@ -1,0 +1,107 @@
+//! `aisecrets scan [--staged] [PATH...]`: 0 clean, 1 findings, 2 could not run.
+
+use std::path::PathBuf;
+
+use crate::cli::ScanArgs;
+use crate::error::Result;
+use crate::scan::{Finding, Scanner};
+use crate::store::{self, Project};
+use crate::{exit, git, identity, output};
+
+/// Runs `scan`.
+pub(super) fn run(args: &ScanArgs) -> Result<u8> {
+    let cwd = super::cwd()?;
+    let project = Project::find(&cwd)?;
+    // The project's own values, when the identity opens without asking.
+    let mut values = Vec::new();
+    let mut own_files: Vec<PathBuf> = Vec::new();
+    if let Some(p) = &project {
+        for env in p.env_names() {
+            if let Ok(path) = p.env_path(&env) {
+                own_files.push(path);
+            }
+        }
+        if let Some(keys) = identity::load_if_open()? {
+            for env in p.env_names() {
+                if let Ok(open) = store::open_untrusted(p, &env, &keys) {
+                    values.extend(open.values.into_iter().map(|(n, o)| (n, o.value)));
+                }
+            }
+        }
+    }
+    let scanner = Scanner::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
+    if !scanner.has_values() {
+        output::status(
+            "aisecrets scan: checked key shapes only (this project's own values need your identity: \
+             `aisecrets unlock`, or AISECRETS_IDENTITY)",
+        );
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    if args.staged {
+        let top = git::toplevel(&cwd)?;
+        for rel in git::staged(&top)? {
+            let abs = top.join(&rel);
+            if own_files.iter().any(|f| f == &abs) {
+                continue;
+            }
+            findings.extend(scanner.scan(&rel, &git::staged_blob(&top, &rel)?));
+        }
+    } else {
+        let roots = if args.paths.is_empty() {
+            vec![PathBuf::from(".")]
+        } else {
+            args.paths.clone()
+        };
+        for root in &roots {
+            if std::fs::symlink_metadata(root).is_err() {
+                return Err(crate::error::Error::io(
+                    "read",
+                    root,
+                    std::io::Error::from(std::io::ErrorKind::NotFound),
+                ));
+            }
+            let abs_skip: Vec<PathBuf> = own_files.clone();
+            for file in crate::scan::walk(root, &[]) {
+                let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+                if abs_skip
+                    .iter()
+                    .any(|f| std::fs::canonicalize(f).is_ok_and(|c| c == canon))
+                {
+                    continue;
+                }
+                let Ok(bytes) = std::fs::read(&file) else {
+                    continue;
+                };
+                let shown = file
+                    .strip_prefix("./")
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                findings.extend(scanner.scan(&shown, &bytes));
+            }
+        }
+    }
+    let mut out = String::new();
+    for f in &findings {
+        out.push_str(&format!(
+            "{}:{}: {}{}\n",
+            f.path,
+            f.line,
+            f.kind,
+            f.name
+                .as_ref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ));
+    }
+    output::stdout(out.as_bytes())?;
+    if findings.is_empty() {
+        Ok(exit::OK)
+    } else {
+        output::status(&format!(
+            "aisecrets scan: {} finding(s): move the values into aisecrets (`aisecrets set NAME`) and remove them from these files",
+            findings.len()
+        ));
+        Ok(exit::ERROR)
+    }
+}

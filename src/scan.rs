@@ -1,0 +1,235 @@
+//! `aisecrets scan`: finds this project's own secret values (plain, base64, URL-encoded and
+//! JSON-escaped) and the shapes of well-known keys in files, notebooks included. Findings
+//! name the file, line, kind and secret; never the value.
+
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use base64::Engine as _;
+use regex::bytes::Regex;
+use zeroize::Zeroizing;
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The file (as given or as staged).
+    pub path: String,
+    /// One-based line.
+    pub line: usize,
+    /// What was found: `project secret`, `OpenAI API key`...
+    pub kind: &'static str,
+    /// The project secret's name, for project secrets.
+    pub name: Option<String>,
+}
+
+/// Well-known key shapes: (kind, pattern).
+static RULES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
+    [
+        ("Anthropic API key", r"sk-ant-[A-Za-z0-9_-]{20,}"),
+        (
+            "OpenAI API key",
+            r"sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
+        ),
+        (
+            "OpenAI API key",
+            r"\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b",
+        ),
+        ("OpenAI API key", r"\bsk-[A-Za-z0-9]{32,}\b"),
+        ("Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
+        (
+            "W&B API key",
+            r#"(?i)wandb[A-Za-z0-9_]*["']?\s*[:=]\s*["']?[0-9a-f]{40}\b"#,
+        ),
+        ("AWS access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+        (
+            "GCP service-account key",
+            r#""type"\s*:\s*"service_account""#,
+        ),
+        ("GCP API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+        ("GitHub token", r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
+        ("GitHub token", r"\bgithub_pat_[A-Za-z0-9_]{22,}\b"),
+        ("Slack token", r"\bxox[abprs]-[A-Za-z0-9-]{10,}\b"),
+        (
+            "Slack webhook",
+            r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+",
+        ),
+        (
+            "Stripe key",
+            r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
+        ),
+        ("private key", r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"),
+        ("age identity", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+    ]
+    .into_iter()
+    .map(|(k, r)| (k, Regex::new(r).expect("the rules are valid regexes")))
+    .collect()
+});
+
+/// The scanner: project values (optional) and the rules.
+pub struct Scanner {
+    values: Option<(AhoCorasick, Vec<String>)>,
+}
+
+impl Scanner {
+    /// A scanner for `(name, value)` pairs of the project (values under 8 bytes are skipped:
+    /// they would match ordinary text).
+    #[must_use]
+    pub fn new<'a>(secrets: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut patterns: Vec<Zeroizing<Vec<u8>>> = Vec::new();
+        let mut names = Vec::new();
+        for (name, value) in secrets {
+            if value.len() < 8 {
+                continue;
+            }
+            let b = value.as_bytes();
+            let json = serde_json::to_string(value).unwrap_or_default();
+            let forms = [
+                b.to_vec(),
+                base64::engine::general_purpose::STANDARD
+                    .encode(b)
+                    .into_bytes(),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(b)
+                    .into_bytes(),
+                crate::mask::url_encode(b).into_bytes(),
+                json.as_bytes()[1..json.len().saturating_sub(1).max(1)].to_vec(),
+            ];
+            for f in forms {
+                let f = Zeroizing::new(f);
+                if f.len() >= 8 && !patterns.iter().any(|p| **p == *f) {
+                    patterns.push(f);
+                    names.push(name.to_owned());
+                }
+            }
+        }
+        let values = (!patterns.is_empty()).then(|| {
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(patterns.iter().map(|p| p.as_slice()))
+                .expect("patterns build");
+            (ac, names)
+        });
+        Self { values }
+    }
+
+    /// Whether project values are checked (else shapes only).
+    #[must_use]
+    pub fn has_values(&self) -> bool {
+        self.values.is_some()
+    }
+
+    /// Scans one file's bytes; binary files (a NUL in the first 8 KiB) are skipped.
+    #[must_use]
+    pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
+        if bytes[..bytes.len().min(8192)].contains(&0) {
+            return Vec::new();
+        }
+        let line_of = |pos: usize| bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
+        let mut found = Vec::new();
+        if let Some((ac, names)) = &self.values {
+            for m in ac.find_iter(bytes) {
+                found.push(Finding {
+                    path: path.to_owned(),
+                    line: line_of(m.start()),
+                    kind: "project secret",
+                    name: Some(names[m.pattern().as_usize()].clone()),
+                });
+            }
+        }
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for (kind, re) in RULES.iter() {
+            for m in re.find_iter(bytes) {
+                // One finding per place: the first (most specific) rule wins.
+                if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
+                    continue;
+                }
+                taken.push((m.start(), m.end()));
+                let line = line_of(m.start());
+                if found
+                    .iter()
+                    .any(|f: &Finding| f.line == line && f.name.is_some())
+                {
+                    continue;
+                }
+                found.push(Finding {
+                    path: path.to_owned(),
+                    line,
+                    kind,
+                    name: None,
+                });
+            }
+        }
+        found.sort_by_key(|f| f.line);
+        found
+    }
+}
+
+/// Files under `root`, skipping `.git`, `target`, `node_modules` and our own encrypted files
+/// (whose sealed values are random).
+#[must_use]
+pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if p != root
+                && matches!(
+                    name,
+                    ".git" | "target" | "node_modules" | ".venv" | "__pycache__"
+                )
+            {
+                continue;
+            }
+            if let Ok(entries) = std::fs::read_dir(&p) {
+                let mut v: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+                v.sort();
+                stack.extend(v.into_iter().rev());
+            }
+        } else if meta.is_file() && !skip.iter().any(|s| s == &p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_shapes_and_project_values_in_every_form() {
+        let s =
+            Scanner::new([("OPENAI_API_KEY", "sk-proj-FAKEprojectvalue1234567890")].into_iter());
+        let b64 =
+            base64::engine::general_purpose::STANDARD.encode("sk-proj-FAKEprojectvalue1234567890");
+        let text = format!(
+            "a\nkey = '{}'\nb64 = {b64}\nhf = hf_FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE12\naws = AKIAFAKEFAKEFAKEFAKE\nant = sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKE\n",
+            "sk-proj-FAKEprojectvalue1234567890"
+        );
+        let f = s.scan("x.py", text.as_bytes());
+        let kinds: Vec<(usize, &str, Option<&str>)> = f
+            .iter()
+            .map(|f| (f.line, f.kind, f.name.as_deref()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (2, "project secret", Some("OPENAI_API_KEY")),
+                (3, "project secret", Some("OPENAI_API_KEY")),
+                (4, "Hugging Face token", None),
+                (5, "AWS access key", None),
+                (6, "Anthropic API key", None)
+            ]
+        );
+        assert!(s.scan("clean.py", b"print('hello')\nsk-short\n").is_empty());
+        assert!(
+            s.scan("bin", b"\0sk-proj-FAKEprojectvalue1234567890")
+                .is_empty()
+        );
+    }
+}
