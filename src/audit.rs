@@ -93,10 +93,10 @@ fn append(
         "prev": prev,
     });
     let line = serde_json::to_string(&event).unwrap_or_default();
+    // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
-        .and_then(|()| file.sync_data())
         .map_err(|e| Error::io("write", &log, e))?;
-    atomic::write_atomic(
+    atomic::replace_unsynced(
         &head_path(&log),
         format!("{} {}\n", sha(&line), count + 1).as_bytes(),
         0o600,

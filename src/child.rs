@@ -39,10 +39,12 @@ pub static RERAISE: AtomicI32 = AtomicI32::new(0);
 /// The environment a child gets: ours without any `AISECRETS_*` variable, plus `extra`
 /// (which wins over an inherited variable of the same name).
 pub fn child_env(extra: Vec<(String, OsString)>) -> Vec<(OsString, OsString)> {
+    let names: std::collections::HashSet<&OsStr> =
+        extra.iter().map(|(n, _)| OsStr::new(n.as_str())).collect();
     let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(k, _)| !is_own_var(k))
-        .filter(|(k, _)| !extra.iter().any(|(n, _)| OsStr::new(n) == k))
+        .filter(|(k, _)| !is_own_var(k) && !names.contains(k.as_os_str()))
         .collect();
+    drop(names);
     env.extend(extra.into_iter().map(|(k, v)| (OsString::from(k), v)));
     env
 }

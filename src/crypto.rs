@@ -469,8 +469,16 @@ pub enum UnwrapError {
 /// Opens an armored `data_key` block with `identities`.
 pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey, UnwrapError> {
     check_stanza_count(armored)?;
-    let reader = ArmoredReader::new(armored.as_bytes());
-    let dec = age::Decryptor::new(reader).map_err(|e| {
+    // Undo the armor first and parse the header from one buffer: age's streaming header
+    // parser re-parses from the start on every read, which is quadratic in the number of
+    // recipients (100 recipients cost ~100 ms that way, well under 1 ms this way).
+    let mut binary = Vec::with_capacity(armored.len());
+    ArmoredReader::new(armored.as_bytes())
+        .read_to_end(&mut binary)
+        .map_err(|e| {
+            UnwrapError::Invalid(format!("the data key block is not a valid age file ({e})"))
+        })?;
+    let dec = age::Decryptor::new_buffered(binary.as_slice()).map_err(|e| {
         UnwrapError::Invalid(format!("the data key block is not a valid age file ({e})"))
     })?;
     if dec.is_scrypt() {

@@ -64,6 +64,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     sync_dir(&dir)
 }
 
+/// Replaces `path` through a temp file and a rename, without fsync: for small files whose
+/// loss on a power cut is harmless (the audit head).
+pub fn replace_unsynced(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    refuse_symlink(path)?;
+    let dir = parent(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(TMP_PREFIX)
+        .suffix(TMP_SUFFIX)
+        .permissions(fs::Permissions::from_mode(mode))
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io("create a temporary file in", &dir, e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path().to_owned(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    Ok(())
+}
+
 /// Creates `path` with `mode`, failing if anything (a file, a symlink, even a dangling
 /// one) is already there.
 pub fn create_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {

@@ -135,13 +135,7 @@ fn open_file(
     // Every value must open (one bad value refuses the whole file), then the key must be
     // the one this user trusts.
     let opener = key.opener();
-    let mut values = BTreeMap::new();
-    for (name, token) in &file.secrets {
-        let opened = opener
-            .open(&file.project, &file.env, name, token)
-            .map_err(|reason| Error::corrupt(&path, format!("`{name}`: {reason}")))?;
-        values.insert(name.clone(), opened);
-    }
+    let values = open_all(&opener, &file, &path)?;
     for (name, token) in &file.conflicts {
         opener
             .open(&file.project, &file.env, name, token)
@@ -158,6 +152,52 @@ fn open_file(
         values,
         me,
     })
+}
+
+/// Opens every value (one bad value refuses the file), on all cores for large files.
+fn open_all(
+    opener: &crypto::Opener,
+    file: &EnvFile,
+    path: &Path,
+) -> Result<BTreeMap<String, Opened>> {
+    let entries: Vec<(&String, &String)> = file.secrets.iter().collect();
+    let open_chunk = |chunk: &[(&String, &String)]| -> Result<Vec<(String, Opened)>> {
+        chunk
+            .iter()
+            .map(|(name, token)| {
+                opener
+                    .open(&file.project, &file.env, name, token)
+                    .map(|o| ((*name).clone(), o))
+                    .map_err(|reason| Error::corrupt(path, format!("`{name}`: {reason}")))
+            })
+            .collect()
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8);
+    if entries.len() < 2048 || threads < 2 {
+        return Ok(open_chunk(&entries)?.into_iter().collect());
+    }
+    let size = entries.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<(String, Opened)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = entries
+            .chunks(size)
+            .map(|c| s.spawn(move || open_chunk(c)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::corrupt(path, "a value could not be opened")))
+            })
+            .collect()
+    });
+    let mut all = Vec::with_capacity(entries.len());
+    for p in parts {
+        all.extend(p?);
+    }
+    // The chunks are in order, so this is a sorted bulk build.
+    Ok(all.into_iter().collect())
 }
 
 /// The recipient name of this user in `env`: the one whose key matches, else `$USER`.
