@@ -70,7 +70,7 @@ fn append(
         .open(&log)
         .map_err(|e| Error::io("open", &log, e))?;
     file.lock().map_err(|e| Error::io("lock", &log, e))?;
-    let (prev, count) = last(&log, &mut file)?;
+    let (prev, count, head_lost) = last(&log, &mut file)?;
     let host = nix::unistd::gethostname()
         .ok()
         .map(|h| h.to_string_lossy().into_owned());
@@ -92,6 +92,12 @@ fn append(
         "outcome": outcome,
         "prev": prev,
     });
+    let mut event = event;
+    if head_lost {
+        // The end of the log before this line cannot be vouched for: say so in the chain,
+        // where `audit --verify` will find it, rather than quietly starting afresh.
+        event["head_missing"] = json!(true);
+    }
     let line = serde_json::to_string(&event).unwrap_or_default();
     // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
@@ -103,12 +109,13 @@ fn append(
     )
 }
 
-/// The hash of the last line and the line count: from the head file, else by reading.
-fn last(log: &Path, file: &mut fs::File) -> Result<(String, u64)> {
+/// The hash of the last line, the line count, and whether the head file was lost (with
+/// lines in the log): from the head file, else by reading.
+fn last(log: &Path, file: &mut fs::File) -> Result<(String, u64, bool)> {
     if let Ok(head) = fs::read_to_string(head_path(log)) {
         let mut parts = head.split_whitespace();
         if let (Some(h), Some(n)) = (parts.next(), parts.next().and_then(|n| n.parse().ok())) {
-            return Ok((h.to_owned(), n));
+            return Ok((h.to_owned(), n, false));
         }
     }
     let mut text = String::new();
@@ -119,6 +126,7 @@ fn last(log: &Path, file: &mut fs::File) -> Result<(String, u64)> {
     Ok((
         lines.last().map_or_else(|| GENESIS.to_owned(), |l| sha(l)),
         lines.len() as u64,
+        !lines.is_empty(),
     ))
 }
 
@@ -156,6 +164,12 @@ pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String
     for (i, line) in lines.iter().enumerate() {
         let v: Value = serde_json::from_str(line)
             .map_err(|_| format!("line {} is not an audit record (altered)", i + 1))?;
+        if v["head_missing"].as_bool() == Some(true) {
+            return Err(format!(
+                "the head file was missing when line {} was written: lines before it may have been removed",
+                i + 1
+            ));
+        }
         if v["prev"].as_str() != Some(prev.as_str()) {
             return Err(format!(
                 "line {} does not follow the line before it: a line was removed or altered there",

@@ -150,8 +150,9 @@ pub fn run(
     let done = std::sync::atomic::AtomicBool::new(false);
     let status = std::thread::scope(|scope| {
         if let Some(masker) = mask {
-            for o in &outputs {
+            for o in outputs {
                 let done = &done;
+                // The copier owns its end: when it stops, the end closes.
                 scope.spawn(move || o.copy(masker, done));
             }
         }
@@ -207,6 +208,12 @@ impl Output {
         if ours_is_tty {
             let size = window_size(target);
             let pty = nix::pty::openpty(size.as_ref(), None).map_err(io)?;
+            // The child gets the slave only; our master must not leak into it.
+            nix::fcntl::fcntl(
+                &pty.master,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
             // Raw output: the child's bytes reach our terminal unchanged (no \n -> \r\n twice).
             if let Ok(mut t) = nix::sys::termios::tcgetattr(&pty.slave) {
                 t.output_flags.remove(nix::sys::termios::OutputFlags::OPOST);
@@ -222,7 +229,8 @@ impl Output {
                 target,
             })
         } else {
-            let (read, write) = nix::unistd::pipe().map_err(io)?;
+            // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
+            let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io)?;
             Ok(Self {
                 ours: read,
                 child: Some(write),
@@ -243,37 +251,45 @@ impl Output {
 
     /// Copies the child's output to ours through the masker until the end; once the child
     /// has exited, stops as soon as no more output comes (a grandchild may hold it open).
-    fn copy(&self, masker: &Masker, done: &std::sync::atomic::AtomicBool) {
+    fn copy(self, masker: &Masker, done: &std::sync::atomic::AtomicBool) {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
         use std::io::Write;
         let mut stream = masker.stream();
         let mut buf = vec![0u8; 64 * 1024];
-        let write = |bytes: &[u8]| {
-            let _ = if self.target == 1 {
-                std::io::stdout()
-                    .lock()
-                    .write_all(bytes)
-                    .and_then(|()| std::io::stdout().lock().flush())
+        let write = |bytes: &[u8]| -> bool {
+            if self.target == 1 {
+                let mut out = std::io::stdout().lock();
+                out.write_all(bytes).and_then(|()| out.flush()).is_ok()
             } else {
-                std::io::stderr().lock().write_all(bytes)
-            };
+                std::io::stderr().lock().write_all(bytes).is_ok()
+            }
         };
+        // Once the child has exited, whatever still holds the output (a background
+        // grandchild) gets a short grace period, not our life.
+        let mut deadline: Option<std::time::Instant> = None;
         loop {
+            if deadline.is_none() && done.load(Ordering::SeqCst) {
+                deadline = Some(std::time::Instant::now() + std::time::Duration::from_millis(300));
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+                break;
+            }
             let mut fds = [PollFd::new(self.ours.as_fd(), PollFlags::POLLIN)];
             match poll(&mut fds, PollTimeout::from(100u16)) {
-                Ok(0) => {
-                    if done.load(std::sync::atomic::Ordering::SeqCst) {
-                        break;
-                    }
-                    continue;
-                }
-                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => break,
                 Ok(_) => {}
             }
             match nix::unistd::read(&self.ours, &mut buf) {
                 Ok(0) | Err(_) => break, // end of pipe; EIO once a pty's last writer is gone
-                Ok(n) => write(&stream.feed(&buf[..n], false)),
+                Ok(n) => {
+                    // Our reader went away (`| head`): stop, and close our end below, so
+                    // the child gets SIGPIPE as it would without aisecrets.
+                    if !write(&stream.feed(&buf[..n], false)) {
+                        zeroize::Zeroize::zeroize(&mut buf);
+                        return;
+                    }
+                }
             }
         }
         write(&stream.feed(&[], true));

@@ -29,27 +29,7 @@ impl Masker {
             if value.len() < MIN_MASKED_LEN {
                 continue;
             }
-            let b = value.as_bytes();
-            let forms = [
-                Zeroizing::new(b.to_vec()),
-                Zeroizing::new(
-                    base64::engine::general_purpose::STANDARD
-                        .encode(b)
-                        .into_bytes(),
-                ),
-                Zeroizing::new(
-                    base64::engine::general_purpose::STANDARD_NO_PAD
-                        .encode(b)
-                        .into_bytes(),
-                ),
-                Zeroizing::new(
-                    base64::engine::general_purpose::URL_SAFE_NO_PAD
-                        .encode(b)
-                        .into_bytes(),
-                ),
-                Zeroizing::new(url_encode(b).into_bytes()),
-            ];
-            for form in forms {
+            for form in encoded_forms(value) {
                 if !patterns.iter().any(|p| **p == *form) {
                     patterns.push(form);
                     replacements.push(format!("[REDACTED:{name}]").into_bytes());
@@ -130,6 +110,35 @@ impl Stream<'_> {
     }
 }
 
+/// The forms a value shows up in: plain, URL-encoded, and base64 (standard and URL-safe)
+/// at each of the three alignments it can have inside a longer encoded text, such as an
+/// HTTP Basic header holding `user:value`; for those, the characters that depend on the
+/// unknown neighbouring bytes are left out.
+pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let b = value.as_bytes();
+    let mut forms = vec![
+        Zeroizing::new(b.to_vec()),
+        Zeroizing::new(STANDARD.encode(b).into_bytes()),
+        Zeroizing::new(url_encode(b).into_bytes()),
+    ];
+    for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
+        for shift in 0..3usize {
+            let mut shifted = Zeroizing::new(vec![0u8; shift]);
+            shifted.extend_from_slice(b);
+            let text = Zeroizing::new(engine.encode(shifted.as_slice()));
+            // Characters wholly made of the value's bits: skip those holding the prefix's,
+            // stop before one that would hold the next bytes'.
+            let start = [0, 2, 3][shift];
+            let end = (shift + b.len()) * 8 / 6;
+            if end > start && end - start >= 8 {
+                forms.push(Zeroizing::new(text.as_bytes()[start..end].to_vec()));
+            }
+        }
+    }
+    forms
+}
+
 /// Percent-encoding as `urllib.parse.quote(value, safe="")` and `encodeURIComponent` do.
 pub(crate) fn url_encode(b: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -155,6 +164,17 @@ mod tests {
             out.extend_from_slice(&s.feed(c, i + 1 == chunks.len()));
         }
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn masks_base64_inside_longer_encodings() {
+        let m = Masker::new([("KEY", "sk-FAKE-basic-auth-value")].into_iter());
+        for prefix in ["user:", "ab:", "x"] {
+            let b64 = base64::engine::general_purpose::STANDARD
+                .encode(format!("{prefix}sk-FAKE-basic-auth-value!"));
+            let out = run(&m, &[format!("Authorization: Basic {b64}").as_bytes()]);
+            assert!(out.contains("[REDACTED:KEY]"), "{prefix}: {out}");
+        }
     }
 
     #[test]

@@ -16,6 +16,9 @@ const PREFIX: &str = "aisecrets-";
 #[derive(Debug)]
 pub struct RamDir {
     path: PathBuf,
+    /// A lock held for our lifetime: a folder whose lock can be taken has no owner left.
+    /// (A PID check is wrong across PID namespaces, which share /dev/shm.)
+    _lock: fs::File,
 }
 
 fn on_ram(path: &Path) -> bool {
@@ -64,7 +67,14 @@ impl RamDir {
             .mode(0o700)
             .create(&path)
             .map_err(|e| Error::io("create", &path, e))?;
-        Ok(Self { path })
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path.join(".lock"))
+            .map_err(|e| Error::io("create", &path, e))?;
+        lock.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(Self { path, _lock: lock })
     }
 
     /// The folder.
@@ -106,12 +116,18 @@ pub fn sweep(base: &Path, kind: &str) {
         let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
             continue;
         };
-        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+        if rest.is_empty() || !entry.metadata().is_ok_and(|m| m.uid() == uid) {
+            continue;
+        }
+        // Its owner holds the lock while it lives; a lock we can take means it is gone. A
+        // folder without a lock file yet is being created right now: leave it.
+        let Ok(lock) = fs::OpenOptions::new()
+            .write(true)
+            .open(entry.path().join(".lock"))
+        else {
             continue;
         };
-        let mine = entry.metadata().is_ok_and(|m| m.uid() == uid);
-        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
-        if mine && !alive {
+        if lock.try_lock().is_ok() {
             let _ = fs::remove_dir_all(entry.path());
         }
     }

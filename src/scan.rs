@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use base64::Engine as _;
 use regex::bytes::Regex;
 use zeroize::Zeroizing;
 
@@ -82,19 +81,12 @@ impl Scanner {
             if value.len() < 8 {
                 continue;
             }
-            let b = value.as_bytes();
             let json = serde_json::to_string(value).unwrap_or_default();
-            let forms = [
-                b.to_vec(),
-                base64::engine::general_purpose::STANDARD
-                    .encode(b)
-                    .into_bytes(),
-                base64::engine::general_purpose::URL_SAFE_NO_PAD
-                    .encode(b)
-                    .into_bytes(),
-                crate::mask::url_encode(b).into_bytes(),
-                json.as_bytes()[1..json.len().saturating_sub(1).max(1)].to_vec(),
-            ];
+            let mut forms: Vec<Vec<u8>> = crate::mask::encoded_forms(value)
+                .iter()
+                .map(|f| f.to_vec())
+                .collect();
+            forms.push(json.as_bytes()[1..json.len().saturating_sub(1).max(1)].to_vec());
             for f in forms {
                 let f = Zeroizing::new(f);
                 if f.len() >= 8 && !patterns.iter().any(|p| **p == *f) {
@@ -172,7 +164,14 @@ pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![root.to_path_buf()];
     while let Some(p) = stack.pop() {
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+        // A path named on the command line is followed if it is a link; links inside a
+        // folder are not (they may point anywhere, or loop).
+        let meta = if p == root {
+            std::fs::metadata(&p)
+        } else {
+            std::fs::symlink_metadata(&p)
+        };
+        let Ok(meta) = meta else {
             continue;
         };
         if meta.is_dir() {
@@ -200,6 +199,7 @@ pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     #[test]
     fn finds_shapes_and_project_values_in_every_form() {

@@ -54,6 +54,25 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .collect();
     drop(open);
     let argv = editor_argv();
+    let base = Path::new(&argv[0])
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_owned();
+    if matches!(base.as_str(), "code" | "code-insiders" | "codium") {
+        output::status(
+            "aisecrets: warning: VS Code keeps a copy of every saved version in its local history; \
+             set \"workbench.localHistory.enabled\": false, or use a terminal editor",
+        );
+    }
+    // The open is what matters for the log: record it before the editor sees anything.
+    audit::record(
+        "edit-open",
+        Some((&project, &env)),
+        &original.keys().cloned().collect::<Vec<_>>(),
+        Some(&base),
+        "ok",
+    );
     let dir = RamDir::create("edit")?;
     let path = dir.write(
         &format!("{env}.env"),
@@ -115,6 +134,11 @@ fn save(
                 touched = true;
                 counts.3 += 1;
             }
+            // Only what the user changed: a value someone else changed on disk while the
+            // editor was open (a rotation, a git pull) is not put back.
+            if original.get(&name) == Some(&value) {
+                continue;
+            }
             match open.set(&name, value)? {
                 Change::Added => counts.0 += 1,
                 Change::Changed => counts.1 += 1,
@@ -167,7 +191,11 @@ fn editor_argv() -> Vec<String> {
                     "-n",
                     "-i",
                     "NONE",
+                    // --cmd runs before the user's vimrc/init.lua, -c after it: both, so a
+                    // config that turns undofile or backup on cannot for this file.
                     "--cmd",
+                    "set nobackup nowritebackup noundofile noswapfile",
+                    "-c",
                     "set nobackup nowritebackup noundofile noswapfile",
                 ]
                 .map(str::to_owned),

@@ -204,6 +204,13 @@ fn plain_string(v: &str) -> Option<&str> {
 /// The strict line parser for the canonical layout; `None` sends the text to the TOML
 /// parser (which also produces every error message).
 fn fast(text: &str) -> Option<Raw> {
+    // Comments with control characters are invalid TOML: leave them to the TOML parser.
+    if text
+        .lines()
+        .any(|l| l.starts_with('#') && l.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f))
+    {
+        return None;
+    }
     let mut lines = text.split('\n').peekable();
     while lines.peek().is_some_and(|l| l.starts_with('#')) {
         lines.next();
@@ -275,11 +282,15 @@ fn fast(text: &str) -> Option<Raw> {
     };
     let secrets = table(&mut lines)?;
     let mut conflicts = BTreeMap::new();
+    let mut seen_conflicts = false;
     while let Some(l) = lines.next() {
         match l {
             "" => {}
             l if l.starts_with('#') => {}
-            "[conflicts]" if conflicts.is_empty() => conflicts = table(&mut lines)?,
+            "[conflicts]" if !seen_conflicts => {
+                seen_conflicts = true;
+                conflicts = table(&mut lines)?;
+            }
             _ => return None,
         }
     }
@@ -358,6 +369,8 @@ mod tests {
         );
         // Anything unusual goes to the TOML parser.
         for odd in [
+            text.replacen("# Encrypted", "# \u{1}Encrypted", 1),
+            text.replace("[conflicts]\n", "[conflicts]\n\n[conflicts]\n"),
             text.replace("A = ", "A =  "),
             text.replace("\n", "\r\n"),
             format!("{text}A = \"v1:AA==\"\n"),

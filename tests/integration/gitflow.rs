@@ -533,3 +533,43 @@ fn scan_finds_values_and_shapes_and_never_prints_them() {
         .fails(1)
         .stderr_has("shapes only");
 }
+
+/// Regression (review of #5): a value changed on disk while the editor was open (a
+/// rotation, a git pull) is not put back by the save.
+#[test]
+fn edit_does_not_undo_a_change_made_while_it_was_open() {
+    let w = World::with_secrets();
+    let ed = editor(
+        &w,
+        "rotate-meanwhile",
+        &format!(
+            "echo hf_FAKErotatedmeanwhile0000 | {} set HF_TOKEN 2>/dev/null\nsed -i \"s/^OPENAI_API_KEY=.*/OPENAI_API_KEY='sk-FAKE-edited-0000'/\" \"$1\"",
+            crate::util::bin()
+        ),
+    );
+    w.cmd(["edit"])
+        .env("EDITOR", &ed)
+        .ok()
+        .stderr_has("1 changed");
+    assert_eq!(
+        w.cmd(["get", "HF_TOKEN"]).ok().stdout_str(),
+        "hf_FAKErotatedmeanwhile0000\n"
+    );
+    assert_eq!(
+        w.cmd(["get", "OPENAI_API_KEY"]).ok().stdout_str(),
+        "sk-FAKE-edited-0000\n"
+    );
+}
+
+#[test]
+fn scan_follows_a_symlink_named_on_the_command_line() {
+    let w = World::new();
+    let real = w.path("real.txt");
+    std::fs::write(&real, "k = 'sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKEFAKE'\n").unwrap();
+    let link = w.path("link.txt");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = w.cmd(["scan", link.to_str().unwrap()]).fails(1);
+    assert!(
+        out.stdout_str().contains("Anthropic API key") && !out.stdout_str().contains("FAKEFAKE")
+    );
+}

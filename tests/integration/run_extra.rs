@@ -439,3 +439,122 @@ fn the_audit_log_records_opens_and_changes_and_catches_tampering() {
         .fails(1)
         .stderr_has("last line");
 }
+
+/// Regression (review of #6): with --mask, a reader that goes away (`| head -1`) ends the
+/// child with SIGPIPE as without aisecrets, instead of leaving it running.
+#[test]
+fn mask_ends_when_the_reader_goes_away() {
+    let w = World::with_secrets();
+    let start = Instant::now();
+    let mut c = w
+        .cmd([
+            "run",
+            "--mask",
+            "--",
+            "sh",
+            "-c",
+            "while :; do echo x; sleep 0.05; done",
+        ])
+        .cmd;
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Read;
+        let mut out = child.stdout.take().unwrap();
+        let mut one = [0u8; 2];
+        out.read_exact(&mut one).unwrap();
+    } // our end of the pipe closes here
+    let status = child.wait().unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "aisecrets ran on after its reader left"
+    );
+    assert_eq!(
+        status.code(),
+        Some(128 + 13),
+        "the child should die of SIGPIPE"
+    );
+}
+
+/// Regression (review of #6): another aisecrets in another PID namespace (same /dev/shm)
+/// must not sweep a live run's file secrets.
+#[test]
+fn a_live_runs_file_secrets_survive_another_aisecrets_in_another_pid_namespace() {
+    let mut w = World::new();
+    let sa = "{\"type\": \"service_account\", \"private_key\": \"FAKE-ns\"}";
+    w.canary(sa);
+    w.cmd(["set", "GOOGLE_APPLICATION_CREDENTIALS"])
+        .stdin(sa)
+        .ok();
+    add_to_manifest(
+        &w,
+        "[files]\nGOOGLE_APPLICATION_CREDENTIALS = \"gcp-sa.json\"\n",
+    );
+    let ready = w.path("ready");
+    let seen = w.path("seen");
+    let script = format!(
+        "touch {r}; while [ ! -e {go} ]; do sleep 0.05; done; cat \"$GOOGLE_APPLICATION_CREDENTIALS\" > {s}",
+        r = ready.display(),
+        go = w.path("go").display(),
+        s = seen.display()
+    );
+    let mut c = w.cmd(["run", "--", "sh", "-c", &script]).cmd;
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("the run", || ready.exists());
+    let other = w.cmd(["list"]).cmd;
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork"])
+        .arg(other.get_program())
+        .args(other.get_args())
+        .envs(other.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .env_remove("AISECRETS_IDENTITY")
+        .current_dir(&w.project)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::write(w.path("go"), "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), sa);
+}
+
+/// Regression (review of #6): deleting the last line and the head file is not papered over
+/// by the next record.
+#[test]
+fn a_lost_head_file_is_reported_not_rebuilt() {
+    let w = World::with_secrets();
+    w.cmd(["get", "HF_TOKEN"]).reveals().ok();
+    let log = w.home.join("audit.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    std::fs::write(
+        &log,
+        lines[..lines.len() - 1]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    std::fs::remove_file(w.home.join("audit.head")).unwrap();
+    w.cmd(["get", "HF_TOKEN"]).reveals().ok();
+    w.cmd(["audit", "--verify"])
+        .fails(1)
+        .stderr_has("head file was missing");
+}

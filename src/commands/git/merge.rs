@@ -98,9 +98,14 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             .entry(name.clone())
             .or_insert_with(|| tok.clone());
     }
-    merged
-        .conflicts
-        .retain(|n, _| merged.secrets.contains_key(n));
+    // Conflicts merge three-way too: one resolved on either side (gone from it, present in
+    // the base) stays resolved, unless this merge found it again.
+    let base_conflicts = bf.as_ref().map_or(&empty, |f| &f.conflicts);
+    merged.conflicts.retain(|n, _| {
+        let resolved = base_conflicts.contains_key(n)
+            && (!of.conflicts.contains_key(n) || !tf.conflicts.contains_key(n));
+        merged.secrets.contains_key(n) && (conflicts.contains(n) || !resolved)
+    });
     // The data key block: same key, maybe wrapped to different recipients on each side.
     let base_dk = bf.as_ref().map(|f| f.data_key.as_str());
     if of.data_key != tf.data_key && Some(of.data_key.as_str()) == base_dk {
