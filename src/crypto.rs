@@ -139,16 +139,14 @@ impl DataKey {
             }
         }
         plain.extend_from_slice(value.expose().as_bytes());
-        let aad = aad(project, env, name);
+        self.seal_raw(&aad(project, env, name), &plain, nonce)
+    }
+
+    /// `v1:` + base64(nonce || XChaCha20-Poly1305(value key, nonce, plain, aad)).
+    fn seal_raw(&self, aad: &[u8], plain: &[u8], nonce: [u8; NONCE_LEN]) -> String {
         let ct = self
             .value_cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: &plain,
-                    aad: &aad,
-                },
-            )
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
             .expect("XChaCha20-Poly1305 encryption of under 4 GiB cannot fail");
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
@@ -217,20 +215,7 @@ impl DataKey {
     pub fn seal_blob(&self, purpose: &str, project: &str, env: &str, plain: &[u8]) -> String {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rngs::OsRng.fill_bytes(&mut nonce);
-        let aad = aad(project, env, purpose);
-        let ct = self
-            .value_cipher()
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: &aad,
-                },
-            )
-            .expect("XChaCha20-Poly1305 encryption of under 4 GiB cannot fail");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&ct);
-        format!("{VALUE_PREFIX}{}", B64.encode(out))
+        self.seal_raw(&aad(project, env, purpose), plain, nonce)
     }
 
     /// Opens a blob sealed by [`Self::seal_blob`].

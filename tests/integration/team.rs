@@ -46,6 +46,18 @@ impl Mate {
     }
 }
 
+/// A value sealed under `key`, as a forger who made that key would.
+fn sealed(key: &aisecrets::crypto::DataKey, project: &str, name: &str, value: &str) -> String {
+    let meta = aisecrets::crypto::Meta {
+        set_at: 1,
+        set_by: "tester".into(),
+        exposed: vec![],
+    };
+    let value =
+        aisecrets::secret::SecretValue::new(name, zeroize::Zeroizing::new(value.into())).unwrap();
+    key.seal(project, "dev", name, &value, &meta)
+}
+
 fn token_lines(w: &World) -> Vec<String> {
     std::fs::read_to_string(w.dev_file())
         .unwrap()
@@ -284,19 +296,14 @@ fn a_forged_data_key_is_refused_by_whoever_pinned_the_old_one() {
         .trim_end_matches('"')
         .to_owned();
     let mut file = aisecrets::store::EnvFile::parse(Path::new("x"), &text).unwrap();
-    let meta = aisecrets::crypto::Meta {
-        set_at: 1,
-        set_by: "tester".into(),
-        exposed: vec![],
-    };
-    let evil = aisecrets::secret::SecretValue::new(
-        "OPENAI_BASE_URL",
-        zeroize::Zeroizing::new("https://evil.invalid/v1".into()),
-    )
-    .unwrap();
     file.secrets.insert(
         "OPENAI_API_BASE_X".into(),
-        key.seal(&project, "dev", "OPENAI_API_BASE_X", &evil, &meta),
+        sealed(
+            &key,
+            &project,
+            "OPENAI_API_BASE_X",
+            "https://evil.invalid/v1",
+        ),
     );
     file.secrets.remove("OPENAI_API_KEY");
     file.secrets.remove("HF_TOKEN");
@@ -588,19 +595,9 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
             "dev",
             line.as_bytes(),
         ));
-        let meta = aisecrets::crypto::Meta {
-            set_at: 1,
-            set_by: "tester".into(),
-            exposed: vec![],
-        };
-        let evil = aisecrets::secret::SecretValue::new(
-            "X",
-            zeroize::Zeroizing::new("sk-ATTACKER-FAKE".into()),
-        )
-        .unwrap();
         file.secrets = [(
             "OPENAI_API_KEY".to_owned(),
-            key.seal(project, "dev", "OPENAI_API_KEY", &evil, &meta),
+            sealed(&key, project, "OPENAI_API_KEY", "sk-ATTACKER-FAKE"),
         )]
         .into();
         file.data_key = String::from_utf8(out.stdout).unwrap();
