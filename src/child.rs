@@ -89,16 +89,20 @@ pub fn run(
         cmd.stderr(err.child_end()?);
         outputs.push(err);
     }
+    #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe system calls (prctl, getppid, kill, keyctl); it allocates nothing
     // and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
-            // If aisecrets dies without forwarding (kill -9), the child is told.
-            let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
-            if unistd::getppid() != parent {
-                let _ = signal::raise(Signal::SIGTERM);
+            // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
+            #[cfg(target_os = "linux")]
+            {
+                let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+                if unistd::getppid() != parent {
+                    let _ = signal::raise(Signal::SIGTERM);
+                }
             }
             // A session keyring of its own: the child never possesses the one that may
             // hold the unlocked identity (`aisecrets unlock`). Failure (no keyring
@@ -230,7 +234,17 @@ impl Output {
             })
         } else {
             // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
-            let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io)?;
+            let (read, write) = nix::unistd::pipe().map_err(io)?;
+            nix::fcntl::fcntl(
+                &read,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
+            nix::fcntl::fcntl(
+                &write,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
             Ok(Self {
                 ours: read,
                 child: Some(write),

@@ -21,6 +21,13 @@ pub struct RamDir {
     _lock: fs::File,
 }
 
+#[cfg(not(target_os = "linux"))]
+fn on_ram(_path: &Path) -> bool {
+    // Only Linux is checked for tmpfs here; elsewhere there is no RAM folder to trust yet.
+    false
+}
+
+#[cfg(target_os = "linux")]
 fn on_ram(path: &Path) -> bool {
     use nix::sys::statfs::{FsType, TMPFS_MAGIC, statfs};
     // ramfs has no constant in nix; its magic is 0x858458f6 (linux/magic.h).
