@@ -516,6 +516,33 @@ fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
     Ok(())
 }
 
+/// Refuses to run a plugin found through a relative PATH entry (the current folder, which
+/// may be a repository) or living inside the current folder.
+fn check_plugin_path(name: &str) -> Result<(), String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        if dir.as_os_str().is_empty() || dir.is_relative() {
+            return Err(
+                "PATH holds a relative folder; refusing to look for an age plugin through it"
+                    .into(),
+            );
+        }
+        let candidate = dir.join(format!("age-plugin-{name}"));
+        if candidate.is_file() {
+            if candidate.starts_with(&cwd) {
+                return Err(format!(
+                    "age-plugin-{name} was found inside the current folder; refusing to run it"
+                ));
+            }
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "age-plugin-{name} is not on PATH: install it to encrypt to this recipient"
+    ))
+}
+
 /// Parses a recipient public key as the manifest stores it.
 pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
     let key = key.trim();
@@ -526,15 +553,25 @@ pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
         if let Ok(r) = key.parse::<age::x25519::Recipient>() {
             return Ok(Box::new(r));
         }
-        // A plugin recipient is age1<name>1<data>; refuse it by name (threat model T4).
+        // A plugin recipient is age1<name>1<data>: wrapping to it runs `age-plugin-<name>`.
+        // It is only ever used after the user approved it (`recipients add` or `ack`), and
+        // only from an absolute PATH entry outside the current folder (threat model T4).
         let is_plugin = key
             .strip_prefix("age1")
             .is_some_and(|rest| rest.contains('1') && !key.starts_with("age1pq"));
         if let (true, Ok(r)) = (is_plugin, key.parse::<age::plugin::Recipient>()) {
-            return Err(format!(
-                "plugin recipients (age-plugin-{}) are not accepted from the repository",
-                r.plugin()
-            ));
+            let name = r.plugin().to_owned();
+            check_plugin_path(&name)?;
+            let plugin = age::plugin::RecipientPluginV1::new(
+                &name,
+                &[r],
+                &[],
+                crate::prompt::TtyCallbacks,
+            )
+            .map_err(|_| {
+                format!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
+            })?;
+            return Ok(Box::new(plugin));
         }
         return Err("not a valid age public key (age1...)".into());
     }

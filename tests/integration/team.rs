@@ -657,3 +657,47 @@ fn a_recipient_change_that_fails_in_one_environment_changes_none() {
     bob.cmd(&w, &["trust", "--yes", "--env", "dev"]).ok();
     bob.cmd(&w, &["get", "HF_TOKEN"]).reveals().ok();
 }
+
+/// Threat model T4: a plugin recipient planted in aisecrets.toml, with an `age-plugin-evil`
+/// waiting in PATH and in the project, never runs through set, get, run or recipients add;
+/// a plugin found through a relative PATH entry is refused even when asked for.
+#[test]
+fn a_planted_plugin_recipient_never_runs_the_plugin() {
+    const EVIL: &str = "age1evil1qqqsyqcyq5rqwzqfpg9scrgwpugpzysnzs23v9ccrydpk8qarc0scfcyv3";
+    let w = World::with_secrets();
+    let marker = w.path("marker");
+    let bin = w.path("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for dir in [bin.clone(), w.project.clone()] {
+        let plugin = dir.join("age-plugin-evil");
+        std::fs::write(&plugin, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
+        std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let manifest = w.project.join("aisecrets.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace(
+            "[environments.dev.recipients]\n",
+            &format!("[environments.dev.recipients]\nevil = \"{EVIL}\"\n"),
+        ),
+    )
+    .unwrap();
+    w.cmd(["set", "X"]).env("PATH", &path).stdin("x-FAKE").ok();
+    w.cmd(["get", "X"]).env("PATH", &path).ok();
+    w.cmd(["run", "--", "true"]).env("PATH", &path).ok();
+    let carol = mate(&w, "carol");
+    w.cmd(["recipients", "add", "carol", &carol.public])
+        .env("PATH", &path)
+        .fails(1)
+        .stderr_has("+ evil");
+    assert!(!marker.exists(), "the planted plugin ran");
+    // Asked for explicitly, but found through a relative PATH entry: refused.
+    let relative = format!(".:{}", std::env::var("PATH").unwrap());
+    w.cmd(["recipients", "add", "evil2", EVIL, "--env", "dev"])
+        .env("PATH", &relative)
+        .fails(1);
+    assert!(!marker.exists(), "a plugin ran from the current folder");
+}
