@@ -150,7 +150,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// Input was needed and there is no terminal to ask on.
-    #[error("{what} needs a terminal to ask on, and there is none")]
+    #[error("{what} needs a terminal to ask on, and there is none: {hint}")]
     NoTerminal {
         /// What we wanted to ask for.
         what: String,
@@ -214,7 +214,11 @@ pub enum Error {
         found: String,
     },
     /// First open with no pin and no terminal to ask on.
-    #[error("environment `{env}` ({}) is not trusted on this machine yet, and there is no terminal to ask on", .path.display())]
+    #[error(
+        "environment `{env}` ({}) is not trusted on this machine yet and there is no terminal to ask on: \
+         run `aisecrets trust --env {env}` in a terminal, or set AISECRETS_TRUST (`aisecrets trust --print` on a trusted machine shows the value)",
+        .path.display()
+    )]
     NoPin {
         /// The environment.
         env: String,
@@ -332,9 +336,6 @@ impl Error {
             Self::Untrusted { env, .. } => format!(
                 "if a teammate really made a new key, check its id with them, then run `aisecrets trust --env {env}`"
             ),
-            Self::NoPin { env, .. } => format!(
-                "run `aisecrets trust --env {env}` in a terminal, or set AISECRETS_TRUST (`aisecrets trust --print` on a trusted machine shows the value)"
-            ),
             Self::NotApproved { .. } => {
                 "review them and run `aisecrets recipients ack`; aisecrets never encrypts to an unapproved key".to_owned()
             }
@@ -348,7 +349,6 @@ impl Error {
             ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
-            Self::NoTerminal { hint, .. } => hint.clone(),
             Self::CouldNotRun(inner) => return inner.hint(),
             Self::InvalidName { kind: "secret", .. } => {
                 "rename it, e.g. OPENAI_API_KEY: letters, digits and _, not starting with a digit"

@@ -140,6 +140,11 @@ impl age::Callbacks for TtyCallbacks {
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
         let prompt = format!("{}: ", crate::secret::sanitize(description, 200));
-        hidden(&prompt, "a key passphrase", "").ok()
+        hidden(
+            &prompt,
+            "a key passphrase",
+            "run this in a terminal, or use a key without a passphrase",
+        )
+        .ok()
     }
 }
