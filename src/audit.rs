@@ -24,7 +24,7 @@ pub fn path() -> Result<PathBuf> {
     dirs::state_dir()
         .map(|d| d.join("aisecrets").join("audit.jsonl"))
         .ok_or_else(|| {
-            Error::Usage("cannot find a state folder: set HOME or AISECRETS_HOME".into())
+            Error::Failed("cannot find a state folder: set HOME or AISECRETS_HOME".into())
         })
 }
 
@@ -98,6 +98,9 @@ fn append(
         // where `audit --verify` will find it, rather than quietly starting afresh.
         event["head_missing"] = json!(true);
     }
+    // Each line also carries its own hash, so an edited line is named as itself (the
+    // chain alone can only say that the next line no longer follows it).
+    event["hash"] = json!(sha(&serde_json::to_string(&event).unwrap_or_default()));
     let line = serde_json::to_string(&event).unwrap_or_default();
     // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
@@ -162,8 +165,13 @@ pub fn read() -> Result<(PathBuf, Vec<String>)> {
 pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String> {
     let mut prev = GENESIS.to_owned();
     for (i, line) in lines.iter().enumerate() {
-        let v: Value = serde_json::from_str(line)
-            .map_err(|_| format!("line {} is not an audit record (altered)", i + 1))?;
+        let mut v: Value = serde_json::from_str(line)
+            .map_err(|_| format!("line {} is not an audit record: it was altered", i + 1))?;
+        let own = v.as_object_mut().and_then(|o| o.remove("hash"));
+        let body = serde_json::to_string(&v).unwrap_or_default();
+        if own.as_ref().and_then(Value::as_str) != Some(sha(&body).as_str()) {
+            return Err(format!("line {} was altered", i + 1));
+        }
         if v["head_missing"].as_bool() == Some(true) {
             return Err(format!(
                 "the head file was missing when line {} was written: lines before it may have been removed",
@@ -172,7 +180,8 @@ pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String
         }
         if v["prev"].as_str() != Some(prev.as_str()) {
             return Err(format!(
-                "line {} does not follow the line before it: a line was removed or altered there",
+                "line {} does not follow the line before it: a line was removed before line {}",
+                i + 1,
                 i + 1
             ));
         }

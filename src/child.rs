@@ -327,8 +327,10 @@ fn window_size(fd: i32) -> Option<nix::pty::Winsize> {
 /// How an editor session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edited {
-    /// The editor exited by itself (any status).
+    /// The editor exited by itself with status 0.
     Exited,
+    /// The editor exited with a failure (vim's `:cq`): the edit is abandoned.
+    Failed(i32),
     /// aisecrets was told to stop (SIGTERM, SIGHUP): the editor was stopped too.
     Interrupted,
 }
@@ -339,7 +341,7 @@ pub enum Edited {
 pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
     let (program, args) = argv
         .split_first()
-        .ok_or_else(|| Error::Usage("the editor command is empty".into()))?;
+        .ok_or_else(|| Error::Failed("the editor command is empty".into()))?;
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| Error::io("install signal handlers for", "edit", e))?;
     let handle = signals.handle();
@@ -365,12 +367,14 @@ pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
             }
         }
     });
-    let _ = wait(pid);
+    let status = wait(pid);
     handle.close();
     let _ = watcher.join();
-    Ok(if stopped.load(Ordering::SeqCst) {
-        Edited::Interrupted
-    } else {
-        Edited::Exited
+    Ok(match status {
+        _ if stopped.load(Ordering::SeqCst) => Edited::Interrupted,
+        Ok(WaitStatus::Exited(_, 0)) => Edited::Exited,
+        Ok(WaitStatus::Exited(_, code)) => Edited::Failed(code),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Edited::Failed(128 + sig as i32),
+        _ => Edited::Failed(-1),
     })
 }

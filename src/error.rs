@@ -261,6 +261,10 @@ pub enum Error {
     /// A check (scan) could not run: exit 2, not 1, which means findings.
     #[error("{0}")]
     CouldNotRun(Box<Error>),
+    /// A request that cannot be carried out as asked (an unknown name or scope, a missing
+    /// RAM filesystem...): exit 1, unlike [`Error::Usage`].
+    #[error("{0}")]
+    Failed(String),
     /// Bad command-line usage that clap could not catch.
     #[error("{0}")]
     Usage(String),
@@ -337,7 +341,7 @@ impl Error {
                 "if a teammate really made a new key, check its id with them, then run `aisecrets trust --env {env}`"
             ),
             Self::NotApproved { .. } => {
-                "review them and run `aisecrets recipients ack`; aisecrets never encrypts to an unapproved key".to_owned()
+                "review them and run `aisecrets recipients ack`, or undo an unwanted change (`git checkout -- aisecrets.toml`); aisecrets never encrypts to an unapproved key".to_owned()
             }
             Self::DangerousNames { names } => format!(
                 "if you really mean it, allow them in your own config ({}): allow_names = [{}]",

@@ -18,7 +18,7 @@ fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
         })?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(Error::Usage(format!(
+        return Err(Error::Failed(format!(
             "git {} failed: {}",
             args.first().copied().unwrap_or(""),
             crate::secret::sanitize(err.lines().next().unwrap_or("").trim(), 200)
@@ -36,7 +36,7 @@ pub fn toplevel(dir: &Path) -> Result<PathBuf> {
     git(dir, &["rev-parse", "--show-toplevel"])
         .map(|b| PathBuf::from(text(b)))
         .map_err(|_| {
-            Error::Usage(format!(
+            Error::Failed(format!(
                 "{} is not in a git repository: run `git init` first",
                 dir.display()
             ))

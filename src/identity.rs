@@ -55,7 +55,7 @@ pub fn home() -> Result<PathBuf> {
     dirs::config_dir()
         .map(|d| d.join("aisecrets"))
         .ok_or_else(|| {
-            Error::Usage("cannot find a config folder: set HOME or AISECRETS_HOME".into())
+            Error::Failed("cannot find a config folder: set HOME or AISECRETS_HOME".into())
         })
 }
 

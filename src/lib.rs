@@ -69,7 +69,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Prints `aisecrets: error: ...` with the cause chain on one line, then the hint.
+/// Prints `aisecrets: error: ...` with the cause chain and what to do, all on one line.
 fn report(e: &error::Error) {
     let mut line = format!("aisecrets: error: {e}");
     let mut source = std::error::Error::source(e);
@@ -78,8 +78,9 @@ fn report(e: &error::Error) {
         line.push_str(&s.to_string());
         source = s.source();
     }
-    output::status(&line);
     if let Some(hint) = e.hint() {
-        output::status(&format!("hint: {hint}"));
+        line.push_str("; ");
+        line.push_str(&hint);
     }
+    output::status(&line);
 }

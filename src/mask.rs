@@ -117,10 +117,17 @@ impl Stream<'_> {
 pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let b = value.as_bytes();
+    use base64::engine::general_purpose::URL_SAFE;
     let mut forms = vec![
         Zeroizing::new(b.to_vec()),
         Zeroizing::new(STANDARD.encode(b).into_bytes()),
+        Zeroizing::new(STANDARD_NO_PAD.encode(b).into_bytes()),
+        Zeroizing::new(URL_SAFE.encode(b).into_bytes()),
+        Zeroizing::new(URL_SAFE_NO_PAD.encode(b).into_bytes()),
         Zeroizing::new(url_encode(b).into_bytes()),
+        // Lowercase hex (`%2f`), and form encoding (`+` for space), as urlencode writes it.
+        Zeroizing::new(url_encode(b).to_ascii_lowercase_escapes().into_bytes()),
+        Zeroizing::new(form_encode(b).into_bytes()),
     ];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {
         for shift in 0..3usize {
@@ -137,6 +144,46 @@ pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
         }
     }
     forms
+}
+
+trait LowerEscapes {
+    fn to_ascii_lowercase_escapes(&self) -> String;
+}
+
+impl LowerEscapes for String {
+    /// `%2F` becomes `%2f`; other characters stay.
+    fn to_ascii_lowercase_escapes(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        let mut rest = 0;
+        for c in self.chars() {
+            if c == '%' {
+                rest = 2;
+                out.push(c);
+            } else if rest > 0 {
+                rest -= 1;
+                out.push(c.to_ascii_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as Python's `quote_plus` and `urlencode` write it.
+fn form_encode(b: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(b.len() * 3);
+    for &c in b {
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b'~') {
+            s.push(char::from(c));
+        } else if c == b' ' {
+            s.push('+');
+        } else {
+            let _ = write!(s, "%{c:02X}");
+        }
+    }
+    s
 }
 
 /// Percent-encoding as `urllib.parse.quote(value, safe="")` and `encodeURIComponent` do.
@@ -164,6 +211,29 @@ mod tests {
             out.extend_from_slice(&s.feed(c, i + 1 == chunks.len()));
         }
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn masks_every_url_encoding() {
+        let v = "a b/c?d&e=f+g";
+        let m = Masker::new([("URLV", v)].into_iter());
+        for text in [
+            "a+b%2Fc%3Fd%26e%3Df%2Bg",
+            "k=a+b%2Fc%3Fd%26e%3Df%2Bg&x=1",
+            "a%20b%2fc%3fd%26e%3df%2bg",
+        ] {
+            let out = run(&m, &[text.as_bytes()]);
+            assert!(
+                out.contains("[REDACTED:URLV]") && !out.contains("%2"),
+                "{text} -> {out}"
+            );
+        }
+        let b64u = base64::engine::general_purpose::URL_SAFE.encode("sk-FAKE-urlsafe?value>");
+        let out = run(
+            &Masker::new([("B", "sk-FAKE-urlsafe?value>")].into_iter()),
+            &[b64u.as_bytes()],
+        );
+        assert_eq!(out, "[REDACTED:B]");
     }
 
     #[test]

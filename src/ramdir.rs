@@ -51,7 +51,7 @@ pub fn base() -> Result<PathBuf> {
             return Ok(dir);
         }
     }
-    Err(Error::Usage(
+    Err(Error::Failed(
         "no RAM filesystem for secret files ($XDG_RUNTIME_DIR and /dev/shm are missing or not tmpfs); \
          aisecrets never writes them to disk"
             .into(),

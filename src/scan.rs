@@ -40,6 +40,7 @@ static RULES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
             "W&B API key",
             r#"(?i)wandb[A-Za-z0-9_]*["']?\s*[:=]\s*["']?[0-9a-f]{40}\b"#,
         ),
+        ("W&B API key", r"\bwandb_v1_[A-Za-z0-9_]{20,}"),
         ("AWS access key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
         (
             "GCP service-account key",

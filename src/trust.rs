@@ -88,7 +88,7 @@ fn env_pins() -> Result<BTreeMap<String, Pin>> {
         return Ok(BTreeMap::new());
     };
     let bad = || {
-        Error::Usage("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[,...] as `aisecrets trust --print` prints".into())
+        Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[,...] as `aisecrets trust --print` prints".into())
     };
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {

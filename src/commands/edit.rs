@@ -81,10 +81,18 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     loop {
         let before = read(&path)?;
         let started = Instant::now();
-        if child::run_editor(&argv, &path)? == Edited::Interrupted {
-            return Err(Error::Prompt(
-                "edit interrupted; nothing was written and the plaintext copy is gone",
-            ));
+        match child::run_editor(&argv, &path)? {
+            Edited::Exited => {}
+            Edited::Interrupted => {
+                return Err(Error::Prompt(
+                    "edit interrupted; nothing was written and the plaintext copy is gone",
+                ));
+            }
+            Edited::Failed(code) => {
+                return Err(Error::Failed(format!(
+                    "the editor exited with status {code}, so the edit was abandoned; nothing was written"
+                )));
+            }
         }
         let after = read(&path)?;
         if *after == *before {
@@ -94,7 +102,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
                 .unwrap_or("");
             let waits = argv.iter().any(|a| a == "--wait" || a == "-w" || a == "-f");
             if started.elapsed() < Duration::from_secs(1) && GUI_EDITORS.contains(&base) && !waits {
-                return Err(Error::Usage(format!(
+                return Err(Error::Failed(format!(
                     "the editor `{base}` returned at once, before you could edit: make it wait, e.g. EDITOR=\"{base} --wait\"; nothing was written"
                 )));
             }

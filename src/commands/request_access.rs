@@ -19,9 +19,19 @@ pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
             .map(|_| env.clone())
     });
     if let Some(env) = taken {
-        return Err(Error::Usage(format!(
+        return Err(Error::Failed(format!(
             "`{name}` is already a recipient of `{env}` with another key: pick another name with --name"
         )));
+    }
+    let everywhere = !project.manifest.environments.is_empty()
+        && project
+            .manifest
+            .environments
+            .values()
+            .all(|d| d.recipients.values().any(|k| k.trim() == public));
+    if everywhere {
+        output::status("you are already a recipient of every environment here; nothing to ask for");
+        return Ok(exit::OK);
     }
     manifest::edit(&project.root, |doc| {
         manifest::set_pending(doc, &name, Some(&public));

@@ -29,7 +29,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             let mut sel = BTreeMap::new();
             for n in names {
                 let v = open.get(n).map_err(|_| {
-                    Error::Usage(unknown_secret(
+                    Error::Failed(unknown_secret(
                         n,
                         &open.values.keys().cloned().collect::<Vec<_>>(),
                         &env,
@@ -105,7 +105,7 @@ fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>
     if let Some(scope) = &args.scope {
         let known: Vec<&str> = project.manifest.scopes.keys().map(String::as_str).collect();
         let decl = project.manifest.scopes.get(scope).ok_or_else(|| {
-            Error::Usage(format!(
+            Error::Failed(format!(
                 "no scope `{}` in aisecrets.toml (known: {}){}",
                 secret::sanitize(scope, 64),
                 if known.is_empty() {

@@ -19,7 +19,7 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
     };
     if args.print {
         let value = trust::print_value(project.id(), &envs)?.ok_or_else(|| {
-            Error::Usage("no trusted environment of this project here: run `aisecrets trust --env ENV` first".into())
+            Error::Failed("no trusted environment of this project here: run `aisecrets trust --env ENV` first".into())
         })?;
         output::stdout(format!("{value}\n").as_bytes())?;
         return Ok(exit::OK);

@@ -419,7 +419,7 @@ pub fn modify_many<T>(
 /// Wraps `key` to `recipients` (name, public key).
 pub fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<String> {
     if recipients.is_empty() {
-        return Err(Error::Usage(
+        return Err(Error::Failed(
             "an environment needs at least one recipient".into(),
         ));
     }

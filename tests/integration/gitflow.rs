@@ -428,7 +428,7 @@ fn edit_changes_only_what_changed_and_writes_nothing_otherwise() {
     std::fs::set_permissions(&code, std::fs::Permissions::from_mode(0o755)).unwrap();
     w.cmd(["edit"])
         .env("EDITOR", code.display().to_string())
-        .fails(2)
+        .fails(1)
         .stderr_has("--wait");
     // The plaintext copy was on a RAM filesystem and is gone.
     let ed = editor(

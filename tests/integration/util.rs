@@ -250,7 +250,7 @@ impl Out {
     #[track_caller]
     pub fn one_line_error(self) -> Self {
         let e = self.stderr_str();
-        let lines: Vec<&str> = e.lines().filter(|l| !l.starts_with("hint: ")).collect();
+        let lines: Vec<&str> = e.lines().collect();
         assert_eq!(lines.len(), 1, "expected one error line:\n{e}");
         assert!(lines[0].starts_with("aisecrets: error: "), "{e}");
         self

@@ -137,7 +137,7 @@ fn install_hook(top: &Path, exe: &str) -> Result<bool> {
             // Keep the hook that was there: ours runs it after the scan.
             let prev = hooks.join(PREVIOUS);
             if prev.exists() {
-                return Err(Error::Usage(format!(
+                return Err(Error::Failed(format!(
                     "{} exists and is not ours, and {} is taken: merge them by hand",
                     hook.display(),
                     prev.display()

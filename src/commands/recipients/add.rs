@@ -28,7 +28,7 @@ pub(super) fn approve(args: &RecipientsApproveArgs) -> Result<u8> {
             .keys()
             .map(String::as_str)
             .collect();
-        return Err(Error::Usage(format!(
+        return Err(Error::Failed(format!(
             "no pending request from `{}` in aisecrets.toml (pending: {}); pull first, or ask them to run `aisecrets request-access`",
             secret::sanitize(&args.name, 64),
             if pending.is_empty() {
@@ -72,7 +72,7 @@ fn add(
         match target.get(name) {
             Some(k) if k.trim() == key => continue,
             Some(_) => {
-                return Err(Error::Usage(format!(
+                return Err(Error::Failed(format!(
                     "`{name}` is already a recipient of `{env}` with another key; `aisecrets recipients rm {name} --env {env}` first"
                 )));
             }

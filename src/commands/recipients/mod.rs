@@ -54,7 +54,7 @@ fn apply_all(
 ) -> Result<usize> {
     for p in plans {
         if p.target.is_empty() {
-            return Err(Error::Usage(format!(
+            return Err(Error::Failed(format!(
                 "`{}` would have no recipient left; remove the environment from aisecrets.toml instead",
                 p.env
             )));

@@ -26,7 +26,7 @@ pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
             .flat_map(|d| d.recipients.keys().map(String::as_str))
             .collect();
         let similar = secret::did_you_mean(name, all.iter().copied());
-        return Err(Error::Usage(format!(
+        return Err(Error::Failed(format!(
             "`{}` is not a recipient of {}{}",
             secret::sanitize(name, 64),
             args.env
