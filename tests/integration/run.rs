@@ -1,12 +1,12 @@
 //! `aisecrets run`: what the child gets, what it does not, its exit status and signals.
 
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill, killpg};
 use nix::unistd::Pid;
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, wait_for};
 
 #[test]
 fn the_child_gets_the_secrets_and_nothing_of_aisecrets() {
@@ -133,17 +133,6 @@ open(out + ".ready", "w").close()
 while True:
     time.sleep(0.02)
 "#;
-
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[test]
 fn signals_reach_the_child_exactly_once() {

@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, wait_for};
 
 fn add_to_manifest(w: &World, text: &str) {
     let path = w.project.join("aisecrets.toml");
@@ -243,17 +243,6 @@ for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM): signal.signal(s, h)
 open(out + ".ready", "w").close()
 while True: time.sleep(0.02)
 "#;
-
-fn wait_for(what: &str, f: impl Fn() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 fn signals_reach_the_child(w: &World, mask: bool, in_pid_namespace: bool) {
     let log = w.path(&format!("sig-{mask}-{in_pid_namespace}.log"));

@@ -46,6 +46,23 @@ impl Mate {
     }
 }
 
+/// A data key a forger makes, wrapped to `public` with the reference age CLI.
+fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::crypto::DataKey, String) {
+    let bytes: Vec<u8> = (seed..seed + 32).collect();
+    let raw = w.path("forged.bin");
+    std::fs::write(&raw, &bytes).unwrap();
+    let out = Command::new("age")
+        .args(["-e", "-a", "-r", public])
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    (
+        aisecrets::crypto::DataKey::from_bytes(&bytes).unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
 /// A value sealed under `key`, as a forger who made that key would.
 fn sealed(key: &aisecrets::crypto::DataKey, project: &str, name: &str, value: &str) -> String {
     let meta = aisecrets::crypto::Meta {
@@ -277,17 +294,7 @@ fn a_forged_data_key_is_refused_by_whoever_pinned_the_old_one() {
     let public = w.public_key();
     // The forger knows only public keys: a fresh key wrapped with the reference age CLI,
     // values sealed under it, a correct key_id.
-    let forged_key: Vec<u8> = (100u8..132).collect();
-    let key = aisecrets::crypto::DataKey::from_bytes(&forged_key).unwrap();
-    let raw = w.path("forged.bin");
-    std::fs::write(&raw, &forged_key).unwrap();
-    let out = Command::new("age")
-        .args(["-e", "-a", "-r", &public])
-        .arg(&raw)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let armored = String::from_utf8(out.stdout).unwrap();
+    let (key, armored) = forge_key(&w, &public, 100);
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
     let project = text
         .lines()
@@ -576,15 +583,7 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
     let public = w.public_key();
     for fake_secret in [old_verifier.to_owned(), "ab".repeat(32)] {
-        let forged: Vec<u8> = (7u8..39).collect();
-        let key = aisecrets::crypto::DataKey::from_bytes(&forged).unwrap();
-        let raw = w.path("forged.bin");
-        std::fs::write(&raw, &forged).unwrap();
-        let out = Command::new("age")
-            .args(["-e", "-a", "-r", &public])
-            .arg(&raw)
-            .output()
-            .unwrap();
+        let (key, armored) = forge_key(&w, &public, 7);
         let mut file = aisecrets::store::EnvFile::parse(Path::new("x"), &text).unwrap();
         let (to, to_verifier) = (key.key_id(), key.verifier());
         let proof = aisecrets::crypto::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
@@ -600,7 +599,7 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
             sealed(&key, project, "OPENAI_API_KEY", "sk-ATTACKER-FAKE"),
         )]
         .into();
-        file.data_key = String::from_utf8(out.stdout).unwrap();
+        file.data_key = armored;
         file.key_id = to;
         std::fs::write(w.dev_file(), file.render()).unwrap();
         let out = w

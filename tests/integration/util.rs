@@ -271,3 +271,16 @@ pub fn no_controlling_terminal(c: &mut std::process::Command) {
         });
     }
 }
+
+/// Waits (at most 20 s) for `f` to hold.
+#[track_caller]
+pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
