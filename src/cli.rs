@@ -49,6 +49,10 @@ pub enum Command {
     Run(RunArgs),
     /// Set a new value for a secret (after revoking the old one) and clear its exposed mark.
     Rotate(NameArgs),
+    /// Copy every secret of an environment into a Vault one (--env dev --to prod), showing the changes first.
+    Push(SyncArgs),
+    /// Copy every secret of a Vault environment into another one (--env prod --to dev), showing the changes first.
+    Pull(SyncArgs),
     /// Who can open which environment: list, add, remove, approve requests, acknowledge changes.
     #[command(subcommand)]
     Recipients(RecipientsCommand),
@@ -276,6 +280,26 @@ pub struct EnvArg {
     pub env: Option<String>,
 }
 
+/// Arguments of `push` and `pull`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub env: EnvArg,
+    /// The environment to copy into.
+    #[arg(long, value_name = "NAME")]
+    pub to: String,
+    /// Show what would change and change nothing.
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Also remove the names that only the target has.
+    #[arg(long)]
+    pub prune: bool,
+    /// Do not ask for confirmation on a terminal.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
 /// Arguments of `init`.
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -354,6 +378,10 @@ pub struct RunArgs {
     /// Allow a secret value to appear in the command line (trackers record command lines).
     #[arg(long)]
     pub allow_argv: bool,
+    /// Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and
+    /// policies from [environments.ENV.child_token]), revoked when it exits.
+    #[arg(long)]
+    pub vault_token: bool,
     /// The command and its arguments, after `--`.
     #[arg(
         value_name = "CMD",

@@ -268,6 +268,14 @@ pub enum Error {
     /// Bad command-line usage that clap could not catch.
     #[error("{0}")]
     Usage(String),
+    /// Talking to OpenBao/Vault failed: what failed, and what to do.
+    #[error("{what}")]
+    Vault {
+        /// What failed (never a value or a token).
+        what: String,
+        /// What to do.
+        hint: String,
+    },
 }
 
 fn list_or_none(items: &[String]) -> String {
@@ -354,6 +362,7 @@ impl Error {
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::CouldNotRun(inner) => return inner.hint(),
+            Self::Vault { hint, .. } if !hint.is_empty() => hint.clone(),
             Self::InvalidName { kind: "secret", .. } => {
                 "rename it, e.g. OPENAI_API_KEY: letters, digits and _, not starting with a digit"
                     .to_owned()

@@ -27,6 +27,7 @@ pub mod scan;
 pub mod secret;
 pub mod store;
 pub mod trust;
+pub mod vault;
 
 use std::process::ExitCode;
 

@@ -2,18 +2,29 @@
 
 use crate::cli::ExportArgs;
 use crate::error::Result;
-use crate::{dotenv, exit, identity, output, store};
+use crate::{dotenv, exit, identity, output, store, vault};
 
 /// Runs `export`.
 pub(super) fn run(args: &ExportArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
-    let open = store::open(&project, &env, &keys)?;
-    let text = dotenv::export(
-        args.format,
-        open.values.iter().map(|(n, o)| (n.as_str(), &o.value)),
-    )?;
-    let names: Vec<String> = open.values.keys().cloned().collect();
+    let (text, names) = if project.vault_decl(&env)?.is_some() {
+        let (client, decl) = vault::connect_env(&project, &env)?;
+        let snap = vault::kv::read(&client, &decl)?;
+        snap.note_other(&decl);
+        let text = dotenv::export(
+            args.format,
+            snap.values.iter().map(|(n, v)| (n.as_str(), v)),
+        )?;
+        (text, snap.values.keys().cloned().collect::<Vec<_>>())
+    } else {
+        let keys = identity::load()?;
+        let open = store::open(&project, &env, &keys)?;
+        let text = dotenv::export(
+            args.format,
+            open.values.iter().map(|(n, o)| (n.as_str(), &o.value)),
+        )?;
+        (text, open.values.keys().cloned().collect())
+    };
     crate::audit::record("export", Some((&project, &env)), &names, None, "ok");
     output::stdout(text.as_bytes())?;
     Ok(exit::OK)

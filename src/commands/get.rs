@@ -4,14 +4,22 @@ use zeroize::Zeroizing;
 
 use crate::cli::NameArgs;
 use crate::error::Result;
-use crate::{exit, identity, output, store};
+use crate::{exit, identity, output, store, vault};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
-    let open = store::open(&project, &env, &keys)?;
-    let value = open.get(&args.name)?;
+    let from_vault;
+    let open;
+    let value = if project.vault_decl(&env)?.is_some() {
+        let (client, decl) = vault::connect_env(&project, &env)?;
+        from_vault = vault::kv::read(&client, &decl)?;
+        from_vault.get(&args.name, &env)?
+    } else {
+        let keys = identity::load()?;
+        open = store::open(&project, &env, &keys)?;
+        open.get(&args.name)?
+    };
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));
     line.push_str(value.expose());
     line.push('\n');

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
 use crate::store::{self, Change, atomic};
-use crate::{dotenv, exit, identity, output};
+use crate::{dotenv, exit, identity, output, vault};
 
 /// Runs `import`.
 pub(super) fn run(args: &ImportArgs) -> Result<u8> {
@@ -15,19 +15,39 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
     let (text, desc) = read_input(&args.file)?;
     // Parse everything before touching the environment: a bad line writes nothing.
     let pairs = dotenv::parse(&text, &desc)?;
-    let keys = identity::load()?;
     let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
-    let (added, changed, same) = store::modify(&project, &env, &keys, |open| {
-        let mut counts = (0, 0, 0);
-        for (name, value) in pairs {
-            match open.set(&name, value)? {
-                Change::Added => counts.0 += 1,
-                Change::Changed => counts.1 += 1,
-                Change::Unchanged => counts.2 += 1,
+    let (added, changed, same) = if project.vault_decl(&env)?.is_some() {
+        let (client, decl) = vault::connect_env(&project, &env)?;
+        vault::kv::update(&client, &decl, |values| {
+            let mut counts = (0, 0, 0);
+            for (name, value) in &pairs {
+                match values.get(name) {
+                    None => counts.0 += 1,
+                    Some(old) if old == value => {
+                        counts.2 += 1;
+                        continue;
+                    }
+                    Some(_) => counts.1 += 1,
+                }
+                values.insert(name.clone(), value.clone());
             }
-        }
-        Ok((counts, counts.0 + counts.1 > 0))
-    })?;
+            Ok((counts, counts.0 + counts.1 > 0))
+        })?
+        .0
+    } else {
+        let keys = identity::load()?;
+        store::modify(&project, &env, &keys, |open| {
+            let mut counts = (0, 0, 0);
+            for (name, value) in pairs {
+                match open.set(&name, value)? {
+                    Change::Added => counts.0 += 1,
+                    Change::Changed => counts.1 += 1,
+                    Change::Unchanged => counts.2 += 1,
+                }
+            }
+            Ok((counts, counts.0 + counts.1 > 0))
+        })?
+    };
     crate::audit::record("import", Some((&project, &env)), &names, None, "ok");
     output::status(&format!(
         "imported into {env}: {added} added, {changed} changed, {same} unchanged"

@@ -19,6 +19,7 @@ mod run;
 mod scan;
 mod set;
 mod status;
+mod sync;
 mod trust;
 mod unlock;
 
@@ -41,6 +42,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Export(a) => export::run(&a),
         Command::Run(a) => run::run(a),
         Command::Rotate(a) => rotate::run(&a),
+        Command::Push(a) => sync::run(&a, sync::Direction::Push),
+        Command::Pull(a) => sync::run(&a, sync::Direction::Pull),
         Command::Recipients(c) => recipients::run(c),
         Command::RequestAccess(a) => request_access::run(&a),
         Command::Trust(a) => trust::run(&a),

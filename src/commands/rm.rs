@@ -2,15 +2,25 @@
 
 use crate::cli::NameArgs;
 use crate::error::Result;
-use crate::{exit, identity, output, store};
+use crate::{exit, identity, output, store, vault};
 
 /// Runs `rm`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
-    store::modify(&project, &env, &keys, |open| {
-        open.remove(&args.name).map(|()| ((), true))
-    })?;
+    if project.vault_decl(&env)?.is_some() {
+        let (client, decl) = vault::connect_env(&project, &env)?;
+        vault::kv::update(&client, &decl, |values| {
+            if values.remove(&args.name).is_none() {
+                return Err(vault::kv::missing(&args.name, &env, values));
+            }
+            Ok(((), true))
+        })?;
+    } else {
+        let keys = identity::load()?;
+        store::modify(&project, &env, &keys, |open| {
+            open.remove(&args.name).map(|()| ((), true))
+        })?;
+    }
     crate::audit::record(
         "rm",
         Some((&project, &env)),

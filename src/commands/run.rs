@@ -10,40 +10,103 @@ use crate::mask::Masker;
 use crate::ramdir::RamDir;
 use crate::secret::{self, SecretValue};
 use crate::store::Project;
-use crate::{audit, child, config, identity, policy, store};
+use crate::{audit, child, config, identity, policy, store, vault};
 
 /// Runs `run`; the exit code is the child's.
 pub(super) fn run(args: RunArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let wanted = wanted_names(&project, &args)?;
-    let keys = identity::load()?;
-    let open = store::open(&project, &env, &keys)?;
-    drop(keys);
-    let selected: BTreeMap<&str, &SecretValue> = match &wanted {
-        None => open
-            .values
-            .iter()
-            .map(|(n, o)| (n.as_str(), &o.value))
-            .collect(),
+    let decl = project.env(&env)?.clone();
+    if args.vault_token && decl.vault.is_none() {
+        return Err(Error::Usage(format!(
+            "--vault-token needs a Vault environment, and `{env}` is an encrypted file"
+        )));
+    }
+    // A Vault environment: the values from KV, plus leased secrets; else the file.
+    let client = decl
+        .vault
+        .as_ref()
+        .map(vault::Client::connect)
+        .transpose()?;
+    let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
+        (Some(c), Some(v)) => {
+            let snap = vault::kv::read(c, v)?;
+            snap.note_other(v);
+            snap.values
+        }
+        _ => {
+            let keys = identity::load()?;
+            let open = store::open(&project, &env, &keys)?;
+            drop(keys);
+            open.values
+                .iter()
+                .map(|(n, o)| (n.clone(), o.value.clone()))
+                .collect()
+        }
+    };
+    let leased: Vec<&String> = decl
+        .leases
+        .keys()
+        .filter(|n| wanted.as_ref().is_none_or(|w| w.contains(n)))
+        .collect();
+    let selected: BTreeMap<String, SecretValue> = match &wanted {
+        None => std::mem::take(&mut values),
         Some(names) => {
             let mut sel = BTreeMap::new();
             for n in names {
-                let v = open.get(n).map_err(|_| {
-                    Error::Failed(unknown_secret(
-                        n,
-                        &open.values.keys().cloned().collect::<Vec<_>>(),
-                        &env,
-                    ))
+                if decl.leases.contains_key(n) {
+                    continue;
+                }
+                let v = values.remove(n).ok_or_else(|| {
+                    let mut known: Vec<String> = values.keys().cloned().collect();
+                    known.extend(sel.keys().cloned());
+                    known.extend(decl.leases.keys().cloned());
+                    known.sort();
+                    Error::Failed(unknown_secret(n, &known, &env))
                 })?;
-                sel.insert(n.as_str(), v);
+                sel.insert(n.clone(), v);
             }
             sel
         }
     };
+    drop(values);
     let allowed = config::load()?.allow_names;
-    let refused = policy::refused(selected.keys().copied(), &allowed);
+    let mut checked: Vec<&str> = selected.keys().map(String::as_str).collect();
+    checked.extend(leased.iter().map(|n| n.as_str()));
+    if args.vault_token {
+        checked.extend(["VAULT_TOKEN", "VAULT_ADDR"]);
+    }
+    let refused = policy::refused(checked.iter().copied(), &allowed);
     if !refused.is_empty() {
         return Err(Error::DangerousNames { names: refused });
+    }
+    // Short-lived credentials, taken only now that the run is allowed; `held` revokes
+    // them when it goes, however this function ends.
+    let mut held = client.as_ref().map(vault::lease::Held::new);
+    let mut selected = selected;
+    if let Some(h) = held.as_mut() {
+        for name in &leased {
+            let value = h.lease(name, &decl.leases[name.as_str()])?;
+            selected.insert((*name).clone(), value);
+        }
+    }
+    let mut token_vars: Vec<(String, OsString)> = Vec::new();
+    if args.vault_token
+        && let (Some(h), Some(c)) = (held.as_mut(), client.as_ref())
+    {
+        let token = h.child_token(decl.child_token.as_ref(), &format!("aisecrets-run-{env}"))?;
+        let t = SecretValue::new(
+            "VAULT_TOKEN",
+            zeroize::Zeroizing::new(token.expose().to_owned()),
+        )?;
+        token_vars.push(("VAULT_ADDR".into(), c.address().into()));
+        token_vars.push(("BAO_ADDR".into(), c.address().into()));
+        if let Some(ns) = c.namespace() {
+            token_vars.push(("VAULT_NAMESPACE".into(), ns.into()));
+            token_vars.push(("BAO_NAMESPACE".into(), ns.into()));
+        }
+        token_vars.push(("BAO_TOKEN".into(), OsString::from(t.expose())));
+        selected.insert("VAULT_TOKEN".into(), t);
     }
     if !args.allow_argv {
         check_argv(&args.command, &selected)?;
@@ -53,23 +116,23 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let mut files: Option<RamDir> = None;
     let mut extra: Vec<(String, OsString)> = Vec::new();
     for (name, value) in &selected {
-        if let Some(file_name) = project.manifest.files.get(*name) {
+        if let Some(file_name) = project.manifest.files.get(name) {
             if files.is_none() {
                 files = Some(RamDir::create("run")?);
             }
             let dir = files.as_ref().expect("just made");
             let path = dir.write(file_name, value.expose().as_bytes())?;
-            extra.push(((*name).to_owned(), path.into_os_string()));
+            extra.push((name.clone(), path.into_os_string()));
         } else {
-            extra.push(((*name).to_owned(), OsString::from(value.expose())));
+            extra.push((name.clone(), OsString::from(value.expose())));
         }
     }
+    extra.extend(token_vars);
     let masker = args
         .mask
-        .then(|| Masker::new(selected.iter().map(|(n, v)| (*n, v.expose()))));
-    let names: Vec<String> = selected.keys().map(|n| (*n).to_owned()).collect();
+        .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
+    let names: Vec<String> = selected.keys().cloned().collect();
     drop(selected);
-    drop(open);
     let (program, rest) = args
         .command
         .split_first()
@@ -82,6 +145,10 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         "ok",
     );
     let code = child::run(program, rest, child::child_env(extra), masker.as_ref());
+    // The child is gone: its leases and token go now, before we return its status.
+    if let Some(h) = held.as_mut() {
+        h.revoke();
+    }
     drop(files);
     code
 }
@@ -140,15 +207,13 @@ fn unknown_secret(name: &str, known: &[String], env: &str) -> String {
 
 /// Refuses a command line that holds a secret value: trackers (W&B, MLflow) and `ps`
 /// record command lines.
-fn check_argv(command: &[OsString], selected: &BTreeMap<&str, &SecretValue>) -> Result<()> {
+fn check_argv(command: &[OsString], selected: &BTreeMap<String, SecretValue>) -> Result<()> {
     for arg in command {
         let arg = arg.to_string_lossy();
         for (name, value) in selected {
             let v = value.expose();
             if v.len() >= crate::mask::MIN_MASKED_LEN && arg.contains(v) {
-                return Err(Error::SecretInArgv {
-                    name: (*name).to_owned(),
-                });
+                return Err(Error::SecretInArgv { name: name.clone() });
             }
         }
     }

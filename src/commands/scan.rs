@@ -16,13 +16,13 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let mut values = Vec::new();
     let mut own_files: Vec<PathBuf> = Vec::new();
     if let Some(p) = &project {
-        for env in p.env_names() {
+        for env in p.file_env_names() {
             if let Ok(path) = p.env_path(&env) {
                 own_files.push(path);
             }
         }
         if let Some(keys) = identity::load_if_open()? {
-            for env in p.env_names() {
+            for env in p.file_env_names() {
                 if let Ok(open) = store::open_untrusted(p, &env, &keys) {
                     values.extend(open.values.into_iter().map(|(n, o)| (n, o.value)));
                 }

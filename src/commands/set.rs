@@ -6,18 +6,39 @@ use crate::cli::NameArgs;
 use crate::error::{Error, Result};
 use crate::secret::{self, SecretValue};
 use crate::store::{self, Change};
-use crate::{exit, identity, output, prompt};
+use crate::{exit, identity, output, prompt, vault};
 
 /// Runs `set`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     secret::check_name(&args.name)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
-    let value = read_value(&args.name)?;
-    let change = store::modify(&project, &env, &keys, |open| {
-        let c = open.set(&args.name, value)?;
-        Ok((c, c != Change::Unchanged))
-    })?;
+    let mut place = String::new();
+    let change = if project.vault_decl(&env)?.is_some() {
+        // Connect (and log in) before asking for the value: a wrong token or an
+        // unreachable server is found before anyone types a secret.
+        let (client, decl) = vault::connect_env(&project, &env)?;
+        let value = read_value(&args.name)?;
+        let (c, version) = vault::kv::update(&client, &decl, |values| {
+            let c = match values.get(&args.name) {
+                None => Change::Added,
+                Some(old) if *old == value => Change::Unchanged,
+                Some(_) => Change::Changed,
+            };
+            if c != Change::Unchanged {
+                values.insert(args.name.clone(), value.clone());
+            }
+            Ok((c, c != Change::Unchanged))
+        })?;
+        place = format!(" ({}, version {version})", decl.location());
+        c
+    } else {
+        let keys = identity::load()?;
+        let value = read_value(&args.name)?;
+        store::modify(&project, &env, &keys, |open| {
+            let c = open.set(&args.name, value)?;
+            Ok((c, c != Change::Unchanged))
+        })?
+    };
     let what = match change {
         Change::Added => "added",
         Change::Changed => "changed",
@@ -30,7 +51,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         None,
         what,
     );
-    output::status(&format!("{}: {what} in {env}", args.name));
+    output::status(&format!("{}: {what} in {env}{place}", args.name));
     Ok(exit::OK)
 }
 

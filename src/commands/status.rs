@@ -24,6 +24,10 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
         json!({ "root": p.root.display().to_string(), "id": p.id(), "environments": p.env_names() })
     });
     let env_json = match (&project, &env) {
+        (Some(p), Some(e)) if p.vault_decl(e)?.is_some() => {
+            let v = p.vault_decl(e)?.cloned().expect("checked");
+            json!({ "name": e, "vault": { "address": v.address, "mount": v.mount, "path": v.path }, "recipients": [] })
+        }
         (Some(p), Some(e)) => {
             let path = p.env_path(e)?;
             let recipients: Vec<&String> = p.env(e)?.recipients.keys().collect();
@@ -61,13 +65,24 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "environment: {} ({}; recipients: {})",
-                e["name"].as_str().unwrap_or(""),
-                e["file"].as_str().unwrap_or(""),
-                recips.join(", ")
-            );
+            if e["vault"].is_object() {
+                let _ = writeln!(
+                    out,
+                    "environment: {} (Vault: {}/{} at {})",
+                    e["name"].as_str().unwrap_or(""),
+                    e["vault"]["mount"].as_str().unwrap_or(""),
+                    e["vault"]["path"].as_str().unwrap_or(""),
+                    e["vault"]["address"].as_str().unwrap_or("$VAULT_ADDR"),
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "environment: {} ({}; recipients: {})",
+                    e["name"].as_str().unwrap_or(""),
+                    e["file"].as_str().unwrap_or(""),
+                    recips.join(", ")
+                );
+            }
         }
         match &id {
             None => out.push_str("identity:    none (run `aisecrets identity new`)\n"),
@@ -118,7 +133,7 @@ fn health(project: &Project) -> Result<Value> {
         .and_then(|a| humantime::parse_duration(a).ok());
     let now = crate::store::now();
     let (mut exposed, mut stale, mut unchecked, mut unapproved) = (vec![], vec![], vec![], vec![]);
-    for env in project.env_names() {
+    for env in project.file_env_names() {
         for change in trust::unapproved(project, &env)? {
             unapproved.push(json!({ "env": env, "change": change }));
         }

@@ -14,7 +14,7 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
             project.env(e)?;
             vec![e.to_owned()]
         }
-        None if args.print => project.env_names(),
+        None if args.print => project.file_env_names(),
         None => vec![project.pick_env(None)?],
     };
     if args.print {

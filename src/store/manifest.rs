@@ -62,6 +62,13 @@ pub struct EnvDecl {
     /// Recipient name to public key.
     #[serde(default)]
     pub recipients: BTreeMap<String, String>,
+    /// `vault = { ... }`: the environment lives in OpenBao/Vault (KV v2), not in a file.
+    pub vault: Option<crate::vault::VaultDecl>,
+    /// `[environments.NAME.leases]`: variables filled from leased Vault secrets by `run`.
+    #[serde(default)]
+    pub leases: BTreeMap<String, crate::vault::LeaseDecl>,
+    /// `[environments.NAME.child_token]`: the token `run --vault-token` makes for its child.
+    pub child_token: Option<crate::vault::ChildTokenDecl>,
 }
 
 /// A project found on disk.
@@ -156,9 +163,31 @@ impl Project {
         Ok(name)
     }
 
+    /// Names of the environments kept in encrypted files (not in Vault), sorted.
+    #[must_use]
+    pub fn file_env_names(&self) -> Vec<String> {
+        self.manifest
+            .environments
+            .iter()
+            .filter(|(_, d)| d.vault.is_none())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
+    /// The Vault declaration of `env`, if it lives in Vault.
+    pub fn vault_decl(&self, env: &str) -> Result<Option<&crate::vault::VaultDecl>> {
+        Ok(self.env(env)?.vault.as_ref())
+    }
+
     /// The encrypted file of `env`, checked to stay inside the project.
     pub fn env_path(&self, env: &str) -> Result<PathBuf> {
         let decl = self.env(env)?;
+        if let Some(v) = &decl.vault {
+            return Err(Error::Failed(format!(
+                "environment `{env}` is kept in Vault ({}), not in an encrypted file, and this command works on encrypted-file environments only; manage it with set, get, rm, list, import, export, run, push and pull",
+                v.location()
+            )));
+        }
         let rel = decl.file.clone().unwrap_or_else(|| default_env_file(env));
         Ok(self.root.join(rel))
     }
@@ -205,6 +234,38 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
         }
         for name in decl.recipients.keys() {
             secret::check_recipient_name(name)?;
+        }
+        if let Some(v) = &decl.vault {
+            if decl.file.is_some() || !decl.recipients.is_empty() {
+                return Err(manifest_err(
+                    path,
+                    &format!(
+                        "environments.{env} declares both `vault` and a file or recipients: an environment lives in one place"
+                    ),
+                ));
+            }
+            v.validate().map_err(|reason| {
+                manifest_err(path, &format!("environments.{env}.vault: {reason}"))
+            })?;
+        }
+        if !decl.leases.is_empty() && decl.vault.is_none() {
+            return Err(manifest_err(
+                path,
+                &format!(
+                    "environments.{env}.leases needs a Vault environment: declare `vault = {{ address = ..., path = ... }}`"
+                ),
+            ));
+        }
+        for (name, lease) in &decl.leases {
+            secret::check_name(name)?;
+            lease.validate().map_err(|reason| {
+                manifest_err(path, &format!("environments.{env}.leases.{name}: {reason}"))
+            })?;
+        }
+        if let Some(t) = &decl.child_token {
+            t.validate().map_err(|reason| {
+                manifest_err(path, &format!("environments.{env}.child_token: {reason}"))
+            })?;
         }
     }
     for (scope, decl) in &m.scopes {

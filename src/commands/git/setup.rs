@@ -23,7 +23,7 @@ pub(super) fn run() -> Result<u8> {
 
     // Which files the drivers apply to.
     let mut patterns: Vec<String> = Vec::new();
-    for env in project.env_names() {
+    for env in project.file_env_names() {
         let path = project.env_path(&env)?;
         let rel = path.strip_prefix(&project.root).unwrap_or(&path);
         let pattern = match (rel.parent(), rel.extension()) {

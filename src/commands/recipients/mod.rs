@@ -31,7 +31,7 @@ fn target_envs(project: &Project, env: Option<&str>) -> Result<Vec<String>> {
             project.env(e)?;
             Ok(vec![e.to_owned()])
         }
-        None => Ok(project.env_names()),
+        None => Ok(project.file_env_names()),
     }
 }
 

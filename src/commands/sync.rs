@@ -1,0 +1,214 @@
+//! `aisecrets push --env dev --to prod` and `aisecrets pull --env prod --to dev`: copy
+//! every secret between an encrypted-file environment and a Vault one (the migration
+//! path), showing what will change first. Names and counts only, never values.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use crate::cli::SyncArgs;
+use crate::error::{Error, Result};
+use crate::secret::SecretValue;
+use crate::store::{self, Change, Project};
+use crate::{exit, identity, output, prompt, vault};
+
+/// Which way the copy goes: push writes into Vault, pull reads from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Direction {
+    Push,
+    Pull,
+}
+
+/// Runs `push` or `pull`.
+pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
+    let (project, from) = super::project_env(args.env.env.as_deref())?;
+    let to = args.to.clone();
+    project.env(&to)?;
+    if from == to {
+        return Err(Error::Usage(format!(
+            "--env and --to both name `{from}`: pick two environments"
+        )));
+    }
+    let (verb, cmd) = match dir {
+        Direction::Push => ("push", "aisecrets push"),
+        Direction::Pull => ("pull", "aisecrets pull"),
+    };
+    match dir {
+        Direction::Push if project.vault_decl(&to)?.is_none() => {
+            return Err(Error::Usage(format!(
+                "push copies into a Vault environment, and `{to}` is an encrypted file; to copy from Vault into it use `aisecrets pull --env {from} --to {to}`"
+            )));
+        }
+        Direction::Pull if project.vault_decl(&from)?.is_none() => {
+            return Err(Error::Usage(format!(
+                "pull copies from a Vault environment, and `{from}` is an encrypted file; to copy it into Vault use `aisecrets push --env {from} --to {to}`"
+            )));
+        }
+        _ => {}
+    }
+    let mut keys = None;
+    let source = read_all(&project, &from, &mut keys)?;
+    let target = read_all(&project, &to, &mut keys)?;
+    let plan = Plan::new(&source, &target);
+
+    let mut text = format!(
+        "{verb} {from} -> {to}: {} to add, {} to change, {} unchanged",
+        plan.add.len(),
+        plan.change.len(),
+        plan.same
+    );
+    if !plan.only_target.is_empty() {
+        let _ = write!(
+            text,
+            ", {} only in {to} ({})",
+            plan.only_target.len(),
+            if args.prune {
+                "removed by --prune"
+            } else {
+                "kept; --prune removes them"
+            }
+        );
+    }
+    for n in &plan.add {
+        let _ = write!(text, "\n  + {n}");
+    }
+    for n in &plan.change {
+        let _ = write!(text, "\n  ~ {n}");
+    }
+    for n in &plan.only_target {
+        let _ = write!(text, "\n  {} {n}", if args.prune { "-" } else { "=" });
+    }
+    output::status(&text);
+    if args.dry_run {
+        output::status("dry run: nothing was changed");
+        return Ok(exit::OK);
+    }
+    if plan.is_empty(args.prune) {
+        output::status(&format!("{to} already matches {from}: nothing to do"));
+        return Ok(exit::OK);
+    }
+    if !args.yes
+        && prompt::has_terminal()
+        && !prompt::confirm(&format!("Apply these changes to {to}? [y/N] "))?
+    {
+        output::status("nothing was changed");
+        return Ok(exit::OK);
+    }
+    let prune: Vec<String> = if args.prune {
+        plan.only_target.clone()
+    } else {
+        Vec::new()
+    };
+    let where_ = write_all(&project, &to, &source, &prune, &mut keys)?;
+    let mut names: Vec<String> = plan.add.iter().chain(&plan.change).cloned().collect();
+    names.extend(prune.iter().cloned());
+    crate::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
+    output::status(&format!(
+        "{to}{where_}: {} added, {} changed, {} removed; {} secrets now match {from}",
+        plan.add.len(),
+        plan.change.len(),
+        prune.len(),
+        source.len()
+    ));
+    Ok(exit::OK)
+}
+
+/// What a copy changes, by name.
+struct Plan {
+    add: Vec<String>,
+    change: Vec<String>,
+    same: usize,
+    only_target: Vec<String>,
+}
+
+impl Plan {
+    fn new(source: &BTreeMap<String, SecretValue>, target: &BTreeMap<String, SecretValue>) -> Self {
+        let mut plan = Self {
+            add: Vec::new(),
+            change: Vec::new(),
+            same: 0,
+            only_target: Vec::new(),
+        };
+        for (n, v) in source {
+            match target.get(n) {
+                None => plan.add.push(n.clone()),
+                Some(t) if t == v => plan.same += 1,
+                Some(_) => plan.change.push(n.clone()),
+            }
+        }
+        plan.only_target = target
+            .keys()
+            .filter(|n| !source.contains_key(*n))
+            .cloned()
+            .collect();
+        plan
+    }
+
+    fn is_empty(&self, prune: bool) -> bool {
+        self.add.is_empty() && self.change.is_empty() && (!prune || self.only_target.is_empty())
+    }
+}
+
+/// Every value of `env`, from its file or from Vault.
+fn read_all(
+    project: &Project,
+    env: &str,
+    keys: &mut Option<identity::Keys>,
+) -> Result<BTreeMap<String, SecretValue>> {
+    if project.vault_decl(env)?.is_some() {
+        let (client, decl) = vault::connect_env(project, env)?;
+        let snap = vault::kv::read(&client, &decl)?;
+        snap.note_other(&decl);
+        return Ok(snap.values);
+    }
+    if keys.is_none() {
+        *keys = Some(identity::load()?);
+    }
+    let open = store::open(project, env, keys.as_ref().expect("just loaded"))?;
+    Ok(open
+        .values
+        .iter()
+        .map(|(n, o)| (n.clone(), o.value.clone()))
+        .collect())
+}
+
+/// Writes every value of `source` into `env` and removes `prune`, in one write.
+fn write_all(
+    project: &Project,
+    env: &str,
+    source: &BTreeMap<String, SecretValue>,
+    prune: &[String],
+    keys: &mut Option<identity::Keys>,
+) -> Result<String> {
+    if project.vault_decl(env)?.is_some() {
+        let (client, decl) = vault::connect_env(project, env)?;
+        let ((), version) = vault::kv::update(&client, &decl, |values| {
+            let mut changed = false;
+            for (n, v) in source {
+                if values.get(n) != Some(v) {
+                    values.insert(n.clone(), v.clone());
+                    changed = true;
+                }
+            }
+            for n in prune {
+                changed |= values.remove(n).is_some();
+            }
+            Ok(((), changed))
+        })?;
+        return Ok(format!(" ({}, version {version})", decl.location()));
+    }
+    if keys.is_none() {
+        *keys = Some(identity::load()?);
+    }
+    store::modify(project, env, keys.as_ref().expect("just loaded"), |open| {
+        let mut changed = false;
+        for (n, v) in source {
+            changed |= open.set(n, v.clone())? != Change::Unchanged;
+        }
+        for n in prune {
+            open.remove(n)?;
+            changed = true;
+        }
+        Ok(((), changed))
+    })?;
+    Ok(String::new())
+}

@@ -1,0 +1,254 @@
+//! Short-lived credentials for one `run`: leased secrets (a database engine's users) and
+//! a child token, each revoked when the child exits, however it exits. If aisecrets itself
+//! is killed with SIGKILL, their TTL is what bounds them.
+
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use super::{Client, Token, check_api_path};
+use crate::error::{Error, Result};
+use crate::secret::{self, SecretValue};
+
+/// `NAME = { path = "database/creds/train", template = "postgres://{{username}}:..." }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseDecl {
+    /// The API path that issues the leased secret (read with GET).
+    pub path: String,
+    /// How to build the variable from the answer's fields: `{{field}}` is replaced.
+    pub template: Option<String>,
+    /// Or: the one field to use as the value.
+    pub field: Option<String>,
+}
+
+impl LeaseDecl {
+    /// Checks the declaration.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        check_api_path("path", &self.path)?;
+        if self.template.is_some() && self.field.is_some() {
+            return Err("set `template` or `field`, not both".into());
+        }
+        if let Some(t) = &self.template {
+            placeholders(t)?;
+        }
+        Ok(())
+    }
+}
+
+/// `[environments.NAME.child_token]`: what `run --vault-token` asks for.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChildTokenDecl {
+    /// Its time to live, like `30m` (default 1h); it is revoked at exit anyway.
+    pub ttl: Option<String>,
+    /// Its policies (default: the parent token's).
+    pub policies: Option<Vec<String>>,
+}
+
+impl ChildTokenDecl {
+    /// Checks the declaration.
+    pub fn validate(&self) -> std::result::Result<(), String> {
+        if let Some(t) = &self.ttl {
+            humantime::parse_duration(t).map_err(|_| "ttl must be a duration like 30m or 2h")?;
+        }
+        for p in self.policies.iter().flatten() {
+            check_api_path("policy", p)?;
+        }
+        Ok(())
+    }
+}
+
+/// The `{{field}}` names in a template.
+fn placeholders(t: &str) -> std::result::Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = t;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or("template has a `{{` without its `}}`")?;
+        let name = after[..end].trim();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        {
+            return Err(format!(
+                "template placeholder `{{{{{}}}}}` must name a field like username",
+                secret::sanitize(name, 40)
+            ));
+        }
+        out.push(name);
+        rest = &after[end + 2..];
+    }
+    Ok(out)
+}
+
+/// Leases and a child token taken for one run; revoked by [`Held::revoke`] or on drop.
+pub struct Held<'a> {
+    client: &'a Client,
+    leases: Vec<(String, String)>,
+    child: Option<Token>,
+}
+
+impl std::fmt::Debug for Held<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Held")
+            .field("leases", &self.leases.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Held<'a> {
+    /// Nothing held yet.
+    #[must_use]
+    pub fn new(client: &'a Client) -> Self {
+        Self {
+            client,
+            leases: Vec::new(),
+            child: None,
+        }
+    }
+
+    /// Reads the leased secret for variable `name` and builds its value.
+    pub fn lease(&mut self, name: &str, decl: &LeaseDecl) -> Result<SecretValue> {
+        let what = format!("issue the leased secret {} for {name}", decl.path);
+        let reply = self.client.call("GET", &decl.path, None, &what, &[])?;
+        #[derive(Deserialize)]
+        struct Leased {
+            #[serde(default)]
+            lease_id: String,
+            #[serde(default)]
+            data: serde_json::Map<String, serde_json::Value>,
+        }
+        let leased: Leased = reply.json(&what)?;
+        if !leased.lease_id.is_empty() {
+            self.leases.push((name.to_owned(), leased.lease_id.clone()));
+        }
+        let field = |f: &str| -> Result<Zeroizing<String>> {
+            match leased.data.get(f) {
+                Some(serde_json::Value::String(s)) => Ok(Zeroizing::new(s.clone())),
+                Some(v) => Ok(Zeroizing::new(v.to_string())),
+                None => Err(Error::Failed(format!(
+                    "the answer of {} has no field `{}` for {name} (it has: {})",
+                    decl.path,
+                    secret::sanitize(f, 40),
+                    leased.data.keys().cloned().collect::<Vec<_>>().join(", ")
+                ))),
+            }
+        };
+        let value = if let Some(t) = &decl.template {
+            let mut out = Zeroizing::new(String::new());
+            let mut rest = t.as_str();
+            while let Some(start) = rest.find("{{") {
+                out.push_str(&rest[..start]);
+                let after = &rest[start + 2..];
+                let end = after.find("}}").unwrap_or(after.len());
+                out.push_str(&field(after[..end].trim())?);
+                rest = after.get(end + 2..).unwrap_or_default();
+            }
+            out.push_str(rest);
+            out
+        } else if let Some(f) = &decl.field {
+            field(f)?
+        } else if leased.data.len() == 1 {
+            let only = leased.data.keys().next().cloned().unwrap_or_default();
+            field(&only)?
+        } else {
+            return Err(Error::Failed(format!(
+                "{} answers with several fields ({}): set `template` or `field` for {name} in aisecrets.toml",
+                decl.path,
+                leased.data.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
+        };
+        SecretValue::new(name, value)
+    }
+
+    /// Makes a child token of ours limited to the run: a TTL and the manifest's policies.
+    pub fn child_token(&mut self, decl: Option<&ChildTokenDecl>, label: &str) -> Result<Token> {
+        let ttl = decl
+            .and_then(|d| d.ttl.clone())
+            .unwrap_or_else(|| "1h".to_owned());
+        let mut body = serde_json::json!({
+            "ttl": ttl,
+            "explicit_max_ttl": ttl,
+            "renewable": false,
+            "display_name": label,
+        });
+        if let Some(p) = decl.and_then(|d| d.policies.clone()) {
+            body["policies"] = serde_json::json!(p);
+        }
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let reply = self.client.call(
+            "POST",
+            "auth/token/create",
+            Some(&bytes),
+            "make a child token for --vault-token",
+            &[],
+        )?;
+        #[derive(Deserialize)]
+        struct Auth {
+            client_token: String,
+        }
+        #[derive(Deserialize)]
+        struct Created {
+            auth: Auth,
+        }
+        let created: Created = reply.json("make a child token")?;
+        let token = Token::new(created.auth.client_token);
+        self.child = Some(token.clone());
+        Ok(token)
+    }
+
+    /// Revokes every lease and the child token; says on stderr what could not be revoked.
+    pub fn revoke(&mut self) {
+        for (name, id) in std::mem::take(&mut self.leases) {
+            let body =
+                serde_json::to_vec(&serde_json::json!({ "lease_id": id })).unwrap_or_default();
+            if let Err(e) = self.client.call(
+                "PUT",
+                "sys/leases/revoke",
+                Some(&body),
+                &format!("revoke the lease of {name}"),
+                &[],
+            ) {
+                crate::output::status(&format!(
+                    "aisecrets: warning: the lease of {name} was not revoked ({e}); it ends with its TTL, or revoke it now: `bao lease revoke {id}`"
+                ));
+            }
+        }
+        if let Some(token) = self.child.take() {
+            // The child may have revoked it already: that is fine.
+            let _ = self.client.call_with(
+                &token,
+                "POST",
+                "auth/token/revoke-self",
+                None,
+                "revoke the child token",
+                &[403],
+            );
+        }
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.revoke();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_found_and_checked() {
+        assert_eq!(
+            placeholders("postgres://{{username}}:{{ password }}@h/db").unwrap(),
+            vec!["username", "password"]
+        );
+        assert!(placeholders("x{{user").is_err());
+        assert!(placeholders("x{{}}").is_err());
+        assert!(placeholders("x{{a b}}").is_err());
+    }
+}
