@@ -14,4 +14,5 @@ mod run;
 mod run_extra;
 mod team;
 mod util;
+mod vault;
 mod writes;
