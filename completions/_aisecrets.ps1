@@ -35,6 +35,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print every secret of an environment as dotenv, JSON or shell')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the environment''s secrets as environment variables')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Set a new value for a secret (after revoking the old one) and clear its exposed mark')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Copy every secret of an environment into a Vault one (--env dev --to prod), showing the changes first')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Copy every secret of a Vault environment into another one (--env prod --to dev), showing the changes first')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
@@ -163,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])')
             [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace every secret value in the command''s output with [REDACTED:NAME]')
             [CompletionResult]::new('--allow-argv', '--allow-argv', [CompletionResultType]::ParameterName, 'Allow a secret value to appear in the command line (trackers record command lines)')
+            [CompletionResult]::new('--vault-token', '--vault-token', [CompletionResultType]::ParameterName, 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -172,6 +175,36 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         'aisecrets;rotate' {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;push' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The environment to copy into')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show what would change and change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change and change nothing')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Also remove the names that only the target has')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;pull' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The environment to copy into')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Show what would change and change nothing')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change and change nothing')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Also remove the names that only the target has')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation on a terminal')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -405,6 +438,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Print every secret of an environment as dotenv, JSON or shell')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a command with the environment''s secrets as environment variables')
             [CompletionResult]::new('rotate', 'rotate', [CompletionResultType]::ParameterValue, 'Set a new value for a secret (after revoking the old one) and clear its exposed mark')
+            [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Copy every secret of an environment into a Vault one (--env dev --to prod), showing the changes first')
+            [CompletionResult]::new('pull', 'pull', [CompletionResultType]::ParameterValue, 'Copy every secret of a Vault environment into another one (--env prod --to dev), showing the changes first')
             [CompletionResult]::new('recipients', 'recipients', [CompletionResultType]::ParameterValue, 'Who can open which environment: list, add, remove, approve requests, acknowledge changes')
             [CompletionResult]::new('request-access', 'request-access', [CompletionResultType]::ParameterValue, 'Ask for access: record your public key in aisecrets.toml as pending, then commit it')
             [CompletionResult]::new('trust', 'trust', [CompletionResultType]::ParameterValue, 'Show an environment''s key id and recipients and trust (pin) it')
@@ -455,6 +490,12 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;rotate' {
+            break
+        }
+        'aisecrets;help;push' {
+            break
+        }
+        'aisecrets;help;pull' {
             break
         }
         'aisecrets;help;recipients' {

@@ -52,6 +52,12 @@ _aisecrets() {
             aisecrets,lock)
                 cmd="aisecrets__subcmd__lock"
                 ;;
+            aisecrets,pull)
+                cmd="aisecrets__subcmd__pull"
+                ;;
+            aisecrets,push)
+                cmd="aisecrets__subcmd__push"
+                ;;
             aisecrets,recipients)
                 cmd="aisecrets__subcmd__recipients"
                 ;;
@@ -141,6 +147,12 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__help,lock)
                 cmd="aisecrets__subcmd__help__subcmd__lock"
+                ;;
+            aisecrets__subcmd__help,pull)
+                cmd="aisecrets__subcmd__help__subcmd__pull"
+                ;;
+            aisecrets__subcmd__help,push)
+                cmd="aisecrets__subcmd__help__subcmd__push"
                 ;;
             aisecrets__subcmd__help,recipients)
                 cmd="aisecrets__subcmd__help__subcmd__recipients"
@@ -263,7 +275,7 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run rotate recipients request-access trust edit scan git audit unlock lock status completions help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -509,7 +521,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run rotate recipients request-access trust edit scan git audit unlock lock status completions help"
+            opts="identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -747,6 +759,34 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__lock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__pull)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1152,6 +1192,58 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__pull)
+            opts="-e -n -y -h -V --env --to --dry-run --prune --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__push)
+            opts="-e -n -y -h -V --env --to --dry-run --prune --yes --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__recipients)
             opts="-h -V --help --version list add rm approve ack help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1437,7 +1529,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__run)
-            opts="-e -h -V --env --only --scope --mask --allow-argv --help --version"
+            opts="-e -h -V --env --only --scope --mask --allow-argv --vault-token --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

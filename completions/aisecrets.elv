@@ -32,6 +32,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
             cand rotate 'Set a new value for a secret (after revoking the old one) and clear its exposed mark'
+            cand push 'Copy every secret of an environment into a Vault one (--env dev --to prod), showing the changes first'
+            cand pull 'Copy every secret of a Vault environment into another one (--env prod --to dev), showing the changes first'
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
@@ -145,6 +147,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --scope 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])'
             cand --mask 'Replace every secret value in the command''s output with [REDACTED:NAME]'
             cand --allow-argv 'Allow a secret value to appear in the command line (trackers record command lines)'
+            cand --vault-token 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -153,6 +156,34 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;rotate'= {
             cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
             cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;push'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --to 'The environment to copy into'
+            cand -n 'Show what would change and change nothing'
+            cand --dry-run 'Show what would change and change nothing'
+            cand --prune 'Also remove the names that only the target has'
+            cand -y 'Do not ask for confirmation on a terminal'
+            cand --yes 'Do not ask for confirmation on a terminal'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;pull'= {
+            cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --to 'The environment to copy into'
+            cand -n 'Show what would change and change nothing'
+            cand --dry-run 'Show what would change and change nothing'
+            cand --prune 'Also remove the names that only the target has'
+            cand -y 'Do not ask for confirmation on a terminal'
+            cand --yes 'Do not ask for confirmation on a terminal'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -354,6 +385,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand export 'Print every secret of an environment as dotenv, JSON or shell'
             cand run 'Run a command with the environment''s secrets as environment variables'
             cand rotate 'Set a new value for a secret (after revoking the old one) and clear its exposed mark'
+            cand push 'Copy every secret of an environment into a Vault one (--env dev --to prod), showing the changes first'
+            cand pull 'Copy every secret of a Vault environment into another one (--env prod --to dev), showing the changes first'
             cand recipients 'Who can open which environment: list, add, remove, approve requests, acknowledge changes'
             cand request-access 'Ask for access: record your public key in aisecrets.toml as pending, then commit it'
             cand trust 'Show an environment''s key id and recipients and trust (pin) it'
@@ -392,6 +425,10 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;run'= {
         }
         &'aisecrets;help;rotate'= {
+        }
+        &'aisecrets;help;push'= {
+        }
+        &'aisecrets;help;pull'= {
         }
         &'aisecrets;help;recipients'= {
             cand list 'List each environment''s recipients with key fingerprints, and pending requests'

@@ -66,6 +66,14 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "AISECRETS_SCRYPT_WORK_FACTOR",
         "log2 of the scrypt work factor for new identities (default 18); tests set it low.",
     ),
+    (
+        "VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_TIMEOUT",
+        "For environments kept in OpenBao/Vault, as the vault CLI reads them (BAO_* too); VAULT_ADDR wins over the manifest's address.",
+    ),
+    (
+        "VAULT_ROLE_ID, VAULT_SECRET_ID, VAULT_JWT",
+        "AppRole login, and a JWT for login with the environment's jwt_role; tried after VAULT_TOKEN and ~/.vault-token.",
+    ),
     ("USER", "The default recipient name for init."),
     (
         "XDG_CONFIG_HOME",

@@ -103,11 +103,14 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     names.extend(prune.iter().cloned());
     crate::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
     output::status(&format!(
-        "{to}{where_}: {} added, {} changed, {} removed; {} secrets now match {from}",
+        "{to}{where_}: {} added, {} changed, {} removed; its {} now match {from}",
         plan.add.len(),
         plan.change.len(),
         prune.len(),
-        source.len()
+        match source.len() {
+            1 => "1 secret".to_owned(),
+            n => format!("{n} secrets"),
+        }
     ));
     Ok(exit::OK)
 }
