@@ -144,7 +144,17 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         Some(&program.to_string_lossy()),
         "ok",
     );
-    let code = child::run(program, rest, child::child_env(extra), masker.as_ref());
+    let env_vars = child::child_env(extra);
+    let code = std::thread::scope(|scope| {
+        // Leases outlive their first TTL while the child runs: a thread renews them.
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        if let Some(h) = held.as_ref() {
+            scope.spawn(move || h.keep_alive(&stopped));
+        }
+        let code = child::run(program, rest, env_vars, masker.as_ref());
+        drop(stop);
+        code
+    });
     // The child is gone: its leases and token go now, before we return its status.
     if let Some(h) = held.as_mut() {
         h.revoke();

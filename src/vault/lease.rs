@@ -88,6 +88,8 @@ fn placeholders(t: &str) -> std::result::Result<Vec<&str>, String> {
 pub struct Held<'a> {
     client: &'a Client,
     leases: Vec<(String, String)>,
+    /// Leases to keep alive while the child runs: variable, lease id, duration (s).
+    renewable: Vec<(String, String, u64)>,
     child: Option<Token>,
 }
 
@@ -106,6 +108,7 @@ impl<'a> Held<'a> {
         Self {
             client,
             leases: Vec::new(),
+            renewable: Vec::new(),
             child: None,
         }
     }
@@ -119,11 +122,22 @@ impl<'a> Held<'a> {
             #[serde(default)]
             lease_id: String,
             #[serde(default)]
+            lease_duration: u64,
+            #[serde(default)]
+            renewable: bool,
+            #[serde(default)]
             data: serde_json::Map<String, serde_json::Value>,
         }
         let leased: Leased = reply.json(&what)?;
         if !leased.lease_id.is_empty() {
             self.leases.push((name.to_owned(), leased.lease_id.clone()));
+            if leased.renewable && leased.lease_duration > 0 {
+                self.renewable.push((
+                    name.to_owned(),
+                    leased.lease_id.clone(),
+                    leased.lease_duration,
+                ));
+            }
         }
         let field = |f: &str| -> Result<Zeroizing<String>> {
             match leased.data.get(f) {
@@ -198,6 +212,63 @@ impl<'a> Held<'a> {
         let token = Token::new(created.auth.client_token);
         self.child = Some(token.clone());
         Ok(token)
+    }
+
+    /// Renews the renewable leases while the child runs (a training run outlives a lease's
+    /// first TTL), each when two thirds of its duration have passed, until `stop` closes
+    /// or the server will not extend it any further (its max TTL).
+    pub fn keep_alive(&self, stop: &std::sync::mpsc::Receiver<()>) {
+        use std::time::{Duration, Instant};
+        let due = |secs: u64| Instant::now() + Duration::from_millis(secs.max(1) * 2000 / 3);
+        let mut plan: Vec<(&str, &str, u64, Instant)> = self
+            .renewable
+            .iter()
+            .map(|(n, id, d)| (n.as_str(), id.as_str(), *d, due(*d)))
+            .collect();
+        while !plan.is_empty() {
+            let next = plan.iter().map(|p| p.3).min().unwrap_or_else(Instant::now);
+            match stop.recv_timeout(next.saturating_duration_since(Instant::now())) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+            let now = Instant::now();
+            plan.retain_mut(|(name, id, duration, at)| {
+                if *at > now {
+                    return true;
+                }
+                let body = serde_json::to_vec(
+                    &serde_json::json!({ "lease_id": id, "increment": *duration }),
+                )
+                .unwrap_or_default();
+                let renewed = self
+                    .client
+                    .call(
+                        "PUT",
+                        "sys/leases/renew",
+                        Some(&body),
+                        &format!("renew the lease of {name}"),
+                        &[],
+                    )
+                    .and_then(|r| r.json::<serde_json::Value>("renew a lease"));
+                match renewed {
+                    Ok(v) => {
+                        let got = v["lease_duration"].as_u64().unwrap_or(0);
+                        if got == 0 {
+                            return false;
+                        }
+                        // Capped by the max TTL: one last wait, then it ends on its own.
+                        *at = due(got);
+                        got >= *duration
+                    }
+                    Err(e) => {
+                        crate::output::status(&format!(
+                            "aisecrets: warning: the lease of {name} could not be renewed ({e}); it ends with its TTL"
+                        ));
+                        false
+                    }
+                }
+            });
+        }
     }
 
     /// Revokes every lease and the child token; says on stderr what could not be revoked.

@@ -644,9 +644,13 @@ fn tls_needs_the_servers_ca_and_vault_cacert_supplies_it() {
 
 /// A world whose prod leases `DATABASE_URL` from OpenBao's database engine.
 fn lease_world() -> World {
+    lease_world_role("train")
+}
+
+fn lease_world_role(role: &str) -> World {
     let port = need("AISECRETS_TEST_PG_PORT");
     let (w, _) = vault_world(&format!(
-        "\n[environments.prod.leases]\nDATABASE_URL = {{ path = \"database/creds/train\", template = \"postgres://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{port}/ml?connect_timeout=5\" }}\n"
+        "\n[environments.prod.leases]\nDATABASE_URL = {{ path = \"database/creds/{role}\", template = \"postgres://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{port}/ml?connect_timeout=5\" }}\n"
     ));
     w
 }
@@ -726,6 +730,31 @@ fn leased_credentials_work_in_the_child_and_die_with_it() {
     // ...and once it exited, the lease was revoked: the role is gone.
     assert!(!connects(&url));
     assert!(!role_exists(&user));
+}
+
+#[test]
+fn a_run_that_outlives_the_lease_ttl_keeps_it_renewed() {
+    // train-short leases for 3 seconds: without renewal the user is dropped long before
+    // the child connects at 8 seconds.
+    let w = lease_world_role("train-short");
+    let url_file = w.path("url");
+    vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; sleep 8; psql \"$DATABASE_URL\" -Atc 'select 1'",
+        ],
+    )
+    .env("URL_FILE", &url_file)
+    .ok();
+    let url = std::fs::read_to_string(&url_file).unwrap();
+    assert!(!connects(&url));
+    assert!(!role_exists(&pg_user(&url)));
 }
 
 #[test]
