@@ -37,6 +37,22 @@ pub struct Pin {
 struct TrustFile {
     #[serde(default)]
     pins: BTreeMap<String, Pin>,
+    /// Vault environments: the settings this user's credentials were first sent with, one
+    /// `field = value` line each (address, namespace, mount, path, auth, leases...).
+    #[serde(default)]
+    vault: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// The pinned Vault settings of `project`/`env`, if any.
+pub fn vault_pin(project: &str, env: &str) -> Result<Option<BTreeMap<String, String>>> {
+    Ok(load()?.vault.remove(&slot(project, env)))
+}
+
+/// Pins the Vault settings of `project`/`env`.
+pub fn pin_vault(project: &str, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
+    update(|f| {
+        f.vault.insert(slot(project, env), settings);
+    })
 }
 
 fn slot(project: &str, env: &str) -> String {

@@ -23,11 +23,10 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         )));
     }
     // A Vault environment: the values from KV, plus leased secrets; else the file.
-    let client = decl
-        .vault
-        .as_ref()
-        .map(vault::Client::connect)
-        .transpose()?;
+    let client = match decl.vault {
+        Some(_) => Some(vault::connect_env(&project, &env)?.0),
+        None => None,
+    };
     let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
         (Some(c), Some(v)) => {
             let snap = vault::kv::read(c, v)?;
@@ -83,6 +82,25 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     // Short-lived credentials, taken only now that the run is allowed; `held` revokes
     // them when it goes, however this function ends.
     let mut held = client.as_ref().map(vault::lease::Held::new);
+    // A signal while leases are being taken must not leave them behind: it is noted, and
+    // acted on (revoke, then die of it) between calls and before the child starts.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    if held.is_some() {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+            signal_hook::flag::register_usize(sig, std::sync::Arc::clone(&stop), sig as usize)
+                .map_err(|e| Error::io("install signal handlers for", "run", e))?;
+        }
+    }
+    let stopped = |held: &mut Option<vault::lease::Held<'_>>| {
+        let sig = stop.load(std::sync::atomic::Ordering::SeqCst);
+        if sig != 0 {
+            if let Some(h) = held.as_mut() {
+                h.revoke();
+            }
+            let _ = signal_hook::low_level::emulate_default_handler(sig as i32);
+            std::process::exit(128 + sig as i32);
+        }
+    };
     let mut selected = selected;
     if let Some(h) = held.as_mut() {
         for name in &leased {
@@ -90,11 +108,19 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             selected.insert((*name).clone(), value);
         }
     }
+    stopped(&mut held);
     let mut token_vars: Vec<(String, OsString)> = Vec::new();
     if args.vault_token
         && let (Some(h), Some(c)) = (held.as_mut(), client.as_ref())
     {
-        let token = h.child_token(decl.child_token.as_ref(), &format!("aisecrets-run-{env}"))?;
+        let kv = decl.vault.as_ref().expect("a Vault environment");
+        let scope = format!("{}-{env}", &project.id()[..8]);
+        let token = h.child_token(
+            decl.child_token.as_ref(),
+            &format!("aisecrets-run-{env}"),
+            kv,
+            &scope,
+        )?;
         let t = SecretValue::new(
             "VAULT_TOKEN",
             zeroize::Zeroizing::new(token.expose().to_owned()),
@@ -144,7 +170,17 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         Some(&program.to_string_lossy()),
         "ok",
     );
-    let env_vars = child::child_env(extra);
+    let ours: std::collections::HashSet<String> = extra.iter().map(|(n, _)| n.clone()).collect();
+    let mut env_vars = child::child_env(extra);
+    if decl.vault.is_some() {
+        // The credentials aisecrets logged in with stay with aisecrets: the child gets
+        // the environment's values, and a token only with --vault-token.
+        env_vars.retain(|(k, _)| {
+            let k = k.to_string_lossy();
+            ours.contains(k.as_ref()) || !VAULT_CREDENTIALS.contains(&k.as_ref())
+        });
+    }
+    stopped(&mut held);
     let code = std::thread::scope(|scope| {
         // Leases outlive their first TTL while the child runs: a thread renews them.
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
@@ -162,6 +198,19 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     drop(files);
     code
 }
+
+/// The variables aisecrets logs in to Vault with, kept from the child of a Vault
+/// environment's run.
+const VAULT_CREDENTIALS: [&str; 8] = [
+    "VAULT_TOKEN",
+    "BAO_TOKEN",
+    "VAULT_ROLE_ID",
+    "BAO_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "BAO_SECRET_ID",
+    "VAULT_JWT",
+    "BAO_JWT",
+];
 
 /// The names asked for with --only or --scope; `None` for all.
 fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>> {

@@ -29,7 +29,11 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
             }
             Ok((c, c != Change::Unchanged))
         })?;
-        place = format!(" ({}, version {version})", decl.location());
+        place = format!(
+            " ({} at {}, version {version})",
+            decl.location(),
+            client.address()
+        );
         c
     } else {
         let keys = identity::load()?;

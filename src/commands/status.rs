@@ -26,7 +26,11 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let env_json = match (&project, &env) {
         (Some(p), Some(e)) if p.vault_decl(e)?.is_some() => {
             let v = p.vault_decl(e)?.cloned().expect("checked");
-            json!({ "name": e, "vault": { "address": v.address, "mount": v.mount, "path": v.path }, "recipients": [] })
+            let address = ["VAULT_ADDR", "BAO_ADDR"]
+                .iter()
+                .find_map(|n| std::env::var(n).ok().filter(|a| !a.is_empty()))
+                .or(v.address);
+            json!({ "name": e, "vault": { "address": address, "mount": v.mount, "path": v.path }, "recipients": [] })
         }
         (Some(p), Some(e)) => {
             let path = p.env_path(e)?;
@@ -72,7 +76,9 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                     e["name"].as_str().unwrap_or(""),
                     e["vault"]["mount"].as_str().unwrap_or(""),
                     e["vault"]["path"].as_str().unwrap_or(""),
-                    e["vault"]["address"].as_str().unwrap_or("$VAULT_ADDR"),
+                    e["vault"]["address"]
+                        .as_str()
+                        .unwrap_or("no address: set VAULT_ADDR"),
                 );
             } else {
                 let _ = writeln!(

@@ -45,13 +45,29 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
         }
         _ => {}
     }
+    // One login per Vault environment for the whole command: an AppRole secret ID may be
+    // good for one use only.
+    let connect = |env: &str| -> Result<Option<(vault::Client, vault::VaultDecl)>> {
+        match project.vault_decl(env)? {
+            Some(_) => vault::connect_env(&project, env).map(Some),
+            None => Ok(None),
+        }
+    };
+    let from_vault = connect(&from)?;
+    let to_vault = connect(&to)?;
     let mut keys = None;
-    let source = read_all(&project, &from, &mut keys)?;
-    let target = read_all(&project, &to, &mut keys)?;
+    let source = read_all(&project, &from, from_vault.as_ref(), &mut keys)?;
+    let target = read_all(&project, &to, to_vault.as_ref(), &mut keys)?;
+    let describe = |env: &str, v: Option<&(vault::Client, vault::VaultDecl)>| match v {
+        Some((c, d)) => format!("{env} ({} at {})", d.location(), c.address()),
+        None => env.to_owned(),
+    };
     let plan = Plan::new(&source, &target);
 
     let mut text = format!(
-        "{verb} {from} -> {to}: {} to add, {} to change, {} unchanged",
+        "{verb} {} -> {}: {} to add, {} to change, {} unchanged",
+        describe(&from, from_vault.as_ref()),
+        describe(&to, to_vault.as_ref()),
         plan.add.len(),
         plan.change.len(),
         plan.same
@@ -98,7 +114,7 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let where_ = write_all(&project, &to, &source, &prune, &mut keys)?;
+    let where_ = write_all(&project, &to, to_vault.as_ref(), &source, &prune, &mut keys)?;
     let mut names: Vec<String> = plan.add.iter().chain(&plan.change).cloned().collect();
     names.extend(prune.iter().cloned());
     crate::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
@@ -155,12 +171,12 @@ impl Plan {
 fn read_all(
     project: &Project,
     env: &str,
+    vault: Option<&(vault::Client, vault::VaultDecl)>,
     keys: &mut Option<identity::Keys>,
 ) -> Result<BTreeMap<String, SecretValue>> {
-    if project.vault_decl(env)?.is_some() {
-        let (client, decl) = vault::connect_env(project, env)?;
-        let snap = vault::kv::read(&client, &decl)?;
-        snap.note_other(&decl);
+    if let Some((client, decl)) = vault {
+        let snap = vault::kv::read(client, decl)?;
+        snap.note_other(decl);
         return Ok(snap.values);
     }
     if keys.is_none() {
@@ -178,13 +194,13 @@ fn read_all(
 fn write_all(
     project: &Project,
     env: &str,
+    vault: Option<&(vault::Client, vault::VaultDecl)>,
     source: &BTreeMap<String, SecretValue>,
     prune: &[String],
     keys: &mut Option<identity::Keys>,
 ) -> Result<String> {
-    if project.vault_decl(env)?.is_some() {
-        let (client, decl) = vault::connect_env(project, env)?;
-        let ((), version) = vault::kv::update(&client, &decl, |values| {
+    if let Some((client, decl)) = vault {
+        let ((), version) = vault::kv::update(client, decl, |values| {
             let mut changed = false;
             for (n, v) in source {
                 if values.get(n) != Some(v) {

@@ -24,6 +24,11 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
         output::stdout(format!("{value}\n").as_bytes())?;
         return Ok(exit::OK);
     }
+    if let [env] = envs.as_slice()
+        && project.vault_decl(env)?.is_some()
+    {
+        return trust_vault(&project, env, args.yes);
+    }
     let keys = identity::load()?;
     for env in &envs {
         let open = store::open_untrusted(&project, env, &keys)?;
@@ -35,5 +40,36 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
         trust::pin(project.id(), env, open.key(), Some(recipients))?;
         output::status(&format!("trusted `{env}` (key {})", open.key().key_id()));
     }
+    Ok(exit::OK)
+}
+
+/// Shows a Vault environment's settings from aisecrets.toml and pins them: the next
+/// commands send credentials only where these settings say.
+fn trust_vault(project: &Project, env: &str, yes: bool) -> Result<u8> {
+    let settings = crate::vault::settings(project, env)?;
+    let pinned = trust::vault_pin(project.id(), env)?;
+    let mut text = format!("Vault environment `{env}` as aisecrets.toml declares it:");
+    for (k, v) in &settings {
+        let was = pinned
+            .as_ref()
+            .and_then(|p| p.get(k))
+            .filter(|old| *old != v)
+            .map(|old| format!("   (was: {})", crate::secret::sanitize(old, 80)))
+            .unwrap_or_default();
+        text.push_str(&format!(
+            "\n  {k} = {}{was}",
+            if v.is_empty() {
+                "(none)".to_owned()
+            } else {
+                crate::secret::sanitize(v, 120)
+            }
+        ));
+    }
+    output::status(&text);
+    if !yes && !prompt::confirm("Send your Vault credentials there and use these paths? [y/N] ")? {
+        return Err(Error::Prompt("not trusted; nothing was changed"));
+    }
+    trust::pin_vault(project.id(), env, settings)?;
+    output::status(&format!("trusted the Vault settings of `{env}`"));
     Ok(exit::OK)
 }

@@ -65,6 +65,11 @@ impl Reply {
 /// Checks an address: http or https, a host, and plain http only on loopback (a token
 /// must not cross a network in clear) unless `AISECRETS_VAULT_ALLOW_HTTP=1`.
 pub(super) fn parse_address(a: &str) -> std::result::Result<String, String> {
+    parse_address_full(a).map(|(s, _)| s)
+}
+
+/// [`parse_address`], and whether the host is loopback.
+fn parse_address_full(a: &str) -> std::result::Result<(String, bool), String> {
     let a = a.trim().trim_end_matches('/');
     let (scheme, rest) = a.split_once("://").ok_or_else(|| {
         format!(
@@ -84,15 +89,15 @@ pub(super) fn parse_address(a: &str) -> std::result::Result<String, String> {
     } else {
         host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
     };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
     match scheme {
-        "https" => Ok(a.to_owned()),
+        "https" => Ok((a.to_owned(), loopback)),
         "http" => {
-            let loopback = host == "localhost"
-                || host
-                    .parse::<std::net::IpAddr>()
-                    .is_ok_and(|ip| ip.is_loopback());
             if loopback || std::env::var("AISECRETS_VAULT_ALLOW_HTTP").is_ok_and(|v| v == "1") {
-                Ok(a.to_owned())
+                Ok((a.to_owned(), loopback))
             } else {
                 Err(format!(
                     "address `{}` is plain http to another machine, which would send the token in clear: use https (AISECRETS_VAULT_ALLOW_HTTP=1 allows it anyway)",
@@ -152,22 +157,23 @@ impl Http {
     /// The server of `decl` with the vault CLI's variables applied: `VAULT_ADDR` (else the
     /// manifest's address), `VAULT_NAMESPACE`, `VAULT_CACERT`, `VAULT_CLIENT_TIMEOUT`.
     pub fn from_env(decl: &VaultDecl) -> Result<Self> {
-        let raw = env_var("VAULT_ADDR", "BAO_ADDR")
+        let from_env = env_var("VAULT_ADDR", "BAO_ADDR");
+        let raw = from_env
             .or_else(|| decl.address.clone())
             .ok_or_else(|| Error::Vault {
                 what: format!("no Vault address for {}", decl.location()),
                 hint: "set VAULT_ADDR, or `address` in the environment's vault table in aisecrets.toml".into(),
             })?;
-        let base = parse_address(&raw).map_err(|reason| Error::Vault {
+        let (base, loopback) = parse_address_full(&raw).map_err(|reason| Error::Vault {
             what: reason,
             hint: "fix VAULT_ADDR or the environment's vault.address in aisecrets.toml".into(),
         })?;
         let namespace =
             env_var("VAULT_NAMESPACE", "BAO_NAMESPACE").or_else(|| decl.namespace.clone());
-        Self::new(base, namespace)
+        Self::new(base, namespace, loopback)
     }
 
-    fn new(base: String, namespace: Option<String>) -> Result<Self> {
+    fn new(base: String, namespace: Option<String>, loopback: bool) -> Result<Self> {
         let timeout = client_timeout();
         let tls = ureq::tls::TlsConfig::builder()
             .root_certs(root_certs()?)
@@ -178,8 +184,10 @@ impl Http {
             .timeout_global(Some(timeout))
             .timeout_connect(Some(timeout.min(Duration::from_secs(5))))
             .user_agent(concat!("aisecrets/", env!("CARGO_PKG_VERSION")))
-            .tls_config(tls)
-            .build();
+            .tls_config(tls);
+        // A proxy never sees loopback traffic (as with the vault CLI): plain http with a
+        // token in it must not leave the machine.
+        let config = if loopback { config.proxy(None) } else { config }.build();
         Ok(Self {
             agent: config.into(),
             base,
@@ -258,14 +266,27 @@ impl Http {
 
     /// GitHub Actions' OIDC token endpoint: `{"value": "<jwt>"}`.
     pub(super) fn fetch_github_oidc(&self, url: &str, bearer: &str) -> Result<Zeroizing<String>> {
-        let response = self
-            .agent
+        // GitHub is not the Vault server: the system's roots, not VAULT_CACERT.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(self.timeout))
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
+            .build()
+            .into();
+        let response = agent
             .get(url)
             .header("Authorization", format!("bearer {bearer}"))
             .call()
             .map_err(|e| Error::Vault {
-                what: format!("could not get a GitHub Actions OIDC token: {e}"),
-                hint: "give the job `permissions: id-token: write`, or set VAULT_JWT".into(),
+                what: format!(
+                    "could not get a GitHub Actions OIDC token: {}",
+                    secret::sanitize(&e.to_string(), 200)
+                ),
+                hint: "check the runner's network; or set VAULT_JWT".into(),
             })?;
         let ok = response.status().is_success();
         let body = Zeroizing::new(

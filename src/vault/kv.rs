@@ -41,46 +41,102 @@ impl Snapshot {
                 .map(|k| format!("`{}`", secret::sanitize(k, 40)))
                 .collect();
             crate::output::status(&format!(
-                "aisecrets: note: {} also holds {} that {} not a variable name and {} left out: {}",
+                "aisecrets: note: {} also holds {} that aisecrets leaves alone (not a variable name, or not a string value): {}",
                 decl.location(),
                 if names.len() == 1 { "a key" } else { "keys" },
-                if names.len() == 1 { "is" } else { "are" },
-                if names.len() == 1 { "is" } else { "are" },
                 names.join(", ")
             ));
         }
     }
 }
 
-/// Reads the environment. A path never written is empty, not an error.
+/// Checks that `mount` is a KV version 2 engine, as `vault kv` does, before a write (a
+/// KV v1 mount would store the request body as a secret of its own) and when a read
+/// finds nothing. Says nothing when the token may not ask.
+fn check_kv2(client: &Client, decl: &VaultDecl) -> Result<()> {
+    let api = format!("sys/internal/ui/mounts/{}/{}", decl.mount, decl.path);
+    let Ok(reply) = client.http.call("GET", &api, Some(&client.token), None) else {
+        return Ok(());
+    };
+    if reply.status == 404 || (reply.status == 400 && reply.errors().contains("no mount")) {
+        return Err(Error::Vault {
+            what: format!(
+                "no secrets engine is mounted at `{}/` on {}",
+                decl.mount,
+                client.address()
+            ),
+            hint: format!(
+                "enable one with `bao secrets enable -path={} kv-v2`, or fix `mount` in aisecrets.toml",
+                decl.mount
+            ),
+        });
+    }
+    if !reply.is_success() {
+        return Ok(());
+    }
+    let doc: serde_json::Value = serde_json::from_slice(reply.body()).unwrap_or_default();
+    let kind = doc["data"]["type"].as_str().unwrap_or_default();
+    let version = doc["data"]["options"]["version"].as_str().unwrap_or("1");
+    if kind != "kv" || version != "2" {
+        return Err(Error::Vault {
+            what: format!(
+                "`{}/` on {} is {}, and aisecrets needs a KV version 2 engine",
+                decl.mount,
+                client.address(),
+                if kind == "kv" {
+                    "a KV version 1 engine".to_owned()
+                } else {
+                    format!("a `{}` engine", secret::sanitize(kind, 40))
+                }
+            ),
+            hint: format!(
+                "upgrade it (`bao kv enable-versioning {}`) or point `mount` at a kv-v2 engine; nothing was written",
+                decl.mount
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// Reads the environment. A path never written is empty, not an error; a latest version
+/// that was deleted is an error (silently starting from nothing would lose the others).
 pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
     let api = format!("{}/data/{}", decl.mount, decl.path);
-    let reply = client.call(
-        "GET",
-        &api,
-        None,
-        &format!("read {}", decl.location()),
-        &[404],
-    )?;
+    let what = format!("read {}", decl.location());
+    let reply = client.call("GET", &api, None, &what, &[404])?;
     let doc: serde_json::Value = if reply.body().is_empty() {
         serde_json::Value::Null
     } else {
-        reply.json(&format!("read {}", decl.location()))?
+        reply.json(&what)?
     };
     let data = &doc["data"];
     let metadata = &data["metadata"];
     let version = metadata["version"].as_u64().unwrap_or(0);
     if reply.status == 404 && version == 0 {
-        // Either nothing was ever written, or the path is not on a KV v2 mount: a write
-        // tells them apart with its own error, so a read just finds nothing.
-        if doc
-            .get("errors")
-            .is_some_and(|e| e.as_array().is_some_and(|a| !a.is_empty()))
-        {
-            return Err(client
-                .http
-                .api_error(&format!("read {}", decl.location()), &reply));
-        }
+        // Nothing written yet, or not a KV v2 mount at all.
+        check_kv2(client, decl)?;
+    }
+    let deleted = metadata["deletion_time"].as_str().filter(|t| !t.is_empty());
+    if version > 0 && (deleted.is_some() || metadata["destroyed"].as_bool() == Some(true)) {
+        return Err(Error::Vault {
+            what: format!(
+                "the latest version ({version}) of {} was {} {}",
+                decl.location(),
+                if metadata["destroyed"].as_bool() == Some(true) {
+                    "destroyed"
+                } else {
+                    "deleted"
+                },
+                deleted
+                    .map(|t| format!("at {}", secret::sanitize(t, 40)))
+                    .unwrap_or_default()
+            ),
+            hint: format!(
+                "restore it with `bao kv undelete -versions={version} {}`, or roll back with `bao kv rollback -version=N {}`; nothing was used or changed",
+                decl.location(),
+                decl.location()
+            ),
+        });
     }
     let updated = metadata["created_time"]
         .as_str()
@@ -90,15 +146,22 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
     let mut other = serde_json::Map::new();
     if let Some(map) = data["data"].as_object() {
         for (k, v) in map {
-            if secret::check_name(k).is_err() {
-                other.insert(k.clone(), v.clone());
-                continue;
-            }
-            let text = match v {
-                serde_json::Value::String(s) => Zeroizing::new(s.clone()),
-                other => Zeroizing::new(other.to_string()),
+            // Only strings that are valid values under valid names are ours; anything
+            // else (numbers, objects, other keys) is left exactly as it is.
+            let value = match v {
+                serde_json::Value::String(s) if secret::check_name(k).is_ok() => {
+                    SecretValue::new(k, Zeroizing::new(s.clone())).ok()
+                }
+                _ => None,
             };
-            values.insert(k.clone(), SecretValue::new(k, text)?);
+            match value {
+                Some(value) => {
+                    values.insert(k.clone(), value);
+                }
+                None => {
+                    other.insert(k.clone(), v.clone());
+                }
+            }
         }
     }
     Ok(Snapshot {
@@ -173,11 +236,16 @@ pub fn update<T>(
     decl: &VaultDecl,
     mut change: impl FnMut(&mut BTreeMap<String, SecretValue>) -> Result<(T, bool)>,
 ) -> Result<(T, u64)> {
+    check_kv2(client, decl)?;
     for _ in 0..8 {
         let mut snap = read(client, decl)?;
         let (out, changed) = change(&mut snap.values)?;
         if !changed {
             return Ok((out, snap.version));
+        }
+        // Names now set by aisecrets replace whatever non-string value they had.
+        for k in snap.values.keys() {
+            snap.other.remove(k);
         }
         match write(client, decl, &snap)? {
             Written::Version(v) => return Ok((out, v)),

@@ -25,6 +25,15 @@ impl LeaseDecl {
     /// Checks the declaration.
     pub fn validate(&self) -> std::result::Result<(), String> {
         check_api_path("path", &self.path)?;
+        // Leases come from secrets engines; these would hand the child our own token,
+        // identity or server state instead.
+        let first = self.path.split('/').next().unwrap_or_default();
+        if matches!(first, "auth" | "sys" | "cubbyhole" | "identity") {
+            return Err(format!(
+                "path `{}` is not a secrets engine that issues leases (like database/creds/ROLE)",
+                secret::sanitize(&self.path, 80)
+            ));
+        }
         if self.template.is_some() && self.field.is_some() {
             return Err("set `template` or `field`, not both".into());
         }
@@ -48,13 +57,26 @@ pub struct ChildTokenDecl {
 impl ChildTokenDecl {
     /// Checks the declaration.
     pub fn validate(&self) -> std::result::Result<(), String> {
-        if let Some(t) = &self.ttl {
-            humantime::parse_duration(t).map_err(|_| "ttl must be a duration like 30m or 2h")?;
-        }
+        self.ttl_secs()?;
         for p in self.policies.iter().flatten() {
             check_api_path("policy", p)?;
+            if p == "root" {
+                return Err("policies must not include root: a root child token can make tokens that outlive the run".into());
+            }
         }
         Ok(())
+    }
+
+    /// The TTL in whole seconds (Vault does not read every humantime spelling).
+    pub fn ttl_secs(&self) -> std::result::Result<u64, String> {
+        match &self.ttl {
+            None => Ok(3600),
+            Some(t) => humantime::parse_duration(t)
+                .ok()
+                .map(|d| d.as_secs())
+                .filter(|s| *s > 0)
+                .ok_or_else(|| "ttl must be a duration like 30m or 2h".to_owned()),
+        }
     }
 }
 
@@ -129,7 +151,16 @@ impl<'a> Held<'a> {
             data: serde_json::Map<String, serde_json::Value>,
         }
         let leased: Leased = reply.json(&what)?;
-        if !leased.lease_id.is_empty() {
+        if leased.lease_id.is_empty() {
+            return Err(Error::Vault {
+                what: format!(
+                    "{} answered without a lease for {name}: it is not a path that issues leased secrets",
+                    decl.path
+                ),
+                hint: "name a secrets engine's credentials path (like database/creds/ROLE) in [environments.ENV.leases]; static values belong in the KV path".into(),
+            });
+        }
+        {
             self.leases.push((name.to_owned(), leased.lease_id.clone()));
             if leased.renewable && leased.lease_duration > 0 {
                 self.renewable.push((
@@ -178,19 +209,32 @@ impl<'a> Held<'a> {
         SecretValue::new(name, value)
     }
 
-    /// Makes a child token of ours limited to the run: a TTL and the manifest's policies.
-    pub fn child_token(&mut self, decl: Option<&ChildTokenDecl>, label: &str) -> Result<Token> {
+    /// Makes a child token of ours limited to the run: its TTL, and the manifest's
+    /// policies. Without policies in the manifest it gets its parent's, except that a root
+    /// parent's child gets a policy made for the run that reads this environment only: a
+    /// root child could mint tokens that outlive the run.
+    pub fn child_token(
+        &mut self,
+        decl: Option<&ChildTokenDecl>,
+        label: &str,
+        kv: &super::VaultDecl,
+        scope: &str,
+    ) -> Result<Token> {
         let ttl = decl
-            .and_then(|d| d.ttl.clone())
-            .unwrap_or_else(|| "1h".to_owned());
+            .map(ChildTokenDecl::ttl_secs)
+            .transpose()
+            .map_err(Error::Failed)?
+            .unwrap_or(3600);
         let mut body = serde_json::json!({
-            "ttl": ttl,
-            "explicit_max_ttl": ttl,
+            "ttl": format!("{ttl}s"),
+            "explicit_max_ttl": format!("{ttl}s"),
             "renewable": false,
             "display_name": label,
         });
         if let Some(p) = decl.and_then(|d| d.policies.clone()) {
             body["policies"] = serde_json::json!(p);
+        } else if self.parent_is_root()? {
+            body["policies"] = serde_json::json!([self.run_policy(kv, scope)?]);
         }
         let bytes = serde_json::to_vec(&body).unwrap_or_default();
         let reply = self.client.call(
@@ -212,6 +256,39 @@ impl<'a> Held<'a> {
         let token = Token::new(created.auth.client_token);
         self.child = Some(token.clone());
         Ok(token)
+    }
+
+    fn parent_is_root(&self) -> Result<bool> {
+        let reply = self.client.call(
+            "GET",
+            "auth/token/lookup-self",
+            None,
+            "look up the token for --vault-token",
+            &[],
+        )?;
+        let doc: serde_json::Value = reply.json("look up the token")?;
+        Ok(doc["data"]["policies"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p == "root")))
+    }
+
+    /// Writes (or refreshes) `aisecrets-run-SCOPE`: read on this environment's KV path.
+    fn run_policy(&self, kv: &super::VaultDecl, scope: &str) -> Result<String> {
+        let name = format!("aisecrets-run-{scope}");
+        let rules = format!(
+            "path \"{m}/data/{p}\" {{ capabilities = [\"read\"] }}\npath \"{m}/metadata/{p}\" {{ capabilities = [\"read\"] }}\n",
+            m = kv.mount,
+            p = kv.path
+        );
+        let body = serde_json::to_vec(&serde_json::json!({ "policy": rules })).unwrap_or_default();
+        self.client.call(
+            "PUT",
+            &format!("sys/policies/acl/{name}"),
+            Some(&body),
+            &format!("write the policy {name} for the child token"),
+            &[],
+        )?;
+        Ok(name)
     }
 
     /// Renews the renewable leases while the child runs (a training run outlives a lease's
@@ -289,15 +366,19 @@ impl<'a> Held<'a> {
             }
         }
         if let Some(token) = self.child.take() {
-            // The child may have revoked it already: that is fine.
-            let _ = self.client.call_with(
+            // The child may have revoked it already (403 then): that is fine.
+            if let Err(e) = self.client.call_with(
                 &token,
                 "POST",
                 "auth/token/revoke-self",
                 None,
                 "revoke the child token",
                 &[403],
-            );
+            ) {
+                crate::output::status(&format!(
+                    "aisecrets: warning: the child token was not revoked ({e}); it ends with its TTL"
+                ));
+            }
         }
     }
 }

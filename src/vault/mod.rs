@@ -289,7 +289,7 @@ impl Client {
             let detail = reply.errors();
             Error::Vault {
                 what: format!(
-                    "Vault at {} refused the token from {} ({}): it is invalid, expired or revoked",
+                    "Vault at {} refused the token from {} ({}): it is invalid, expired or revoked (or may not even look itself up)",
                     self.address(),
                     self.source,
                     if detail.is_empty() {
@@ -423,7 +423,8 @@ fn client_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(10))
 }
 
-/// Connects for environment `env`, or fails saying it is not a Vault environment.
+/// Connects for environment `env`, or fails saying it is not a Vault environment. The
+/// manifest's Vault settings must match what this machine pinned (see [`check_pin`]).
 pub fn connect_env(project: &crate::store::Project, env: &str) -> Result<(Client, VaultDecl)> {
     let decl = project
         .vault_decl(env)?
@@ -433,5 +434,94 @@ pub fn connect_env(project: &crate::store::Project, env: &str) -> Result<(Client
             ))
         })?
         .clone();
+    check_pin(project, env)?;
     Ok((Client::connect(&decl)?, decl))
+}
+
+/// Every manifest setting of a Vault environment that decides where credentials go and
+/// what is read, written, leased or handed on: address, namespace, mount, path, auth,
+/// leases, child token.
+pub fn settings(
+    project: &crate::store::Project,
+    env: &str,
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let decl = project.env(env)?;
+    let mut m = std::collections::BTreeMap::new();
+    if let Some(v) = &decl.vault {
+        let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+        m.insert("address".into(), opt(&v.address));
+        m.insert("namespace".into(), opt(&v.namespace));
+        m.insert("mount".into(), v.mount.clone());
+        m.insert("path".into(), v.path.clone());
+        m.insert("jwt_role".into(), opt(&v.jwt_role));
+        m.insert("jwt_mount".into(), v.jwt_mount.clone());
+        m.insert("approle_mount".into(), v.approle_mount.clone());
+    }
+    for (name, l) in &decl.leases {
+        m.insert(
+            format!("leases.{name}"),
+            format!(
+                "{} {}",
+                l.path,
+                l.template
+                    .as_deref()
+                    .map(|t| format!("template {t}"))
+                    .or_else(|| l.field.as_deref().map(|f| format!("field {f}")))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    if let Some(t) = &decl.child_token {
+        m.insert(
+            "child_token".into(),
+            format!(
+                "ttl {} policies {}",
+                t.ttl.as_deref().unwrap_or("1h"),
+                t.policies.as_ref().map(|p| p.join(",")).unwrap_or_default()
+            ),
+        );
+    }
+    Ok(m)
+}
+
+/// The manifest is committed and anyone with write access can change it: a changed
+/// address would receive the user's token, a changed path would receive the next push.
+/// So the first use of a Vault environment on this machine pins its settings (in the
+/// user's trust.toml, like data keys), and a later change is refused, before anything is
+/// sent, until the user accepts it with `aisecrets trust --env ENV`.
+pub fn check_pin(project: &crate::store::Project, env: &str) -> Result<()> {
+    let current = settings(project, env)?;
+    match crate::trust::vault_pin(project.id(), env)? {
+        None => {
+            crate::trust::pin_vault(project.id(), env, current.clone())?;
+            Ok(())
+        }
+        Some(pinned) if pinned == current => Ok(()),
+        Some(pinned) => {
+            let mut changes = Vec::new();
+            for k in pinned.keys().chain(current.keys()) {
+                let (a, b) = (pinned.get(k), current.get(k));
+                if a != b && !changes.iter().any(|(c, _): &(String, String)| c == k) {
+                    let show = |v: Option<&String>| {
+                        v.filter(|v| !v.is_empty())
+                            .map_or("(none)".to_owned(), |v| secret::sanitize(v, 80))
+                    };
+                    changes.push((k.clone(), format!("{k}: {} -> {}", show(a), show(b))));
+                }
+            }
+            Err(Error::Vault {
+                what: format!(
+                    "the Vault settings of `{env}` in aisecrets.toml changed since this machine last used them ({}); nothing was sent",
+                    changes
+                        .into_iter()
+                        .map(|(_, c)| c)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                hint: format!(
+                    "check who changed them and why (`git log -p aisecrets.toml`), then accept them with `aisecrets trust --env {env}`"
+                ),
+            })
+        }
+    }
 }

@@ -133,12 +133,20 @@ fn append(w: &World, text: &str) {
 }
 
 /// A command with no Vault variables but `VAULT_TOKEN` = the root token.
-fn vcmd<const N: usize>(w: &World, args: [&str; N]) -> crate::util::Cmd {
+fn vcmd<I, S>(w: &World, args: I) -> crate::util::Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     bare(w, args).env("VAULT_TOKEN", root_token())
 }
 
 /// A command with no Vault variables at all.
-fn bare<const N: usize>(w: &World, args: [&str; N]) -> crate::util::Cmd {
+fn bare<I, S>(w: &World, args: I) -> crate::util::Cmd
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
     let mut c = w.cmd(args);
     for v in VAULT_VARS {
         c = c.env_remove(v);
@@ -370,6 +378,13 @@ fn each_auth_method_works_in_the_documented_order() {
         &format!("mount = \"secret\", jwt_role = \"ci\", jwt_mount = \"{mount}\","),
     );
     std::fs::write(w.project.join("aisecrets.toml"), manifest).unwrap();
+    // Changed settings are refused until this user accepts them.
+    bare(&w, ["list", "--env", "prod"])
+        .env("VAULT_JWT", "not-sent")
+        .fails(1)
+        .one_line_error()
+        .stderr_has("jwt_role: (none) -> ci");
+    w.cmd(["trust", "--env", "prod", "--yes"]).ok();
     let jwt = sign_jwt(&key, "vault");
     w.canary(&jwt);
     assert!(list(
@@ -380,6 +395,55 @@ fn each_auth_method_works_in_the_documented_order() {
         .fails(1)
         .one_line_error()
         .stderr_has("JWT login with role `ci`");
+    // The order: the token file before AppRole, AppRole before JWT.
+    std::fs::write(userhome.join(".vault-token"), "s.stale-token-in-the-file").unwrap();
+    bare(&w, ["list", "--env", "prod"])
+        .env("VAULT_ROLE_ID", &role_id)
+        .env("VAULT_SECRET_ID", &secret_id)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("~/.vault-token");
+    std::fs::remove_file(userhome.join(".vault-token")).unwrap();
+    bare(&w, ["list", "--env", "prod"])
+        .env("VAULT_ROLE_ID", &role_id)
+        .env("VAULT_SECRET_ID", "00000000-0000-0000-0000-000000000000")
+        .env("VAULT_JWT", &jwt)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("AppRole login");
+    // The credentials aisecrets logged in with never reach the child.
+    bare(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "test -z \"$VAULT_ROLE_ID$VAULT_SECRET_ID$VAULT_TOKEN$BAO_TOKEN$VAULT_JWT\" && test -n \"$OPENAI_API_KEY\"",
+        ],
+    )
+    .env("VAULT_ROLE_ID", &role_id)
+    .env("VAULT_SECRET_ID", &secret_id)
+    .env("VAULT_JWT", &jwt)
+    .ok();
+    bare(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "test -z \"$VAULT_TOKEN$BAO_TOKEN\" && test -n \"$OPENAI_API_KEY\"",
+        ],
+    )
+    .env("BAO_TOKEN", root_token())
+    .ok();
+    // Tokens aisecrets logged in for are revoked when the command ends.
+    assert_eq!(live_tokens_of_role(&role), 0);
     // With no way to log in at all, one line lists every way.
     bare(&w, ["list", "--env", "prod"])
         .fails(1)
@@ -387,6 +451,25 @@ fn each_auth_method_works_in_the_documented_order() {
         .stderr_has("VAULT_TOKEN")
         .stderr_has("VAULT_ROLE_ID")
         .stderr_has("VAULT_JWT");
+}
+
+/// How many live tokens AppRole `role` has (by each accessor's metadata).
+fn live_tokens_of_role(role: &str) -> usize {
+    let list = bao(&["list", "-format=json", "auth/token/accessors"]);
+    let accessors: Vec<String> = serde_json::from_str(&list).unwrap();
+    accessors
+        .iter()
+        .filter(|a| {
+            let out = bao_at(
+                &addr(),
+                &root_token(),
+                &["token", "lookup", "-format=json", "-accessor", a],
+            );
+            out.status.success()
+                && serde_json::from_slice::<serde_json::Value>(&out.stdout)
+                    .is_ok_and(|v| v["data"]["meta"]["role_name"] == role)
+        })
+        .count()
 }
 
 #[track_caller]
@@ -868,7 +951,7 @@ fn vault_token_gives_the_child_a_limited_token_revoked_after_it() {
             "--",
             "sh",
             "-c",
-            "printf %s \"$VAULT_TOKEN\" > \"$OUT/token\" && bao token lookup -format=json > \"$OUT/lookup.json\" && bao kv get -format=json \"$KV\" > \"$OUT/read.json\" && ! bao kv get sys/nothing 2>/dev/null",
+            "printf %s \"$VAULT_TOKEN\" > \"$OUT/token\" && bao token lookup -format=json > \"$OUT/lookup.json\" && bao kv get -format=json \"$KV\" > \"$OUT/read.json\" && ! bao kv put \"$KV\" X=1 2>/dev/null",
         ],
     )
     .env("OUT", w.dir.path())
@@ -893,6 +976,28 @@ fn vault_token_gives_the_child_a_limited_token_revoked_after_it() {
     // After the run, the token is dead.
     let after = bao_at(&addr(), &token, &["token", "lookup"]);
     assert!(!after.status.success(), "the child token still works");
+    // With no policies in the manifest and a root parent, the child token may read this
+    // environment and nothing else, and cannot mint tokens that outlive the run.
+    let (w2, path2) = vault_world("");
+    vcmd(&w2, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    vcmd(
+        &w2,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--vault-token",
+            "--",
+            "sh",
+            "-c",
+            "bao kv get \"$KV\" >/dev/null && ! bao kv get \"$OTHER\" 2>/dev/null && ! bao token create -orphan -ttl=1h >/dev/null 2>&1 && ! bao token create -ttl=1h >/dev/null 2>&1",
+        ],
+    )
+    .env("KV", format!("secret/{path2}"))
+    .env("OTHER", format!("secret/{path}"))
+    .ok();
     // --vault-token on an encrypted-file environment is a usage error.
     vcmd(&w, ["run", "--vault-token", "--", "true"])
         .fails(2)
@@ -1012,4 +1117,215 @@ fn the_manifest_declares_vault_environments_strictly() {
     assert!(list.contains("dev") && !list.contains("prod"), "{list}");
     w.cmd(["status"]).ok();
     w.cmd(["scan"]).ok();
+}
+
+#[test]
+fn changed_vault_settings_are_refused_before_anything_is_sent() {
+    let (w, _) = vault_world("");
+    // First use pins the settings.
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    // A commit points the environment at another server: it would get the token.
+    let catcher = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    catcher.set_nonblocking(true).unwrap();
+    let elsewhere = format!("http://{}", catcher.local_addr().unwrap());
+    let manifest = std::fs::read_to_string(w.project.join("aisecrets.toml")).unwrap();
+    std::fs::write(
+        w.project.join("aisecrets.toml"),
+        manifest.replace(&addr(), &elsewhere),
+    )
+    .unwrap();
+    for args in [
+        vec!["get", "OPENAI_API_KEY", "--env", "prod"],
+        vec!["run", "--env", "prod", "--", "true"],
+        vec!["push", "--env", "dev", "--to", "prod"],
+    ] {
+        vcmd(&w, &args)
+            .fails(1)
+            .one_line_error()
+            .stderr_has("changed since this machine last used them")
+            .stderr_has(&elsewhere);
+    }
+    assert!(
+        catcher.accept().is_err(),
+        "something connected to the new address"
+    );
+    // Accepting the change (after checking it) lets it through.
+    w.cmd(["trust", "--env", "prod", "--yes"])
+        .ok()
+        .stderr_has(&elsewhere);
+    bare(&w, ["list", "--env", "prod"])
+        .env("VAULT_TOKEN", root_token())
+        .env("VAULT_CLIENT_TIMEOUT", "1")
+        .fails(1);
+    assert!(catcher.accept().is_ok(), "the trusted address was not used");
+}
+
+#[test]
+fn a_kv_version_1_mount_is_refused_and_nothing_is_written() {
+    let mount = unique("kv1");
+    bao(&[
+        "secrets",
+        "enable",
+        &format!("-path={mount}"),
+        "-version=1",
+        "kv",
+    ]);
+    let w = World::new();
+    append(
+        &w,
+        &format!(
+            "\n[environments.prod]\nvault = {{ address = \"{}\", mount = \"{mount}\", path = \"ml/prod\" }}\n",
+            addr()
+        ),
+    );
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("KV version 1");
+    let out = bao_at(
+        &addr(),
+        &root_token(),
+        &["read", &format!("{mount}/data/ml/prod")],
+    );
+    assert!(
+        !out.status.success(),
+        "something was written to the KV v1 mount"
+    );
+    vcmd(&w, ["list", "--env", "prod"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("KV version 2");
+}
+
+#[test]
+fn a_deleted_latest_version_is_named_not_taken_for_empty() {
+    let (w, path) = vault_world("");
+    vcmd(&w, ["import", "-", "--env", "prod"])
+        .stdin("A=fake-a-value\nB=fake-b-value\n")
+        .ok();
+    bao(&["kv", "delete", &format!("secret/{path}")]);
+    let marker = w.path("ran");
+    vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "touch",
+            marker.to_str().unwrap(),
+        ],
+    )
+    .fails(1)
+    .one_line_error()
+    .stderr_has("was deleted")
+    .stderr_has("bao kv undelete -versions=1");
+    assert!(!marker.exists());
+    vcmd(&w, ["set", "C", "--env", "prod"])
+        .stdin("fake-c-value")
+        .fails(1)
+        .one_line_error();
+    bao(&["kv", "undelete", "-versions=1", &format!("secret/{path}")]);
+    vcmd(&w, ["set", "C", "--env", "prod"])
+        .stdin("fake-c-value")
+        .ok();
+    let data = kv_data(&path);
+    assert_eq!(data.len(), 3, "{data:?}");
+}
+
+#[test]
+fn values_aisecrets_does_not_own_are_left_exactly_as_they_are() {
+    let (w, path) = vault_world("");
+    let body = w.path("data.json");
+    std::fs::write(
+        &body,
+        r#"{"PORT": 5432, "config": {"a": 1}, "not-a-name": "x", "TOKEN": "fake-token-value"}"#,
+    )
+    .unwrap();
+    bao(&[
+        "kv",
+        "put",
+        &format!("secret/{path}"),
+        &format!("@{}", body.display()),
+    ]);
+    let listed = vcmd(&w, ["list", "--env", "prod"]).ok();
+    assert!(listed.stdout_str().contains("TOKEN"));
+    assert!(
+        listed.stderr_str().contains("`PORT`"),
+        "{}",
+        listed.stderr_str()
+    );
+    vcmd(&w, ["set", "NEW", "--env", "prod"])
+        .stdin("fake-new-value")
+        .ok();
+    let data = kv_data(&path);
+    assert_eq!(data["PORT"], 5432);
+    assert_eq!(data["config"], serde_json::json!({ "a": 1 }));
+    assert_eq!(data["not-a-name"], "x");
+    assert_eq!(data["NEW"], "fake-new-value");
+}
+
+#[test]
+fn a_lease_that_fails_after_another_was_taken_revokes_the_first() {
+    let port = need("AISECRETS_TEST_PG_PORT");
+    let (w, _) = vault_world(&format!(
+        "\n[environments.prod.leases]\nA_URL = {{ path = \"database/creds/train-solo\", template = \"postgres://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{port}/ml\" }}\nB_URL = {{ path = \"database/creds/no-such-role\", field = \"password\" }}\n"
+    ));
+    let marker = w.path("ran");
+    vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "touch",
+            marker.to_str().unwrap(),
+        ],
+    )
+    .fails(1)
+    .one_line_error();
+    assert!(!marker.exists());
+    // The lease of A_URL (taken first, in name order) was revoked.
+    let out = bao_at(
+        &addr(),
+        &root_token(),
+        &[
+            "list",
+            "-format=json",
+            "sys/leases/lookup/database/creds/train-solo",
+        ],
+    );
+    let live: Vec<String> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    assert!(live.is_empty(), "leases left: {live:?}");
+}
+
+#[test]
+fn a_lease_path_must_be_a_secrets_engine() {
+    let (w, _) = vault_world(
+        "\n[environments.prod.leases]\nINNOCENT = { path = \"auth/token/lookup-self\", field = \"id\" }\n",
+    );
+    vcmd(&w, ["run", "--env", "prod", "--", "true"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("not a secrets engine");
+    // A KV path answers without a lease: refused too.
+    let (w, path) = vault_world("");
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    let manifest = std::fs::read_to_string(w.project.join("aisecrets.toml")).unwrap();
+    std::fs::write(
+        w.project.join("aisecrets.toml"),
+        format!("{manifest}\n[environments.prod.leases]\nX = {{ path = \"secret/data/{path}\", field = \"data\" }}\n"),
+    )
+    .unwrap();
+    w.cmd(["trust", "--env", "prod", "--yes"]).ok();
+    vcmd(&w, ["run", "--env", "prod", "--", "true"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("without a lease");
 }
