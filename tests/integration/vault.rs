@@ -1329,3 +1329,57 @@ fn a_lease_path_must_be_a_secrets_engine() {
         .one_line_error()
         .stderr_has("without a lease");
 }
+
+/// The live leases under a database role (`sys/leases/lookup`).
+fn live_leases(role: &str) -> Vec<String> {
+    let out = bao_at(
+        &addr(),
+        &root_token(),
+        &[
+            "list",
+            "-format=json",
+            &format!("sys/leases/lookup/database/creds/{role}"),
+        ],
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_default()
+}
+
+#[test]
+fn a_signal_while_leases_are_taken_revokes_them_and_starts_nothing() {
+    // A_URL is quick to issue, B_URL takes two seconds: SIGTERM arrives in between.
+    let port = need("AISECRETS_TEST_PG_PORT");
+    let (w, _) = vault_world(&format!(
+        "\n[environments.prod.leases]\nA_URL = {{ path = \"database/creds/train-pair\", template = \"postgres://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{port}/ml\" }}\nB_URL = {{ path = \"database/creds/train-slow\", template = \"postgres://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{port}/ml\" }}\n"
+    ));
+    let marker = w.path("ran");
+    let mut c = vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "touch",
+            marker.to_str().unwrap(),
+        ],
+    )
+    .cmd;
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the first lease", || !live_leases("train-pair").is_empty());
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt as _;
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+    assert!(!marker.exists(), "the command started");
+    assert_eq!(live_leases("train-pair"), Vec::<String>::new());
+    assert_eq!(live_leases("train-slow"), Vec::<String>::new());
+}
