@@ -110,8 +110,9 @@ fn placeholders(t: &str) -> std::result::Result<Vec<&str>, String> {
 pub struct Held<'a> {
     client: &'a Client,
     leases: Vec<(String, String)>,
-    /// Leases to keep alive while the child runs: variable, lease id, duration (s).
-    renewable: Vec<(String, String, u64)>,
+    /// Leases to keep alive while the child runs: variable, lease id, duration (s), and
+    /// when it was issued.
+    renewable: Vec<(String, String, u64, std::time::Instant)>,
     child: Option<Token>,
 }
 
@@ -167,6 +168,7 @@ impl<'a> Held<'a> {
                     name.to_owned(),
                     leased.lease_id.clone(),
                     leased.lease_duration,
+                    std::time::Instant::now(),
                 ));
             }
         }
@@ -292,15 +294,16 @@ impl<'a> Held<'a> {
     }
 
     /// Renews the renewable leases while the child runs (a training run outlives a lease's
-    /// first TTL), each when two thirds of its duration have passed, until `stop` closes
-    /// or the server will not extend it any further (its max TTL).
+    /// first TTL), each when half of its duration has passed, until `stop` closes or the
+    /// server will not extend it any further (its max TTL).
     pub fn keep_alive(&self, stop: &std::sync::mpsc::Receiver<()>) {
         use std::time::{Duration, Instant};
-        let due = |secs: u64| Instant::now() + Duration::from_millis(secs.max(1) * 2000 / 3);
+        let half = |secs: u64| Duration::from_millis(secs.max(1) * 500);
+        let due = |secs: u64| Instant::now() + half(secs);
         let mut plan: Vec<(&str, &str, u64, Instant)> = self
             .renewable
             .iter()
-            .map(|(n, id, d)| (n.as_str(), id.as_str(), *d, due(*d)))
+            .map(|(n, id, d, issued)| (n.as_str(), id.as_str(), *d, *issued + half(*d)))
             .collect();
         while !plan.is_empty() {
             let next = plan.iter().map(|p| p.3).min().unwrap_or_else(Instant::now);

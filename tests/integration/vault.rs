@@ -836,8 +836,8 @@ fn leased_credentials_work_in_the_child_and_die_with_it() {
 
 #[test]
 fn a_run_that_outlives_the_lease_ttl_keeps_it_renewed() {
-    // train-short leases for 3 seconds: without renewal the user is dropped long before
-    // the child connects at 8 seconds.
+    // train-short leases for 5 seconds: without renewal the user is dropped long before
+    // the child connects at 12 seconds.
     let w = lease_world_role("train-short");
     let url_file = w.path("url");
     vcmd(
@@ -849,7 +849,7 @@ fn a_run_that_outlives_the_lease_ttl_keeps_it_renewed() {
             "--",
             "sh",
             "-c",
-            "printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; sleep 8; psql \"$DATABASE_URL\" -Atc 'select 1'",
+            "printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; sleep 12; psql \"$DATABASE_URL\" -Atc 'select 1'",
         ],
     )
     .env("URL_FILE", &url_file)
