@@ -12,6 +12,12 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let from_vault;
     let open;
     let value = if project.vault_decl(&env)?.is_some() {
+        if let Some(l) = project.env(&env)?.leases.get(&args.name) {
+            return Err(crate::error::Error::Failed(format!(
+                "{} is leased from {} for each run, not stored: `aisecrets run` issues it and revokes it when the command exits",
+                args.name, l.path
+            )));
+        }
         let (client, decl) = vault::connect_env(&project, &env)?;
         from_vault = vault::kv::read(&client, &decl)?;
         from_vault.get(&args.name, &env)?
