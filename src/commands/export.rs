@@ -10,6 +10,7 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
     let (text, names) = if project.vault_decl(&env)?.is_some() {
         let (client, decl) = vault::connect_env(&project, &env)?;
         let snap = vault::kv::read(&client, &decl)?;
+        snap.require_written(&decl, &env)?;
         snap.note_other(&decl);
         let text = dotenv::export(
             args.format,

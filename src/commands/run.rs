@@ -30,6 +30,9 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
         (Some(c), Some(v)) => {
             let snap = vault::kv::read(c, v)?;
+            if decl.leases.is_empty() {
+                snap.require_written(v, &env)?;
+            }
             snap.note_other(v);
             snap.values
         }

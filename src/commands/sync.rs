@@ -32,6 +32,11 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
         Direction::Push => ("push", "aisecrets push"),
         Direction::Pull => ("pull", "aisecrets pull"),
     };
+    if project.vault_decl(&from)?.is_none() && project.vault_decl(&to)?.is_none() {
+        return Err(Error::Usage(format!(
+            "neither `{from}` nor `{to}` is a Vault environment: push and pull copy between an encrypted-file environment and a Vault one"
+        )));
+    }
     match dir {
         Direction::Push if project.vault_decl(&to)?.is_none() => {
             return Err(Error::Usage(format!(
@@ -56,6 +61,10 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     let from_vault = connect(&from)?;
     let to_vault = connect(&to)?;
     let mut keys = None;
+    if let Some((client, decl)) = &from_vault {
+        // A mistyped path must not pass for an empty source (and --prune empty the target).
+        vault::kv::read(client, decl)?.require_written(decl, &from)?;
+    }
     let source = read_all(&project, &from, from_vault.as_ref(), &mut keys)?;
     let target = read_all(&project, &to, to_vault.as_ref(), &mut keys)?;
     let describe = |env: &str, v: Option<&(vault::Client, vault::VaultDecl)>| match v {
@@ -119,7 +128,7 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     names.extend(prune.iter().cloned());
     crate::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
     output::status(&format!(
-        "{to}{where_}: {} added, {} changed, {} removed; its {} now match {from}",
+        "{to}{where_}: {} added, {} changed, {} removed; {} of {from} now in it",
         plan.add.len(),
         plan.change.len(),
         prune.len(),

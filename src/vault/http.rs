@@ -130,7 +130,15 @@ fn root_certs() -> Result<ureq::tls::RootCerts> {
     }
     let mut certs = Vec::new();
     for f in &files {
-        let pem = std::fs::read(f).map_err(|e| Error::io("read the CA certificate", f, e))?;
+        let pem = std::fs::read(f).map_err(|e| Error::Vault {
+            what: format!(
+                "cannot read the CA certificate {} named by VAULT_CACERT/VAULT_CAPATH: {e}",
+                f.display()
+            ),
+            hint:
+                "point VAULT_CACERT at the PEM file of the CA that signed the server's certificate"
+                    .into(),
+        })?;
         for item in ureq::tls::parse_pem(&pem).flatten() {
             if let ureq::tls::PemItem::Certificate(c) = item {
                 certs.push(c);
@@ -371,6 +379,12 @@ impl Http {
             return Error::Vault {
                 what: format!("Vault at {addr} is sealed"),
                 hint: "unseal it (`bao operator unseal` or `vault operator unseal`) and retry; nothing was read or changed".into(),
+            };
+        }
+        if status == 400 && detail.contains("HTTP request to an HTTPS server") {
+            return Error::Vault {
+                what: format!("Vault at {addr} speaks https, and the address says http"),
+                hint: "use https:// in VAULT_ADDR or the environment's vault.address".into(),
             };
         }
         let hint = match status {

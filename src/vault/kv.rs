@@ -25,6 +25,24 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// Fails when nothing was ever written at the path: for commands that hand the values
+    /// on (run, export, pull), a mistyped `path` must not pass for an empty environment.
+    pub fn require_written(&self, decl: &VaultDecl, env: &str) -> Result<()> {
+        if self.version == 0 {
+            return Err(Error::Vault {
+                what: format!(
+                    "nothing was ever written at {} (environment `{env}`)",
+                    decl.location()
+                ),
+                hint: format!(
+                    "check `path` in aisecrets.toml (`bao kv list {}` shows what is there), or add a secret with `aisecrets set NAME --env {env}`",
+                    decl.mount
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// The value of `name`, or an error naming the close matches.
     pub fn get(&self, name: &str, env: &str) -> Result<&SecretValue> {
         self.values
@@ -113,7 +131,20 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
     let metadata = &data["metadata"];
     let version = metadata["version"].as_u64().unwrap_or(0);
     if reply.status == 404 && version == 0 {
-        // Nothing written yet, or not a KV v2 mount at all.
+        // Nothing written yet, or no such mount, or not a KV v2 mount at all.
+        if reply.errors().contains("no handler for route") {
+            return Err(Error::Vault {
+                what: format!(
+                    "no secrets engine is mounted at `{}/` on {}",
+                    decl.mount,
+                    client.address()
+                ),
+                hint: format!(
+                    "fix `mount` in aisecrets.toml (the mounts: `bao secrets list`), or enable one with `bao secrets enable -path={} kv-v2`",
+                    decl.mount
+                ),
+            });
+        }
         check_kv2(client, decl)?;
     }
     let deleted = metadata["deletion_time"].as_str().filter(|t| !t.is_empty());

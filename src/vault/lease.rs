@@ -243,7 +243,7 @@ impl<'a> Held<'a> {
             "POST",
             "auth/token/create",
             Some(&bytes),
-            "make a child token for --vault-token",
+            "make a child token for --vault-token (the token needs `update` on auth/token/create)",
             &[],
         )?;
         #[derive(Deserialize)]

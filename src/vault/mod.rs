@@ -502,9 +502,22 @@ pub fn check_pin(project: &crate::store::Project, env: &str) -> Result<()> {
             for k in pinned.keys().chain(current.keys()) {
                 let (a, b) = (pinned.get(k), current.get(k));
                 if a != b && !changes.iter().any(|(c, _): &(String, String)| c == k) {
+                    // Long values (templates) are shown from a little before where they
+                    // start to differ, so the change itself is visible.
+                    let common = match (a, b) {
+                        (Some(a), Some(b)) => {
+                            a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count()
+                        }
+                        _ => 0,
+                    };
+                    let skip = common.saturating_sub(20);
                     let show = |v: Option<&String>| {
                         v.filter(|v| !v.is_empty())
-                            .map_or("(none)".to_owned(), |v| secret::sanitize(v, 80))
+                            .map_or("(none)".to_owned(), |v| {
+                                let tail: String = v.chars().skip(skip).collect();
+                                let prefix = if skip > 0 { "..." } else { "" };
+                                format!("{prefix}{}", secret::sanitize(&tail, 80))
+                            })
                     };
                     changes.push((k.clone(), format!("{k}: {} -> {}", show(a), show(b))));
                 }

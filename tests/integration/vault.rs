@@ -1383,3 +1383,53 @@ fn a_signal_while_leases_are_taken_revokes_them_and_starts_nothing() {
     assert_eq!(live_leases("train-pair"), Vec::<String>::new());
     assert_eq!(live_leases("train-slow"), Vec::<String>::new());
 }
+
+#[test]
+fn a_mistyped_mount_or_path_is_an_error_not_an_empty_environment() {
+    let (w, _) = vault_world("");
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    let manifest = std::fs::read_to_string(w.project.join("aisecrets.toml")).unwrap();
+    let marker = w.path("ran");
+    for (from, to, needle) in [
+        (
+            "mount = \"secret\"",
+            "mount = \"secert\"",
+            "no secrets engine is mounted at `secert/`",
+        ),
+        (
+            "path = \"ml/test",
+            "path = \"ml/tset",
+            "nothing was ever written",
+        ),
+    ] {
+        std::fs::write(
+            w.project.join("aisecrets.toml"),
+            manifest.replacen(from, to, 1),
+        )
+        .unwrap();
+        w.cmd(["trust", "--env", "prod", "--yes"]).ok();
+        vcmd(
+            &w,
+            [
+                "run",
+                "--env",
+                "prod",
+                "--",
+                "touch",
+                marker.to_str().unwrap(),
+            ],
+        )
+        .fails(1)
+        .one_line_error()
+        .stderr_has(needle);
+        assert!(!marker.exists());
+        vcmd(&w, ["export", "--env", "prod"])
+            .fails(1)
+            .one_line_error();
+        vcmd(&w, ["pull", "--env", "prod", "--to", "dev", "--prune"])
+            .fails(1)
+            .one_line_error();
+    }
+}
