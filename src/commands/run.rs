@@ -105,8 +105,9 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         }
     };
     let mut selected = selected;
-    if let Some(h) = held.as_mut() {
-        for name in &leased {
+    for name in &leased {
+        stopped(&mut held);
+        if let Some(h) = held.as_mut() {
             let value = h.lease(name, &decl.leases[name.as_str()])?;
             selected.insert((*name).clone(), value);
         }
