@@ -26,10 +26,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let env_json = match (&project, &env) {
         (Some(p), Some(e)) if p.vault_decl(e)?.is_some() => {
             let v = p.vault_decl(e)?.cloned().expect("checked");
-            let address = ["VAULT_ADDR", "BAO_ADDR"]
-                .iter()
-                .find_map(|n| std::env::var(n).ok().filter(|a| !a.is_empty()))
-                .or(v.address);
+            let address = crate::vault::env_var("VAULT_ADDR", "BAO_ADDR").or(v.address);
             json!({ "name": e, "vault": { "address": address, "mount": v.mount, "path": v.path }, "recipients": [] })
         }
         (Some(p), Some(e)) => {

@@ -61,12 +61,9 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     let from_vault = connect(&from)?;
     let to_vault = connect(&to)?;
     let mut keys = None;
-    if let Some((client, decl)) = &from_vault {
-        // A mistyped path must not pass for an empty source (and --prune empty the target).
-        vault::kv::read(client, decl)?.require_written(decl, &from)?;
-    }
-    let source = read_all(&project, &from, from_vault.as_ref(), &mut keys)?;
-    let target = read_all(&project, &to, to_vault.as_ref(), &mut keys)?;
+    // A mistyped source path must not pass for an empty source (and --prune empty the target).
+    let source = read_all(&project, &from, from_vault.as_ref(), &mut keys, true)?;
+    let target = read_all(&project, &to, to_vault.as_ref(), &mut keys, false)?;
     let describe = |env: &str, v: Option<&(vault::Client, vault::VaultDecl)>| match v {
         Some((c, d)) => format!("{env} ({} at {})", d.location(), c.address()),
         None => env.to_owned(),
@@ -176,15 +173,20 @@ impl Plan {
     }
 }
 
-/// Every value of `env`, from its file or from Vault.
+/// Every value of `env`, from its file or from Vault; with `written`, a Vault path where
+/// nothing was ever written is an error.
 fn read_all(
     project: &Project,
     env: &str,
     vault: Option<&(vault::Client, vault::VaultDecl)>,
     keys: &mut Option<identity::Keys>,
+    written: bool,
 ) -> Result<BTreeMap<String, SecretValue>> {
     if let Some((client, decl)) = vault {
         let snap = vault::kv::read(client, decl)?;
+        if written {
+            snap.require_written(decl, env)?;
+        }
         snap.note_other(decl);
         return Ok(snap.values);
     }

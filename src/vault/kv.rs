@@ -68,6 +68,21 @@ impl Snapshot {
     }
 }
 
+/// The error for a `mount` with no secrets engine behind it.
+fn no_mount(client: &Client, decl: &VaultDecl) -> Error {
+    Error::Vault {
+        what: format!(
+            "no secrets engine is mounted at `{}/` on {}",
+            decl.mount,
+            client.address()
+        ),
+        hint: format!(
+            "fix `mount` in aisecrets.toml (the mounts: `bao secrets list`), or enable one with `bao secrets enable -path={} kv-v2`",
+            decl.mount
+        ),
+    }
+}
+
 /// Checks that `mount` is a KV version 2 engine, as `vault kv` does, before a write (a
 /// KV v1 mount would store the request body as a secret of its own) and when a read
 /// finds nothing. Says nothing when the token may not ask.
@@ -77,17 +92,7 @@ fn check_kv2(client: &Client, decl: &VaultDecl) -> Result<()> {
         return Ok(());
     };
     if reply.status == 404 || (reply.status == 400 && reply.errors().contains("no mount")) {
-        return Err(Error::Vault {
-            what: format!(
-                "no secrets engine is mounted at `{}/` on {}",
-                decl.mount,
-                client.address()
-            ),
-            hint: format!(
-                "enable one with `bao secrets enable -path={} kv-v2`, or fix `mount` in aisecrets.toml",
-                decl.mount
-            ),
-        });
+        return Err(no_mount(client, decl));
     }
     if !reply.is_success() {
         return Ok(());
@@ -133,17 +138,7 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
     if reply.status == 404 && version == 0 {
         // Nothing written yet, or no such mount, or not a KV v2 mount at all.
         if reply.errors().contains("no handler for route") {
-            return Err(Error::Vault {
-                what: format!(
-                    "no secrets engine is mounted at `{}/` on {}",
-                    decl.mount,
-                    client.address()
-                ),
-                hint: format!(
-                    "fix `mount` in aisecrets.toml (the mounts: `bao secrets list`), or enable one with `bao secrets enable -path={} kv-v2`",
-                    decl.mount
-                ),
-            });
+            return Err(no_mount(client, decl));
         }
         check_kv2(client, decl)?;
     }

@@ -161,16 +161,14 @@ impl<'a> Held<'a> {
                 hint: "name a secrets engine's credentials path (like database/creds/ROLE) in [environments.ENV.leases]; static values belong in the KV path".into(),
             });
         }
-        {
-            self.leases.push((name.to_owned(), leased.lease_id.clone()));
-            if leased.renewable && leased.lease_duration > 0 {
-                self.renewable.push((
-                    name.to_owned(),
-                    leased.lease_id.clone(),
-                    leased.lease_duration,
-                    std::time::Instant::now(),
-                ));
-            }
+        self.leases.push((name.to_owned(), leased.lease_id.clone()));
+        if leased.renewable && leased.lease_duration > 0 {
+            self.renewable.push((
+                name.to_owned(),
+                leased.lease_id.clone(),
+                leased.lease_duration,
+                std::time::Instant::now(),
+            ));
         }
         let field = |f: &str| -> Result<Zeroizing<String>> {
             match leased.data.get(f) {

@@ -99,7 +99,7 @@ impl VaultDecl {
 }
 
 /// The vault CLI's variables, with OpenBao's `BAO_*` names as a fallback.
-fn env_var(vault: &str, bao: &str) -> Option<String> {
+pub(crate) fn env_var(vault: &str, bao: &str) -> Option<String> {
     [vault, bao]
         .iter()
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
