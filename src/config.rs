@@ -4,6 +4,7 @@
 //! unlock_for = "8h"        # how long `aisecrets unlock` keeps the identity open
 //! keyring = "auto"         # auto, secret-service, keyutils, keychain, credential-manager, none
 //! allow_names = ["OPENAI_BASE_URL"]   # names `run` otherwise refuses to inject
+//! safe_directories = ["/srv/shared/project"]   # folders whose files other users may own
 //! ```
 
 use std::path::PathBuf;
@@ -25,6 +26,10 @@ pub struct Config {
     /// Names `run` may inject although they hand over execution or traffic.
     #[serde(default)]
     pub allow_names: Vec<String>,
+    /// Folders (and everything below them) whose `aisecrets.toml` and environment files
+    /// another user may own; `"*"` for every folder. Like git's `safe.directory` (#12).
+    #[serde(default)]
+    pub safe_directories: Vec<String>,
 }
 
 /// The config file's path.

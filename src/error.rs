@@ -213,6 +213,55 @@ pub enum Error {
         /// The key id found.
         found: String,
     },
+    /// The data key descends from the pinned one through a chain that git history shows
+    /// was forked: the pinned key had already been replaced by another (#12).
+    #[error(
+        "{}: environment `{env}` {fork}: a removed member may have forked it; nothing was used",
+        .path.display()
+    )]
+    Forked {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+        /// Which keys: found, branched from, the successor history shows, and where.
+        fork: String,
+    },
+    /// This repository's pin was made for another project id (#12).
+    #[error(
+        "{}: project.id is {found}, but you trusted `{env}` in this folder as project {pinned}; nothing was used",
+        .path.display()
+    )]
+    ProjectChanged {
+        /// The environment.
+        env: String,
+        /// The manifest.
+        path: PathBuf,
+        /// The id pinned.
+        pinned: String,
+        /// The id the manifest claims now.
+        found: String,
+    },
+    /// A manifest or environment file another user owns (#12).
+    #[error("{} is owned by {owner}, not by you, and another user's file could say anything; refusing to use it", .path.display())]
+    NotOwned {
+        /// The file.
+        path: PathBuf,
+        /// Its owner's name and uid.
+        owner: String,
+        /// The folder to accept in `safe_directories`.
+        folder: PathBuf,
+    },
+    /// First use of a Vault environment with no pin and no terminal to ask on (#12).
+    #[error(
+        "the Vault environment `{env}` (address {address}) is not trusted in this folder yet and there is no terminal to ask on; nothing was sent"
+    )]
+    NoVaultPin {
+        /// The environment.
+        env: String,
+        /// The address the manifest names.
+        address: String,
+    },
     /// First open with no pin and no terminal to ask on.
     #[error(
         "environment `{env}` ({}) is not trusted on this machine yet and there is no terminal to ask on: \
@@ -345,6 +394,21 @@ impl Error {
                 "`aisecrets identity show` prints its public key; move the file away first to make a new one"
                     .to_owned()
             }
+            Self::Forked { env, path, .. } => format!(
+                "ask your team who made each key (`git log -p {}`); if this one is right, run `aisecrets trust --env {env}`",
+                path.display()
+            ),
+            Self::ProjectChanged { env, .. } => format!(
+                "check who changed it and why (`git log -p aisecrets.toml`); if the change is right, run `aisecrets trust --env {env}`"
+            ),
+            Self::NotOwned { folder, .. } => format!(
+                "if you trust that user, add the folder to your own config ({}): safe_directories = [\"{}\"]",
+                crate::config::path().map(|p| p.display().to_string()).unwrap_or_else(|_| "config.toml".into()),
+                folder.display()
+            ),
+            Self::NoVaultPin { env, .. } => format!(
+                "check the address and paths with `aisecrets trust --env {env}` in a terminal, or set AISECRETS_TRUST (`aisecrets trust --print --env {env}` on a trusted machine shows the value)"
+            ),
             Self::Untrusted { env, .. } => format!(
                 "if a teammate really made a new key, check its id with them, then run `aisecrets trust --env {env}`"
             ),

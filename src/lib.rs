@@ -22,6 +22,7 @@ pub mod output;
 pub mod policy;
 pub mod prompt;
 pub mod ramdir;
+pub mod rekey_history;
 pub mod rotation;
 pub mod scan;
 pub mod secret;

@@ -1,11 +1,22 @@
-//! Trust: the user's own memory, per project and environment, of the data key they accepted
-//! (a pin: its id and verifier) and of the recipients they approved. Kept in `trust.toml`
-//! in the user folder; never in the repository, which anyone with write access can change.
+//! Trust: the user's own memory, per repository and environment, of the data key they
+//! accepted (a pin: its id and verifier), of the recipients they approved, and of the Vault
+//! settings their credentials may be sent with. Kept in `trust.toml` in the user folder;
+//! never in the repository, which anyone with write access can change.
+//!
+//! A pin belongs to one repository: it is keyed by the canonical path of the folder that
+//! holds `aisecrets.toml` on this machine, and it records the project id the manifest
+//! claimed. Nothing in the repository can make it apply elsewhere: another project's files
+//! copied into this one, a moved or second clone, or an edited `project.id` is either new
+//! (and asks, like a first use) or a change (and is refused). Pins written by older
+//! versions were keyed by the project id alone; they are kept but never trusted on their
+//! own, because nothing says which folder they were made in (see [`legacy_note`]).
 //!
 //! A forged file (a new data key wrapped to the team's public keys) opens, but its key id
 //! does not match the pin; a key made by a member's `recipients rm` carries a chain of
 //! proofs, each an HMAC under the previous key's verifier, so pins roll forward without
-//! asking. `AISECRETS_TRUST` passes pins to machines with no memory (CI).
+//! asking, unless git history shows the chain forks (see [`crate::rekey_history`]).
+//! `AISECRETS_TRUST` passes pins to machines with no memory (CI): it is the user's own
+//! explicit input, keyed by `PROJECT/ENV`, and holds both data-key and Vault pins.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -14,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{self, DataKey};
 use crate::error::{Error, Result};
+use crate::identity::Keys;
 use crate::store::{EnvFile, Project, atomic};
 use crate::{output, prompt, secret};
 
@@ -24,6 +36,9 @@ const MAX_CHAIN: usize = 64;
 /// One pinned environment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Pin {
+    /// The project id the manifest claimed when this was pinned (empty in old pins).
+    #[serde(default)]
+    pub project: String,
     /// The accepted data key's id.
     pub key_id: String,
     /// Its verifier (derived from the key; not the key).
@@ -33,25 +48,49 @@ pub struct Pin {
     pub recipients: BTreeMap<String, String>,
 }
 
+/// The pins of one repository (one folder holding `aisecrets.toml`).
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct TrustFile {
+struct Repo {
+    /// Encrypted-file environments, by name.
     #[serde(default)]
-    pins: BTreeMap<String, Pin>,
+    envs: BTreeMap<String, Pin>,
     /// Vault environments: the settings this user's credentials were first sent with, one
-    /// `field = value` line each (address, namespace, mount, path, auth, leases...).
+    /// `field = value` line each (project, address, namespace, mount, path, auth, leases...).
     #[serde(default)]
     vault: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// The pinned Vault settings of `project`/`env`, if any.
-pub fn vault_pin(project: &str, env: &str) -> Result<Option<BTreeMap<String, String>>> {
-    Ok(load()?.vault.remove(&slot(project, env)))
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct TrustFile {
+    /// Pins by repository path (see the module header).
+    #[serde(default)]
+    repos: BTreeMap<String, Repo>,
+    /// Pins written before #12, keyed by `PROJECT/ENV` only: shown, never trusted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pins: BTreeMap<String, Pin>,
+    /// Vault pins written before #12, keyed by `PROJECT/ENV` only: shown, never trusted.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    vault: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-/// Pins the Vault settings of `project`/`env`.
-pub fn pin_vault(project: &str, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
-    update(|f| {
-        f.vault.insert(slot(project, env), settings);
+/// Where a pin came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// This user's `trust.toml`, for this repository.
+    Mine,
+    /// `AISECRETS_TRUST`.
+    EnvVar,
+}
+
+/// The key of `project`'s repository in `trust.toml`: the canonical path of its root on
+/// this machine (a path that is not UTF-8 is written as `hex:` and its bytes).
+fn repo_key(project: &Project) -> Result<String> {
+    use std::os::unix::ffi::OsStrExt;
+    let root =
+        std::fs::canonicalize(&project.root).map_err(|e| Error::io("resolve", &project.root, e))?;
+    Ok(match root.to_str() {
+        Some(s) => s.to_owned(),
+        None => format!("hex:{}", crypto::hex(root.as_os_str().as_bytes())),
     })
 }
 
@@ -83,13 +122,14 @@ fn load() -> Result<TrustFile> {
     }
 }
 
-/// Changes the trust file under a lock on the user folder.
-fn update(f: impl FnOnce(&mut TrustFile)) -> Result<()> {
+/// Changes the pins of `project`'s repository under a lock on the user folder.
+fn update(project: &Project, f: impl FnOnce(&mut Repo)) -> Result<()> {
+    let key = repo_key(project)?;
     let home = crate::identity::home()?;
     crate::identity::create_private_dir(&home)?;
     let _lock = atomic::lock_dir(&home)?;
     let mut file = load()?;
-    f(&mut file);
+    f(file.repos.entry(key).or_default());
     let path = path()?;
     let text = toml::to_string(&file).map_err(|e| Error::Config {
         path: path.clone(),
@@ -98,50 +138,100 @@ fn update(f: impl FnOnce(&mut TrustFile)) -> Result<()> {
     atomic::write_atomic(&path, text.as_bytes(), 0o600)
 }
 
-/// Pins from `AISECRETS_TRUST`: `PROJECT/ENV=KEY_ID:VERIFIER`, comma-separated.
-fn env_pins() -> Result<BTreeMap<String, Pin>> {
+/// The pins of `project`'s repository, and the legacy (pre-#12) file.
+fn repo(project: &Project) -> Result<(Repo, TrustFile)> {
+    let key = repo_key(project)?;
+    let mut file = load()?;
+    let repo = file.repos.remove(&key).unwrap_or_default();
+    Ok((repo, file))
+}
+
+/// One entry of `AISECRETS_TRUST`.
+enum EnvPin {
+    Key(Pin),
+    /// The SHA-256 of a Vault environment's settings ([`vault_digest`]).
+    Vault(String),
+}
+
+/// Pins from `AISECRETS_TRUST`, comma-separated: `PROJECT/ENV=KEY_ID:VERIFIER` for an
+/// encrypted file, `PROJECT/ENV=vault:SHA256` for a Vault environment.
+fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
     let Ok(text) = std::env::var("AISECRETS_TRUST") else {
         return Ok(BTreeMap::new());
     };
     let bad = || {
-        Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[,...] as `aisecrets trust --print` prints".into())
+        Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
     };
+    let hex_of = |s: &str, len: usize| s.len() == len && crypto::unhex(s).is_some();
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
         let (slot, value) = entry.split_once('=').ok_or_else(bad)?;
-        let (key_id, verifier) = value.split_once(':').ok_or_else(bad)?;
-        if key_id.len() != 32
-            || verifier.len() != 64
-            || crypto::unhex(key_id).is_none()
-            || crypto::unhex(verifier).is_none()
-        {
-            return Err(bad());
-        }
-        pins.insert(
-            slot.to_owned(),
-            Pin {
-                key_id: key_id.to_owned(),
-                verifier: verifier.to_owned(),
+        let (a, b) = value.split_once(':').ok_or_else(bad)?;
+        let pin = if a == "vault" && hex_of(b, 64) {
+            EnvPin::Vault(b.to_ascii_lowercase())
+        } else if hex_of(a, 32) && hex_of(b, 64) {
+            EnvPin::Key(Pin {
+                project: slot.split('/').next().unwrap_or("").to_owned(),
+                key_id: a.to_owned(),
+                verifier: b.to_owned(),
                 recipients: BTreeMap::new(),
-            },
-        );
+            })
+        } else {
+            return Err(bad());
+        };
+        pins.insert(slot.to_owned(), pin);
     }
     Ok(pins)
 }
 
-/// The pin for `project`/`env` (the user's own first, then `AISECRETS_TRUST`), and whether
-/// it came from the environment variable.
-pub fn get(project: &str, env: &str) -> Result<Option<(Pin, bool)>> {
-    let key = slot(project, env);
-    if let Some(p) = load()?.pins.remove(&key) {
-        return Ok(Some((p, false)));
-    }
-    Ok(env_pins()?.remove(&key).map(|p| (p, true)))
+/// What this machine knows about `env` of `project`.
+enum Found {
+    /// A pin, and where it came from.
+    Pin(Pin, Source),
+    /// This repository's pin was made for another project id: the manifest changed.
+    ProjectChanged(String),
+    /// Nothing; perhaps a pin an older aisecrets made for the same project id, somewhere.
+    Nothing(Option<Pin>),
 }
 
-/// Pins `key` for `project`/`env`; `recipients`, when given, become the approved set.
+fn find(project: &Project, env: &str) -> Result<Found> {
+    let (mut repo, mut legacy) = repo(project)?;
+    // An entry with no key holds approvals only (`recipients ack` before a first open).
+    if let Some(p) = repo.envs.remove(env).filter(|p| !p.key_id.is_empty()) {
+        if p.project != project.id() {
+            return Ok(Found::ProjectChanged(p.project));
+        }
+        return Ok(Found::Pin(p, Source::Mine));
+    }
+    if let Some(EnvPin::Key(p)) = env_pins()?.remove(&slot(project.id(), env)) {
+        return Ok(Found::Pin(p, Source::EnvVar));
+    }
+    Ok(Found::Nothing(legacy.pins.remove(&slot(project.id(), env))))
+}
+
+/// The pin for `env` of `project` (this user's own for this repository first, then
+/// `AISECRETS_TRUST`), and where it came from.
+pub fn get(project: &Project, env: &str) -> Result<Option<(Pin, Source)>> {
+    Ok(match find(project, env)? {
+        Found::Pin(p, s) => Some((p, s)),
+        _ => None,
+    })
+}
+
+/// The recipients this user approved for `env` in this repository.
+pub fn approved(project: &Project, env: &str) -> Result<BTreeMap<String, String>> {
+    let (mut repo, _) = repo(project)?;
+    Ok(repo
+        .envs
+        .remove(env)
+        .filter(|p| p.project == project.id())
+        .map(|p| p.recipients)
+        .unwrap_or_default())
+}
+
+/// Pins `key` for `env` of `project`; `recipients`, when given, become the approved set.
 pub fn pin(
-    project: &str,
+    project: &Project,
     env: &str,
     key: &DataKey,
     recipients: Option<BTreeMap<String, String>>,
@@ -151,14 +241,20 @@ pub fn pin(
 
 /// [`pin`] by id and verifier.
 pub fn pin_ids(
-    project: &str,
+    project: &Project,
     env: &str,
     key_id: String,
     verifier: String,
     recipients: Option<BTreeMap<String, String>>,
 ) -> Result<()> {
-    update(|f| {
-        let p = f.pins.entry(slot(project, env)).or_default();
+    let id = project.id().to_owned();
+    update(project, |r| {
+        let p = r.envs.entry(env.to_owned()).or_default();
+        if p.project != id {
+            // A pin made for another project id approves nothing here.
+            p.recipients.clear();
+        }
+        p.project = id;
         p.key_id = key_id;
         p.verifier = verifier;
         if let Some(r) = recipients {
@@ -167,36 +263,83 @@ pub fn pin_ids(
     })
 }
 
-/// Records `recipients` as approved for `project`/`env`.
+/// Records `recipients` as approved for `env` of `project`.
 /// Approvals accumulate (per machine, whatever the git branch): a name keeps its approved
 /// key until it is removed with [`unapprove`] or approved with another key.
-pub fn approve(project: &str, env: &str, recipients: BTreeMap<String, String>) -> Result<()> {
-    update(|f| {
-        f.pins
-            .entry(slot(project, env))
-            .or_default()
-            .recipients
-            .extend(recipients);
+pub fn approve(project: &Project, env: &str, recipients: BTreeMap<String, String>) -> Result<()> {
+    let id = project.id().to_owned();
+    update(project, |r| {
+        let p = r.envs.entry(env.to_owned()).or_default();
+        if p.project != id {
+            p.recipients.clear();
+            p.key_id.clear();
+            p.verifier.clear();
+            p.project = id;
+        }
+        p.recipients.extend(recipients);
     })
 }
 
 /// Forgets the approval of `names` (they were removed).
-pub fn unapprove(project: &str, env: &str, names: &[String]) -> Result<()> {
-    update(|f| {
-        let approved = &mut f.pins.entry(slot(project, env)).or_default().recipients;
+pub fn unapprove(project: &Project, env: &str, names: &[String]) -> Result<()> {
+    update(project, |r| {
+        let approved = &mut r.envs.entry(env.to_owned()).or_default().recipients;
         for n in names {
             approved.remove(n);
         }
     })
 }
 
+/// The pinned Vault settings of `env` in `project`'s repository, if any.
+pub fn vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
+    Ok(repo(project)?.0.vault.remove(env))
+}
+
+/// Pins the Vault settings of `env` in `project`'s repository.
+pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
+    update(project, |r| {
+        r.vault.insert(env.to_owned(), settings);
+    })
+}
+
+/// The SHA-256 (hex) of a Vault environment's settings, as `AISECRETS_TRUST` carries it.
+#[must_use]
+pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
+    use sha2::Digest;
+    let text = serde_json::to_vec(settings).unwrap_or_default();
+    crypto::hex(&sha2::Sha256::digest(&text))
+}
+
+/// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.
+pub fn env_vault_digest(project: &Project, env: &str) -> Result<Option<String>> {
+    Ok(match env_pins()?.remove(&slot(project.id(), env)) {
+        Some(EnvPin::Vault(d)) => Some(d),
+        _ => None,
+    })
+}
+
+/// The Vault settings an older aisecrets pinned for this project id (somewhere).
+pub fn legacy_vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
+    Ok(load()?.vault.remove(&slot(project.id(), env)))
+}
+
+/// A line for a first-use question when an older aisecrets pinned the same project id and
+/// environment: those pins did not record in which folder they were made, so they cannot
+/// tell this repository from a copy of it, and are shown, not trusted.
+#[must_use]
+pub fn legacy_note(matches: bool) -> &'static str {
+    if matches {
+        "an older aisecrets trusted this same key for this project id, without recording in which folder: check that this is that repository, not a copy of it"
+    } else {
+        "WARNING: an older aisecrets trusted a DIFFERENT key for this project id: this may be a copy of another project or a forged file"
+    }
+}
+
 /// How the manifest's recipients of `env` differ from what this user approved, one line
 /// each (`+ name key`, `- name`, `~ name key`), with fingerprints.
 pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
     let declared = &project.env(env)?.recipients;
-    let approved = get(project.id(), env)?
-        .map(|(p, _)| p.recipients)
-        .unwrap_or_default();
+    let approved = approved(project, env)?;
     let mut changes = Vec::new();
     for (name, key) in declared {
         match approved.get(name) {
@@ -345,80 +488,98 @@ pub fn extend_chain(file: &EnvFile, old: &DataKey, new: &DataKey) -> String {
     new.seal_blob(REKEY_PURPOSE, &file.project, &file.env, text.as_bytes())
 }
 
-/// Whether the chain leads, proof by proof, from `pin` to `key`.
-fn chain_leads(pin: &Pin, file: &EnvFile, key: &DataKey) -> bool {
+/// The links of the chain that lead, proof by proof, from `pin` to `key`, if they do.
+fn chain_leads(pin: &Pin, file: &EnvFile, key: &DataKey) -> Option<Vec<Link>> {
     let links = chain(file, key);
-    let Some(start) = links
+    let start = links
         .iter()
-        .position(|l| crypto::same_hex(&l.from, &pin.key_id))
-    else {
-        return false;
-    };
+        .position(|l| crypto::same_hex(&l.from, &pin.key_id))?;
     let mut verifier = pin.verifier.clone();
     let mut current = pin.key_id.clone();
     for l in &links[start..] {
         // The link reveals the old key's rekey secret: it must hash to the verifier we
         // hold (only the old key's holders know it), and the proof must be made with it.
-        let knows_old =
-            crypto::verifier_of(&l.from_secret).is_some_and(|v| crypto::same_hex(&v, &verifier));
-        let want = crypto::rekey_proof(
-            &l.from_secret,
-            &file.project,
-            &file.env,
-            &l.to,
-            &l.to_verifier,
-        );
-        if !knows_old || !crypto::same_hex(&l.from, &current) || !crypto::same_hex(&want, &l.proof)
+        if !link_holds(l, &verifier, &file.project, &file.env)
+            || !crypto::same_hex(&l.from, &current)
         {
-            return false;
+            return None;
         }
         verifier.clone_from(&l.to_verifier);
         current.clone_from(&l.to);
     }
-    crypto::same_hex(&current, &key.key_id()) && crypto::same_hex(&verifier, &key.verifier())
+    (crypto::same_hex(&current, &key.key_id()) && crypto::same_hex(&verifier, &key.verifier()))
+        .then(|| links[start..].to_vec())
+}
+
+/// Whether `link` was made by someone who knew the key whose verifier is `verifier`.
+pub(crate) fn link_holds(link: &Link, verifier: &str, project: &str, env: &str) -> bool {
+    let knows_old =
+        crypto::verifier_of(&link.from_secret).is_some_and(|v| crypto::same_hex(&v, verifier));
+    let want = crypto::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
+    knows_old && crypto::same_hex(&want, &link.proof)
 }
 
 /// Checks an opened environment against the pin: the same key, or a key the chain proves
-/// was made by someone who knew the pinned one (the pin then rolls forward). With no pin,
-/// asks on the terminal, or fails closed.
+/// was made by someone who knew the pinned one, and that git history does not show as a
+/// fork (the pin then rolls forward). With no pin, asks on the terminal, or fails closed.
 pub fn check(
     project: &Project,
     env: &str,
     key: &DataKey,
     file: &EnvFile,
     path: &Path,
+    keys: &Keys,
 ) -> Result<()> {
-    match get(project.id(), env)? {
-        Some((pinned, _)) if crypto::same_hex(&pinned.key_id, &key.key_id()) => Ok(()),
-        Some((pinned, from_env)) => {
-            if chain_leads(&pinned, file, key) {
-                if !from_env {
-                    pin(project.id(), env, key, None)?;
-                }
-                output::status(&format!(
-                    "aisecrets: `{env}` has a new data key {} made by a member (recipient change); trusted through the key you had",
-                    key.key_id()
-                ));
-                Ok(())
-            } else {
-                Err(Error::Untrusted {
+    match find(project, env)? {
+        Found::Pin(pinned, _) if crypto::same_hex(&pinned.key_id, &key.key_id()) => Ok(()),
+        Found::Pin(pinned, source) => {
+            let Some(links) = chain_leads(&pinned, file, key) else {
+                return Err(Error::Untrusted {
                     env: env.to_owned(),
                     path: path.to_owned(),
                     pinned: pinned.key_id,
                     found: key.key_id(),
-                })
+                });
+            };
+            if let Some(fork) = crate::rekey_history::find_fork(path, file, keys, &pinned, &links) {
+                return Err(Error::Forked {
+                    env: env.to_owned(),
+                    path: path.to_owned(),
+                    fork: format!(
+                        "has data key {}, made from key {}, which git history (commit {}) shows was already replaced by key {}",
+                        fork.ours,
+                        fork.from,
+                        fork.commit.chars().take(12).collect::<String>(),
+                        fork.theirs
+                    ),
+                });
             }
+            if source == Source::Mine {
+                pin(project, env, key, None)?;
+            }
+            output::status(&format!(
+                "aisecrets: `{env}` has a new data key {} made by a member (recipient change); trusted through the key you had",
+                key.key_id()
+            ));
+            Ok(())
         }
-        None => {
+        Found::ProjectChanged(was) => Err(Error::ProjectChanged {
+            env: env.to_owned(),
+            path: project.manifest_path(),
+            pinned: was,
+            found: project.id().to_owned(),
+        }),
+        Found::Nothing(legacy) => {
             if !prompt::has_terminal() {
                 return Err(Error::NoPin {
                     env: env.to_owned(),
                     path: path.to_owned(),
                 });
             }
-            if ask_to_trust(project, env, key, file)? {
+            let note = legacy.map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())));
+            if ask_to_trust(project, env, key, note)? {
                 let recipients = project.env(env)?.recipients.clone();
-                pin(project.id(), env, key, Some(recipients))
+                pin(project, env, key, Some(recipients))
             } else {
                 Err(Error::Prompt("not trusted; nothing was used"))
             }
@@ -430,8 +591,9 @@ pub fn check(
 #[must_use]
 pub fn describe(project: &Project, env: &str, key: &DataKey) -> String {
     let mut s = format!(
-        "environment `{env}` of project {}\n  key id: {}\n  recipients:\n",
+        "environment `{env}` of project {} in {}\n  key id: {}\n  recipients:\n",
         project.id(),
+        project.root.display(),
         key.key_id()
     );
     if let Ok(decl) = project.env(env) {
@@ -446,25 +608,29 @@ pub fn describe(project: &Project, env: &str, key: &DataKey) -> String {
     s
 }
 
-fn ask_to_trust(project: &Project, env: &str, key: &DataKey, _file: &EnvFile) -> Result<bool> {
+fn ask_to_trust(project: &Project, env: &str, key: &DataKey, note: Option<&str>) -> Result<bool> {
     output::status(&format!(
-        "first time you open this environment:\n{}check the key id with a teammate you know",
-        describe(project, env, key)
+        "first time you open this environment in this folder:\n{}{}check the key id with a teammate you know",
+        describe(project, env, key),
+        note.map(|n| format!("{n}\n")).unwrap_or_default()
     ));
     prompt::confirm("Trust it? [y/N] ")
 }
 
-/// The `AISECRETS_TRUST` value for the given environments' pins.
-pub fn print_value(project: &str, envs: &[String]) -> Result<Option<String>> {
+/// The `AISECRETS_TRUST` value for the given environments' pins in this repository (and
+/// those `AISECRETS_TRUST` already holds): `PROJECT/ENV=KEY_ID:VERIFIER` for an encrypted
+/// file, `PROJECT/ENV=vault:SHA256` for a Vault environment.
+pub fn print_value(project: &Project, envs: &[String]) -> Result<Option<String>> {
     let mut parts = Vec::new();
     for env in envs {
-        if let Some((p, _)) = get(project, env)? {
-            parts.push(format!(
-                "{}={}:{}",
-                slot(project, env),
-                p.key_id,
-                p.verifier
-            ));
+        let name = slot(project.id(), env);
+        if project.vault_decl(env)?.is_some() {
+            let current = crate::vault::settings(project, env)?;
+            if vault_pin(project, env)?.is_some_and(|p| p == current) {
+                parts.push(format!("{name}=vault:{}", vault_digest(&current)));
+            }
+        } else if let Some((p, _)) = get(project, env)? {
+            parts.push(format!("{name}={}:{}", p.key_id, p.verifier));
         }
     }
     Ok((!parts.is_empty()).then(|| parts.join(",")))

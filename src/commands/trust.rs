@@ -14,11 +14,11 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
             project.env(e)?;
             vec![e.to_owned()]
         }
-        None if args.print => project.file_env_names(),
+        None if args.print => project.env_names(),
         None => vec![project.pick_env(None)?],
     };
     if args.print {
-        let value = trust::print_value(project.id(), &envs)?.ok_or_else(|| {
+        let value = trust::print_value(&project, &envs)?.ok_or_else(|| {
             Error::Failed("no trusted environment of this project here: run `aisecrets trust --env ENV` first".into())
         })?;
         output::stdout(format!("{value}\n").as_bytes())?;
@@ -37,7 +37,7 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
             return Err(Error::Prompt("not trusted; nothing was changed"));
         }
         let recipients = project.env(env)?.recipients.clone();
-        trust::pin(project.id(), env, open.key(), Some(recipients))?;
+        trust::pin(&project, env, open.key(), Some(recipients))?;
         output::status(&format!("trusted `{env}` (key {})", open.key().key_id()));
     }
     Ok(exit::OK)
@@ -47,29 +47,12 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
 /// commands send credentials only where these settings say.
 fn trust_vault(project: &Project, env: &str, yes: bool) -> Result<u8> {
     let settings = crate::vault::settings(project, env)?;
-    let pinned = trust::vault_pin(project.id(), env)?;
-    let mut text = format!("Vault environment `{env}` as aisecrets.toml declares it:");
-    for (k, v) in &settings {
-        let was = pinned
-            .as_ref()
-            .and_then(|p| p.get(k))
-            .filter(|old| *old != v)
-            .map(|old| format!("   (was: {})", crate::secret::sanitize(old, 80)))
-            .unwrap_or_default();
-        text.push_str(&format!(
-            "\n  {k} = {}{was}",
-            if v.is_empty() {
-                "(none)".to_owned()
-            } else {
-                crate::secret::sanitize(v, 120)
-            }
-        ));
-    }
-    output::status(&text);
+    let pinned = trust::vault_pin(project, env)?;
+    output::status(&crate::vault::describe(env, &settings, pinned.as_ref()));
     if !yes && !prompt::confirm("Send your Vault credentials there and use these paths? [y/N] ")? {
         return Err(Error::Prompt("not trusted; nothing was changed"));
     }
-    trust::pin_vault(project.id(), env, settings)?;
+    trust::pin_vault(project, env, settings)?;
     output::status(&format!("trusted the Vault settings of `{env}`"));
     Ok(exit::OK)
 }

@@ -81,7 +81,8 @@ pub struct Project {
 }
 
 impl Project {
-    /// Walks up from `start` to the first folder with an `aisecrets.toml`, like git.
+    /// Walks up from `start` to the first folder with an `aisecrets.toml`, like git; one
+    /// that another user owns is refused (see [`super::owner`]).
     pub fn find(start: &Path) -> Result<Option<Self>> {
         for dir in start.ancestors() {
             let path = dir.join(MANIFEST);
@@ -102,6 +103,7 @@ impl Project {
     /// Loads the manifest in `root`.
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join(MANIFEST);
+        super::owner::check(&path, root)?;
         let bytes = atomic::read_regular(&path, MAX_MANIFEST)?;
         let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {

@@ -5,6 +5,7 @@
 pub mod atomic;
 pub mod format;
 pub mod manifest;
+pub mod owner;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,7 @@ pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenE
 
 fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
+    owner::check(&path, &project.root)?;
     let file = match read_env_file(&path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Err(Error::corrupt(
@@ -142,7 +144,7 @@ fn open_file(
             .map_err(|reason| Error::corrupt(&path, format!("conflict `{name}`: {reason}")))?;
     }
     if check_trust {
-        crate::trust::check(project, env, &key, &file, &path)?;
+        crate::trust::check(project, env, &key, &file, &path, keys)?;
     }
     let me = whose(project, env, keys);
     Ok(OpenEnv {
@@ -469,6 +471,6 @@ pub fn create_env(
         });
     }
     atomic::write_atomic(&path, file.render().as_bytes(), 0o644)?;
-    crate::trust::pin(project.id(), env, &key, Some(recipients.clone()))?;
+    crate::trust::pin(project, env, &key, Some(recipients.clone()))?;
     Ok(path)
 }

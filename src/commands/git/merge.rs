@@ -118,7 +118,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             .chain(&tf.recipients)
             .cloned()
             .collect();
-        match rewrap_union(&of, key.as_ref(), &union) {
+        match rewrap_union(&of, key.as_ref(), &union, path) {
             Some(dk) => {
                 merged.data_key = dk;
                 merged.recipients = union.into_iter().collect();
@@ -151,12 +151,20 @@ fn rewrap_union(
     file: &EnvFile,
     key: Option<&crate::crypto::DataKey>,
     names: &BTreeSet<String>,
+    path: Option<&str>,
 ) -> Option<String> {
     let key = key?;
-    let approved = crate::trust::get(&file.project, &file.env)
-        .ok()??
-        .0
-        .recipients;
+    // Approvals belong to the repository: the project around the merged file (git runs
+    // the driver at the top of the work tree, %P relative to it).
+    let cwd = std::env::current_dir().ok()?;
+    let start = path
+        .and_then(|p| cwd.join(p).parent().map(Path::to_path_buf))
+        .unwrap_or(cwd);
+    let project = store::Project::find(&start).ok()??;
+    if project.id() != file.project {
+        return None;
+    }
+    let approved = crate::trust::approved(&project, &file.env).ok()?;
     let recipients: BTreeMap<String, String> = names
         .iter()
         .map(|n| approved.get(n).map(|k| (n.clone(), k.clone())))

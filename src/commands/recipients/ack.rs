@@ -35,9 +35,7 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
     let mut plans = Vec::new();
     for (env, _) in &pending {
         let target = project.env(env)?.recipients.clone();
-        let approved = trust::get(project.id(), env)?
-            .map(|(p, _)| p.recipients)
-            .unwrap_or_default();
+        let approved = trust::approved(&project, env)?;
         let file = store::read_env_file(&project.env_path(env)?)?;
         // Anyone the file is still wrapped to who is gone from the manifest, or whose key
         // changed, loses access through a new data key. Someone a teammate already removed
@@ -51,7 +49,7 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
         let names: Vec<&String> = target.keys().collect();
         let file_names: Vec<&String> = file.recipients.iter().collect();
         if removed.is_empty() && names == file_names && !approved.is_empty() {
-            trust::approve(project.id(), env, target)?;
+            trust::approve(&project, env, target)?;
         } else {
             plans.push(super::Plan {
                 env: env.clone(),

@@ -17,9 +17,7 @@ pub(super) fn run(args: &RecipientsListArgs) -> Result<u8> {
     let mut doc = serde_json::Map::new();
     let mut text = String::new();
     for env in &envs {
-        let approved = trust::get(project.id(), env)?
-            .map(|(p, _)| p.recipients)
-            .unwrap_or_default();
+        let approved = trust::approved(&project, env)?;
         let mut rows = Vec::new();
         let _ = writeln!(text, "{env}:");
         for (name, key) in &project.env(env)?.recipients {

@@ -83,12 +83,12 @@ fn apply_all(
         crate::audit::record(action, Some((project, &plan.env)), &names, None, "ok");
         match outcome {
             Some((key_id, verifier, exposed)) => {
-                trust::pin_ids(project.id(), &plan.env, key_id, verifier, None)?;
-                trust::unapprove(project.id(), &plan.env, &plan.removed)?;
-                trust::approve(project.id(), &plan.env, plan.target.clone())?;
+                trust::pin_ids(project, &plan.env, key_id, verifier, None)?;
+                trust::unapprove(project, &plan.env, &plan.removed)?;
+                trust::approve(project, &plan.env, plan.target.clone())?;
                 exposed_total += exposed;
             }
-            None => trust::approve(project.id(), &plan.env, plan.target.clone())?,
+            None => trust::approve(project, &plan.env, plan.target.clone())?,
         }
     }
     let tables = plans

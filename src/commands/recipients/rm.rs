@@ -1,5 +1,6 @@
 //! `recipients rm NAME`: a new data key for every environment they could read, every value
-//! resealed and marked exposed to them. What they already read cannot be taken back.
+//! resealed and marked exposed to them. What they already read cannot be taken back. The
+//! new `AISECRETS_TRUST` value for CI is printed on stdout (#12).
 
 use crate::cli::RecipientsRmArgs;
 use crate::error::{Error, Result};
@@ -58,5 +59,14 @@ pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
          {exposed} secret(s) they could read are marked exposed: rotate them (`aisecrets status` lists where), then commit",
         envs.join(", ")
     ));
+    // CI has no memory: its AISECRETS_TRUST still names the old key, which {name} knew,
+    // so it would follow a new key {name} made from it. The new value goes to stdout
+    // (`aisecrets recipients rm NAME | gh secret set AISECRETS_TRUST` works).
+    if let Some(value) = trust::print_value(&project, &project.env_names())? {
+        output::stdout(format!("{value}\n").as_bytes())?;
+        output::status(&format!(
+            "CI: replace AISECRETS_TRUST in your CI's secret store (GitHub: Settings > Secrets and variables > Actions) with the line printed above (`aisecrets trust --print` prints it again): the old value would still accept a data key {name} could make"
+        ));
+    }
     Ok(exit::OK)
 }
