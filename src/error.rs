@@ -264,7 +264,7 @@ pub enum Error {
     },
     /// First open with no pin and no terminal to ask on.
     #[error(
-        "environment `{env}` ({}) is not trusted on this machine yet and there is no terminal to ask on: \
+        "environment `{env}` ({}) is not trusted in this folder yet and there is no terminal to ask on: \
          run `aisecrets trust --env {env}` in a terminal, or set AISECRETS_TRUST (`aisecrets trust --print` on a trusted machine shows the value)",
         .path.display()
     )]

@@ -13,6 +13,7 @@ mod integrity;
 mod run;
 mod run_extra;
 mod team;
+mod trust_hardening;
 mod util;
 mod vault;
 mod writes;
