@@ -89,18 +89,17 @@ fn a_vault_environment_first_use_asks_and_sends_nothing() {
         vec!["run", "--env", "prod", "--", "true"],
         vec!["set", "X", "--env", "prod"],
     ] {
-        bare(&w, &args)
-            .stdin("x-FAKE")
-            .fails(1)
-            .one_line_error()
-            .stderr_has("not trusted in this folder yet")
-            .stderr_has("aisecrets trust --env prod")
-            .stderr_has("AISECRETS_TRUST");
+        let out = bare(&w, &args).stdin("x-FAKE").run();
         assert!(
             !catcher.connected(),
             "`{}` connected to the manifest's address without asking",
             args.join(" ")
         );
+        assert_eq!(out.0.status.code(), Some(1));
+        out.one_line_error()
+            .stderr_has("not trusted in this folder yet")
+            .stderr_has("aisecrets trust --env prod")
+            .stderr_has("AISECRETS_TRUST");
     }
     // Accepting it (after checking) lets it through.
     w.cmd(["trust", "--env", "prod", "--yes"])
@@ -132,14 +131,14 @@ fn an_edited_project_id_does_not_make_a_trusted_vault_environment_new() {
             .replace(&id, &"ab".repeat(16)),
     )
     .unwrap();
-    bare(&w, ["list", "--env", "prod"])
-        .fails(1)
-        .one_line_error()
+    let out = bare(&w, ["list", "--env", "prod"]).run();
+    assert!(!elsewhere.connected(), "the new address got a connection");
+    assert!(!trusted.connected());
+    assert_eq!(out.0.status.code(), Some(1));
+    out.one_line_error()
         .stderr_has("changed since this machine last used them")
         .stderr_has("project:")
         .stderr_has(&elsewhere.url());
-    assert!(!elsewhere.connected(), "the new address got a connection");
-    assert!(!trusted.connected());
 }
 
 /// Point 3: CI passes Vault pins in AISECRETS_TRUST, next to data-key pins.
@@ -457,9 +456,34 @@ fn age_key(w: &World, name: &str) -> (String, String) {
     )
 }
 
-/// Point 7: `recipients rm` prints the new AISECRETS_TRUST, and a removed member's fork of
-/// the old key is refused by a machine whose pin is still the old key, because git history
-/// shows that key was already replaced by another.
+/// Point 7: `recipients rm` prints the new AISECRETS_TRUST for CI, and says where it goes.
+#[test]
+fn recipients_rm_prints_the_new_aisecrets_trust_for_ci() {
+    let w = World::with_secrets();
+    w.cmd(["init", "--env", "prod"]).ok();
+    let (_, bob_public) = age_key(&w, "bob");
+    w.cmd(["recipients", "add", "bob", &bob_public, "--env", "dev"])
+        .ok();
+    let old_pins = w.cmd(["trust", "--print"]).ok().stdout_str();
+    let rm = w.cmd(["recipients", "rm", "bob"]).ok();
+    let printed = rm.stdout_str();
+    assert_ne!(printed.trim(), old_pins.trim());
+    assert!(
+        printed.contains("/prod="),
+        "every environment's pin: {printed}"
+    );
+    assert_eq!(
+        printed,
+        w.cmd(["trust", "--print"]).ok().stdout_str(),
+        "rm printed something else than the new pins"
+    );
+    rm.stderr_has("AISECRETS_TRUST")
+        .stderr_has("secret store")
+        .stderr_has("would still accept");
+}
+
+/// Point 7: a removed member's fork of the old key is refused by a machine whose pin is
+/// still the old key, because git history shows that key was already replaced by another.
 #[test]
 fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey() {
     const FORKED: &str = "sk-proj-FAKE0canary0forked0by0bob000";
@@ -493,17 +517,8 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
             .env("AISECRETS_HOME", w.path("stale-home"))
     };
     stale(&["trust", "--yes"]).ok();
-    // alice removes bob: the new AISECRETS_TRUST is printed, with where to put it.
-    let rm = w.cmd(["recipients", "rm", "bob"]).ok();
-    let new_pins = rm.stdout_str();
-    assert_ne!(new_pins.trim(), old_pins.trim());
-    assert_eq!(
-        new_pins,
-        w.cmd(["trust", "--print"]).ok().stdout_str(),
-        "rm printed something else than the new pins"
-    );
-    let rm = rm.stderr_has("AISECRETS_TRUST").stderr_has("secret store");
-    drop(rm);
+    w.cmd(["recipients", "rm", "bob"]).ok();
+    let new_pins = w.cmd(["trust", "--print"]).ok().stdout_str();
     git(p, &["commit", "-qam", "remove bob"]);
     // bob (who knew the old key) forks it: back to the file he could open, a rekey of
     // his own (he adds and removes a dummy), a value of his choosing, committed on top.
