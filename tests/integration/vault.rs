@@ -110,7 +110,7 @@ fn kv_data(path: &str) -> serde_json::Map<String, serde_json::Value> {
 }
 
 /// A world with `dev` (a file) and `prod` in Vault at a path of its own, plus `extra`
-/// appended to the manifest.
+/// appended to the manifest; the user has trusted `prod`'s settings (a first use asks).
 fn vault_world(extra: &str) -> (World, String) {
     let w = World::new();
     let path = unique("ml/test");
@@ -121,6 +121,8 @@ fn vault_world(extra: &str) -> (World, String) {
             addr()
         ),
     );
+    // (A test of an invalid manifest sees the error in its own command.)
+    let _ = w.cmd(["trust", "--env", "prod", "--yes"]).run();
     (w, path)
 }
 
@@ -1120,10 +1122,34 @@ fn the_manifest_declares_vault_environments_strictly() {
     w.cmd(["scan"]).ok();
 }
 
+/// Regression (#12): CI has no memory, so a Vault environment's first use there fails
+/// closed; the settings' digest in AISECRETS_TRUST, from `trust --print`, lets it through.
+#[test]
+fn ci_reaches_a_vault_environment_with_aisecrets_trust() {
+    let (w, _) = vault_world("");
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    let pins = w.cmd(["trust", "--print"]).ok().stdout_str();
+    let ci_home = w.path("ci-home");
+    vcmd(&w, ["get", "OPENAI_API_KEY", "--env", "prod"])
+        .env("AISECRETS_HOME", &ci_home)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("AISECRETS_TRUST");
+    let got = vcmd(&w, ["get", "OPENAI_API_KEY", "--env", "prod"])
+        .env("AISECRETS_HOME", &ci_home)
+        .env("AISECRETS_TRUST", pins.trim())
+        .reveals()
+        .ok()
+        .stdout_str();
+    assert_eq!(got, format!("{OPENAI}\n"));
+}
+
 #[test]
 fn changed_vault_settings_are_refused_before_anything_is_sent() {
     let (w, _) = vault_world("");
-    // First use pins the settings.
+    // The settings were trusted when the world was made.
     vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
         .stdin(OPENAI)
         .ok();
@@ -1181,6 +1207,7 @@ fn a_kv_version_1_mount_is_refused_and_nothing_is_written() {
             addr()
         ),
     );
+    w.cmd(["trust", "--env", "prod", "--yes"]).ok();
     vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
         .stdin(OPENAI)
         .fails(1)
