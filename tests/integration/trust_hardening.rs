@@ -109,6 +109,35 @@ fn a_vault_environment_first_use_asks_and_sends_nothing() {
     assert!(catcher.connected(), "the trusted address was not used");
 }
 
+/// Point 3: on a terminal, the first use shows the address and paths and asks, before
+/// anything is sent, as a first open of an encrypted file does.
+#[test]
+fn a_vault_environment_first_use_asks_on_a_terminal() {
+    let catcher = Catcher::new();
+    let w = vault_world(&catcher.url());
+    for (answer, pinned) in [("n", false), ("y", true)] {
+        let mut c = w.command(["list", "--env", "prod"]);
+        c.env("VAULT_CLIENT_TIMEOUT", "1");
+        for v in VAULT_VARS {
+            c.env_remove(v);
+        }
+        let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+        let (before, _) = p
+            .exp_regex("Send your Vault credentials there.*\\[y/N\\]")
+            .unwrap();
+        assert!(before.contains("first time you use this Vault environment"), "{before}");
+        assert!(before.contains(&catcher.url()) && before.contains("ml/prod"), "{before}");
+        assert!(!catcher.connected(), "connected before the answer");
+        p.send_line(answer).unwrap();
+        let rest = p.exp_eof().unwrap();
+        assert!(!rest.contains(FAKE_TOKEN));
+        assert_eq!(catcher.connected(), pinned, "answer {answer}: {rest}");
+    }
+    // Asked once: the pin holds.
+    bare(&w, ["list", "--env", "prod"]).fails(1);
+    assert!(catcher.connected());
+}
+
 /// Point 3: changing the address and the project id together is a change, not a new
 /// repository.
 #[test]
