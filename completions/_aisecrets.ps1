@@ -218,7 +218,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -274,7 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         'aisecrets;recipients;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -310,7 +310,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Trust without asking (after checking the key id with a teammate)')
-            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the AISECRETS_TRUST value of your pins (for CI) instead')
+            [CompletionResult]::new('--print', '--print', [CompletionResultType]::ParameterName, 'Print the AISECRETS_TRUST value of your pins in this repository (for CI) instead: data keys and Vault settings')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -501,7 +501,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         'aisecrets;help;recipients' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List each environment''s recipients with key fingerprints, and pending requests')
             [CompletionResult]::new('add', 'add', [CompletionResultType]::ParameterValue, 'Add a recipient (every environment unless --env); only the data key is rewrapped')
-            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed')
+            [CompletionResult]::new('rm', 'rm', [CompletionResultType]::ParameterValue, 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI')
             [CompletionResult]::new('approve', 'approve', [CompletionResultType]::ParameterValue, 'Add a pending access request (from `aisecrets request-access`) as a recipient')
             [CompletionResult]::new('ack', 'ack', [CompletionResultType]::ParameterValue, 'Review and approve recipient changes made to aisecrets.toml outside aisecrets')
             break

@@ -196,7 +196,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --version 'Print version'
             cand list 'List each environment''s recipients with key fingerprints, and pending requests'
             cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
-            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI'
             cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
             cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -246,7 +246,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;recipients;help'= {
             cand list 'List each environment''s recipients with key fingerprints, and pending requests'
             cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
-            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI'
             cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
             cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -274,7 +274,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -e 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
             cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
             cand --yes 'Trust without asking (after checking the key id with a teammate)'
-            cand --print 'Print the AISECRETS_TRUST value of your pins (for CI) instead'
+            cand --print 'Print the AISECRETS_TRUST value of your pins in this repository (for CI) instead: data keys and Vault settings'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -433,7 +433,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;recipients'= {
             cand list 'List each environment''s recipients with key fingerprints, and pending requests'
             cand add 'Add a recipient (every environment unless --env); only the data key is rewrapped'
-            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed'
+            cand rm 'Remove a recipient: new data keys, values resealed and marked exposed; prints the new AISECRETS_TRUST value for CI'
             cand approve 'Add a pending access request (from `aisecrets request-access`) as a recipient'
             cand ack 'Review and approve recipient changes made to aisecrets.toml outside aisecrets'
         }

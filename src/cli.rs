@@ -86,7 +86,8 @@ pub enum RecipientsCommand {
     List(RecipientsListArgs),
     /// Add a recipient (every environment unless --env); only the data key is rewrapped.
     Add(RecipientsAddArgs),
-    /// Remove a recipient: new data keys, values resealed and marked exposed.
+    /// Remove a recipient: new data keys, values resealed and marked exposed; prints the
+    /// new AISECRETS_TRUST value for CI.
     Rm(RecipientsRmArgs),
     /// Add a pending access request (from `aisecrets request-access`) as a recipient.
     Approve(RecipientsApproveArgs),
@@ -169,7 +170,8 @@ pub struct TrustArgs {
     /// Trust without asking (after checking the key id with a teammate).
     #[arg(long)]
     pub yes: bool,
-    /// Print the AISECRETS_TRUST value of your pins (for CI) instead.
+    /// Print the AISECRETS_TRUST value of your pins in this repository (for CI) instead:
+    /// data keys and Vault settings.
     #[arg(long, conflicts_with = "yes")]
     pub print: bool,
 }

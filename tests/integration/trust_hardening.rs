@@ -125,8 +125,14 @@ fn a_vault_environment_first_use_asks_on_a_terminal() {
         let (before, _) = p
             .exp_regex("Send your Vault credentials there.*\\[y/N\\]")
             .unwrap();
-        assert!(before.contains("first time you use this Vault environment"), "{before}");
-        assert!(before.contains(&catcher.url()) && before.contains("ml/prod"), "{before}");
+        assert!(
+            before.contains("first time you use this Vault environment"),
+            "{before}"
+        );
+        assert!(
+            before.contains(&catcher.url()) && before.contains("ml/prod"),
+            "{before}"
+        );
         assert!(!catcher.connected(), "connected before the answer");
         p.send_line(answer).unwrap();
         let rest = p.exp_eof().unwrap();
