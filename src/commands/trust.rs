@@ -48,7 +48,11 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
 fn trust_vault(project: &Project, env: &str, yes: bool) -> Result<u8> {
     let settings = crate::vault::settings(project, env)?;
     let pinned = trust::vault_pin(project, env)?;
-    output::status(&crate::vault::describe(env, &settings, pinned.as_ref()));
+    output::status(&crate::vault::pin::describe(
+        env,
+        &settings,
+        pinned.as_ref(),
+    ));
     if !yes && !prompt::confirm("Send your Vault credentials there and use these paths? [y/N] ")? {
         return Err(Error::Prompt("not trusted; nothing was changed"));
     }

@@ -8,6 +8,7 @@
 mod http;
 pub mod kv;
 pub mod lease;
+pub mod pin;
 
 use std::time::Duration;
 
@@ -424,7 +425,7 @@ fn client_timeout() -> Duration {
 }
 
 /// Connects for environment `env`, or fails saying it is not a Vault environment. The
-/// manifest's Vault settings must match what this machine pinned (see [`check_pin`]).
+/// manifest's Vault settings must match what this machine pinned (see [`pin::check`]).
 pub fn connect_env(project: &crate::store::Project, env: &str) -> Result<(Client, VaultDecl)> {
     let decl = project
         .vault_decl(env)?
@@ -434,7 +435,7 @@ pub fn connect_env(project: &crate::store::Project, env: &str) -> Result<(Client
             ))
         })?
         .clone();
-    check_pin(project, env)?;
+    pin::check(project, env)?;
     Ok((Client::connect(&decl)?, decl))
 }
 
@@ -484,137 +485,4 @@ pub fn settings(
         );
     }
     Ok(m)
-}
-
-/// The manifest is committed and anyone with write access can change it: a changed
-/// address would receive the user's token, a changed path would receive the next push.
-/// So nothing is sent until this user has accepted the settings in this repository: the
-/// first use asks, exactly like a first open of an encrypted file (on a terminal; else it
-/// fails naming `aisecrets trust` and `AISECRETS_TRUST`), and pins them in the user's
-/// trust.toml under the repository's path; a later change (the project id included) is
-/// refused, before anything is sent, until the user accepts it with
-/// `aisecrets trust --env ENV`. A machine with no memory (CI) passes the settings' digest
-/// in `AISECRETS_TRUST` (#12).
-pub fn check_pin(project: &crate::store::Project, env: &str) -> Result<()> {
-    use std::collections::BTreeMap;
-    let current = settings(project, env)?;
-    match crate::trust::vault_pin(project, env)? {
-        Some(pinned) if pinned == current => Ok(()),
-        Some(pinned) => Err(changed(env, &pinned, &current)),
-        None => {
-            if let Some(digest) = crate::trust::env_vault_digest(project, env)? {
-                if crate::crypto::same_hex(&digest, &crate::trust::vault_digest(&current)) {
-                    return Ok(());
-                }
-                return Err(Error::Vault {
-                    what: format!(
-                        "the Vault settings of `{env}` in aisecrets.toml are not the ones AISECRETS_TRUST names; nothing was sent"
-                    ),
-                    hint: format!(
-                        "check who changed them and why (`git log -p aisecrets.toml`), then print the new value with `aisecrets trust --print --env {env}` on a machine that trusts them"
-                    ),
-                });
-            }
-            if !crate::prompt::has_terminal() {
-                return Err(Error::NoVaultPin {
-                    env: env.to_owned(),
-                    address: current
-                        .get("address")
-                        .filter(|a| !a.is_empty())
-                        .map_or_else(
-                            || "from VAULT_ADDR".to_owned(),
-                            |a| secret::sanitize(a, 120),
-                        ),
-                });
-            }
-            let legacy = crate::trust::legacy_vault_pin(project, env)?.map(|old| {
-                let mut now: BTreeMap<String, String> = current.clone();
-                now.remove("project");
-                crate::trust::legacy_note(old == now)
-            });
-            crate::output::status(&format!(
-                "first time you use this Vault environment in this folder ({}):\n{}{}",
-                project.root.display(),
-                describe(env, &current, None),
-                legacy.map(|n| format!("\n{n}")).unwrap_or_default()
-            ));
-            if crate::prompt::confirm(
-                "Send your Vault credentials there and use these paths? [y/N] ",
-            )? {
-                crate::trust::pin_vault(project, env, current)
-            } else {
-                Err(Error::Prompt("not trusted; nothing was sent"))
-            }
-        }
-    }
-}
-
-/// The settings of `env` as the manifest declares them, one per line, with what changed
-/// since `pinned`.
-#[must_use]
-pub fn describe(
-    env: &str,
-    settings: &std::collections::BTreeMap<String, String>,
-    pinned: Option<&std::collections::BTreeMap<String, String>>,
-) -> String {
-    let mut text = format!("Vault environment `{env}` as aisecrets.toml declares it:");
-    for (k, v) in settings {
-        let was = pinned
-            .and_then(|p| p.get(k))
-            .filter(|old| *old != v)
-            .map(|old| format!("   (was: {})", secret::sanitize(old, 80)))
-            .unwrap_or_default();
-        text.push_str(&format!(
-            "\n  {k} = {}{was}",
-            if v.is_empty() {
-                "(none)".to_owned()
-            } else {
-                secret::sanitize(v, 120)
-            }
-        ));
-    }
-    text
-}
-
-/// The error for settings that changed since they were pinned, naming each change.
-fn changed(
-    env: &str,
-    pinned: &std::collections::BTreeMap<String, String>,
-    current: &std::collections::BTreeMap<String, String>,
-) -> Error {
-    let mut changes = Vec::new();
-    for k in pinned.keys().chain(current.keys()) {
-        let (a, b) = (pinned.get(k), current.get(k));
-        if a != b && !changes.iter().any(|(c, _): &(String, String)| c == k) {
-            // Long values (templates) are shown from a little before where they start to
-            // differ, so the change itself is visible.
-            let common = match (a, b) {
-                (Some(a), Some(b)) => a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count(),
-                _ => 0,
-            };
-            let skip = common.saturating_sub(20);
-            let show = |v: Option<&String>| {
-                v.filter(|v| !v.is_empty())
-                    .map_or("(none)".to_owned(), |v| {
-                        let tail: String = v.chars().skip(skip).collect();
-                        let prefix = if skip > 0 { "..." } else { "" };
-                        format!("{prefix}{}", secret::sanitize(&tail, 80))
-                    })
-            };
-            changes.push((k.clone(), format!("{k}: {} -> {}", show(a), show(b))));
-        }
-    }
-    Error::Vault {
-        what: format!(
-            "the Vault settings of `{env}` in aisecrets.toml changed since this machine last used them ({}); nothing was sent",
-            changes
-                .into_iter()
-                .map(|(_, c)| c)
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        hint: format!(
-            "check who changed them and why (`git log -p aisecrets.toml`), then accept them with `aisecrets trust --env {env}`"
-        ),
-    }
 }
