@@ -66,6 +66,14 @@ pub fn find_fork(
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
         };
+        // Most versions hold a key on our path: skip them before parsing the whole file.
+        let quick = text
+            .lines()
+            .find_map(|l| l.strip_prefix("key_id = \""))
+            .map(|k| k.trim_end_matches('"').to_ascii_lowercase());
+        if quick.is_some_and(|k| verifiers.contains_key(&k) || seen_keys.contains(&k)) {
+            continue;
+        }
         let Ok(old) = EnvFile::parse(path, text) else {
             continue;
         };

@@ -295,6 +295,11 @@ pub fn vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String,
     Ok(repo(project)?.0.vault.remove(env))
 }
 
+/// Every pinned Vault environment of `project`'s repository: name to settings.
+pub fn vault_pins(project: &Project) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    Ok(repo(project)?.0.vault)
+}
+
 /// Pins the Vault settings of `env` in `project`'s repository.
 pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
     update(project, |r| {

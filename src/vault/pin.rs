@@ -51,11 +51,30 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
                 now.remove("project");
                 crate::trust::legacy_note(old == now)
             });
+            // A renamed environment is new too: show what this folder already trusts.
+            let others: Vec<String> = crate::trust::vault_pins(project)?
+                .into_iter()
+                .map(|(name, s)| {
+                    format!(
+                        "`{name}` at {}",
+                        secret::sanitize(s.get("address").map_or("", String::as_str), 120)
+                    )
+                })
+                .collect();
+            let others = if others.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\nin this folder you already trust the Vault environment(s) {}: is this one really new?",
+                    others.join(", ")
+                )
+            };
             crate::output::status(&format!(
-                "first time you use this Vault environment in this folder ({}):\n{}{}",
+                "first time you use this Vault environment in this folder ({}):\n{}{}{}",
                 project.root.display(),
                 describe(env, &current, None),
-                legacy.map(|n| format!("\n{n}")).unwrap_or_default()
+                legacy.map(|n| format!("\n{n}")).unwrap_or_default(),
+                others
             ));
             if crate::prompt::confirm(
                 "Send your Vault credentials there and use these paths? [y/N] ",
