@@ -7,6 +7,7 @@ mod examples;
 mod format;
 mod generated;
 mod gitflow;
+mod hardening;
 mod identity;
 mod import_export;
 mod integrity;
