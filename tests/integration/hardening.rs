@@ -273,3 +273,69 @@ fn edit_gives_the_editor_no_aisecrets_variable() {
     assert!(own.is_empty(), "the editor got {own:?}");
     assert!(!env.contains(&identity));
 }
+
+/// A Vault environment at a KV path of its own on the test server (scripts/with-vault).
+fn vault_world() -> (World, String) {
+    let addr = std::env::var("AISECRETS_TEST_BAO_ADDR").expect(
+        "AISECRETS_TEST_BAO_ADDR is not set: run the tests with scripts/test (scripts/with-vault)",
+    );
+    let token = std::env::var("AISECRETS_TEST_BAO_TOKEN").unwrap();
+    let w = World::new();
+    let manifest = w.project.join("aisecrets.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(&format!(
+        "\n[environments.prod]\nvault = {{ address = \"{addr}\", mount = \"secret\", path = \"ml/hardening-{}\" }}\n",
+        std::process::id()
+    ));
+    std::fs::write(&manifest, text).unwrap();
+    w.cmd(["trust", "--env", "prod", "--yes"]).ok();
+    (w, token)
+}
+
+#[test]
+fn a_vault_environment_s_token_is_neither_in_aisecrets_environ_nor_in_its_memory() {
+    let (mut w, token) = vault_world();
+    w.canary(&token);
+    w.cmd(["set", "OPENAI_API_KEY", "--env", "prod"])
+        .env("VAULT_TOKEN", &token)
+        .stdin(OPENAI)
+        .ok();
+    let environ = w.path("parent-environ");
+    let own = w.path("child-vault-token");
+    let scan = w.path("scan.py");
+    let needles = w.path("needles");
+    std::fs::write(&scan, SCAN).unwrap();
+    std::fs::write(&needles, format!("{token}\n")).unwrap();
+    let memory = if is_root() {
+        "python3 \"$SCAN\" $PPID \"$NEEDLES\""
+    } else {
+        "echo 0"
+    };
+    let out = w
+        .cmd([
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            &format!(
+                "cat /proc/$PPID/environ > \"$ENVIRON\"; printf %s \"${{VAULT_TOKEN-unset}}\" > \"$OWN\"; {memory}"
+            ),
+        ])
+        .env("VAULT_TOKEN", &token)
+        .env("ENVIRON", &environ)
+        .env("OWN", &own)
+        .env("SCAN", &scan)
+        .env("NEEDLES", &needles)
+        .ok();
+    let block = std::fs::read(&environ).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&block).contains(&token),
+        "VAULT_TOKEN's value is in aisecrets' /proc/PID/environ"
+    );
+    assert_eq!(std::fs::read_to_string(&own).unwrap(), "unset");
+    // Nothing needs Vault while a KV-only run's child runs: the token is gone from memory
+    // too (root reads it whatever dumpable says).
+    assert_eq!(out.stdout_str().trim(), "0", "the token is still in memory");
+}
