@@ -11,6 +11,7 @@ mod hardening;
 mod identity;
 mod import_export;
 mod integrity;
+mod names;
 mod run;
 mod run_extra;
 mod team;
