@@ -175,6 +175,7 @@ fn env_bounds(stat: &str) -> Option<(u64, u64)> {
 
 /// Where the values of `names` lie in a NUL-separated environment block: offset and
 /// length of each `NAME=value` entry's value.
+#[cfg(any(target_os = "linux", test))]
 fn value_spans(block: &[u8], names: &[&str]) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut pos = 0;
