@@ -18,6 +18,8 @@ pub struct Class {
     exact: &'static [&'static str],
     prefixes: &'static [&'static str],
     suffixes: &'static [&'static str],
+    /// Parts found anywhere in the name (`_CA_`).
+    parts: &'static [&'static str],
 }
 
 impl Class {
@@ -25,6 +27,7 @@ impl Class {
         self.exact.contains(&upper)
             || self.prefixes.iter().any(|p| upper.starts_with(p))
             || self.suffixes.iter().any(|s| upper.ends_with(s))
+            || self.parts.iter().any(|p| upper.contains(p))
     }
 }
 
@@ -35,6 +38,7 @@ pub const CLASSES: &[Class] = &[
         exact: &["LOCPATH", "NLSPATH"],
         prefixes: &["LD_", "DYLD_", "GCONV_", "MALLOC_", "GLIBC_"],
         suffixes: &[],
+        parts: &[],
     },
     Class {
         name: "shell start-up",
@@ -54,6 +58,7 @@ pub const CLASSES: &[Class] = &[
         ],
         prefixes: &["BASH_FUNC_"],
         suffixes: &[],
+        parts: &[],
     },
     Class {
         name: "resolver setting",
@@ -65,6 +70,7 @@ pub const CLASSES: &[Class] = &[
         ],
         prefixes: &["RESOLV_"],
         suffixes: &[],
+        parts: &[],
     },
     Class {
         name: "proxy or TLS trust setting",
@@ -98,6 +104,7 @@ pub const CLASSES: &[Class] = &[
             "_TLS_VERIFY",
             "_REJECT_UNAUTHORIZED",
         ],
+        parts: &["_CA_"],
     },
     Class {
         name: "API base URL or endpoint",
@@ -115,6 +122,7 @@ pub const CLASSES: &[Class] = &[
             "_ADDR",
             "_TRACKING_URI",
         ],
+        parts: &[],
     },
     Class {
         name: "package index or registry setting",
@@ -143,6 +151,7 @@ pub const CLASSES: &[Class] = &[
             "_MIRROR",
             "_REPOSITORY_URL",
         ],
+        parts: &[],
     },
     Class {
         name: "interpreter start-up or module path",
@@ -182,6 +191,7 @@ pub const CLASSES: &[Class] = &[
             "GUILE_",
         ],
         suffixes: &["PATH", "_OPTIONS", "_OPTS", "_MODULE", "_MODULES"],
+        parts: &[],
     },
     Class {
         name: "build-tool hook",
@@ -223,6 +233,7 @@ pub const CLASSES: &[Class] = &[
             "MAVEN_",
         ],
         suffixes: &["FLAGS"],
+        parts: &[],
     },
     Class {
         name: "program to run",
@@ -257,6 +268,7 @@ pub const CLASSES: &[Class] = &[
             "_PLUGIN",
             "_PLUGINS",
         ],
+        parts: &[],
     },
     Class {
         name: "tool config file or folder",
@@ -301,6 +313,7 @@ pub const CLASSES: &[Class] = &[
             "RC_FILE",
             "_HOME",
         ],
+        parts: &[],
     },
 ];
 

@@ -147,6 +147,7 @@ const REFUSED: &[(&str, &str)] = &[
     ("NODE_EXTRA_CA_CERTS", "proxy or TLS trust setting"),
     ("NODE_TLS_REJECT_UNAUTHORIZED", "proxy or TLS trust setting"),
     ("SSLKEYLOGFILE", "proxy or TLS trust setting"),
+    ("GRPC_CA_ROOTS_DIR", "proxy or TLS trust setting"),
     // API base URLs and endpoints.
     ("OPENAI_BASE_URL", "API base URL or endpoint"),
     ("OPENAI_API_BASE", "API base URL or endpoint"),
