@@ -231,7 +231,14 @@ fn a_non_root_child_cannot_open_aisecrets_memory_or_environ() {
                 "--clear-groups",
                 "--",
             ]);
-            c.arg(bin());
+            // The build folder may be out of the user's reach (a checkout under /root):
+            // the binary goes into the test's folder, linked after the chown so the
+            // build's own file keeps its owner.
+            let local = w.path("aisecrets");
+            if std::fs::hard_link(bin(), &local).is_err() {
+                std::fs::copy(bin(), &local).unwrap();
+            }
+            c.arg(&local);
             c
         }
         _ => Command::new(bin()),
