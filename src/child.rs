@@ -36,17 +36,25 @@ pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGU
 /// A signal aisecrets should die of once everything is cleaned up (0: none).
 pub static RERAISE: AtomicI32 = AtomicI32::new(0);
 
-/// The environment a child gets: ours without any `AISECRETS_*` variable, plus `extra`
-/// (which wins over an inherited variable of the same name).
-pub fn child_env(extra: Vec<(String, OsString)>) -> Vec<(OsString, OsString)> {
+/// The environment a child of `run` gets: ours without any `AISECRETS_*` variable, the
+/// credential variables start-up took ([`crate::hardening`]) back as they were except
+/// those in `withhold`, plus `extra` (which wins over an inherited variable of the same
+/// name).
+pub fn child_env(extra: Vec<(String, OsString)>, withhold: &[&str]) -> Vec<(OsString, OsString)> {
     let names: std::collections::HashSet<&OsStr> =
         extra.iter().map(|(n, _)| OsStr::new(n.as_str())).collect();
-    let mut env: Vec<(OsString, OsString)> = std::env::vars_os()
-        .filter(|(k, _)| !is_own_var(k) && !names.contains(k.as_os_str()))
+    let mut env: Vec<(OsString, OsString)> = inherited()
+        .chain(crate::hardening::for_child(withhold))
+        .filter(|(k, _)| !names.contains(k.as_os_str()))
         .collect();
     drop(names);
     env.extend(extra.into_iter().map(|(k, v)| (OsString::from(k), v)));
     env
+}
+
+/// Our environment less aisecrets' own variables and the credentials start-up took.
+fn inherited() -> impl Iterator<Item = (OsString, OsString)> {
+    std::env::vars_os().filter(|(k, _)| !is_own_var(k) && !crate::hardening::is_credential(k))
 }
 
 /// Whether `name` is one of aisecrets' own variables, which never reach a child.
@@ -345,7 +353,13 @@ pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
         .map_err(|e| Error::io("install signal handlers for", "edit", e))?;
     let handle = signals.handle();
-    let child = Command::new(program).args(args).arg(file).spawn();
+    // The editor needs none of aisecrets' variables nor the credentials it logged in with.
+    let child = Command::new(program)
+        .args(args)
+        .arg(file)
+        .env_clear()
+        .envs(inherited())
+        .spawn();
     let child = match child {
         Ok(c) => c,
         Err(source) => {

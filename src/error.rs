@@ -283,10 +283,13 @@ pub enum Error {
         changes: Vec<String>,
     },
     /// A name `run` refuses to inject.
-    #[error("refusing to inject {}: these names hand over code execution or network traffic", .names.join(", "))]
+    #[error(
+        "refusing to inject {}: such names hand over code execution or network traffic to whoever sets them",
+        .names.iter().map(|(n, c)| format!("{n} ({c})")).collect::<Vec<_>>().join(", ")
+    )]
     DangerousNames {
-        /// The names.
-        names: Vec<String>,
+        /// The names, each with its class (see `policy`).
+        names: Vec<(String, &'static str)>,
     },
     /// A secret's value is in the child's command line.
     #[error(
@@ -416,9 +419,9 @@ impl Error {
                 "review them and run `aisecrets recipients ack`, or undo an unwanted change (`git checkout -- aisecrets.toml`); aisecrets never encrypts to an unapproved key".to_owned()
             }
             Self::DangerousNames { names } => format!(
-                "if you really mean it, allow them in your own config ({}): allow_names = [{}]",
+                "if you really mean it, allow them by exact name in your own config ({}): allow_names = [{}]; nothing in the repository can allow them",
                 crate::config::path().map(|p| p.display().to_string()).unwrap_or_else(|_| "config.toml".into()),
-                names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+                names.iter().map(|(n, _)| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
             ),
             Self::SecretInArgv { name } => format!(
                 "read it from the environment variable {name} instead, or pass --allow-argv if you must"

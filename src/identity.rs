@@ -174,11 +174,9 @@ pub fn public_key() -> Result<String> {
     derived(load_stored()?, path.display().to_string())
 }
 
+/// `AISECRETS_IDENTITY`, from where start-up put it (it is no longer in the environment).
 fn env_identity() -> Option<Zeroizing<String>> {
-    std::env::var("AISECRETS_IDENTITY")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .map(Zeroizing::new)
+    crate::hardening::var("AISECRETS_IDENTITY").filter(|s| !s.trim().is_empty())
 }
 
 fn env_identity_file() -> Option<PathBuf> {

@@ -15,6 +15,7 @@ pub mod dotenv;
 pub mod error;
 pub mod exit;
 pub mod git;
+pub mod hardening;
 pub mod identity;
 pub mod keycache;
 pub mod mask;
@@ -37,6 +38,10 @@ use clap::Parser;
 /// Parses the command line, runs it, reports any error, and returns the exit code.
 #[must_use]
 pub fn main() -> ExitCode {
+    // Before anything else, and before any secret is read: no core file, not dumpable, and
+    // the credential variables out of our own environment (#12).
+    hardening::harden();
+    hardening::scrub();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -10,7 +10,7 @@ use crate::mask::Masker;
 use crate::ramdir::RamDir;
 use crate::secret::{self, SecretValue};
 use crate::store::Project;
-use crate::{audit, child, config, identity, policy, store, vault};
+use crate::{audit, child, config, hardening, identity, policy, store, vault};
 
 /// Runs `run`; the exit code is the child's.
 pub(super) fn run(args: RunArgs) -> Result<u8> {
@@ -73,15 +73,17 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     };
     drop(values);
     let allowed = config::load()?.allow_names;
+    // The names the environment supplies; --vault-token's VAULT_ADDR and VAULT_TOKEN are
+    // aisecrets' own (the pinned address, a token it makes), not the repository's.
     let mut checked: Vec<&str> = selected.keys().map(String::as_str).collect();
     checked.extend(leased.iter().map(|n| n.as_str()));
-    if args.vault_token {
-        checked.extend(["VAULT_TOKEN", "VAULT_ADDR"]);
-    }
     let refused = policy::refused(checked.iter().copied(), &allowed);
     if !refused.is_empty() {
         return Err(Error::DangerousNames { names: refused });
     }
+    // Without leases or a child token nothing needs Vault while the child runs: the
+    // token goes now (one of our own login is revoked), not after the child (#12).
+    let client = client.filter(|_| !leased.is_empty() || args.vault_token);
     // Short-lived credentials, taken only now that the run is allowed; `held` revokes
     // them when it goes, however this function ends.
     let mut held = client.as_ref().map(vault::lease::Held::new);
@@ -174,16 +176,17 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         Some(&program.to_string_lossy()),
         "ok",
     );
-    let ours: std::collections::HashSet<String> = extra.iter().map(|(n, _)| n.clone()).collect();
-    let mut env_vars = child::child_env(extra);
-    if decl.vault.is_some() {
-        // The credentials aisecrets logged in with stay with aisecrets: the child gets
-        // the environment's values, and a token only with --vault-token.
-        env_vars.retain(|(k, _)| {
-            let k = k.to_string_lossy();
-            ours.contains(k.as_ref()) || !VAULT_CREDENTIALS.contains(&k.as_ref())
-        });
-    }
+    // The credentials aisecrets logged in to Vault with stay with aisecrets: the child of a
+    // Vault environment gets its values, and a token only with --vault-token. A file
+    // environment's child gets them as it would have without aisecrets.
+    let withhold: &[&str] = if decl.vault.is_some() {
+        &hardening::VAULT_CREDENTIALS
+    } else {
+        &[]
+    };
+    let env_vars = child::child_env(extra, withhold);
+    // Nothing reads the taken credentials from here on: wiped before the child exists.
+    hardening::forget_all();
     stopped(&mut held);
     let code = std::thread::scope(|scope| {
         // Leases outlive their first TTL while the child runs: a thread renews them.
@@ -202,19 +205,6 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     drop(files);
     code
 }
-
-/// The variables aisecrets logs in to Vault with, kept from the child of a Vault
-/// environment's run.
-const VAULT_CREDENTIALS: [&str; 8] = [
-    "VAULT_TOKEN",
-    "BAO_TOKEN",
-    "VAULT_ROLE_ID",
-    "BAO_ROLE_ID",
-    "VAULT_SECRET_ID",
-    "BAO_SECRET_ID",
-    "VAULT_JWT",
-    "BAO_JWT",
-];
 
 /// The names asked for with --only or --scope; `None` for all.
 fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>> {

@@ -106,13 +106,21 @@ pub(crate) fn env_var(vault: &str, bao: &str) -> Option<String> {
         .find_map(|n| std::env::var(n).ok().filter(|v| !v.trim().is_empty()))
 }
 
+/// A credential variable (token, AppRole IDs, JWT), from where start-up took it
+/// ([`crate::hardening`]): it is no longer in the environment.
+fn credential(vault: &str, bao: &str) -> Option<Zeroizing<String>> {
+    [vault, bao]
+        .iter()
+        .find_map(|n| crate::hardening::var(n).filter(|v| !v.trim().is_empty()))
+}
+
 /// A short-lived token: wiped on drop, never printed.
 #[derive(Clone)]
 pub struct Token(Zeroizing<String>);
 
 impl Token {
-    fn new(s: String) -> Self {
-        Self(Zeroizing::new(s.trim().to_owned()))
+    fn new(s: impl AsRef<str>) -> Self {
+        Self(Zeroizing::new(s.as_ref().trim().to_owned()))
     }
     /// The token itself, for a header or a child's environment.
     #[must_use]
@@ -153,23 +161,28 @@ impl Client {
     /// `jwt_role` and the JWT in `VAULT_JWT` (or a GitHub Actions OIDC token).
     pub fn connect(decl: &VaultDecl) -> Result<Self> {
         let http = Http::from_env(decl)?;
-        if let Some(t) = env_var("VAULT_TOKEN", "BAO_TOKEN") {
-            let source = if std::env::var("VAULT_TOKEN").is_ok_and(|v| !v.trim().is_empty()) {
-                "VAULT_TOKEN"
-            } else {
-                "BAO_TOKEN"
-            };
-            return Ok(Self::with_token(http, Token::new(t), source, false));
+        if let Some(t) = credential("VAULT_TOKEN", "BAO_TOKEN") {
+            let source =
+                if crate::hardening::var("VAULT_TOKEN").is_some_and(|v| !v.trim().is_empty()) {
+                    "VAULT_TOKEN"
+                } else {
+                    "BAO_TOKEN"
+                };
+            return Ok(Self::with_token(
+                http,
+                Token::new(t.as_str()),
+                source,
+                false,
+            ));
         }
         if let Some(t) = token_file()? {
             return Ok(Self::with_token(http, t, "~/.vault-token", false));
         }
-        let role_id = env_var("VAULT_ROLE_ID", "BAO_ROLE_ID");
-        let secret_id = env_var("VAULT_SECRET_ID", "BAO_SECRET_ID");
+        let role_id = credential("VAULT_ROLE_ID", "BAO_ROLE_ID");
+        let secret_id = credential("VAULT_SECRET_ID", "BAO_SECRET_ID");
         match (role_id, secret_id) {
             (Some(role_id), Some(secret_id)) => {
-                let secret_id = Zeroizing::new(secret_id);
-                let body = serde_json::json!({ "role_id": role_id, "secret_id": *secret_id });
+                let body = serde_json::json!({ "role_id": *role_id, "secret_id": *secret_id });
                 let token = login(
                     &http,
                     &format!("auth/{}/login", decl.approle_mount),
@@ -330,7 +343,7 @@ fn token_file() -> Result<Option<Token>> {
                 hint: "log in again with `bao login` or `vault login`".into(),
             })?;
             let t = text.trim();
-            Ok((!t.is_empty()).then(|| Token::new(t.to_owned())))
+            Ok((!t.is_empty()).then(|| Token::new(t)))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
@@ -340,7 +353,7 @@ fn token_file() -> Result<Option<Token>> {
 /// A JWT for CI login: `VAULT_JWT`, else a GitHub Actions OIDC token when the job has
 /// `id-token: write`.
 fn ci_jwt(http: &Http) -> Result<Option<Zeroizing<String>>> {
-    if let Some(jwt) = env_var("VAULT_JWT", "BAO_JWT") {
+    if let Some(jwt) = credential("VAULT_JWT", "BAO_JWT") {
         return Ok(Some(Zeroizing::new(jwt.trim().to_owned())));
     }
     let (Ok(url), Ok(bearer)) = (

@@ -539,11 +539,13 @@ fn scan_finds_values_and_shapes_and_never_prints_them() {
 #[test]
 fn edit_does_not_undo_a_change_made_while_it_was_open() {
     let w = World::with_secrets();
+    // The editor gets no AISECRETS_* variable (#12): the teammate's command names its own.
     let ed = editor(
         &w,
         "rotate-meanwhile",
         &format!(
-            "echo hf_FAKErotatedmeanwhile0000 | {} set HF_TOKEN 2>/dev/null\nsed -i \"s/^OPENAI_API_KEY=.*/OPENAI_API_KEY='sk-FAKE-edited-0000'/\" \"$1\"",
+            "echo hf_FAKErotatedmeanwhile0000 | AISECRETS_HOME='{}' AISECRETS_KEYRING=none {} set HF_TOKEN 2>/dev/null\nsed -i \"s/^OPENAI_API_KEY=.*/OPENAI_API_KEY='sk-FAKE-edited-0000'/\" \"$1\"",
+            w.home.display(),
             crate::util::bin()
         ),
     );
