@@ -79,7 +79,18 @@ pub enum Error {
         /// What is wrong; never the line's text, which may hold a value.
         reason: &'static str,
     },
+    /// `set NAME VALUE`: a value typed on the command line, refused and never shown (#13).
+    #[error(
+        "`set` takes no value on the command line: other users see argv in `ps`, and your shell has \
+         probably saved the value in its history"
+    )]
+    ValueInArgv {
+        /// The secret's name, sanitised.
+        name: String,
+    },
     /// A secret that the environment does not hold.
+    /// Built by [`Error::no_such_secret`] only, so `get`, `run --only`, `rm`, `rotate` and
+    /// Vault environments say it the same way (#13).
     #[error("no secret `{name}` in environment `{env}`{}", suggestion(.similar))]
     NoSuchSecret {
         /// The name asked for.
@@ -88,6 +99,8 @@ pub enum Error {
         env: String,
         /// A close match, if any.
         similar: Option<String>,
+        /// The names the environment holds (shown in the hint when there are few).
+        known: Vec<String>,
     },
     /// An encrypted environment file that is truncated, edited, forged or of another format.
     #[error("{}: {reason}; nothing was used", .path.display())]
@@ -303,6 +316,24 @@ impl Error {
         }
     }
 
+    /// The one "no such secret" error: the name, a "did you mean" when one is close, and
+    /// the known names in the hint.
+    pub fn no_such_secret<'a>(
+        name: &str,
+        env: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut known: Vec<String> = known.into_iter().map(str::to_owned).collect();
+        known.sort();
+        known.dedup();
+        Self::NoSuchSecret {
+            name: crate::secret::sanitize(name, 64),
+            env: env.to_owned(),
+            similar: crate::secret::did_you_mean(name, known.iter().map(String::as_str)),
+            known,
+        }
+    }
+
     /// Builds a [`Error::Corrupt`] for `path`.
     pub fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Self::Corrupt {
@@ -319,7 +350,15 @@ impl Error {
             Self::UnknownEnv { .. } => {
                 "pick one with --env NAME, or add it with `aisecrets init --env NAME`".to_owned()
             }
-            Self::NoSuchSecret { .. } => "see the names with `aisecrets list`".to_owned(),
+            Self::NoSuchSecret { env, known, .. } if known.is_empty() => {
+                format!("environment `{env}` holds no secret yet: add one with `aisecrets set NAME --env {env}`")
+            }
+            Self::NoSuchSecret { known, .. } if known.len() <= 12 => {
+                format!("known: {}", known.join(", "))
+            }
+            Self::NoSuchSecret { env, .. } => {
+                format!("see the names with `aisecrets list --env {env}`")
+            }
             Self::Corrupt { .. } => {
                 "restore the file from git (`git checkout -- FILE`) and ask who changed it".to_owned()
             }
@@ -359,6 +398,11 @@ impl Error {
             Self::SecretInArgv { name } => format!(
                 "read it from the environment variable {name} instead, or pass --allow-argv if you must"
             ),
+            Self::ValueInArgv { name } => format!(
+                "type it at the hidden prompt of `aisecrets set {name}`, or pipe it: \
+                 `printf %s \"$VALUE\" | aisecrets set {name}`; then delete it from your shell history \
+                 (bash: `history -d N`, zsh: edit ~/.zsh_history), and rotate it if others use this machine"
+            ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::CouldNotRun(inner) => return inner.hint(),
@@ -378,7 +422,7 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::CouldNotRun(_) => exit::USAGE,
+            Self::Usage(_) | Self::CouldNotRun(_) | Self::ValueInArgv { .. } => exit::USAGE,
             Self::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 exit::NOT_FOUND
             }
@@ -388,10 +432,7 @@ impl Error {
     }
 }
 
-/// The name this user goes by, for hints: `$USER`, else `me`.
+/// The name this user goes by, for hints: see [`crate::user::name`].
 pub(crate) fn whoami() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| crate::secret::valid_recipient_name(u))
-        .unwrap_or_else(|| "me".to_owned())
+    crate::user::name()
 }

@@ -53,12 +53,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .map(|(n, o)| (n, o.value))
         .collect();
     drop(open);
-    let argv = editor_argv();
-    let base = Path::new(&argv[0])
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_owned();
+    let (argv, base, waits) = editor_argv();
     if matches!(base.as_str(), "code" | "code-insiders" | "codium") {
         output::status(
             "aisecrets: warning: VS Code keeps a copy of every saved version in its local history; \
@@ -96,12 +91,10 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         }
         let after = read(&path)?;
         if *after == *before {
-            let base = Path::new(&argv[0])
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("");
-            let waits = argv.iter().any(|a| a == "--wait" || a == "-w" || a == "-f");
-            if started.elapsed() < Duration::from_secs(1) && GUI_EDITORS.contains(&base) && !waits {
+            if started.elapsed() < Duration::from_secs(1)
+                && GUI_EDITORS.contains(&base.as_str())
+                && !waits
+            {
                 return Err(Error::Failed(format!(
                     "the editor `{base}` returned at once, before you could edit: make it wait, e.g. EDITOR=\"{base} --wait\"; nothing was written"
                 )));
@@ -179,19 +172,31 @@ fn save(
     Ok(exit::OK)
 }
 
-/// `$VISUAL`, else `$EDITOR`, else `vi`, split on blanks, with the flags that keep the
-/// editor from writing swap, backup or undo files.
-fn editor_argv() -> Vec<String> {
+/// `$VISUAL`, else `$EDITOR`, else `vi`, run as git runs it: through the shell
+/// (`sh -c '$EDITOR "$@"' editor FILE`), so arguments and quotes in it work (#13), with the
+/// flags that keep vim and emacs from writing swap, backup or undo files. Also returns the
+/// editor's base name and whether it was told to wait (for the GUI-editor check).
+fn editor_argv() -> (Vec<String>, String, bool) {
     let cmd = ["VISUAL", "EDITOR"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
         .unwrap_or_else(|| "vi".to_owned());
-    let mut argv: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
-    let base = Path::new(&argv[0])
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .collect();
+    let base = Path::new(words.first().copied().unwrap_or(""))
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_owned();
+    let waits = words.iter().any(|a| matches!(*a, "--wait" | "-w" | "-f"));
+    let mut argv: Vec<String> = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        format!("{cmd} \"$@\""),
+        "editor".into(),
+    ];
     match base.as_str() {
         "vi" | "vim" | "nvim" | "vim.basic" | "vim.tiny" | "view" | "gvim" | "mvim" => {
             argv.extend(
@@ -220,7 +225,7 @@ fn editor_argv() -> Vec<String> {
         }
         _ => {}
     }
-    argv
+    (argv, base, waits)
 }
 
 fn read(path: &Path) -> Result<Zeroizing<String>> {

@@ -60,11 +60,15 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
                     continue;
                 }
                 let v = values.remove(n).ok_or_else(|| {
-                    let mut known: Vec<String> = values.keys().cloned().collect();
-                    known.extend(sel.keys().cloned());
-                    known.extend(decl.leases.keys().cloned());
-                    known.sort();
-                    Error::Failed(unknown_secret(n, &known, &env))
+                    Error::no_such_secret(
+                        n,
+                        &env,
+                        values
+                            .keys()
+                            .chain(sel.keys())
+                            .chain(decl.leases.keys())
+                            .map(String::as_str),
+                    )
                 })?;
                 sel.insert(n.clone(), v);
             }
@@ -251,21 +255,6 @@ fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>
         return Ok(Some(decl.secrets.clone()));
     }
     Ok(None)
-}
-
-fn unknown_secret(name: &str, known: &[String], env: &str) -> String {
-    format!(
-        "no secret `{}` in environment `{env}` (known: {}){}",
-        secret::sanitize(name, 64),
-        if known.is_empty() {
-            "none".to_owned()
-        } else {
-            known.join(", ")
-        },
-        secret::did_you_mean(name, known.iter().map(String::as_str))
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default()
-    )
 }
 
 /// Refuses a command line that holds a secret value: trackers (W&B, MLflow) and `ps`

@@ -233,11 +233,7 @@ impl OpenEnv {
     }
 
     fn missing(&self, name: &str) -> Error {
-        Error::NoSuchSecret {
-            name: secret::sanitize(name, 64),
-            env: self.file.env.clone(),
-            similar: secret::did_you_mean(name, self.values.keys().map(String::as_str)),
-        }
+        Error::no_such_secret(name, &self.file.env, self.values.keys().map(String::as_str))
     }
 
     /// Sets `name` to `value`; an equal value keeps its sealed bytes untouched.
