@@ -123,10 +123,8 @@ pub enum Error {
         path: PathBuf,
         /// Recipient names from the manifest.
         recipients: Vec<String>,
-        /// The user's public key, when known, for the hint.
-        public_key: Option<String>,
-        /// The user's recipient name in another environment, when they have one.
-        your_name: Option<String>,
+        /// What to do next (built by `store::not_a_recipient`): `request-access` first.
+        next: String,
     },
     /// No identity configured at all.
     #[error("no identity found (looked for {})", .path.display())]
@@ -161,6 +159,14 @@ pub enum Error {
     WrongPassphrase {
         /// The identity file.
         path: PathBuf,
+    },
+    /// Every try at the passphrase on the terminal was wrong.
+    #[error("wrong passphrase for {}, {tries} tries", .path.display())]
+    PassphraseTries {
+        /// The identity file.
+        path: PathBuf,
+        /// How many were typed.
+        tries: u8,
     },
     /// Input was needed and there is no terminal to ask on.
     #[error("{what} needs a terminal to ask on, and there is none: {hint}")]
@@ -362,21 +368,7 @@ impl Error {
             Self::Corrupt { .. } => {
                 "restore the file from git (`git checkout -- FILE`) and ask who changed it".to_owned()
             }
-            Self::NotARecipient {
-                env,
-                recipients,
-                public_key,
-                your_name,
-                ..
-            } => {
-                let who = recipients.first().map_or("a teammate", String::as_str);
-                let key = public_key.as_deref().unwrap_or("<your public key>");
-                format!(
-                    "ask {who} to run `aisecrets recipients add {} {key} --env {env}` and commit; \
-                     `aisecrets identity show` prints your key",
-                    your_name.clone().unwrap_or_else(whoami)
-                )
-            }
+            Self::NotARecipient { next, .. } => next.clone(),
             Self::NoIdentity { .. } => "run `aisecrets identity new`, or set AISECRETS_IDENTITY or \
                  AISECRETS_IDENTITY_FILE"
                 .to_owned(),
@@ -404,6 +396,7 @@ impl Error {
                  (bash: `history -d N`, zsh: edit ~/.zsh_history), and rotate it if others use this machine"
             ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
+            Self::PassphraseTries { .. } => "run the command again to retry; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::CouldNotRun(inner) => return inner.hint(),
             Self::Vault { hint, .. } if !hint.is_empty() => hint.clone(),

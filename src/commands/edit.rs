@@ -40,7 +40,7 @@ const GUI_EDITORS: &[&str] = &[
 /// Runs `edit`.
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
+    let keys = store::keys_for(&project, &env)?;
     let open = store::open(&project, &env, &keys)?;
     let original: BTreeMap<String, SecretValue> = open
         .values

@@ -2,7 +2,7 @@
 
 use crate::cli::ExportArgs;
 use crate::error::Result;
-use crate::{dotenv, exit, identity, output, store, vault};
+use crate::{dotenv, exit, output, store, vault};
 
 /// Runs `export`.
 pub(super) fn run(args: &ExportArgs) -> Result<u8> {
@@ -18,7 +18,7 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
         )?;
         (text, snap.values.keys().cloned().collect::<Vec<_>>())
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         let open = store::open(&project, &env, &keys)?;
         let text = dotenv::export(
             args.format,

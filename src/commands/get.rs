@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::NameArgs;
 use crate::error::Result;
-use crate::{exit, identity, output, store, vault};
+use crate::{exit, output, store, vault};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
@@ -22,7 +22,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         from_vault = vault::kv::read(&client, &decl)?;
         from_vault.get(&args.name, &env)?
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         open = store::open(&project, &env, &keys)?;
         open.get(&args.name)?
     };

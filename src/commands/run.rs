@@ -10,7 +10,7 @@ use crate::mask::Masker;
 use crate::ramdir::RamDir;
 use crate::secret::{self, SecretValue};
 use crate::store::Project;
-use crate::{audit, child, config, identity, policy, store, vault};
+use crate::{audit, child, config, policy, store, vault};
 
 /// Runs `run`; the exit code is the child's.
 pub(super) fn run(args: RunArgs) -> Result<u8> {
@@ -37,7 +37,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             snap.values
         }
         _ => {
-            let keys = identity::load()?;
+            let keys = store::keys_for(&project, &env)?;
             let open = store::open(&project, &env, &keys)?;
             drop(keys);
             open.values

@@ -6,7 +6,7 @@ use crate::cli::SetArgs;
 use crate::error::{Error, Result};
 use crate::secret::{self, SecretValue};
 use crate::store::{self, Change};
-use crate::{exit, identity, output, prompt, vault};
+use crate::{exit, output, prompt, vault};
 
 /// Runs `set`.
 pub(super) fn run(args: &SetArgs) -> Result<u8> {
@@ -43,7 +43,7 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
         );
         c
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         let value = read_value(&args.name)?;
         store::modify(&project, &env, &keys, |open| {
             let c = open.set(&args.name, value)?;
