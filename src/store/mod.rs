@@ -182,13 +182,19 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
         .is_ok_and(|d| listed_as(&d.recipients).is_some());
     let name = pending
         .clone()
-        .or(known_as)
+        .or_else(|| known_as.clone())
         .unwrap_or_else(crate::error::whoami);
     let key = mine.unwrap_or("<your public key>");
     let next = if listed_here {
         format!(
             "aisecrets.toml lists you, but the file is not encrypted to you yet: ask {who} to run \
              `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
+        )
+    } else if known_as.is_some() {
+        // Already a teammate (a recipient of another environment): the member adds the
+        // key they already have.
+        format!(
+            "ask {who} to run `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
         )
     } else if let Some(p) = pending {
         format!(
