@@ -393,9 +393,10 @@ pub struct RunArgs {
     /// policies from [environments.ENV.child_token]), revoked when it exits.
     #[arg(long)]
     pub vault_token: bool,
-    /// The command and its arguments, after `--`. Words before the command that start
-    /// with `-` are options of `run` (an unknown one is a usage error), not the command:
-    /// `run --mistyped -- cmd` never runs a program called `--mistyped` (#13).
+    // Words before the command that start with `-` are options of `run` (an unknown one is
+    // a usage error), never the command: `run --mistyped -- cmd` must not run a program
+    // called `--mistyped` (#13), so no `allow_hyphen_values` here.
+    /// The command and its arguments, after `--`.
     #[arg(
         value_name = "CMD",
         required = true,
