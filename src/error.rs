@@ -88,6 +88,21 @@ pub enum Error {
         /// The secret's name, sanitised.
         name: String,
     },
+    /// Names a git merge left with two values (`[conflicts]`): never used until resolved,
+    /// so neither side is picked silently (#13).
+    #[error(
+        "{}: a git merge left {} with two values (one from each branch); nothing was used",
+        .path.display(),
+        .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Conflicted {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+        /// The names in conflict.
+        names: Vec<String>,
+    },
     /// A secret that the environment does not hold.
     /// Built by [`Error::no_such_secret`] only, so `get`, `run --only`, `rm`, `rotate` and
     /// Vault environments say it the same way (#13).
@@ -109,6 +124,15 @@ pub enum Error {
         path: PathBuf,
         /// What check failed.
         reason: String,
+    },
+    /// An environment file that git merged as text (no aisecrets driver in that clone).
+    #[error(
+        "{}: git merged it as text and left conflict markers (this clone had no aisecrets merge driver); nothing was used",
+        .path.display()
+    )]
+    ConflictMarkers {
+        /// The environment file.
+        path: PathBuf,
     },
     /// None of the user's identities is a recipient of the environment.
     #[error(
@@ -365,10 +389,28 @@ impl Error {
             Self::NoSuchSecret { env, .. } => {
                 format!("see the names with `aisecrets list --env {env}`")
             }
+            Self::ConflictMarkers { path } => {
+                // Redo the merge with the driver, rather than throw one side away (#13).
+                let dir = path.parent().unwrap_or(std::path::Path::new("."));
+                let branch = crate::git::merge_sides(dir)
+                    .map(|(_, theirs)| {
+                        theirs.split(' ').next().unwrap_or("BRANCH").to_owned()
+                    })
+                    .unwrap_or_else(|| "BRANCH".to_owned());
+                format!(
+                    "redo the merge with the driver, which merges by name: `git merge --abort && aisecrets git setup && git merge {branch}` \
+                     (if the merge is already committed: `git reset --merge HEAD~1` instead of `git merge --abort`)"
+                )
+            }
             Self::Corrupt { .. } => {
                 "restore the file from git (`git checkout -- FILE`) and ask who changed it".to_owned()
             }
             Self::NotARecipient { next, .. } => next.clone(),
+            Self::Conflicted { env, path, .. } => format!(
+                "pick one value for each with `aisecrets edit --env {env}` (it shows both, labelled), \
+                 then `git add {}` and commit",
+                path.display()
+            ),
             Self::NoIdentity { .. } => "run `aisecrets identity new`, or set AISECRETS_IDENTITY or \
                  AISECRETS_IDENTITY_FILE"
                 .to_owned(),

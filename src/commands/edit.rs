@@ -47,10 +47,38 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .iter()
         .map(|(n, o)| (n.clone(), o.value.clone()))
         .collect();
+    // Each side of a conflict is labelled: which branch (or commit) and who set it when,
+    // from the value's sealed metadata (#13).
+    let sides = crate::git::merge_sides(&project.root);
+    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
     let conflicts: BTreeMap<String, SecretValue> = open
         .conflicts()
         .into_iter()
-        .map(|(n, o)| (n, o.value))
+        .map(|(n, o)| {
+            let who = |m: &crate::crypto::Meta| {
+                format!(
+                    "set by {} at {}",
+                    crate::secret::sanitize(&m.set_by, 64),
+                    output::timestamp(m.set_at)
+                )
+            };
+            let (ours, theirs) = sides
+                .clone()
+                .unwrap_or_else(|| ("this branch".to_owned(), "the merged branch".to_owned()));
+            let ours_meta = open
+                .values
+                .get(&n)
+                .map(|v| who(&v.meta))
+                .unwrap_or_default();
+            labels.insert(
+                n.clone(),
+                (
+                    format!("ours, {ours}, {ours_meta}"),
+                    format!("theirs, {theirs}, {}", who(&o.meta)),
+                ),
+            );
+            (n, o.value)
+        })
         .collect();
     drop(open);
     let (argv, base, waits) = editor_argv();
@@ -71,7 +99,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let dir = RamDir::create("edit")?;
     let path = dir.write(
         &format!("{env}.env"),
-        render(&env, &original, &conflicts)?.as_bytes(),
+        render(&env, &original, &conflicts, &labels)?.as_bytes(),
     )?;
     loop {
         let before = read(&path)?;
@@ -242,6 +270,7 @@ fn render(
     env: &str,
     values: &BTreeMap<String, SecretValue>,
     conflicts: &BTreeMap<String, SecretValue>,
+    labels: &BTreeMap<String, (String, String)>,
 ) -> Result<Zeroizing<String>> {
     let mut text = Zeroizing::new(format!(
         "# aisecrets: environment {env}. One NAME=value per line; quotes as in .env files.\n\
@@ -252,9 +281,16 @@ fn render(
             text.push_str(&format!(
                 "# <<< conflict on {name}: two branches set different values. Keep one line, delete the other.\n"
             ));
+            let (ours_label, theirs_label) = labels.get(name).cloned().unwrap_or_default();
+            text.push_str(&format!("# {ours_label}:\n"));
             text.push_str(&dotenv::export(
                 ExportFormat::Dotenv,
-                [(name.as_str(), value), (name.as_str(), theirs)].into_iter(),
+                std::iter::once((name.as_str(), value)),
+            )?);
+            text.push_str(&format!("# {theirs_label}:\n"));
+            text.push_str(&dotenv::export(
+                ExportFormat::Dotenv,
+                std::iter::once((name.as_str(), theirs)),
             )?);
             text.push_str("# >>>\n");
         } else {

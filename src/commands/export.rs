@@ -20,6 +20,7 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
     } else {
         let keys = store::keys_for(&project, &env)?;
         let open = store::open(&project, &env, &keys)?;
+        open.refuse_conflicts(open.values.keys().map(String::as_str))?;
         let text = dotenv::export(
             args.format,
             open.values.iter().map(|(n, o)| (n.as_str(), &o.value)),

@@ -24,6 +24,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     } else {
         let keys = store::keys_for(&project, &env)?;
         open = store::open(&project, &env, &keys)?;
+        open.refuse_conflicts([args.name.as_str()])?;
         open.get(&args.name)?
     };
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));

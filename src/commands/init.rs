@@ -77,7 +77,20 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
         rel.display(),
         env = args.env,
     ));
-    if crate::git::toplevel(&root).is_err() {
+    if let Ok(top) = crate::git::toplevel(&root) {
+        // In a git repository: the drivers, the hook and .gitattributes now, so the first
+        // merge already goes by name (#13).
+        match super::git::full_setup(&project, &top) {
+            Ok(changed) if !changed.is_empty() => output::status(&format!(
+                "git setup: wrote {}; commit .gitattributes and .gitignore with the rest",
+                changed.join(", ")
+            )),
+            Ok(_) => {}
+            Err(e) => output::status(&format!(
+                "aisecrets: could not set up git ({e}): run `aisecrets git setup`"
+            )),
+        }
+    } else {
         // The files only work for a team through git (#13).
         output::status(&format!(
             "note: {} is not in a git repository; aisecrets.toml and secrets/ belong in git: `git init`, then `aisecrets git setup`",

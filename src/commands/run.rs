@@ -27,6 +27,9 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         Some(_) => Some(vault::connect_env(&project, &env)?.0),
         None => None,
     };
+    // Names a git merge left with two values: refused below if the child would get them.
+    let mut conflicted: Vec<String> = Vec::new();
+    let mut env_file = std::path::PathBuf::new();
     let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
         (Some(c), Some(v)) => {
             let snap = vault::kv::read(c, v)?;
@@ -40,10 +43,14 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             let keys = store::keys_for(&project, &env)?;
             let open = store::open(&project, &env, &keys)?;
             drop(keys);
-            open.values
+            let values = open
+                .values
                 .iter()
                 .map(|(n, o)| (n.clone(), o.value.clone()))
-                .collect()
+                .collect();
+            conflicted = open.file.conflicts.keys().cloned().collect();
+            env_file.clone_from(&open.path);
+            values
         }
     };
     let leased: Vec<&String> = decl
@@ -76,6 +83,14 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         }
     };
     drop(values);
+    conflicted.retain(|n| selected.contains_key(n));
+    if !conflicted.is_empty() {
+        return Err(Error::Conflicted {
+            env,
+            path: env_file,
+            names: conflicted,
+        });
+    }
     let allowed = config::load()?.allow_names;
     let mut checked: Vec<&str> = selected.keys().map(String::as_str).collect();
     checked.extend(leased.iter().map(|n| n.as_str()));

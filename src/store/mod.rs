@@ -376,6 +376,24 @@ impl OpenEnv {
         Ok(&self.key)
     }
 
+    /// Refuses `names` that a git merge left in conflict (#13): a conflicted value is used
+    /// by nobody until `aisecrets edit` resolves it.
+    pub fn refuse_conflicts<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|n| self.file.conflicts.contains_key(*n))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Conflicted {
+            env: self.file.env.clone(),
+            path: self.path.clone(),
+            names,
+        })
+    }
+
     /// Drops a merge conflict on `name`, keeping the current value.
     pub fn resolve(&mut self, name: &str) -> bool {
         self.file.conflicts.remove(name).is_some()

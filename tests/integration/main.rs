@@ -10,6 +10,7 @@ mod gitflow;
 mod identity;
 mod import_export;
 mod integrity;
+mod merging;
 mod newcomer;
 mod run;
 mod run_extra;
