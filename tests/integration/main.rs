@@ -17,4 +17,5 @@ mod run_extra;
 mod team;
 mod util;
 mod vault;
+mod walkthrough;
 mod writes;
