@@ -297,3 +297,70 @@ fn the_github_actions_workflow_installs_the_release_and_runs_with_the_ci_identit
     assert!(stdout.contains("training: ok"), "{stdout}");
     assert!(!stdout.contains(OPENAI) && !stdout.contains(&secret));
 }
+
+/// bash with the world's hermetic environment, the binary under test on PATH.
+fn bash_in(w: &World, script: &str) -> std::process::Output {
+    let base = w.command(["--version"]);
+    let mut c = std::process::Command::new("bash");
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let bin_dir = Path::new(crate::util::bin()).parent().unwrap();
+    c.env(
+        "PATH",
+        format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+    )
+    .env("EXAMPLES", examples())
+    .arg("-c")
+    .arg(script)
+    .current_dir(&w.project);
+    crate::util::no_controlling_terminal(&mut c);
+    c.output().unwrap()
+}
+
+/// #13 point 8: `eval "$(aisecrets export --format shell)"` (direnv's usual pattern) puts
+/// every value into the interactive shell and everything it starts. The documented
+/// pattern: examples/envrc (settings only, as direnv exports them) and the `with_secrets`
+/// function from examples/with-secrets.sh, which runs one command through `aisecrets run`.
+#[test]
+fn the_direnv_and_shell_snippets_keep_values_out_of_the_shell() {
+    let w = World::with_secrets();
+    let manifest = w.project.join("aisecrets.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[scopes.train]\nsecrets = [\"HF_TOKEN\"]\n"),
+    )
+    .unwrap();
+    // direnv runs the .envrc in bash and exports what it exports: `set -a` and `.` do that.
+    let out = bash_in(
+        &w,
+        "set -e\n\
+         set -a; . \"$EXAMPLES/envrc\"; set +a\n\
+         . \"$EXAMPLES/with-secrets.sh\"\n\
+         with_secrets sh -c 'echo \"child: HF=${HF_TOKEN:+set} OPENAI=${OPENAI_API_KEY:+set}\"'\n\
+         echo \"shell: HF=${HF_TOKEN:+set} in-env=$(env | grep -c -e HF_TOKEN -e OPENAI_API_KEY || true)\"\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The child got its scope's secret only; the shell holds none.
+    assert!(stdout.contains("child: HF=set OPENAI=\n"), "{stdout}");
+    assert!(stdout.contains("shell: HF= in-env=0\n"), "{stdout}");
+    // The trade-off the README names: eval'd exports sit in the shell's environment.
+    let out = bash_in(
+        &w,
+        "eval \"$(aisecrets export --format shell)\"\n\
+         echo \"shell: in-env=$(env | grep -c -e HF_TOKEN -e OPENAI_API_KEY)\"\n",
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("shell: in-env=2"),
+        "{out:?}"
+    );
+}
