@@ -111,6 +111,12 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
                     "edit interrupted; nothing was written and the plaintext copy is gone",
                 ));
             }
+            Edited::Failed(127) => {
+                return Err(Error::Failed(format!(
+                    "the editor `{}` was not found (the shell said 127); set VISUAL or EDITOR to one you have; nothing was written",
+                    crate::secret::sanitize(&base, 64)
+                )));
+            }
             Edited::Failed(code) => {
                 return Err(Error::Failed(format!(
                     "the editor exited with status {code}, so the edit was abandoned; nothing was written"

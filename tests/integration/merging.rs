@@ -156,14 +156,6 @@ fn team(w: &World) -> (Person<'_>, Person<'_>) {
 fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
     let w = World::empty();
     let (_alice, bob) = team(&w);
-    let config = std::fs::read_to_string(bob.dir.join(".git/config")).unwrap();
-    assert!(config.contains("[merge \"aisecrets\"]"), "{config}");
-    // The driver runs this very binary, by absolute path, not a PATH lookup.
-    let exe = std::fs::canonicalize(crate::util::bin()).unwrap();
-    assert!(
-        config.contains(&format!("'{}' git merge %O %A %B %P", exe.display())),
-        "{config}"
-    );
     bob.git_ok(&["checkout", "-qb", "feature"]);
     bob.aisecrets(&["set", "B_FEATURE"])
         .stdin("feature-FAKE")
@@ -175,6 +167,14 @@ fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
     bob.git_ok(&["merge", "-q", "feature", "-m", "merge feature"]);
     assert_eq!(bob.get("B_FEATURE"), "feature-FAKE\n");
     assert_eq!(bob.get("B_MAIN"), "main-FAKE\n");
+    let config = std::fs::read_to_string(bob.dir.join(".git/config")).unwrap();
+    assert!(config.contains("[merge \"aisecrets\"]"), "{config}");
+    // The driver runs this very binary, by absolute path, not a PATH lookup.
+    let exe = std::fs::canonicalize(crate::util::bin()).unwrap();
+    assert!(
+        config.contains(&format!("'{}' git merge %O %A %B %P", exe.display())),
+        "{config}"
+    );
 }
 
 /// #13 point 1: a file merged as text (a clone with no driver at merge time) was met with

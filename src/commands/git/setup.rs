@@ -124,7 +124,10 @@ pub(crate) fn auto(project: &Project) {
     }
     let attrs = std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
     let routed = attrs.contains("merge=aisecrets");
-    let driver = git::get_config(&project.root, "merge.aisecrets.driver");
+    // The clone's own config file first (no process to start: `run` stays fast); git
+    // itself when that does not show a driver (worktrees, includes).
+    let driver = driver_in_config_file(&project.root)
+        .or_else(|| git::get_config(&project.root, "merge.aisecrets.driver"));
     let live = driver.as_deref().is_some_and(|d| {
         // Ours starts with the quoted absolute path; anything else is the user's choice.
         d.strip_prefix('\'')
@@ -167,6 +170,27 @@ pub(crate) fn auto(project: &Project) {
     if !notes.is_empty() {
         output::status(&format!("aisecrets: {}", notes.join("; ")));
     }
+}
+
+/// `merge.aisecrets.driver` as written in the nearest `.git/config`, when it is there.
+fn driver_in_config_file(root: &Path) -> Option<String> {
+    let dot_git = root
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|p| p.exists())?;
+    let text = std::fs::read_to_string(dot_git.join("config")).ok()?;
+    let mut in_section = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line == "[merge \"aisecrets\"]";
+        } else if in_section
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "driver"
+        {
+            return Some(v.trim().to_owned());
+        }
+    }
+    None
 }
 
 /// Installs the hook when there is none; `Some(false)` when a hook of someone else's is
