@@ -44,7 +44,6 @@ fn exe() -> Result<String> {
 pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     let exe = exe()?;
     let mut changed = Vec::new();
-    let top = top.to_path_buf();
 
     // Which files the drivers apply to.
     let mut patterns: Vec<String> = Vec::new();
@@ -76,10 +75,10 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     )? {
         changed.push(".gitignore");
     }
-    if write_config(&top, &exe)? {
+    if write_config(top, &exe)? {
         changed.push("git config");
     }
-    if install_hook(&top, &exe)? {
+    if install_hook(top, &exe)? {
         changed.push("pre-commit hook");
     }
     Ok(changed)
@@ -116,7 +115,8 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
 /// drivers are written, and the pre-commit hook where no hook is; a hook of someone else's
 /// is left alone and named. Committed files are never written here: when `.gitattributes`
 /// does not route the secrets files to the drivers, one line says how. Quiet when all is
-/// in place (one `git config` call), and a failure never stops the command.
+/// in place (then it reads two files and starts no process), and a failure never stops the
+/// command.
 pub(crate) fn auto(project: &Project) {
     // No git folder at or above the project: nothing to set up (`init` says so).
     if !project.root.ancestors().any(|d| d.join(".git").exists()) {
