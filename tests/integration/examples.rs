@@ -130,6 +130,12 @@ fn the_github_actions_workflow_installs_the_release_and_runs_with_the_ci_identit
         ),
         "{release}"
     );
+    // The README's CI section shows the same install script.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for line in install.run.lines().filter(|l| !l.trim().is_empty()) {
+        assert!(readme.contains(line.trim()), "README lacks {line:?}");
+    }
     // CI's key, as the workflow's setup comment says, made by age-keygen.
     let w = World::empty();
     let key = w.path("ci.key");
