@@ -34,7 +34,7 @@ pub enum Command {
     /// Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment.
     Init(InitArgs),
     /// Set a secret; the value comes from stdin when piped, else a hidden prompt.
-    Set(NameArgs),
+    Set(SetArgs),
     /// Print a secret's value and a newline on stdout.
     Get(NameArgs),
     /// Remove a secret.
@@ -324,6 +324,17 @@ pub struct NameArgs {
     pub env: EnvArg,
 }
 
+/// Arguments of `set`.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub name: NameArgs,
+    /// A value typed on the command line: refused with the reason, never used or shown.
+    #[arg(hide = true, value_name = "VALUE", num_args = 0.., allow_hyphen_values = true)]
+    pub value_in_argv: Vec<OsString>,
+}
+
 /// Arguments of `list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
@@ -384,16 +395,45 @@ pub struct RunArgs {
     /// policies from [environments.ENV.child_token]), revoked when it exits.
     #[arg(long)]
     pub vault_token: bool,
+    // Words before the command that start with `-` are options of `run` (an unknown one is
+    // a usage error), never the command: `run --mistyped -- cmd` must not run a program
+    // called `--mistyped` (#13), so no `allow_hyphen_values` here.
     /// The command and its arguments, after `--`.
     #[arg(
         value_name = "CMD",
         required = true,
         num_args = 1..,
         trailing_var_arg = true,
-        allow_hyphen_values = true,
         value_hint = ValueHint::CommandWithArguments
     )]
     pub command: Vec<OsString>,
+}
+
+/// An unknown option of `run` (`run --proxy -- cmd`): one line saying that options go
+/// before `--` and the command after it, with clap's suggestion, instead of clap's tip to
+/// pass it as a value, which would run a program called `--proxy` (#13).
+#[must_use]
+pub fn explain_run_error(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument
+        || std::env::args_os().nth(1).is_none_or(|a| a != "run")
+    {
+        return None;
+    }
+    let text = |k| match e.get(k) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        Some(ContextValue::Strings(v)) => v.first().cloned(),
+        _ => None,
+    };
+    let arg = text(ContextKind::InvalidArg)?;
+    let similar = text(ContextKind::SuggestedArg)
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default();
+    Some(format!(
+        "aisecrets: error: `run` has no option `{}`{similar}; options go before `--` and the command after it: \
+         `aisecrets run [OPTIONS] -- CMD [ARGS...]` (`aisecrets run --help` lists the options)",
+        crate::secret::sanitize(&arg, 64)
+    ))
 }
 
 /// Arguments of `completions`.

@@ -79,7 +79,33 @@ pub enum Error {
         /// What is wrong; never the line's text, which may hold a value.
         reason: &'static str,
     },
+    /// `set NAME VALUE`: a value typed on the command line, refused and never shown (#13).
+    #[error(
+        "`set` takes no value on the command line: other users see argv in `ps`, and your shell has \
+         probably saved the value in its history"
+    )]
+    ValueInArgv {
+        /// The secret's name, sanitised.
+        name: String,
+    },
+    /// Names a git merge left with two values (`[conflicts]`): never used until resolved,
+    /// so neither side is picked silently (#13).
+    #[error(
+        "{}: a git merge left {} with two values (one from each branch); nothing was used",
+        .path.display(),
+        .names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    )]
+    Conflicted {
+        /// The environment.
+        env: String,
+        /// Its file.
+        path: PathBuf,
+        /// The names in conflict.
+        names: Vec<String>,
+    },
     /// A secret that the environment does not hold.
+    /// Built by [`Error::no_such_secret`] only, so `get`, `run --only`, `rm`, `rotate` and
+    /// Vault environments say it the same way (#13).
     #[error("no secret `{name}` in environment `{env}`{}", suggestion(.similar))]
     NoSuchSecret {
         /// The name asked for.
@@ -88,6 +114,8 @@ pub enum Error {
         env: String,
         /// A close match, if any.
         similar: Option<String>,
+        /// The names the environment holds (shown in the hint when there are few).
+        known: Vec<String>,
     },
     /// An encrypted environment file that is truncated, edited, forged or of another format.
     #[error("{}: {reason}; nothing was used", .path.display())]
@@ -96,6 +124,15 @@ pub enum Error {
         path: PathBuf,
         /// What check failed.
         reason: String,
+    },
+    /// An environment file that git merged as text (no aisecrets driver in that clone).
+    #[error(
+        "{}: git merged it as text and left conflict markers (this clone had no aisecrets merge driver); nothing was used",
+        .path.display()
+    )]
+    ConflictMarkers {
+        /// The environment file.
+        path: PathBuf,
     },
     /// None of the user's identities is a recipient of the environment.
     #[error(
@@ -110,10 +147,8 @@ pub enum Error {
         path: PathBuf,
         /// Recipient names from the manifest.
         recipients: Vec<String>,
-        /// The user's public key, when known, for the hint.
-        public_key: Option<String>,
-        /// The user's recipient name in another environment, when they have one.
-        your_name: Option<String>,
+        /// What to do next (built by `store::not_a_recipient`): `request-access` first.
+        next: String,
     },
     /// No identity configured at all.
     #[error("no identity found (looked for {})", .path.display())]
@@ -148,6 +183,14 @@ pub enum Error {
     WrongPassphrase {
         /// The identity file.
         path: PathBuf,
+    },
+    /// Every try at the passphrase on the terminal was wrong.
+    #[error("wrong passphrase for {}, {tries} tries", .path.display())]
+    PassphraseTries {
+        /// The identity file.
+        path: PathBuf,
+        /// How many were typed.
+        tries: u8,
     },
     /// Input was needed and there is no terminal to ask on.
     #[error("{what} needs a terminal to ask on, and there is none: {hint}")]
@@ -355,6 +398,24 @@ impl Error {
         }
     }
 
+    /// The one "no such secret" error: the name, a "did you mean" when one is close, and
+    /// the known names in the hint.
+    pub fn no_such_secret<'a>(
+        name: &str,
+        env: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut known: Vec<String> = known.into_iter().map(str::to_owned).collect();
+        known.sort();
+        known.dedup();
+        Self::NoSuchSecret {
+            name: crate::secret::sanitize(name, 64),
+            env: env.to_owned(),
+            similar: crate::secret::did_you_mean(name, known.iter().map(String::as_str)),
+            known,
+        }
+    }
+
     /// Builds a [`Error::Corrupt`] for `path`.
     pub fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Self::Corrupt {
@@ -371,25 +432,37 @@ impl Error {
             Self::UnknownEnv { .. } => {
                 "pick one with --env NAME, or add it with `aisecrets init --env NAME`".to_owned()
             }
-            Self::NoSuchSecret { .. } => "see the names with `aisecrets list`".to_owned(),
+            Self::NoSuchSecret { env, known, .. } if known.is_empty() => {
+                format!("environment `{env}` holds no secret yet: add one with `aisecrets set NAME --env {env}`")
+            }
+            Self::NoSuchSecret { known, .. } if known.len() <= 12 => {
+                format!("known: {}", known.join(", "))
+            }
+            Self::NoSuchSecret { env, .. } => {
+                format!("see the names with `aisecrets list --env {env}`")
+            }
+            Self::ConflictMarkers { path } => {
+                // Redo the merge with the driver, rather than throw one side away (#13).
+                let dir = path.parent().unwrap_or(std::path::Path::new("."));
+                let branch = crate::git::merge_sides(dir)
+                    .map(|(_, theirs)| {
+                        theirs.split(' ').next().unwrap_or("BRANCH").to_owned()
+                    })
+                    .unwrap_or_else(|| "BRANCH".to_owned());
+                format!(
+                    "redo the merge with the driver, which merges by name: `git merge --abort && aisecrets git setup && git merge {branch}` \
+                     (if the merge is already committed: `git reset --merge HEAD~1` instead of `git merge --abort`)"
+                )
+            }
             Self::Corrupt { .. } => {
                 "restore the file from git (`git checkout -- FILE`) and ask who changed it".to_owned()
             }
-            Self::NotARecipient {
-                env,
-                recipients,
-                public_key,
-                your_name,
-                ..
-            } => {
-                let who = recipients.first().map_or("a teammate", String::as_str);
-                let key = public_key.as_deref().unwrap_or("<your public key>");
-                format!(
-                    "ask {who} to run `aisecrets recipients add {} {key} --env {env}` and commit; \
-                     `aisecrets identity show` prints your key",
-                    your_name.clone().unwrap_or_else(whoami)
-                )
-            }
+            Self::NotARecipient { next, .. } => next.clone(),
+            Self::Conflicted { env, path, .. } => format!(
+                "pick one value for each with `aisecrets edit --env {env}` (it shows both, labelled), \
+                 then `git add {}` and commit",
+                path.display()
+            ),
             Self::NoIdentity { .. } => "run `aisecrets identity new`, or set AISECRETS_IDENTITY or \
                  AISECRETS_IDENTITY_FILE"
                 .to_owned(),
@@ -426,7 +499,13 @@ impl Error {
             Self::SecretInArgv { name } => format!(
                 "read it from the environment variable {name} instead, or pass --allow-argv if you must"
             ),
+            Self::ValueInArgv { name } => format!(
+                "type it at the hidden prompt of `aisecrets set {name}`, or pipe it: \
+                 `printf %s \"$VALUE\" | aisecrets set {name}`; then delete it from your shell history \
+                 (bash: `history -d N`, zsh: edit ~/.zsh_history), and rotate it if others use this machine"
+            ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
+            Self::PassphraseTries { .. } => "run the command again to retry; nothing was changed or cached".to_owned(),
             Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::CouldNotRun(inner) => return inner.hint(),
             Self::Vault { hint, .. } if !hint.is_empty() => hint.clone(),
@@ -445,7 +524,7 @@ impl Error {
     #[must_use]
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Usage(_) | Self::CouldNotRun(_) => exit::USAGE,
+            Self::Usage(_) | Self::CouldNotRun(_) | Self::ValueInArgv { .. } => exit::USAGE,
             Self::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 exit::NOT_FOUND
             }
@@ -455,10 +534,7 @@ impl Error {
     }
 }
 
-/// The name this user goes by, for hints: `$USER`, else `me`.
+/// The name this user goes by, for hints: see [`crate::user::name`].
 pub(crate) fn whoami() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| crate::secret::valid_recipient_name(u))
-        .unwrap_or_else(|| "me".to_owned())
+    crate::user::name()
 }

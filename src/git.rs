@@ -83,3 +83,35 @@ pub fn staged(dir: &Path) -> Result<Vec<String>> {
 pub fn staged_blob(top: &Path, path: &str) -> Result<Vec<u8>> {
     git(top, &["show", &format!(":{path}")])
 }
+
+/// Labels for the two sides of the merge that left `[conflicts]`, e.g.
+/// `("main (a1b2c3d)", "feature (d4e5f6a)")`: HEAD and MERGE_HEAD while a merge is in
+/// progress, else the two parents of a merge commit at HEAD; `None` when neither is there.
+#[must_use]
+pub fn merge_sides(dir: &Path) -> Option<(String, String)> {
+    let ok = |rev: &str| git(dir, &["rev-parse", "-q", "--verify", rev]).is_ok();
+    let label = |rev: &str, name: Option<String>| {
+        let sha = git(dir, &["rev-parse", "--short", rev]).map(text).ok()?;
+        let name = name.or_else(|| {
+            git(dir, &["name-rev", "--name-only", "--no-undefined", rev])
+                .map(text)
+                .ok()
+        });
+        Some(match name {
+            Some(n) if !n.is_empty() => {
+                format!("{} ({sha})", crate::secret::sanitize(&n, 80))
+            }
+            _ => sha,
+        })
+    };
+    if ok("MERGE_HEAD") {
+        let branch = git(dir, &["symbolic-ref", "--short", "-q", "HEAD"])
+            .map(text)
+            .ok();
+        Some((label("HEAD", branch)?, label("MERGE_HEAD", None)?))
+    } else if ok("HEAD^2") {
+        Some((label("HEAD^1", None)?, label("HEAD^2", None)?))
+    } else {
+        None
+    }
+}

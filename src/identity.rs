@@ -231,12 +231,7 @@ fn load_stored() -> Result<Keys> {
             "aisecrets: {note}; the passphrase will be asked each time"
         ));
     }
-    let pass = prompt::hidden(
-        &format!("Passphrase for {}: ", path.display()),
-        "the identity's passphrase",
-        hint,
-    )?;
-    let plain = decrypt_identity_with(&text, &path, pass)?;
+    let plain = ask_and_open(&text, &path, hint)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
     repair_pub(keys.public.as_deref());
     if let (Some(cache), Some(public)) = (&selection.cache, &keys.public) {
@@ -380,19 +375,19 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     let Some(cache) = selection.cache else {
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
     };
-    let pass = if prompt::stdin_is_terminal() {
-        prompt::hidden(
-            &format!("Passphrase for {}: ", path.display()),
-            "the identity's passphrase",
+    let plain = if prompt::stdin_is_terminal() {
+        ask_and_open(
+            &text,
+            &path,
             "pipe the passphrase on standard input, or run this in a terminal",
         )?
     } else {
         let bytes = prompt::read_stdin_value()?;
         let line = std::str::from_utf8(&bytes)
             .map_err(|_| Error::Prompt("the passphrase on standard input is not UTF-8"))?;
-        SecretString::from(line.lines().next().unwrap_or("").to_owned())
+        let pass = SecretString::from(line.lines().next().unwrap_or("").to_owned());
+        decrypt_identity_with(&text, &path, pass)?
     };
-    let plain = decrypt_identity_with(&text, &path, pass)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
     let public = keys.public.clone().ok_or_else(|| Error::BadIdentity {
         source_desc: path.display().to_string(),
@@ -514,12 +509,40 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
 
 /// Opens a passphrase-protected identity file, asking on the terminal.
 fn decrypt_identity(text: &str, path: &Path) -> Result<Zeroizing<String>> {
-    let pass = prompt::hidden(
-        &format!("Passphrase for {}: ", path.display()),
-        "the identity's passphrase",
+    ask_and_open(
+        text,
+        path,
         "set AISECRETS_IDENTITY (CI) or AISECRETS_IDENTITY_FILE, or run this in a terminal",
-    )?;
-    decrypt_identity_with(text, path, pass)
+    )
+}
+
+/// How many times a passphrase is asked on the terminal before giving up, as ssh and sudo.
+pub const PASSPHRASE_TRIES: u8 = 3;
+
+/// Asks for the passphrase on the terminal and opens the identity, up to
+/// [`PASSPHRASE_TRIES`] times (#13): a typo costs a retype, not the whole command.
+fn ask_and_open(text: &str, path: &Path, hint: &str) -> Result<Zeroizing<String>> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let pass = prompt::hidden(
+            &format!("Passphrase for {}: ", path.display()),
+            "the identity's passphrase",
+            hint,
+        )?;
+        match decrypt_identity_with(text, path, pass) {
+            Err(Error::WrongPassphrase { .. }) if attempt < PASSPHRASE_TRIES => {
+                crate::output::status("wrong passphrase, try again");
+            }
+            Err(Error::WrongPassphrase { path }) => {
+                return Err(Error::PassphraseTries {
+                    path,
+                    tries: PASSPHRASE_TRIES,
+                });
+            }
+            other => return other,
+        }
+    }
 }
 
 /// Opens a passphrase-protected identity with `pass`.

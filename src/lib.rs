@@ -29,6 +29,7 @@ pub mod scan;
 pub mod secret;
 pub mod store;
 pub mod trust;
+pub mod user;
 pub mod vault;
 
 use std::process::ExitCode;
@@ -45,6 +46,10 @@ pub fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(line) = cli::explain_run_error(&e) {
+                output::status(&line);
+                return ExitCode::from(exit::USAGE);
+            }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
                 exit::USAGE

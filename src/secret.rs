@@ -150,10 +150,27 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<String> {
     let upper = name.to_ascii_uppercase();
+    let words = |s: &str| -> Vec<String> {
+        s.split('_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect()
+    };
+    let mine = words(name);
+    // One list's words, in order, all within the other's: OPENAI_KEY and OPENAI_API_KEY.
+    let within = |a: &[String], b: &[String]| {
+        let mut it = b.iter();
+        a.len() >= 2 && a.iter().all(|w| it.any(|x| x == w))
+    };
     candidates
         .into_iter()
         .map(|c| (levenshtein(&upper, &c.to_ascii_uppercase()), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .filter(|(d, c)| {
+            *d <= 2.max(c.len() / 4) || {
+                let theirs = words(c);
+                within(&mine, &theirs) || within(&theirs, &mine)
+            }
+        })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.to_owned())
 }
@@ -215,5 +232,10 @@ mod tests {
         );
         assert_eq!(did_you_mean("hf_token", names).as_deref(), Some("HF_TOKEN"));
         assert_eq!(did_you_mean("WANDB", names), None);
+        // #13: `get OPENAI_KEY` suggests OPENAI_API_KEY, as `run --only` does.
+        assert_eq!(
+            did_you_mean("OPENAI_KEY", names).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
     }
 }

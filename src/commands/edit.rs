@@ -40,25 +40,48 @@ const GUI_EDITORS: &[&str] = &[
 /// Runs `edit`.
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
+    let keys = store::keys_for(&project, &env)?;
     let open = store::open(&project, &env, &keys)?;
     let original: BTreeMap<String, SecretValue> = open
         .values
         .iter()
         .map(|(n, o)| (n.clone(), o.value.clone()))
         .collect();
+    // Each side of a conflict is labelled: which branch (or commit) and who set it when,
+    // from the value's sealed metadata (#13).
+    let sides = crate::git::merge_sides(&project.root);
+    let mut labels: BTreeMap<String, (String, String)> = BTreeMap::new();
     let conflicts: BTreeMap<String, SecretValue> = open
         .conflicts()
         .into_iter()
-        .map(|(n, o)| (n, o.value))
+        .map(|(n, o)| {
+            let who = |m: &crate::crypto::Meta| {
+                format!(
+                    "set by {} at {}",
+                    crate::secret::sanitize(&m.set_by, 64),
+                    output::timestamp(m.set_at)
+                )
+            };
+            let (ours, theirs) = sides
+                .clone()
+                .unwrap_or_else(|| ("this branch".to_owned(), "the merged branch".to_owned()));
+            let ours_meta = open
+                .values
+                .get(&n)
+                .map(|v| who(&v.meta))
+                .unwrap_or_default();
+            labels.insert(
+                n.clone(),
+                (
+                    format!("ours, {ours}, {ours_meta}"),
+                    format!("theirs, {theirs}, {}", who(&o.meta)),
+                ),
+            );
+            (n, o.value)
+        })
         .collect();
     drop(open);
-    let argv = editor_argv();
-    let base = Path::new(&argv[0])
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("")
-        .to_owned();
+    let (argv, base, waits) = editor_argv();
     if matches!(base.as_str(), "code" | "code-insiders" | "codium") {
         output::status(
             "aisecrets: warning: VS Code keeps a copy of every saved version in its local history; \
@@ -76,7 +99,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let dir = RamDir::create("edit")?;
     let path = dir.write(
         &format!("{env}.env"),
-        render(&env, &original, &conflicts)?.as_bytes(),
+        render(&env, &original, &conflicts, &labels)?.as_bytes(),
     )?;
     loop {
         let before = read(&path)?;
@@ -88,6 +111,12 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
                     "edit interrupted; nothing was written and the plaintext copy is gone",
                 ));
             }
+            Edited::Failed(127) => {
+                return Err(Error::Failed(format!(
+                    "the editor `{}` was not found (the shell said 127); set VISUAL or EDITOR to one you have; nothing was written",
+                    crate::secret::sanitize(&base, 64)
+                )));
+            }
             Edited::Failed(code) => {
                 return Err(Error::Failed(format!(
                     "the editor exited with status {code}, so the edit was abandoned; nothing was written"
@@ -96,12 +125,10 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         }
         let after = read(&path)?;
         if *after == *before {
-            let base = Path::new(&argv[0])
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("");
-            let waits = argv.iter().any(|a| a == "--wait" || a == "-w" || a == "-f");
-            if started.elapsed() < Duration::from_secs(1) && GUI_EDITORS.contains(&base) && !waits {
+            if started.elapsed() < Duration::from_secs(1)
+                && GUI_EDITORS.contains(&base.as_str())
+                && !waits
+            {
                 return Err(Error::Failed(format!(
                     "the editor `{base}` returned at once, before you could edit: make it wait, e.g. EDITOR=\"{base} --wait\"; nothing was written"
                 )));
@@ -179,19 +206,31 @@ fn save(
     Ok(exit::OK)
 }
 
-/// `$VISUAL`, else `$EDITOR`, else `vi`, split on blanks, with the flags that keep the
-/// editor from writing swap, backup or undo files.
-fn editor_argv() -> Vec<String> {
+/// `$VISUAL`, else `$EDITOR`, else `vi`, run as git runs it: through the shell
+/// (`sh -c '$EDITOR "$@"' editor FILE`), so arguments and quotes in it work (#13), with the
+/// flags that keep vim and emacs from writing swap, backup or undo files. Also returns the
+/// editor's base name and whether it was told to wait (for the GUI-editor check).
+fn editor_argv() -> (Vec<String>, String, bool) {
     let cmd = ["VISUAL", "EDITOR"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()))
         .unwrap_or_else(|| "vi".to_owned());
-    let mut argv: Vec<String> = cmd.split_whitespace().map(str::to_owned).collect();
-    let base = Path::new(&argv[0])
+    let words: Vec<&str> = cmd
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .collect();
+    let base = Path::new(words.first().copied().unwrap_or(""))
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_owned();
+    let waits = words.iter().any(|a| matches!(*a, "--wait" | "-w" | "-f"));
+    let mut argv: Vec<String> = vec![
+        "/bin/sh".into(),
+        "-c".into(),
+        format!("{cmd} \"$@\""),
+        "editor".into(),
+    ];
     match base.as_str() {
         "vi" | "vim" | "nvim" | "vim.basic" | "vim.tiny" | "view" | "gvim" | "mvim" => {
             argv.extend(
@@ -220,7 +259,7 @@ fn editor_argv() -> Vec<String> {
         }
         _ => {}
     }
-    argv
+    (argv, base, waits)
 }
 
 fn read(path: &Path) -> Result<Zeroizing<String>> {
@@ -237,6 +276,7 @@ fn render(
     env: &str,
     values: &BTreeMap<String, SecretValue>,
     conflicts: &BTreeMap<String, SecretValue>,
+    labels: &BTreeMap<String, (String, String)>,
 ) -> Result<Zeroizing<String>> {
     let mut text = Zeroizing::new(format!(
         "# aisecrets: environment {env}. One NAME=value per line; quotes as in .env files.\n\
@@ -247,9 +287,16 @@ fn render(
             text.push_str(&format!(
                 "# <<< conflict on {name}: two branches set different values. Keep one line, delete the other.\n"
             ));
+            let (ours_label, theirs_label) = labels.get(name).cloned().unwrap_or_default();
+            text.push_str(&format!("# {ours_label}:\n"));
             text.push_str(&dotenv::export(
                 ExportFormat::Dotenv,
-                [(name.as_str(), value), (name.as_str(), theirs)].into_iter(),
+                std::iter::once((name.as_str(), value)),
+            )?);
+            text.push_str(&format!("# {theirs_label}:\n"));
+            text.push_str(&dotenv::export(
+                ExportFormat::Dotenv,
+                std::iter::once((name.as_str(), theirs)),
             )?);
             text.push_str("# >>>\n");
         } else {

@@ -2,7 +2,7 @@
 
 use crate::cli::ExportArgs;
 use crate::error::Result;
-use crate::{dotenv, exit, identity, output, store, vault};
+use crate::{dotenv, exit, output, store, vault};
 
 /// Runs `export`.
 pub(super) fn run(args: &ExportArgs) -> Result<u8> {
@@ -18,8 +18,9 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
         )?;
         (text, snap.values.keys().cloned().collect::<Vec<_>>())
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         let open = store::open(&project, &env, &keys)?;
+        open.refuse_conflicts(open.values.keys().map(String::as_str))?;
         let text = dotenv::export(
             args.format,
             open.values.iter().map(|(n, o)| (n.as_str(), &o.value)),

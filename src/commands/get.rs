@@ -4,7 +4,7 @@ use zeroize::Zeroizing;
 
 use crate::cli::NameArgs;
 use crate::error::Result;
-use crate::{exit, identity, output, store, vault};
+use crate::{exit, output, store, vault};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
@@ -22,8 +22,9 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         from_vault = vault::kv::read(&client, &decl)?;
         from_vault.get(&args.name, &env)?
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         open = store::open(&project, &env, &keys)?;
+        open.refuse_conflicts([args.name.as_str()])?;
         open.get(&args.name)?
     };
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));

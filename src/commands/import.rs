@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use crate::cli::ImportArgs;
 use crate::error::{Error, Result};
 use crate::store::{self, Change, atomic};
-use crate::{dotenv, exit, identity, output, vault};
+use crate::{dotenv, exit, output, vault};
 
 /// Runs `import`.
 pub(super) fn run(args: &ImportArgs) -> Result<u8> {
@@ -35,7 +35,7 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
         })?
         .0
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         store::modify(&project, &env, &keys, |open| {
             let mut counts = (0, 0, 0);
             for (name, value) in pairs {

@@ -2,19 +2,19 @@
 //! project around it.
 
 use crate::cli::InitArgs;
-use crate::error::{Error, Result, whoami};
+use crate::error::{Error, Result};
 use crate::store::{self, Project, atomic, manifest};
 use crate::{crypto, exit, identity, output, secret};
 
 /// Runs `init`.
 pub(super) fn run(args: &InitArgs) -> Result<u8> {
     secret::check_env_name(&args.env)?;
-    let name = match &args.name {
+    let (name, source) = match &args.name {
         Some(n) => {
             secret::check_recipient_name(n)?;
-            n.clone()
+            (n.clone(), "--name")
         }
-        None => whoami(),
+        None => crate::user::name_and_source(),
     };
     let public = identity::public_key()?;
     let cwd = super::cwd()?;
@@ -65,12 +65,37 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
         atomic::write_atomic(&manifest_path, text.as_bytes(), 0o644)?;
     }
     let rel = env_path.strip_prefix(&root).unwrap_or(&env_path);
+    let named = if source == "--name" {
+        String::new()
+    } else {
+        format!(", from {source}; `--name` picks another")
+    };
     output::status(&format!(
-        "{} {} and {} (recipient: {name})\nnext: `aisecrets set NAME --env {env}`, then `aisecrets run --env {env} -- CMD`; commit both files",
+        "{} {} and {} (recipient: {name}{named})\nnext: `aisecrets set NAME --env {env}`, then `aisecrets run --env {env} -- CMD`; commit both files",
         if is_new { "created" } else { "updated" },
         manifest_path.display(),
         rel.display(),
         env = args.env,
     ));
+    if let Ok(top) = crate::git::toplevel(&root) {
+        // In a git repository: the drivers, the hook and .gitattributes now, so the first
+        // merge already goes by name (#13).
+        match super::git::full_setup(&project, &top) {
+            Ok(changed) if !changed.is_empty() => output::status(&format!(
+                "git setup: wrote {}; commit .gitattributes and .gitignore with the rest",
+                changed.join(", ")
+            )),
+            Ok(_) => {}
+            Err(e) => output::status(&format!(
+                "aisecrets: could not set up git ({e}): run `aisecrets git setup`"
+            )),
+        }
+    } else {
+        // The files only work for a team through git (#13).
+        output::status(&format!(
+            "note: {} is not in a git repository; aisecrets.toml and secrets/ belong in git: `git init`, then `aisecrets git setup`",
+            root.display()
+        ));
+    }
     Ok(exit::OK)
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::cli::ListArgs;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::{exit, identity, output, store, vault};
 
 /// Runs `list`.
@@ -12,8 +12,19 @@ pub(super) fn run(args: &ListArgs) -> Result<u8> {
     if project.vault_decl(&env)?.is_some() {
         return list_vault(&project, &env, args);
     }
-    let keys = identity::load()?;
-    let open = store::open(&project, &env, &keys)?;
+    // Names are in the clear; when and by whom are sealed with each value. Without an
+    // identity that opens now (none, locked, or not a recipient), list the names (#13).
+    let open = match identity::load_if_open()? {
+        Some(keys) => match store::open(&project, &env, &keys) {
+            Ok(open) => Some(open),
+            Err(Error::NotARecipient { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        None => None,
+    };
+    let Some(open) = open else {
+        return list_names(&project, &env, args);
+    };
     let mut out = String::new();
     if args.json {
         let items: Vec<serde_json::Value> = open
@@ -51,6 +62,39 @@ pub(super) fn run(args: &ListArgs) -> Result<u8> {
             );
         }
     }
+    output::stdout(out.as_bytes())?;
+    Ok(exit::OK)
+}
+
+/// `list` from the file alone: the names, and a note that when and by whom are sealed.
+fn list_names(project: &crate::store::Project, env: &str, args: &ListArgs) -> Result<u8> {
+    let path = project.env_path(env)?;
+    let file = store::read_env_file(&path)?;
+    if file.project != project.id() || file.env != env {
+        return Err(Error::corrupt(
+            &path,
+            "it belongs to another project or environment",
+        ));
+    }
+    let mut out = String::new();
+    if args.json {
+        let items: Vec<serde_json::Value> = file
+            .secrets
+            .keys()
+            .map(|name| serde_json::json!({ "name": name, "set_at": null, "set_by": null }))
+            .collect();
+        out = serde_json::to_string_pretty(&items).unwrap_or_default();
+        out.push('\n');
+    } else {
+        for name in file.secrets.keys() {
+            out.push_str(name);
+            out.push('\n');
+        }
+    }
+    output::status(&format!(
+        "names only: when and by whom each was set are sealed with the values; to see them, \
+         `aisecrets unlock` (or set AISECRETS_IDENTITY) as a recipient of `{env}`"
+    ));
     output::stdout(out.as_bytes())?;
     Ok(exit::OK)
 }

@@ -31,6 +31,32 @@ use crate::store::Project;
 
 /// Runs the parsed command line and returns the exit code.
 pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
+    // Every command that works on a project makes sure this clone merges secrets files
+    // with the driver (#13); git's own calls (drivers, hook) and user-only commands do not.
+    let on_project = matches!(
+        cli.command,
+        Command::Set(_)
+            | Command::Get(_)
+            | Command::Rm(_)
+            | Command::List(_)
+            | Command::Import(_)
+            | Command::Export(_)
+            | Command::Run(_)
+            | Command::Rotate(_)
+            | Command::Push(_)
+            | Command::Pull(_)
+            | Command::Recipients(_)
+            | Command::RequestAccess(_)
+            | Command::Trust(_)
+            | Command::Edit(_)
+            | Command::Status(_)
+    );
+    if on_project
+        && let Ok(cwd) = cwd()
+        && let Ok(Some(project)) = Project::find(&cwd)
+    {
+        git::auto_setup(&project);
+    }
     match cli.command {
         Command::Identity(c) => identity::run(c),
         Command::Init(a) => init::run(&a),

@@ -2,14 +2,20 @@
 //! pending request, for a member to approve after you commit it.
 
 use crate::cli::RequestAccessArgs;
-use crate::error::{Error, Result, whoami};
+use crate::error::{Error, Result};
 use crate::store::{Project, manifest};
 use crate::{exit, identity, output, secret, trust};
 
 /// Runs `request-access`.
 pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
     let project = Project::require(&super::cwd()?)?;
-    let name = args.name.clone().unwrap_or_else(whoami);
+    let (name, source) = match &args.name {
+        Some(n) => (n.clone(), None),
+        None => {
+            let (n, source) = crate::user::name_and_source();
+            (n, Some(source))
+        }
+    };
     secret::check_recipient_name(&name)?;
     let public = identity::public_key()?;
     let taken = project.manifest.environments.iter().find_map(|(env, d)| {
@@ -37,8 +43,11 @@ pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
         manifest::set_pending(doc, &name, Some(&public));
         Ok(())
     })?;
+    let named = source
+        .map(|s| format!(", a name from {s}: `--name` picks another"))
+        .unwrap_or_default();
     output::status(&format!(
-        "recorded your request as `{name}` ({}) in aisecrets.toml.\n\
+        "recorded your request as `{name}` ({}{named}) in aisecrets.toml.\n\
          next: commit and push it, then ask a member to run `aisecrets recipients approve {name}`",
         trust::fingerprint(&public)
     ));

@@ -2,7 +2,7 @@
 
 use crate::cli::NameArgs;
 use crate::error::Result;
-use crate::{exit, identity, output, store, vault};
+use crate::{exit, output, store, vault};
 
 /// Runs `rm`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
@@ -16,7 +16,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
             Ok(((), true))
         })?;
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         store::modify(&project, &env, &keys, |open| {
             open.remove(&args.name).map(|()| ((), true))
         })?;

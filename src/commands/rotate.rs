@@ -4,12 +4,12 @@
 use crate::cli::NameArgs;
 use crate::error::{Error, Result};
 use crate::store::{self, Change};
-use crate::{exit, identity, output, rotation};
+use crate::{exit, output, rotation};
 
 /// Runs `rotate`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = identity::load()?;
+    let keys = store::keys_for(&project, &env)?;
     let current = store::open(&project, &env, &keys)?;
     let old = current.get(&args.name)?;
     if let Some(url) = rotation::where_to_rotate(&args.name, old.expose()) {

@@ -27,6 +27,9 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         Some(_) => Some(vault::connect_env(&project, &env)?.0),
         None => None,
     };
+    // Names a git merge left with two values: refused below if the child would get them.
+    let mut conflicted: Vec<String> = Vec::new();
+    let mut env_file = std::path::PathBuf::new();
     let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
         (Some(c), Some(v)) => {
             let snap = vault::kv::read(c, v)?;
@@ -37,13 +40,17 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             snap.values
         }
         _ => {
-            let keys = identity::load()?;
+            let keys = store::keys_for(&project, &env)?;
             let open = store::open(&project, &env, &keys)?;
             drop(keys);
-            open.values
+            let values = open
+                .values
                 .iter()
                 .map(|(n, o)| (n.clone(), o.value.clone()))
-                .collect()
+                .collect();
+            conflicted = open.file.conflicts.keys().cloned().collect();
+            env_file.clone_from(&open.path);
+            values
         }
     };
     let leased: Vec<&String> = decl
@@ -60,11 +67,15 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
                     continue;
                 }
                 let v = values.remove(n).ok_or_else(|| {
-                    let mut known: Vec<String> = values.keys().cloned().collect();
-                    known.extend(sel.keys().cloned());
-                    known.extend(decl.leases.keys().cloned());
-                    known.sort();
-                    Error::Failed(unknown_secret(n, &known, &env))
+                    Error::no_such_secret(
+                        n,
+                        &env,
+                        values
+                            .keys()
+                            .chain(sel.keys())
+                            .chain(decl.leases.keys())
+                            .map(String::as_str),
+                    )
                 })?;
                 sel.insert(n.clone(), v);
             }
@@ -72,6 +83,14 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         }
     };
     drop(values);
+    conflicted.retain(|n| selected.contains_key(n));
+    if !conflicted.is_empty() {
+        return Err(Error::Conflicted {
+            env,
+            path: env_file,
+            names: conflicted,
+        });
+    }
     let allowed = config::load()?.allow_names;
     // The names the environment supplies; --vault-token's VAULT_ADDR and VAULT_TOKEN are
     // aisecrets' own (the pinned address, a token it makes), not the repository's.
@@ -241,21 +260,6 @@ fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>
         return Ok(Some(decl.secrets.clone()));
     }
     Ok(None)
-}
-
-fn unknown_secret(name: &str, known: &[String], env: &str) -> String {
-    format!(
-        "no secret `{}` in environment `{env}` (known: {}){}",
-        secret::sanitize(name, 64),
-        if known.is_empty() {
-            "none".to_owned()
-        } else {
-            known.join(", ")
-        },
-        secret::did_you_mean(name, known.iter().map(String::as_str))
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default()
-    )
 }
 
 /// Refuses a command line that holds a secret value: trackers (W&B, MLflow) and `ps`

@@ -42,6 +42,7 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         for rel in git::staged(&top)? {
             let abs = top.join(&rel);
             if own_files.iter().any(|f| f == &abs) {
+                findings.extend(unresolved(&rel, &git::staged_blob(&top, &rel)?));
                 continue;
             }
             findings.extend(scanner.scan(&rel, &git::staged_blob(&top, &rel)?));
@@ -81,6 +82,10 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
             }
         }
     }
+    let conflicts = findings
+        .iter()
+        .filter(|f| f.kind.starts_with(CONFLICT))
+        .count();
     let mut out = String::new();
     for f in &findings {
         out.push_str(&format!(
@@ -97,11 +102,53 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     output::stdout(out.as_bytes())?;
     if findings.is_empty() {
         Ok(exit::OK)
+    } else if conflicts == findings.len() {
+        output::status(
+            "aisecrets scan: an environment file is staged with an unresolved merge: resolve it first (see above), then `git add` it again",
+        );
+        Ok(exit::ERROR)
     } else {
         output::status(&format!(
             "aisecrets scan: {} finding(s): move the values into aisecrets (`aisecrets set NAME`) and remove them from these files",
             findings.len()
         ));
         Ok(exit::ERROR)
+    }
+}
+
+const CONFLICT: &str = "unresolved merge";
+
+/// A staged environment file that a merge left unresolved (#13): names in `[conflicts]`
+/// (two values, nothing picked), or git's text conflict markers (merged without the
+/// aisecrets driver). Such a file must not be committed: the pre-commit hook refuses it.
+fn unresolved(rel: &str, bytes: &[u8]) -> Vec<Finding> {
+    let text = String::from_utf8_lossy(bytes);
+    let line_of = |pred: &dyn Fn(&str) -> bool| text.lines().position(pred).map_or(1, |i| i + 1);
+    match store::EnvFile::parse(std::path::Path::new(rel), &text) {
+        Ok(file) => {
+            let start = line_of(&|l| l.trim() == "[conflicts]");
+            file.conflicts
+                .keys()
+                .map(|name| Finding {
+                    path: rel.to_owned(),
+                    line: text
+                        .lines()
+                        .enumerate()
+                        .skip(start)
+                        .find(|(_, l)| l.starts_with(&format!("{name} =")))
+                        .map_or(start, |(i, _)| i + 1),
+                    kind: "unresolved merge conflict, two values: pick one with `aisecrets edit`",
+                    name: Some(name.clone()),
+                })
+                .collect()
+        }
+        Err(_) if text.contains("<<<<<<<") => vec![Finding {
+            path: rel.to_owned(),
+            line: line_of(&|l| l.starts_with("<<<<<<<")),
+            kind: "unresolved merge with git conflict markers: redo it with the aisecrets merge driver \
+                   (`git merge --abort && aisecrets git setup && git merge BRANCH`)",
+            name: None,
+        }],
+        Err(_) => Vec::new(),
     }
 }

@@ -2,14 +2,21 @@
 
 use zeroize::Zeroizing;
 
-use crate::cli::NameArgs;
+use crate::cli::SetArgs;
 use crate::error::{Error, Result};
 use crate::secret::{self, SecretValue};
 use crate::store::{self, Change};
-use crate::{exit, identity, output, prompt, vault};
+use crate::{exit, output, prompt, vault};
 
 /// Runs `set`.
-pub(super) fn run(args: &NameArgs) -> Result<u8> {
+pub(super) fn run(args: &SetArgs) -> Result<u8> {
+    if !args.value_in_argv.is_empty() {
+        // Never echo it: it is (probably) a secret, and it is already in argv and history.
+        return Err(Error::ValueInArgv {
+            name: secret::sanitize(&args.name.name, 64),
+        });
+    }
+    let args = &args.name;
     secret::check_name(&args.name)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let mut place = String::new();
@@ -36,7 +43,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         );
         c
     } else {
-        let keys = identity::load()?;
+        let keys = store::keys_for(&project, &env)?;
         let value = read_value(&args.name)?;
         store::modify(&project, &env, &keys, |open| {
             let c = open.set(&args.name, value)?;

@@ -136,7 +136,17 @@ fn health(project: &Project) -> Result<Value> {
         .and_then(|a| humantime::parse_duration(a).ok());
     let now = crate::store::now();
     let (mut exposed, mut stale, mut unchecked, mut unapproved) = (vec![], vec![], vec![], vec![]);
+    let mut conflicts = vec![];
     for env in project.file_env_names() {
+        // Conflict names are in the clear: listed without unlocking anything (#13).
+        if let Ok(file) = project
+            .env_path(&env)
+            .and_then(|p| store::read_env_file(&p))
+        {
+            for name in file.conflicts.keys() {
+                conflicts.push(json!({ "env": env, "name": name }));
+            }
+        }
         for change in trust::unapproved(project, &env)? {
             unapproved.push(json!({ "env": env, "change": change }));
         }
@@ -169,6 +179,7 @@ fn health(project: &Project) -> Result<Value> {
         "max_age": project.manifest.project.max_age,
         "unchecked": unchecked,
         "unapproved_recipients": unapproved,
+        "conflicts": conflicts,
     }))
 }
 
@@ -216,6 +227,20 @@ fn render_health(out: &mut String, h: &Value) {
             );
         }
     }
+    let conflicts = list("conflicts");
+    if !conflicts.is_empty() {
+        out.push_str(
+            "conflicts (a git merge left two values; nothing uses them until you pick one with `aisecrets edit --env ENV`, then `git add` the file):\n",
+        );
+        for e in &conflicts {
+            let _ = writeln!(
+                out,
+                "  {}  {}",
+                e["env"].as_str().unwrap_or(""),
+                e["name"].as_str().unwrap_or("")
+            );
+        }
+    }
     for e in list("unapproved_recipients") {
         let _ = writeln!(
             out,
@@ -232,7 +257,11 @@ fn render_health(out: &mut String, h: &Value) {
             e["why"].as_str().unwrap_or("")
         );
     }
-    if exposed.is_empty() && stale.is_empty() && list("unchecked").is_empty() {
+    if exposed.is_empty()
+        && stale.is_empty()
+        && conflicts.is_empty()
+        && list("unchecked").is_empty()
+    {
         out.push_str("secrets:     none exposed or stale\n");
     }
 }

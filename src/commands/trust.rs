@@ -4,7 +4,7 @@
 use crate::cli::TrustArgs;
 use crate::error::{Error, Result};
 use crate::store::{self, Project};
-use crate::{exit, identity, output, prompt, trust};
+use crate::{exit, output, prompt, trust};
 
 /// Runs `trust`.
 pub(super) fn run(args: &TrustArgs) -> Result<u8> {
@@ -29,7 +29,7 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
     {
         return trust_vault(&project, env, args.yes);
     }
-    let keys = identity::load()?;
+    let keys = store::keys_for(&project, &envs[0])?;
     for env in &envs {
         let open = store::open_untrusted(&project, env, &keys)?;
         output::status(&trust::describe(&project, env, open.key()));

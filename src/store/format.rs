@@ -65,7 +65,9 @@ impl EnvFile {
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let bad = |reason: String| Error::corrupt(path, reason);
         if text.contains("<<<<<<<") || text.contains(">>>>>>>") {
-            return Err(bad("it holds git conflict markers".into()));
+            return Err(Error::ConflictMarkers {
+                path: path.to_owned(),
+            });
         }
         // The canonical layout (what aisecrets writes) is read by a strict line parser; any
         // other valid TOML goes through the full TOML parser. Both give the same result for

@@ -100,30 +100,10 @@ fn open_file(
             ),
         ));
     }
-    let recipients = project
-        .env(env)?
-        .recipients
-        .keys()
-        .cloned()
-        .collect::<Vec<_>>();
     let key = match crypto::unwrap_data_key(&file.data_key, keys.identities()) {
         Ok(k) => k,
         Err(UnwrapError::NoMatch) => {
-            return Err(Error::NotARecipient {
-                env: env.to_owned(),
-                path,
-                recipients,
-                public_key: keys.public_key().map(str::to_owned),
-                your_name: keys.public_key().and_then(|mine| {
-                    project
-                        .manifest
-                        .environments
-                        .values()
-                        .flat_map(|d| &d.recipients)
-                        .find(|(_, k)| k.trim() == mine)
-                        .map(|(n, _)| n.clone())
-                }),
-            });
+            return Err(not_a_recipient(project, env, path, keys.public_key()));
         }
         Err(UnwrapError::Invalid(reason)) => return Err(Error::corrupt(&path, reason)),
     };
@@ -154,6 +134,88 @@ fn open_file(
         values,
         me,
     })
+}
+
+/// The user's keys for opening `env`, after checking, without any passphrase, that the
+/// manifest lists this user's public key among `env`'s recipients (#13): a non-member hears
+/// about `aisecrets request-access` before being asked to unlock anything. Only identities
+/// whose one public key is known without opening them are checked (the stored identity,
+/// `AISECRETS_IDENTITY`); an identity file may hold several keys and is just tried.
+pub fn keys_for(project: &Project, env: &str) -> Result<Keys> {
+    if let Some(d) = crate::identity::describe()?
+        && !d.source.starts_with("AISECRETS_IDENTITY_FILE")
+        && let Some(mine) = d.public.as_deref()
+        && let Ok(decl) = project.env(env)
+        && decl.vault.is_none()
+        && !decl.recipients.values().any(|k| k.trim() == mine)
+    {
+        return Err(not_a_recipient(
+            project,
+            env,
+            project.env_path(env)?,
+            Some(mine),
+        ));
+    }
+    crate::identity::load()
+}
+
+/// The error for a user whose key cannot open `env`, naming the next step: the pending
+/// request's approval when there is one, else `aisecrets request-access` (the README's
+/// route), and the direct add as the alternative.
+#[must_use]
+pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option<&str>) -> Error {
+    let recipients: Vec<String> = project
+        .env(env)
+        .map(|d| d.recipients.keys().cloned().collect())
+        .unwrap_or_default();
+    let who = recipients.first().map_or("a member", String::as_str);
+    let listed_as = |table: &BTreeMap<String, String>| {
+        mine.and_then(|m| table.iter().find(|(_, k)| k.trim() == m))
+            .map(|(n, _)| n.clone())
+    };
+    let pending = listed_as(&project.manifest.pending);
+    let known_as = project
+        .manifest
+        .environments
+        .values()
+        .find_map(|d| listed_as(&d.recipients));
+    let listed_here = project
+        .env(env)
+        .is_ok_and(|d| listed_as(&d.recipients).is_some());
+    let name = pending
+        .clone()
+        .or_else(|| known_as.clone())
+        .unwrap_or_else(crate::error::whoami);
+    let key = mine.unwrap_or("<your public key>");
+    let next = if listed_here {
+        format!(
+            "aisecrets.toml lists you, but the file is not encrypted to you yet: ask {who} to run \
+             `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
+        )
+    } else if known_as.is_some() {
+        // Already a teammate (a recipient of another environment): the member adds the
+        // key they already have.
+        format!(
+            "ask {who} to run `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
+        )
+    } else if let Some(p) = pending {
+        format!(
+            "your access request as `{p}` is pending: once it is committed and pushed, ask {who} to run \
+             `aisecrets recipients approve {p}` and push, then `git pull`"
+        )
+    } else {
+        format!(
+            "run `aisecrets request-access` (it records your public key in aisecrets.toml), commit and \
+             push it, and ask {who} to run `aisecrets recipients approve {name}`; or send {who} your key \
+             (`aisecrets identity show`) for `aisecrets recipients add {name} {key} --env {env}`"
+        )
+    };
+    Error::NotARecipient {
+        env: env.to_owned(),
+        path,
+        recipients,
+        next,
+    }
 }
 
 /// Opens every value (one bad value refuses the file), on all cores for large files.
@@ -235,11 +297,7 @@ impl OpenEnv {
     }
 
     fn missing(&self, name: &str) -> Error {
-        Error::NoSuchSecret {
-            name: secret::sanitize(name, 64),
-            env: self.file.env.clone(),
-            similar: secret::did_you_mean(name, self.values.keys().map(String::as_str)),
-        }
+        Error::no_such_secret(name, &self.file.env, self.values.keys().map(String::as_str))
     }
 
     /// Sets `name` to `value`; an equal value keeps its sealed bytes untouched.
@@ -318,6 +376,24 @@ impl OpenEnv {
         self.file.recipients = recipients.keys().cloned().collect();
         self.key = new;
         Ok(&self.key)
+    }
+
+    /// Refuses `names` that a git merge left in conflict (#13): a conflicted value is used
+    /// by nobody until `aisecrets edit` resolves it.
+    pub fn refuse_conflicts<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let names: Vec<String> = names
+            .into_iter()
+            .filter(|n| self.file.conflicts.contains_key(*n))
+            .map(str::to_owned)
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Conflicted {
+            env: self.file.env.clone(),
+            path: self.path.clone(),
+            names,
+        })
     }
 
     /// Drops a merge conflict on `name`, keeping the current value.

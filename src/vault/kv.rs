@@ -289,9 +289,5 @@ pub fn update<T>(
 
 /// The error for a name that is not in `values`.
 pub fn missing(name: &str, env: &str, values: &BTreeMap<String, SecretValue>) -> Error {
-    Error::NoSuchSecret {
-        name: secret::sanitize(name, 64),
-        env: env.to_owned(),
-        similar: secret::did_you_mean(name, values.keys().map(String::as_str)),
-    }
+    Error::no_such_secret(name, env, values.keys().map(String::as_str))
 }

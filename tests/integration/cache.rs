@@ -37,24 +37,31 @@ fn locked_world(keyring: &str) -> World {
     w
 }
 
-/// Runs `args` in a pseudo-terminal, answers the passphrase prompt with `pass` if one
-/// comes, and returns (prompted, everything printed, exit code).
+/// Runs `args` in a pseudo-terminal, answers each passphrase prompt with `pass` (a wrong
+/// one is asked again, three times in all: #13), and returns (prompted, everything printed,
+/// exit code).
 fn in_terminal(w: &World, keyring: &str, args: &[&str], pass: &str) -> (bool, String, i32) {
     let mut c = w.command(args);
     c.env("AISECRETS_KEYRING", keyring);
     let mut p = spawn_command(c, Some(30_000)).unwrap();
-    let first = p.exp_any(vec![
-        rexpect::ReadUntil::String("Passphrase for".into()),
-        rexpect::ReadUntil::EOF,
-    ]);
-    let (prompted, mut text) = match first {
-        Ok((before, found)) if found.contains("Passphrase for") => {
-            p.send_line(pass).unwrap();
-            (true, before + &found + &p.exp_eof().unwrap())
+    let (mut prompted, mut text) = (false, String::new());
+    loop {
+        match p.exp_any(vec![
+            rexpect::ReadUntil::String("Passphrase for".into()),
+            rexpect::ReadUntil::EOF,
+        ]) {
+            Ok((before, found)) if found.contains("Passphrase for") => {
+                prompted = true;
+                text += &(before + &found);
+                p.send_line(pass).unwrap();
+            }
+            Ok((before, found)) => {
+                text += &(before + &found);
+                break;
+            }
+            Err(e) => panic!("{e}"),
         }
-        Ok((before, found)) => (false, before + &found),
-        Err(e) => panic!("{e}"),
-    };
+    }
     text = text.replace('\r', "");
     let code = match p.process().wait().unwrap() {
         nix::sys::wait::WaitStatus::Exited(_, c) => c,

@@ -297,7 +297,8 @@ fn different_names_merge_cleanly_and_the_same_name_is_a_named_conflict_that_edit
             .unwrap()
             .contains("<<<<<<<")
     );
-    assert_eq!(w.cmd(["get", "BOTH"]).ok().stdout_str(), "ours-FAKE\n");
+    // Neither side is used until edit resolves it (#13); the other names are.
+    w.cmd(["get", "BOTH"]).fails(1).stderr_has("aisecrets edit");
     assert_eq!(
         w.cmd(["get", "ONLY_OTHER"]).ok().stdout_str(),
         "other-FAKE-1\n"

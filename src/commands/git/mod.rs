@@ -21,6 +21,19 @@ pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
     }
 }
 
+/// The clone-local driver setup that every project command does (#13); see [`setup::auto`].
+pub(super) fn auto_setup(project: &crate::store::Project) {
+    setup::auto(project);
+}
+
+/// Everything `git setup` does, for `init` in a git repository; returns what it wrote.
+pub(super) fn full_setup(
+    project: &crate::store::Project,
+    top: &std::path::Path,
+) -> Result<Vec<&'static str>> {
+    setup::full(project, top)
+}
+
 /// The opened data key of an environment file, if this user's identity opens it without
 /// asking (drivers run inside git, with nobody to ask).
 fn open_key(file: &crate::store::EnvFile) -> Option<crate::crypto::DataKey> {

@@ -2,6 +2,12 @@
 //! diff and merge drivers, a pre-commit hook running `aisecrets scan --staged` (keeping any
 //! hook already there), and .gitignore lines for plaintext files. Running it twice changes
 //! nothing.
+//!
+//! [`auto`] does the clone-local part without being asked (#13): a clone where nobody ran
+//! `git setup` would merge encrypted files as text. It writes only `.git/config` (the
+//! drivers) and a pre-commit hook where there is none, pointing at the absolute path of the
+//! running binary, never a PATH lookup: a folder on PATH that the repository controls
+//! (direnv's `PATH_add`, `node_modules/.bin`) must not get to run code at `git merge`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -17,8 +23,26 @@ const PREVIOUS: &str = "pre-commit.aisecrets-previous";
 pub(super) fn run() -> Result<u8> {
     let project = Project::require(&super::super::cwd()?)?;
     let top = git::toplevel(&project.root)?;
+    let changed = full(&project, &top)?;
+    if changed.is_empty() {
+        output::status("git setup: already set up; nothing changed");
+    } else {
+        output::status(&format!(
+            "git setup: wrote {}. Commit .gitattributes and .gitignore; the git config and hook are local to this clone",
+            changed.join(", ")
+        ));
+    }
+    Ok(exit::OK)
+}
+
+fn exe() -> Result<String> {
     let exe = std::env::current_exe().map_err(|e| Error::io("find", "the aisecrets binary", e))?;
-    let exe = shell_quote(&exe.to_string_lossy());
+    Ok(shell_quote(&exe.to_string_lossy()))
+}
+
+/// Everything `git setup` does; returns what it changed.
+pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
+    let exe = exe()?;
     let mut changed = Vec::new();
 
     // Which files the drivers apply to.
@@ -41,11 +65,7 @@ pub(super) fn run() -> Result<u8> {
         .map(|p| format!("{p} diff=aisecrets merge=aisecrets"))
         .collect();
     attrs.push("aisecrets.toml merge=aisecrets".into());
-    if append_lines(
-        &project.root.join(".gitattributes"),
-        "# aisecrets: diff and merge encrypted secrets by name",
-        &attrs,
-    )? {
+    if append_lines(&project.root.join(".gitattributes"), ATTRS_HEADER, &attrs)? {
         changed.push(".gitattributes");
     }
     if append_lines(
@@ -55,6 +75,19 @@ pub(super) fn run() -> Result<u8> {
     )? {
         changed.push(".gitignore");
     }
+    if write_config(top, &exe)? {
+        changed.push("git config");
+    }
+    if install_hook(top, &exe)? {
+        changed.push("pre-commit hook");
+    }
+    Ok(changed)
+}
+
+const ATTRS_HEADER: &str = "# aisecrets: diff and merge encrypted secrets by name";
+
+/// The drivers in the clone's local git config; `true` if anything was written.
+fn write_config(top: &Path, exe: &str) -> Result<bool> {
     let config = [
         ("diff.aisecrets.textconv", format!("{exe} git textconv")),
         ("diff.aisecrets.cachetextconv", "false".to_owned()),
@@ -67,26 +100,108 @@ pub(super) fn run() -> Result<u8> {
             format!("{exe} git merge %O %A %B %P"),
         ),
     ];
+    let mut changed = false;
     for (name, value) in &config {
-        if git::get_config(&top, name).as_deref() != Some(value.as_str()) {
-            git::set_config(&top, name, value)?;
-            if !changed.contains(&"git config") {
-                changed.push("git config");
-            }
+        if git::get_config(top, name).as_deref() != Some(value.as_str()) {
+            git::set_config(top, name, value)?;
+            changed = true;
         }
     }
-    if install_hook(&top, &exe)? {
-        changed.push("pre-commit hook");
+    Ok(changed)
+}
+
+/// The clone-local setup, done by every command that works on a project (#13): when this
+/// clone's git config has no aisecrets merge driver, or one whose binary is gone, the
+/// drivers are written, and the pre-commit hook where no hook is; a hook of someone else's
+/// is left alone and named. Committed files are never written here: when `.gitattributes`
+/// does not route the secrets files to the drivers, one line says how. Quiet when all is
+/// in place (then it reads two files and starts no process), and a failure never stops the
+/// command.
+pub(crate) fn auto(project: &Project) {
+    // No git folder at or above the project: nothing to set up (`init` says so).
+    if !project.root.ancestors().any(|d| d.join(".git").exists()) {
+        return;
     }
-    if changed.is_empty() {
-        output::status("git setup: already set up; nothing changed");
-    } else {
-        output::status(&format!(
-            "git setup: wrote {}. Commit .gitattributes and .gitignore; the git config and hook are local to this clone",
-            changed.join(", ")
-        ));
+    let attrs = std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
+    let routed = attrs.contains("merge=aisecrets");
+    // The clone's own config file first (no process to start: `run` stays fast); git
+    // itself when that does not show a driver (worktrees, includes).
+    let driver = driver_in_config_file(&project.root)
+        .or_else(|| git::get_config(&project.root, "merge.aisecrets.driver"));
+    let live = driver.as_deref().is_some_and(|d| {
+        // Ours starts with the quoted absolute path; anything else is the user's choice.
+        d.strip_prefix('\'')
+            .and_then(|rest| rest.split_once('\''))
+            .is_none_or(|(path, _)| Path::new(path).exists())
+    });
+    let mut notes = Vec::new();
+    if !live {
+        let done = (|| -> Result<Vec<String>> {
+            let top = git::toplevel(&project.root)?;
+            let exe = exe()?;
+            let mut done = Vec::new();
+            write_config(&top, &exe)?;
+            done.push(format!(
+                "the merge and diff drivers (git config, running {exe})"
+            ));
+            match auto_hook(&top, &exe)? {
+                Some(true) => done.push("the pre-commit hook".to_owned()),
+                Some(false) => done.push(
+                    "not the pre-commit hook, as one is there: `aisecrets git setup` chains it"
+                        .to_owned(),
+                ),
+                None => {}
+            }
+            Ok(done)
+        })();
+        match done {
+            Ok(done) => notes.push(format!("set up in this clone: {}", done.join("; "))),
+            Err(e) => notes.push(format!(
+                "could not set up the git merge driver in this clone ({e}): run `aisecrets git setup`"
+            )),
+        }
     }
-    Ok(exit::OK)
+    if !routed {
+        notes.push(
+            "secrets files are not routed to the merge driver: run `aisecrets git setup` and commit .gitattributes, or merges of them will conflict"
+                .to_owned(),
+        );
+    }
+    if !notes.is_empty() {
+        output::status(&format!("aisecrets: {}", notes.join("; ")));
+    }
+}
+
+/// `merge.aisecrets.driver` as written in the nearest `.git/config`, when it is there.
+fn driver_in_config_file(root: &Path) -> Option<String> {
+    let dot_git = root
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|p| p.exists())?;
+    let text = std::fs::read_to_string(dot_git.join("config")).ok()?;
+    let mut in_section = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_section = line == "[merge \"aisecrets\"]";
+        } else if in_section
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == "driver"
+        {
+            return Some(v.trim().to_owned());
+        }
+    }
+    None
+}
+
+/// Installs the hook when there is none; `Some(false)` when a hook of someone else's is
+/// there, `None` when ours is.
+fn auto_hook(top: &Path, exe: &str) -> Result<Option<bool>> {
+    let hook = git::git_path(top, "hooks")?.join("pre-commit");
+    match std::fs::read_to_string(&hook) {
+        Ok(old) if !old.contains(HOOK_MARK) => Ok(Some(false)),
+        Ok(_) => install_hook(top, exe).map(|_| None),
+        Err(_) => install_hook(top, exe).map(|_| Some(true)),
+    }
 }
 
 /// Appends the `lines` missing from `path` (under `header`); `true` if it wrote anything.
