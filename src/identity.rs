@@ -215,7 +215,7 @@ fn load_stored() -> Result<Keys> {
     // Passphrase-protected: a live cache item opens it without scrypt.
     let public = stored_public();
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     if let (Some(cache), Some(public)) = (&selection.cache, &public)
         && let Some(keys) = from_cache(cache.as_ref(), public)
     {
@@ -277,7 +277,7 @@ pub fn load_if_open() -> Result<Option<Keys>> {
         return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
     }
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     Ok(match (&selection.cache, stored_public()) {
         (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
         _ => None,
@@ -378,7 +378,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
         return Ok(None);
     }
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     let Some(cache) = selection.cache else {
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
     };
@@ -415,13 +415,7 @@ pub fn lock() -> Result<Vec<&'static str>> {
     let Some(public) = stored_public() else {
         return Ok(Vec::new());
     };
-    let mut forgot = Vec::new();
-    for cache in keycache::all_available() {
-        if cache.delete(&public).unwrap_or(false) {
-            forgot.push(cache.name());
-        }
-    }
-    Ok(forgot)
+    Ok(keycache::forget(&public))
 }
 
 /// Where the identity comes from, for `status`.

@@ -239,7 +239,7 @@ fn render_health(out: &mut String, h: &Value) {
 
 fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
     let config = config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     let backend = selection.cache.as_ref().map_or("none", |c| c.name());
     let (expires, reason) = match (id, &selection.cache) {
         (None, _) => (None, Some("no identity".to_owned())),
