@@ -361,6 +361,8 @@ pub struct Unlocked {
     pub backend: &'static str,
     /// When it expires (Unix seconds).
     pub expires: u64,
+    /// Readable by every process of the user (the `allow_shared_keyring` opt-in).
+    pub shared: bool,
 }
 
 /// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
@@ -379,6 +381,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     }
     let config = crate::config::load()?;
     let selection = keycache::select(&config).map_err(Error::Usage)?;
+    let shared = selection.shared;
     let Some(cache) = selection.cache else {
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
     };
@@ -406,6 +409,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     Ok(Some(Unlocked {
         backend: cache.name(),
         expires,
+        shared,
     }))
 }
 

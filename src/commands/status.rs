@@ -104,7 +104,10 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
             }
         }
         let c = &doc["cache"];
-        let backend = c["backend"].as_str().unwrap_or("none");
+        let backend = match (c["backend"].as_str(), c["shared"].as_bool()) {
+            (Some(b), Some(true)) => format!("{b} (shared: every process of yours can read it)"),
+            (b, _) => b.unwrap_or("none").to_owned(),
+        };
         match (c["expires"].as_str(), c["reason"].as_str()) {
             (Some(exp), _) => {
                 let _ = writeln!(out, "cache:       {backend}, unlocked until {exp}");
@@ -260,5 +263,7 @@ fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
             }
         }
     };
-    Ok(json!({ "backend": backend, "expires": expires, "reason": reason, "note": selection.note }))
+    Ok(
+        json!({ "backend": backend, "expires": expires, "reason": reason, "note": selection.note, "shared": selection.shared }),
+    )
 }

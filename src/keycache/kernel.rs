@@ -18,7 +18,11 @@ const READ: u32 = 0x02;
 
 /// The session keyring that holds the wrapping key (and, for `keyutils`, the sealed half).
 #[derive(Clone)]
-pub(super) struct Holder(KeyRing);
+pub(super) struct Holder {
+    ring: KeyRing,
+    /// Not private: used because the user opted in.
+    pub(super) shared: bool,
+}
 
 fn key_name(public: &str) -> String {
     format!("aisecrets-key:{public}")
@@ -55,18 +59,24 @@ impl Holder {
         if !private && !allow_shared {
             return Err(super::NO_PRIVATE.into());
         }
-        Ok(Self(ring))
+        Ok(Self {
+            ring,
+            shared: !private,
+        })
     }
 
     /// The session keyring whatever it is, for forgetting.
     pub(super) fn current() -> Option<Self> {
         KeyRing::from_special_id(KeyRingIdentifier::Session, false)
             .ok()
-            .map(Self)
+            .map(|ring| Self {
+                ring,
+                shared: false,
+            })
     }
 
     fn find(&self, name: &str) -> Result<Option<Key>, String> {
-        match self.0.search(name) {
+        match self.ring.search(name) {
             Ok(key) => Ok(Some(key)),
             Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => {
                 Ok(None)
@@ -94,7 +104,7 @@ impl Holder {
     fn put(&self, name: &str, payload: &[u8], ttl: Duration) -> Result<(), String> {
         let _ = self.remove(name);
         let key = self
-            .0
+            .ring
             .add_key(name, payload)
             .map_err(|e| format!("{e:?}"))?;
         let secs = usize::try_from(ttl.as_secs().max(1)).unwrap_or(usize::MAX);

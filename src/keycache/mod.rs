@@ -95,6 +95,9 @@ pub struct Selection {
     pub note: Option<String>,
     /// Whether the user chose "none" on purpose.
     pub chosen_none: bool,
+    /// Whether the cache is readable by every process of the user (the
+    /// `allow_shared_keyring` opt-in, used because no private place exists).
+    pub shared: bool,
 }
 
 /// What a cached item holds.
@@ -165,6 +168,7 @@ pub fn select(config: &Config) -> Result<Selection, String> {
                 "caching is turned off (AISECRETS_KEYRING or the keyring setting is none)".into(),
             ),
             chosen_none: true,
+            shared: false,
         }),
         "auto" | "secret-service" | "keyutils" | "keychain" | "credential-manager" => {
             Ok(platform_select(&choice, config.shared_keyring_allowed()))
@@ -188,6 +192,7 @@ fn found(cache: Box<dyn KeyCache>, note: Option<String>) -> Selection {
         cache: Some(cache),
         note,
         chosen_none: false,
+        shared: false,
     }
 }
 
@@ -196,6 +201,7 @@ fn none(note: String) -> Selection {
         cache: None,
         note: Some(note),
         chosen_none: false,
+        shared: false,
     }
 }
 
@@ -207,11 +213,12 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
         Ok(h) => h,
         Err(why) => return none(why),
     };
+    let shared = holder.shared;
     let in_kernel = |holder: Holder| -> Box<dyn KeyCache> {
         let store = KernelStore(holder.clone());
         Box::new(Sealed::new(holder, Box::new(store)))
     };
-    match choice {
+    let selection = match choice {
         "auto" => match secret_service::connect() {
             Ok(ss) => found(Box::new(Sealed::new(holder, Box::new(ss))), None),
             Err(why) => found(
@@ -225,6 +232,10 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
         },
         "keyutils" => found(in_kernel(holder), None),
         _ => none("no Keychain or Credential Manager on Linux".into()),
+    };
+    Selection {
+        shared: shared && selection.cache.is_some(),
+        ..selection
     }
 }
 
@@ -257,7 +268,10 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
             "the OS keyring here lets every process of yours read the unlocked identity and has no expiry; accept that with [cache] allow_shared_keyring = \"{SHARED_OPT_IN}\" in config.toml"
         )),
         _ => match native::native() {
-            Ok(c) => found(c, None),
+            Ok(c) => Selection {
+                shared: true,
+                ..found(c, None)
+            },
             Err(why) => none(why),
         },
     }

@@ -273,6 +273,13 @@ fn without_a_private_session_keyring_nothing_is_cached_unless_the_config_opts_in
     .unwrap();
     let out = without_private_session(&w, &["unlock"], &format!("{PASS}\n"));
     assert_eq!(out.status.code(), Some(0), "{:?}", stderr_lines(&out));
+    assert!(stderr_lines(&out)[0].contains("shared: every process of yours can read it"));
+    let out = without_private_session(&w, &["status"], "");
+    let status = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        status.contains("(shared: every process of yours can read it), unlocked until"),
+        "{status}"
+    );
     let out = without_private_session(&w, &["get", "HF_TOKEN"], "");
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{VALUE}\n"));
     // What the opt-in accepts: another process of the user reaches the wrapping key.
