@@ -233,6 +233,9 @@ fn load_stored() -> Result<Keys> {
             "aisecrets: {note}; the passphrase will be asked each time"
         ));
     }
+    if let (None, Some(public)) = (&selection.cache, &public) {
+        keycache::drop_stale(public);
+    }
     let pass = prompt::hidden(
         &format!("Passphrase for {}: ", path.display()),
         "the identity's passphrase",
@@ -383,6 +386,9 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     let selection = keycache::select(&config).map_err(Error::Usage)?;
     let shared = selection.shared;
     let Some(cache) = selection.cache else {
+        if let Some(public) = stored_public() {
+            keycache::drop_stale(&public);
+        }
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
     };
     let pass = if prompt::stdin_is_terminal() {

@@ -187,6 +187,18 @@ pub fn forget(account: &str) -> Vec<&'static str> {
     platform_forget(account)
 }
 
+/// Deletes what can no longer be opened for `account` (expired items, and the unsealed
+/// items of older versions), where no cache is in use; for the slow paths (a passphrase is
+/// about to be asked), as it may ask the Secret Service.
+pub fn drop_stale(account: &str) {
+    #[cfg(target_os = "linux")]
+    if let Ok(ss) = secret_service::connect() {
+        sealed::Store::prune(&ss, account);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = account;
+}
+
 fn found(cache: Box<dyn KeyCache>, note: Option<String>) -> Selection {
     Selection {
         cache: Some(cache),

@@ -459,3 +459,71 @@ fn as_a_non_root_user_the_same_holds() {
         "another session, after an unlock without a private session keyring (non-root)",
     );
 }
+
+/// Older versions stored the identity itself in the Secret Service, with no expiry.
+fn plant_legacy_item(public: &str) {
+    use std::io::Write;
+    let mut c = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label=legacy",
+            "service",
+            "aisecrets",
+            "username",
+            public,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    c.stdin
+        .take()
+        .unwrap()
+        .write_all(
+            format!(
+                "aisecrets-unlock v1\nexpires=1\npublic={public}\nAGE-SECRET-KEY-1FAKELEGACY\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    assert!(c.wait().unwrap().success());
+}
+
+fn legacy_items(public: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "service",
+            "aisecrets",
+            "username",
+            public,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+}
+
+#[test]
+fn unsealed_items_of_older_versions_are_deleted() {
+    bus();
+    let w = locked_world("keyutils");
+    let public = w.public_key();
+    // With a private session keyring, the first look at the cache deletes it.
+    plant_legacy_item(&public);
+    assert!(legacy_items(&public).contains("AGE-SECRET-KEY-1FAKELEGACY"));
+    w.cmd(["status"]).env_remove("AISECRETS_KEYRING").ok();
+    assert!(
+        !legacy_items(&public).contains("AGE-SECRET-KEY"),
+        "{}",
+        legacy_items(&public)
+    );
+    // Without one, the refused unlock does.
+    plant_legacy_item(&public);
+    let out = without_private_session(&w, &["unlock"], &format!("{PASS}\n"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        !legacy_items(&public).contains("AGE-SECRET-KEY"),
+        "{}",
+        legacy_items(&public)
+    );
+}
