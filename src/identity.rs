@@ -233,7 +233,7 @@ fn load_stored() -> Result<Keys> {
             "aisecrets: {note}; the passphrase will be asked each time"
         ));
     }
-    if let (None, Some(public)) = (&selection.cache, &public) {
+    if let (None, Some(public), false) = (&selection.cache, &public, selection.chosen_none) {
         keycache::drop_stale(public);
     }
     let pass = prompt::hidden(
@@ -386,7 +386,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     let selection = keycache::select(&config).map_err(Error::Usage)?;
     let shared = selection.shared;
     let Some(cache) = selection.cache else {
-        if let Some(public) = stored_public() {
+        if let (Some(public), false) = (stored_public(), selection.chosen_none) {
             keycache::drop_stale(&public);
         }
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
