@@ -127,6 +127,12 @@ fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
             + &String::from_utf8_lossy(&out.stderr);
         nothing_usable(&text, wrap.as_deref(), "another session");
 
+        // What remains: a process of the session that unlocked (this test, started outside
+        // `run`) possesses the session keyring and reads the wrapping key.
+        assert!(
+            wrap.is_some(),
+            "the unlocking session cannot read its own key"
+        );
         // This session still has it.
         assert_eq!(
             with(w.cmd(["get", "HF_TOKEN"])).reveals().ok().stdout_str(),
