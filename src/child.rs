@@ -113,17 +113,9 @@ pub fn run(
                 }
             }
             // A session keyring of its own: the child never possesses the one that may
-            // hold the unlocked identity (`aisecrets unlock`). Failure (no keyring
-            // support) leaves nothing to protect.
+            // hold the unlock cache's wrapping key (see keycache).
             #[cfg(target_os = "linux")]
-            {
-                const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-                let _ = libc::syscall(
-                    libc::SYS_keyctl,
-                    KEYCTL_JOIN_SESSION_KEYRING,
-                    std::ptr::null::<libc::c_char>(),
-                );
-            }
+            crate::keycache::leave_session_keyring()?;
             Ok(())
         });
     }
@@ -354,12 +346,16 @@ pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
         .map_err(|e| Error::io("install signal handlers for", "edit", e))?;
     let handle = signals.handle();
     // The editor needs none of aisecrets' variables nor the credentials it logged in with.
-    let child = Command::new(program)
-        .args(args)
-        .arg(file)
-        .env_clear()
-        .envs(inherited())
-        .spawn();
+    let mut cmd = Command::new(program);
+    cmd.args(args).arg(file).env_clear().envs(inherited());
+    // SAFETY: the closure runs in the forked child before exec and makes one
+    // async-signal-safe system call (keyctl); it allocates nothing and takes no locks.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        // The editor does not possess the session keyring that holds the unlock cache.
+        cmd.pre_exec(crate::keycache::leave_session_keyring);
+    }
+    let child = cmd.spawn();
     let child = match child {
         Ok(c) => c,
         Err(source) => {

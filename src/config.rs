@@ -5,6 +5,11 @@
 //! keyring = "auto"         # auto, secret-service, keyutils, keychain, credential-manager, none
 //! allow_names = ["OPENAI_BASE_URL"]   # names `run` otherwise refuses to inject
 //! safe_directories = ["/srv/shared/project"]   # folders whose files other users may own
+//!
+//! [cache]
+//! # Cache even without a private session keyring, where every process of yours can read
+//! # the unlocked identity (the value must be exactly this, to say so).
+//! allow_shared_keyring = "readable-by-all-my-processes"
 //! ```
 
 use std::path::PathBuf;
@@ -13,7 +18,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::keycache::{DEFAULT_UNLOCK, MAX_UNLOCK};
+use crate::keycache::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
 use crate::store::atomic;
 
 /// The user's settings.
@@ -30,6 +35,18 @@ pub struct Config {
     /// another user may own; `"*"` for every folder. Like git's `safe.directory` (#12).
     #[serde(default)]
     pub safe_directories: Vec<String>,
+    /// `[cache]`: where the unlocked identity may be kept.
+    #[serde(default)]
+    pub cache: CacheConfig,
+}
+
+/// The `[cache]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Exactly `readable-by-all-my-processes` to cache where no private session keyring
+    /// exists (see [`crate::keycache`]).
+    pub allow_shared_keyring: Option<String>,
 }
 
 /// The config file's path.
@@ -57,9 +74,19 @@ pub fn load() -> Result<Config> {
     })?;
     if let Some(d) = &config.unlock_for {
         parse_duration(d).map_err(|reason| Error::Config {
-            path,
+            path: path.clone(),
             reason: format!("unlock_for: {reason}"),
         })?;
+    }
+    if let Some(v) = &config.cache.allow_shared_keyring
+        && v != SHARED_OPT_IN
+    {
+        return Err(Error::Config {
+            path,
+            reason: format!(
+                "cache.allow_shared_keyring must be \"{SHARED_OPT_IN}\" (it lets every process of yours read the unlocked identity), or be left out"
+            ),
+        });
     }
     Ok(config)
 }
@@ -72,6 +99,12 @@ impl Config {
             .as_deref()
             .and_then(|d| parse_duration(d).ok())
             .unwrap_or(DEFAULT_UNLOCK)
+    }
+
+    /// Whether the user accepted a cache that every process of theirs can read.
+    #[must_use]
+    pub fn shared_keyring_allowed(&self) -> bool {
+        self.cache.allow_shared_keyring.as_deref() == Some(SHARED_OPT_IN)
     }
 }
 

@@ -213,7 +213,7 @@ fn load_stored() -> Result<Keys> {
     // Passphrase-protected: a live cache item opens it without scrypt.
     let public = stored_public();
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     if let (Some(cache), Some(public)) = (&selection.cache, &public)
         && let Some(keys) = from_cache(cache.as_ref(), public)
     {
@@ -230,6 +230,9 @@ fn load_stored() -> Result<Keys> {
         crate::output::status(&format!(
             "aisecrets: {note}; the passphrase will be asked each time"
         ));
+    }
+    if let (None, Some(public), false) = (&selection.cache, &public, selection.chosen_none) {
+        keycache::drop_stale(public);
     }
     let plain = ask_and_open(&text, &path, hint)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
@@ -270,7 +273,7 @@ pub fn load_if_open() -> Result<Option<Keys>> {
         return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
     }
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     Ok(match (&selection.cache, stored_public()) {
         (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
         _ => None,
@@ -354,6 +357,8 @@ pub struct Unlocked {
     pub backend: &'static str,
     /// When it expires (Unix seconds).
     pub expires: u64,
+    /// Readable by every process of the user (the `allow_shared_keyring` opt-in).
+    pub shared: bool,
 }
 
 /// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
@@ -371,8 +376,12 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
         return Ok(None);
     }
     let config = crate::config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
+    let shared = selection.shared;
     let Some(cache) = selection.cache else {
+        if let (Some(public), false) = (stored_public(), selection.chosen_none) {
+            keycache::drop_stale(&public);
+        }
         return Err(Error::NoCache(selection.note.unwrap_or_default()));
     };
     let plain = if prompt::stdin_is_terminal() {
@@ -399,6 +408,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     Ok(Some(Unlocked {
         backend: cache.name(),
         expires,
+        shared,
     }))
 }
 
@@ -408,13 +418,7 @@ pub fn lock() -> Result<Vec<&'static str>> {
     let Some(public) = stored_public() else {
         return Ok(Vec::new());
     };
-    let mut forgot = Vec::new();
-    for cache in keycache::all_available() {
-        if cache.delete(&public).unwrap_or(false) {
-            forgot.push(cache.name());
-        }
-    }
-    Ok(forgot)
+    Ok(keycache::forget(&public))
 }
 
 /// Where the identity comes from, for `status`.

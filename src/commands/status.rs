@@ -104,7 +104,10 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
             }
         }
         let c = &doc["cache"];
-        let backend = c["backend"].as_str().unwrap_or("none");
+        let backend = match (c["backend"].as_str(), c["shared"].as_bool()) {
+            (Some(b), Some(true)) => format!("{b} (shared: every process of yours can read it)"),
+            (b, _) => b.unwrap_or("none").to_owned(),
+        };
         match (c["expires"].as_str(), c["reason"].as_str()) {
             (Some(exp), _) => {
                 let _ = writeln!(out, "cache:       {backend}, unlocked until {exp}");
@@ -268,7 +271,7 @@ fn render_health(out: &mut String, h: &Value) {
 
 fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
     let config = config::load()?;
-    let selection = keycache::select(config.keyring.as_deref()).map_err(Error::Usage)?;
+    let selection = keycache::select(&config).map_err(Error::Usage)?;
     let backend = selection.cache.as_ref().map_or("none", |c| c.name());
     let (expires, reason) = match (id, &selection.cache) {
         (None, _) => (None, Some("no identity".to_owned())),
@@ -289,5 +292,7 @@ fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
             }
         }
     };
-    Ok(json!({ "backend": backend, "expires": expires, "reason": reason, "note": selection.note }))
+    Ok(
+        json!({ "backend": backend, "expires": expires, "reason": reason, "note": selection.note, "shared": selection.shared }),
+    )
 }

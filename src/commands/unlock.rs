@@ -8,9 +8,14 @@ use crate::{exit, identity, output};
 pub(super) fn run(args: &UnlockArgs) -> Result<u8> {
     match identity::unlock(args.duration)? {
         Some(u) => output::status(&format!(
-            "unlocked until {} ({}); `aisecrets lock` forgets it sooner",
+            "unlocked until {} ({}{}); `aisecrets lock` forgets it sooner",
             output::timestamp(u.expires),
-            u.backend
+            u.backend,
+            if u.shared {
+                ", shared: every process of yours can read it"
+            } else {
+                ""
+            }
         )),
         None => output::status(
             "nothing to unlock: your identity has no passphrase or comes from AISECRETS_IDENTITY[_FILE]",

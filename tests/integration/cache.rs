@@ -9,18 +9,18 @@ use rexpect::session::spawn_command;
 
 use crate::util::World;
 
-const PASS: &str = "correct horse battery staple";
-const VALUE: &str = "hf_FAKEcachedValue000000";
+pub(crate) const PASS: &str = "correct horse battery staple";
+pub(crate) const VALUE: &str = "hf_FAKEcachedValue000000";
 
 /// The session bus of the test keyring; these tests fail (never skip) without it.
-fn bus() -> String {
+pub(crate) fn bus() -> String {
     std::env::var("DBUS_SESSION_BUS_ADDRESS").unwrap_or_else(|_| {
         panic!("no D-Bus session: run the tests with scripts/test, which starts gnome-keyring and a session keyring")
     })
 }
 
 /// A world whose identity has a passphrase, with one secret set, and nothing cached.
-fn locked_world(keyring: &str) -> World {
+pub(crate) fn locked_world(keyring: &str) -> World {
     let mut w = World::empty();
     w.canary(VALUE);
     w.cmd(["identity", "new"]).stdin(format!("{PASS}\n")).ok();

@@ -3,6 +3,7 @@
 
 mod basics;
 mod cache;
+mod cache_isolation;
 mod examples;
 mod format;
 mod generated;
