@@ -10,7 +10,7 @@ use crate::mask::Masker;
 use crate::ramdir::RamDir;
 use crate::secret::{self, SecretValue};
 use crate::store::Project;
-use crate::{audit, child, config, hardening, identity, policy, store, vault};
+use crate::{audit, child, config, hardening, policy, store, vault};
 
 /// Runs `run`; the exit code is the child's.
 pub(super) fn run(args: RunArgs) -> Result<u8> {
