@@ -10,6 +10,7 @@ mod gitflow;
 mod identity;
 mod import_export;
 mod integrity;
+mod mask_scan;
 mod run;
 mod run_extra;
 mod team;
