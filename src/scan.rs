@@ -1,6 +1,13 @@
-//! `aisecrets scan`: finds this project's own secret values (plain, base64, URL-encoded and
-//! JSON-escaped) and the shapes of well-known keys in files, notebooks included. Findings
-//! name the file, line, kind and secret; never the value.
+//! `aisecrets scan`: finds this project's own secret values, in every form `run --mask`
+//! knows (plain, base64, URL-encoded, hex, JSON-escaped: `crate::mask::encoded_forms`), and
+//! the shapes of well-known keys in files, notebooks included. Findings name the file, line,
+//! kind and secret; never the value.
+//!
+//! Project values are searched in every byte of every file, binary or not (#12): a value
+//! pasted into a pickle, a notebook checkpoint or a file that starts with a NUL is still a
+//! value. Key shapes are searched in text files only (no NUL in the first 8 KiB): they are
+//! regexes over printable text, slower than the value search on large binaries (model
+//! weights), and a shape is a guess where a project value is a certainty.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -82,14 +89,7 @@ impl Scanner {
             if value.len() < 8 {
                 continue;
             }
-            let json = serde_json::to_string(value).unwrap_or_default();
-            let mut forms: Vec<Vec<u8>> = crate::mask::encoded_forms(value)
-                .iter()
-                .map(|f| f.to_vec())
-                .collect();
-            forms.push(json.as_bytes()[1..json.len().saturating_sub(1).max(1)].to_vec());
-            for f in forms {
-                let f = Zeroizing::new(f);
+            for f in crate::mask::encoded_forms(value) {
                 if f.len() >= 8 && !patterns.iter().any(|p| **p == *f) {
                     patterns.push(f);
                     names.push(name.to_owned());
@@ -112,12 +112,22 @@ impl Scanner {
         self.values.is_some()
     }
 
-    /// Scans one file's bytes; binary files (a NUL in the first 8 KiB) are skipped.
+    /// Scans one file's bytes: project values everywhere, key shapes in text files (no NUL
+    /// in the first 8 KiB) only.
     #[must_use]
     pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
-        if bytes[..bytes.len().min(8192)].contains(&0) {
-            return Vec::new();
-        }
+        let text = !bytes[..bytes.len().min(8192)].contains(&0);
+        self.scan_as(path, bytes, text)
+    }
+
+    /// Scans one of this project's environment files: its sealed values are random, so only
+    /// a project value written into it in the clear is a finding.
+    #[must_use]
+    pub fn scan_own(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
+        self.scan_as(path, bytes, false)
+    }
+
+    fn scan_as(&self, path: &str, bytes: &[u8], shapes: bool) -> Vec<Finding> {
         let line_of = |pos: usize| bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
         let mut found = Vec::new();
         if let Some((ac, names)) = &self.values {
@@ -131,7 +141,7 @@ impl Scanner {
             }
         }
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        for (kind, re) in RULES.iter() {
+        for (kind, re) in RULES.iter().filter(|_| shapes) {
             for m in re.find_iter(bytes) {
                 // One finding per place: the first (most specific) rule wins.
                 if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
@@ -228,9 +238,24 @@ mod tests {
             ]
         );
         assert!(s.scan("clean.py", b"print('hello')\nsk-short\n").is_empty());
+        // Binary files: project values in any form, anywhere; shapes only in text.
+        let mut bin = vec![0u8; 10_000];
+        bin.extend_from_slice(b"\n\nhf = hf_FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE12 ");
+        bin.extend_from_slice(
+            b"736b2d70726f6a2d46414b4570726f6a65637476616c7565313233343536373839300a",
+        );
+        let f = s.scan("bin", &bin);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].line, f[0].name.as_deref()),
+            (3, Some("OPENAI_API_KEY"))
+        );
         assert!(
-            s.scan("bin", b"\0sk-proj-FAKEprojectvalue1234567890")
-                .is_empty()
+            s.scan_own(
+                "secrets/dev.toml",
+                b"x = \"sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKE\""
+            )
+            .is_empty()
         );
     }
 }

@@ -1,11 +1,13 @@
-//! Issue 12, point 9: `run --mask` releases held output within a short bound, keeps the
-//! order of stdout and stderr and masks hex and JSON escapes.
+//! Issue 12, points 9 and 10: `run --mask` releases held output within a short bound, keeps
+//! the order of stdout and stderr and masks hex and JSON escapes; `scan --staged` (and the
+//! pre-commit hook) searches every byte of every staged blob, type changes and binaries too.
 
 use std::io::Read;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::gitflow::{git, git_ok, repo};
 use crate::util::{OPENAI, World, wait_for};
 
 /// A child that prints a partial line and keeps running: the line shows while it runs,
@@ -161,4 +163,100 @@ fn mask_keeps_the_order_of_stdout_and_stderr_under_a_terminal() {
     let text = p.exp_eof().unwrap().replace('\r', "");
     assert!(!text.contains(OPENAI));
     assert_in_order(&text);
+}
+
+/// A link made a regular file holding a value is a type change (`T`): the old hook did not
+/// look at it.
+#[test]
+fn scan_staged_and_the_hook_see_a_link_made_a_file() {
+    let w = repo();
+    std::os::unix::fs::symlink("settings.py", w.project.join("conf")).unwrap();
+    git_ok(&w, &["add", "conf"]);
+    git_ok(&w, &["commit", "-qm", "link"]);
+    std::fs::remove_file(w.project.join("conf")).unwrap();
+    std::fs::write(w.project.join("conf"), format!("KEY = '{OPENAI}'\n")).unwrap();
+    git_ok(&w, &["add", "conf"]);
+    let status = git_ok(&w, &["diff", "--cached", "--name-status"]);
+    assert_eq!(status.trim(), "T\tconf");
+    let out = w.cmd(["scan", "--staged"]).fails(1);
+    assert!(
+        out.stdout_str()
+            .contains("conf:1: project secret (OPENAI_API_KEY)"),
+        "{}",
+        out.stdout_str()
+    );
+    refused_by_the_hook(&w, "conf");
+}
+
+/// A file with a NUL in its first 8 KiB was skipped whole; project values are searched in
+/// every byte (plain and hex here), and renamed or copied files are searched too.
+#[test]
+fn scan_staged_and_the_hook_search_binary_files() {
+    let w = repo();
+    let mut data = vec![0u8; 9000];
+    data.extend_from_slice(format!("\n{OPENAI}\n").as_bytes());
+    std::fs::write(w.project.join("data.bin"), &data).unwrap();
+    git_ok(&w, &["add", "data.bin"]);
+    let out = w.cmd(["scan", "--staged"]).fails(1);
+    assert!(
+        out.stdout_str()
+            .contains("data.bin:2: project secret (OPENAI_API_KEY)"),
+        "{}",
+        out.stdout_str()
+    );
+    refused_by_the_hook(&w, "data.bin");
+    git_ok(&w, &["rm", "-q", "--cached", "data.bin"]);
+    std::fs::remove_file(w.project.join("data.bin")).unwrap();
+
+    // Hex in a binary, a renamed file and a copy.
+    let hex: String = OPENAI.bytes().map(|b| format!("{b:02X}")).collect();
+    let mut weights = b"\x80\x04\x95\0\0".to_vec();
+    weights.extend_from_slice(hex.as_bytes());
+    std::fs::write(w.project.join("model.pt"), &weights).unwrap();
+    std::fs::write(w.project.join("a.txt"), "clean\n").unwrap();
+    git_ok(&w, &["add", "model.pt", "a.txt"]);
+    let out = w.cmd(["scan", "--staged"]).fails(1);
+    assert!(out.stdout_str().contains("model.pt:1: project secret"));
+    git_ok(&w, &["rm", "-q", "--cached", "model.pt"]);
+    std::fs::remove_file(w.project.join("model.pt")).unwrap();
+    git_ok(&w, &["commit", "-qm", "clean"]);
+    git_ok(&w, &["mv", "a.txt", "b.txt"]);
+    std::fs::write(w.project.join("b.txt"), format!("clean\n{OPENAI}\n")).unwrap();
+    std::fs::write(w.project.join("c.txt"), format!("clean\n{OPENAI}\n")).unwrap();
+    git_ok(&w, &["add", "b.txt", "c.txt"]);
+    let text = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
+    assert!(
+        text.contains("b.txt:2: project secret") && text.contains("c.txt:2: project secret"),
+        "{text}"
+    );
+}
+
+/// A value pasted in the clear into an environment file is found; its sealed values are not
+/// taken for keys.
+#[test]
+fn scan_staged_searches_environment_files_for_values() {
+    let w = repo();
+    let dev = w.dev_file();
+    let sealed = std::fs::read(&dev).unwrap();
+    let mut pasted = sealed.clone();
+    pasted.extend_from_slice(format!("# {OPENAI}\n").as_bytes());
+    std::fs::write(&dev, &pasted).unwrap();
+    git_ok(&w, &["add", "secrets/dev.toml"]);
+    std::fs::write(&dev, &sealed).unwrap();
+    let text = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
+    assert!(
+        text.contains("secrets/dev.toml:") && text.contains("(OPENAI_API_KEY)"),
+        "{text}"
+    );
+    git_ok(&w, &["add", "secrets/dev.toml"]);
+    w.cmd(["scan", "--staged"]).ok();
+}
+
+#[track_caller]
+fn refused_by_the_hook(w: &World, file: &str) {
+    let out = git(w, &["commit", "-qm", "leak"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{file} was committed: {err}");
+    assert!(err.contains(file), "{err}");
+    assert!(!err.contains(OPENAI), "the hook printed the value");
 }
