@@ -75,10 +75,12 @@ static RULES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 
 /// The scanner: project values (optional) and the rules.
 pub struct Scanner {
-    /// The value forms, in three automata, each small enough for a fast prefilter (one
-    /// automaton for all ran the value search several times slower): hex forms apart, and those holding
-    /// a `\u` escape searched only in files holding one (`memmem` finds none in most files
-    /// at memory speed; their patterns start with common letters and get no prefilter).
+    /// The value forms. For text files, in three automata, each small enough for a fast
+    /// prefilter (one automaton for all ran the value search several times slower): hex
+    /// forms apart, and those holding a `\u` escape searched only in files holding one
+    /// (`memmem` finds none in most files at memory speed; their patterns start with common
+    /// letters and get no prefilter). For binary files, one automaton for all: there the
+    /// prefilters of the small ones fire on every few bytes and cost more than they save.
     values: Vec<Values>,
 }
 
@@ -87,6 +89,8 @@ struct Values {
     names: Vec<String>,
     /// Searched only in files where this finds something (one pattern: memmem).
     gate: Option<AhoCorasick>,
+    /// For text files (else for binary ones).
+    text: bool,
 }
 
 impl Scanner {
@@ -118,13 +122,19 @@ impl Scanner {
                 0
             }
         };
-        let values = [(0, None), (1, None), (2, Some(ESCAPE))]
+        let sets = [
+            (Some(0), None, true),
+            (Some(1), None, true),
+            (Some(2), Some(ESCAPE), true),
+            (None, None, false),
+        ];
+        let values = sets
             .into_iter()
-            .filter_map(|(want, gate)| {
+            .filter_map(|(want, gate, text)| {
                 let (pats, names): (Vec<&[u8]>, Vec<String>) = patterns
                     .iter()
                     .zip(&names)
-                    .filter(|(p, _)| group(p) == want)
+                    .filter(|(p, _)| want.is_none_or(|g| group(p) == g))
                     .map(|(p, n)| (p.as_slice(), n.clone()))
                     .unzip();
                 (!pats.is_empty()).then(|| Values {
@@ -134,6 +144,7 @@ impl Scanner {
                         .expect("patterns build"),
                     names,
                     gate: gate.map(|g| AhoCorasick::new([g]).expect("one literal builds")),
+                    text,
                 })
             })
             .collect();
@@ -150,8 +161,7 @@ impl Scanner {
     /// in the first 8 KiB) only.
     #[must_use]
     pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
-        let text = !bytes[..bytes.len().min(8192)].contains(&0);
-        self.scan_as(path, bytes, text)
+        self.scan_as(path, bytes, true)
     }
 
     /// Scans one of this project's environment files: its sealed values are random, so only
@@ -162,10 +172,12 @@ impl Scanner {
     }
 
     fn scan_as(&self, path: &str, bytes: &[u8], shapes: bool) -> Vec<Finding> {
+        let text = !bytes[..bytes.len().min(8192)].contains(&0);
+        let shapes = shapes && text;
         let line_of = |pos: usize| bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
         let mut found = Vec::new();
         for v in &self.values {
-            if v.gate.as_ref().is_some_and(|g| !g.is_match(bytes)) {
+            if v.text != text || v.gate.as_ref().is_some_and(|g| !g.is_match(bytes)) {
                 continue;
             }
             for m in v.ac.find_iter(bytes) {
