@@ -354,7 +354,10 @@ impl Output {
 fn same_destination() -> bool {
     let out = nix::sys::stat::fstat(std::io::stdout().as_fd());
     let err = nix::sys::stat::fstat(std::io::stderr().as_fd());
-    matches!((out, err), (Ok(o), Ok(e)) if o.st_dev == e.st_dev && o.st_ino == e.st_ino && o.st_rdev == e.st_rdev)
+    match (out, err) {
+        (Ok(o), Ok(e)) => (o.st_dev, o.st_ino, o.st_rdev) == (e.st_dev, e.st_ino, e.st_rdev),
+        _ => false,
+    }
 }
 
 /// The window size of our terminal on `fd`, for the child's pseudo-terminal.
