@@ -65,7 +65,8 @@ fn mask_shows_a_partial_line_while_the_child_runs() {
 }
 
 /// Hex (both cases) and the JSON escapes encoders write are masked, and so is a value
-/// written in pieces a few milliseconds apart (under the bound).
+/// written in pieces a few milliseconds apart (under the bound) or one byte per write
+/// (threats.md SEC-T20-b).
 #[test]
 fn mask_covers_hex_json_escapes_and_values_written_in_pieces() {
     let mut w = World::with_secrets();
@@ -89,6 +90,10 @@ sys.stdout.write("pieces:"); sys.stdout.flush()
 for piece in (k[:5], k[5:11], k[11:20], k[20:]):
     sys.stdout.write(piece); sys.stdout.flush(); time.sleep(0.002)
 print(flush=True)
+sys.stdout.write("bytes:"); sys.stdout.flush()
+for c in os.environ["HF_TOKEN"]:
+    sys.stdout.write(c); sys.stdout.flush()
+print(flush=True)
 "#,
     )
     .unwrap();
@@ -105,6 +110,7 @@ print(flush=True)
         "every: [REDACTED:WEIRD]\n",
         "EVERY: [REDACTED:WEIRD]\n",
         "pieces:[REDACTED:OPENAI_API_KEY]\n",
+        "bytes:[REDACTED:HF_TOKEN]\n",
     ] {
         assert!(text.contains(line), "missing {line:?} in {text:?}");
     }
