@@ -86,17 +86,12 @@ pub fn run(
     if !foreground {
         cmd.process_group(0);
     }
-    // With --mask, stdout and stderr each go through a pseudo-terminal when ours is a
-    // terminal (so isatty, colours and progress bars behave), else through a pipe.
-    let mut outputs = Vec::new();
-    if mask.is_some() {
-        let out = Output::new(1)?;
-        cmd.stdout(out.child_end()?);
-        outputs.push(out);
-        let err = Output::new(2)?;
-        cmd.stderr(err.child_end()?);
-        outputs.push(err);
-    }
+    // With --mask, the child's output goes through us (see `Output::attach`).
+    let mut outputs = if mask.is_some() {
+        Output::attach(&mut cmd)?
+    } else {
+        Vec::new()
+    };
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
@@ -203,6 +198,24 @@ struct Output {
 }
 
 impl Output {
+    /// Gives the child its stdout and stderr: a pseudo-terminal where ours is a terminal (so
+    /// isatty, colours and progress bars behave), else a pipe. When our stdout and stderr are
+    /// the same terminal, pipe or file (a terminal, `2>&1`), the child gets one channel for
+    /// both, as it would without aisecrets, so the order of its writes across the two is
+    /// kept exactly (#12); otherwise one each.
+    fn attach(cmd: &mut Command) -> Result<Vec<Self>> {
+        if same_destination() {
+            let both = Self::new(1)?;
+            cmd.stdout(both.child_end()?).stderr(both.child_end()?);
+            return Ok(vec![both]);
+        }
+        let out = Self::new(1)?;
+        cmd.stdout(out.child_end()?);
+        let err = Self::new(2)?;
+        cmd.stderr(err.child_end()?);
+        Ok(vec![out, err])
+    }
+
     fn new(target: i32) -> Result<Self> {
         let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
         let ours_is_tty = match target {
@@ -263,33 +276,60 @@ impl Output {
         Ok(std::process::Stdio::from(fd))
     }
 
+    /// Writes masked output to our stdout or stderr; false once our reader is gone.
+    fn write(&self, bytes: &[u8]) -> bool {
+        use std::io::Write;
+        if bytes.is_empty() {
+            return true;
+        }
+        if self.target == 1 {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush()).is_ok()
+        } else {
+            std::io::stderr().lock().write_all(bytes).is_ok()
+        }
+    }
+
     /// Copies the child's output to ours through the masker until the end; once the child
     /// has exited, stops as soon as no more output comes (a grandchild may hold it open).
+    /// Bytes the masker holds back (they could start a value) go out once
+    /// [`crate::mask::HOLD`] passes without more output, so a partial line never waits for
+    /// the next one (#12). Each channel has its own copier: a paused reader of our stdout
+    /// (`| less`) does not hold up stderr.
     fn copy(self, masker: &Masker, done: &std::sync::atomic::AtomicBool) {
         use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-        use std::io::Write;
+        use std::time::{Duration, Instant};
         let mut stream = masker.stream();
-        let mut buf = vec![0u8; 64 * 1024];
-        let write = |bytes: &[u8]| -> bool {
-            if self.target == 1 {
-                let mut out = std::io::stdout().lock();
-                out.write_all(bytes).and_then(|()| out.flush()).is_ok()
-            } else {
-                std::io::stderr().lock().write_all(bytes).is_ok()
-            }
-        };
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; 64 * 1024]);
+        // When the held bytes last got company: they go out HOLD after that.
+        let mut held_since: Option<Instant> = None;
         // Once the child has exited, whatever still holds the output (a background
         // grandchild) gets a short grace period, not our life.
-        let mut deadline: Option<std::time::Instant> = None;
+        let mut deadline: Option<Instant> = None;
         loop {
+            let now = Instant::now();
             if deadline.is_none() && done.load(Ordering::SeqCst) {
-                deadline = Some(std::time::Instant::now() + std::time::Duration::from_millis(300));
+                deadline = Some(now + Duration::from_millis(300));
             }
-            if deadline.is_some_and(|d| std::time::Instant::now() > d) {
+            if deadline.is_some_and(|d| now > d) {
                 break;
             }
+            let mut wait = Duration::from_millis(100);
+            if let Some(since) = held_since {
+                let due = since + crate::mask::HOLD;
+                if due <= now {
+                    held_since = None;
+                    if !self.write(&stream.release()) {
+                        return;
+                    }
+                } else {
+                    wait = due - now;
+                }
+            }
             let mut fds = [PollFd::new(self.ours.as_fd(), PollFlags::POLLIN)];
-            match poll(&mut fds, PollTimeout::from(100u16)) {
+            // Rounded up, so a wake-up is never early and spins.
+            let ms = u16::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(100);
+            match poll(&mut fds, PollTimeout::from(ms)) {
                 Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => break,
                 Ok(_) => {}
@@ -297,17 +337,26 @@ impl Output {
             match nix::unistd::read(&self.ours, &mut buf) {
                 Ok(0) | Err(_) => break, // end of pipe; EIO once a pty's last writer is gone
                 Ok(n) => {
-                    // Our reader went away (`| head`): stop, and close our end below, so
-                    // the child gets SIGPIPE as it would without aisecrets.
-                    if !write(&stream.feed(&buf[..n], false)) {
-                        zeroize::Zeroize::zeroize(&mut buf);
+                    // Our reader went away (`| head`): stop, and close our end on return,
+                    // so the child gets SIGPIPE as it would without aisecrets.
+                    if !self.write(&stream.feed(&buf[..n], false)) {
                         return;
                     }
+                    held_since = stream.holding().then(Instant::now);
                 }
             }
         }
-        write(&stream.feed(&[], true));
-        zeroize::Zeroize::zeroize(&mut buf);
+        self.write(&stream.release());
+    }
+}
+
+/// Whether our stdout and stderr are the same terminal, pipe or file.
+fn same_destination() -> bool {
+    let out = nix::sys::stat::fstat(std::io::stdout().as_fd());
+    let err = nix::sys::stat::fstat(std::io::stderr().as_fd());
+    match (out, err) {
+        (Ok(o), Ok(e)) => (o.st_dev, o.st_ino, o.st_rdev) == (e.st_dev, e.st_ino, e.st_rdev),
+        _ => false,
     }
 }
 

@@ -60,28 +60,114 @@ pub fn get_config(dir: &Path, name: &str) -> Option<String> {
     git(dir, &["config", "--get", name]).ok().map(text)
 }
 
-/// Paths added, copied, modified or renamed in the index, relative to the top level.
-pub fn staged(dir: &Path) -> Result<Vec<String>> {
+/// One blob staged for commit.
+pub struct Staged {
+    /// Its path, relative to the top level.
+    pub path: String,
+    /// Its object id.
+    id: String,
+}
+
+/// What is staged for commit: every path added, copied, modified, renamed or changed in type
+/// (a link made a file, #12) in the index, with its blob. Submodules have no blob here.
+pub fn staged(dir: &Path) -> Result<Vec<Staged>> {
+    // --raw gives `:old-mode new-mode old-id new-id status NUL path NUL` (two paths for a
+    // rename or copy); --no-renames makes those an addition, which is all we need.
     let out = git(
         dir,
         &[
             "diff",
             "--cached",
-            "--name-only",
+            "--raw",
             "-z",
-            "--diff-filter=ACMR",
+            "--no-abbrev",
+            "--no-renames",
+            "--diff-filter=ACMRT",
         ],
     )?;
-    Ok(out
-        .split(|&b| b == 0)
-        .filter(|p| !p.is_empty())
-        .map(|p| String::from_utf8_lossy(p).into_owned())
-        .collect())
+    let mut fields = out.split(|&b| b == 0).filter(|f| !f.is_empty());
+    let mut staged = Vec::new();
+    while let Some(head) = fields.next() {
+        let head = String::from_utf8_lossy(head);
+        let parts: Vec<&str> = head.trim_start_matches(':').split(' ').collect();
+        let [_, mode, _, id, status] = parts.as_slice() else {
+            return Err(Error::Failed(
+                "git diff printed what aisecrets cannot read: update git".into(),
+            ));
+        };
+        let paths = if status.starts_with(['R', 'C']) { 2 } else { 1 };
+        let Some(path) = fields.by_ref().take(paths).last() else {
+            break;
+        };
+        if *mode != "160000" {
+            staged.push(Staged {
+                path: String::from_utf8_lossy(path).into_owned(),
+                id: (*id).to_owned(),
+            });
+        }
+    }
+    Ok(staged)
 }
 
-/// The staged content of `path` (relative to the top level).
-pub fn staged_blob(top: &Path, path: &str) -> Result<Vec<u8>> {
-    git(top, &["show", &format!(":{path}")])
+/// Reads the blobs of `files` through one `git cat-file --batch` and hands each to `f`
+/// with its bytes, in order.
+pub fn read_staged(top: &Path, files: &[Staged], mut f: impl FnMut(&Staged, &[u8])) -> Result<()> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    if files.is_empty() {
+        return Ok(());
+    }
+    let fail = |what: &str| Error::Failed(format!("git cat-file failed: {what}"));
+    let mut child = Command::new("git")
+        .args(["cat-file", "--batch"])
+        .current_dir(top)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::Spawn {
+            program: "git".into(),
+            source: e,
+        })?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let ids: Vec<u8> = files
+        .iter()
+        .flat_map(|s| format!("{}\n", s.id).into_bytes())
+        .collect();
+    // A writer of its own: git answers while we ask, and both pipes are finite.
+    let writer = std::thread::spawn(move || stdin.write_all(&ids));
+    let mut out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut result = Ok(());
+    let mut head = String::new();
+    for file in files {
+        head.clear();
+        if out.read_line(&mut head).unwrap_or(0) == 0 {
+            result = Err(fail("it stopped early"));
+            break;
+        }
+        // `<id> blob <size>`, or `<id> missing`.
+        let size = head
+            .trim_end()
+            .strip_prefix(file.id.as_str())
+            .and_then(|rest| rest.strip_prefix(" blob "))
+            .and_then(|n| n.parse::<usize>().ok());
+        let Some(size) = size else {
+            result = Err(fail("a staged blob is missing (run `git fsck`)"));
+            break;
+        };
+        let mut bytes = zeroize::Zeroizing::new(vec![0u8; size + 1]);
+        if out.read_exact(&mut bytes).is_err() {
+            result = Err(fail("it stopped early"));
+            break;
+        }
+        f(file, &bytes[..size]);
+    }
+    drop(out);
+    let _ = writer.join();
+    let status = child.wait();
+    if result.is_ok() && !status.is_ok_and(|s| s.success()) {
+        result = Err(fail("it exited with an error"));
+    }
+    result
 }
 
 /// Labels for the two sides of the merge that left `[conflicts]`, e.g.

@@ -1,8 +1,16 @@
-//! `run --mask`: a streaming filter that replaces every secret value in the child's output,
-//! plain, base64-encoded and URL-encoded, with `[REDACTED:NAME]`, also when a value is split
-//! across two reads. Bytes that could be the start of a value are held back until the next
-//! read (or the end) decides; everything else passes through at once, so prompts, colours
-//! and carriage-return progress bars are untouched.
+//! `run --mask`: a streaming filter that replaces every secret value in the child's output
+//! with `[REDACTED:NAME]`, in each form a value is commonly printed in (see [`encoded_forms`]:
+//! plain, base64, URL-encoded, hex in both cases, JSON string escapes), also when a value is
+//! split across several reads.
+//!
+//! Bytes that could be the start of a value are held back, but only for [`HOLD`]: when no
+//! more output arrives within that bound, they are released as they are (#12). So a progress
+//! line that happens to end in `sk` shows at once, and stdout and stderr keep their order. The
+//! trade-off is deliberate: a value is masked when the child writes it within [`HOLD`] between
+//! pieces, which is how programs print (one `write`, or a few in a row); a child that writes
+//! a value one byte per 100 ms, or in an encoding not listed here, gets it through. Masking
+//! guards against accidents (a value in a log line, a traceback, a notebook cell), not against
+//! a child that wants to leak: such a child has the value in its environment anyway.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
@@ -11,12 +19,19 @@ use zeroize::Zeroizing;
 /// Values shorter than this are not masked: they would match ordinary output.
 pub const MIN_MASKED_LEN: usize = 4;
 
+/// How long bytes that could start a value are held when no more output arrives: short
+/// enough that a held progress line looks immediate, long enough for the next `write` of a
+/// program printing a value in pieces (microseconds apart in practice).
+pub const HOLD: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The patterns to mask and their replacements.
 pub struct Masker {
     ac: Option<AhoCorasick>,
     patterns: Vec<Zeroizing<Vec<u8>>>,
     replacements: Vec<Vec<u8>>,
     max_len: usize,
+    /// Pattern indexes by first byte, so finding what to hold looks at few patterns.
+    by_first: Vec<Vec<usize>>,
 }
 
 impl Masker {
@@ -43,11 +58,16 @@ impl Masker {
                 .build(patterns.iter().map(|p| p.as_slice()))
                 .expect("patterns of at most a few MiB build")
         });
+        let mut by_first = vec![Vec::new(); 256];
+        for (i, p) in patterns.iter().enumerate() {
+            by_first[usize::from(p[0])].push(i);
+        }
         Self {
             ac,
             patterns,
             replacements,
             max_len,
+            by_first,
         }
     }
 
@@ -67,9 +87,10 @@ impl Masker {
             .rev()
             .find(|&k| {
                 let tail = &buf[buf.len() - k..];
-                self.patterns
-                    .iter()
-                    .any(|p| p.len() > k && p.starts_with(tail))
+                self.by_first[usize::from(tail[0])].iter().any(|&i| {
+                    let p = &self.patterns[i];
+                    p.len() > k && p.starts_with(tail)
+                })
             })
             .unwrap_or(0)
     }
@@ -108,12 +129,29 @@ impl Stream<'_> {
         self.buf.drain(..emit_to);
         out
     }
+
+    /// Whether bytes are held back, waiting for more output to decide.
+    #[must_use]
+    pub fn holding(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// Gives up waiting: returns the held bytes, masked where they hold a whole value. The
+    /// stream goes on with the next output.
+    pub fn release(&mut self) -> Zeroizing<Vec<u8>> {
+        self.feed(&[], true)
+    }
 }
 
-/// The forms a value shows up in: plain, URL-encoded, and base64 (standard and URL-safe)
-/// at each of the three alignments it can have inside a longer encoded text, such as an
-/// HTTP Basic header holding `user:value`; for those, the characters that depend on the
-/// unknown neighbouring bytes are left out.
+/// The forms a value shows up in, shared by `run --mask` and `scan`:
+/// - plain;
+/// - URL-encoded (`%2F` and `%2f`, and form encoding with `+` for a space);
+/// - base64, standard and URL-safe, with and without padding, and at each of the three
+///   alignments it can have inside a longer encoded text, such as an HTTP Basic header holding
+///   `user:value` (for those, the characters that depend on the unknown neighbouring bytes are
+///   left out);
+/// - hex of the bytes, lowercase and uppercase;
+/// - JSON string escapes, as the common encoders write them (see [`json_forms`]).
 pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let b = value.as_bytes();
@@ -143,7 +181,135 @@ pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
             }
         }
     }
+    for upper in [false, true] {
+        forms.push(hex(b, upper));
+    }
+    forms.extend(json_forms(value));
     forms
+}
+
+/// The bytes as hex digits, as `xxd -p`, `.hex()` and `hexdigest()` print them.
+fn hex(b: &[u8], upper: bool) -> Zeroizing<Vec<u8>> {
+    let digits: &[u8; 16] = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
+    let mut out = Zeroizing::new(Vec::with_capacity(b.len() * 2));
+    for &c in b {
+        out.push(digits[usize::from(c >> 4)]);
+        out.push(digits[usize::from(c & 0xf)]);
+    }
+    out
+}
+
+/// How one JSON encoder writes a string: which characters it turns into `\uXXXX` (besides
+/// the control characters every encoder escapes), in which case, and its short escapes.
+struct JsonStyle {
+    /// Written as `\uXXXX`.
+    escaped: fn(char) -> bool,
+    /// `\u002B` rather than `\u002b`.
+    upper: bool,
+    /// `/` as `\/`.
+    slash: bool,
+    /// `\n`, `\t`... for control characters (else `\u000a`).
+    short_controls: bool,
+}
+
+/// JSON string escapes of a value, without the quotes, in the styles encoders use:
+/// - minimal (`JSON.stringify`, `serde_json`, Jackson, `json.dumps(ensure_ascii=False)`):
+///   only `"`, `\` and control characters;
+/// - `json.dumps` by default (`ensure_ascii`): non-ASCII as `\u00e9`, surrogate pairs above
+///   U+FFFF;
+/// - Go `encoding/json` and Rails: `<`, `>`, `&` as `\u003c`...;
+/// - Gson: also `=` and `'` (`\u003d`: base64 padding);
+/// - .NET `System.Text.Json`: `"`, `'`, `+`, `<`, `>`, `&`, `` ` `` and non-ASCII, uppercase
+///   (`\u002B`);
+/// - PHP `json_encode`: `/` as `\/` and non-ASCII;
+/// - every character but letters and digits as `\u002f` (both cases), and every character
+///   (both cases), as escaping encoders and obfuscators write them.
+///
+/// A value escaped by an encoder that mixes these rules differently is not matched.
+fn json_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
+    const fn style(escaped: fn(char) -> bool, upper: bool, slash: bool, short: bool) -> JsonStyle {
+        JsonStyle {
+            escaped,
+            upper,
+            slash,
+            short_controls: short,
+        }
+    }
+    const STYLES: [JsonStyle; 10] = [
+        style(|_| false, false, false, true),
+        style(|c| !c.is_ascii(), false, false, true),
+        style(
+            |c| matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}'),
+            false,
+            false,
+            true,
+        ),
+        style(
+            |c| matches!(c, '<' | '>' | '&' | '=' | '\'' | '\u{2028}' | '\u{2029}'),
+            false,
+            false,
+            true,
+        ),
+        style(
+            |c| !c.is_ascii() || matches!(c, '"' | '\'' | '+' | '<' | '>' | '&' | '`'),
+            true,
+            false,
+            true,
+        ),
+        style(|c| !c.is_ascii(), false, true, true),
+        style(|c| !c.is_ascii_alphanumeric(), false, false, false),
+        style(|c| !c.is_ascii_alphanumeric(), true, false, false),
+        style(|_| true, false, false, false),
+        style(|_| true, true, false, false),
+    ];
+    STYLES.iter().map(|s| json_escape(value, s)).collect()
+}
+
+fn json_escape(value: &str, style: &JsonStyle) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(value.len() * 2));
+    let unit = |u: u16, out: &mut Vec<u8>| {
+        out.extend_from_slice(b"\\u");
+        for shift in [12, 8, 4, 0] {
+            let d = u8::try_from((u >> shift) & 0xf).unwrap_or(0);
+            let d = if d < 10 {
+                b'0' + d
+            } else if style.upper {
+                b'A' + d - 10
+            } else {
+                b'a' + d - 10
+            };
+            out.push(d);
+        }
+    };
+    for c in value.chars() {
+        let short: Option<&[u8]> = match c {
+            '"' => Some(b"\\\""),
+            '\\' => Some(b"\\\\"),
+            '/' if style.slash => Some(b"\\/"),
+            '\u{8}' if style.short_controls => Some(b"\\b"),
+            '\u{c}' if style.short_controls => Some(b"\\f"),
+            '\n' if style.short_controls => Some(b"\\n"),
+            '\r' if style.short_controls => Some(b"\\r"),
+            '\t' if style.short_controls => Some(b"\\t"),
+            _ => None,
+        };
+        if (style.escaped)(c) || (short.is_none() && u32::from(c) < 0x20) {
+            let mut units = [0u16; 2];
+            for &u in c.encode_utf16(&mut units).iter() {
+                unit(u, &mut out);
+            }
+        } else if let Some(s) = short {
+            out.extend_from_slice(s);
+        } else {
+            let mut utf8 = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+    out
 }
 
 trait LowerEscapes {
@@ -270,6 +436,60 @@ mod tests {
             run(&m, &[b"\x1b[31mred\x1b[0m 50%\r", b"100%\n"]),
             "\x1b[31mred\x1b[0m 50%\r100%\n"
         );
+    }
+
+    #[test]
+    fn masks_hex_and_json_escapes() {
+        let v = "sk-FAKE/a+b=\"q\"\u{e9}<x>\u{1f600}";
+        let m = Masker::new([("K", v)].into_iter());
+        let hex_lower: String = v.bytes().map(|b| format!("{b:02x}")).collect();
+        let every: String = v.encode_utf16().map(|u| format!("\\u{u:04X}")).collect();
+        for text in [
+            hex_lower.clone(),
+            hex_lower.to_uppercase(),
+            every.clone(),
+            every.to_lowercase(),
+            // JSON.stringify / serde_json
+            serde_json::to_string(v).unwrap(),
+            // json.dumps (ensure_ascii=True)
+            r#""sk-FAKE/a+b=\"q\"\u00e9<x>\ud83d\ude00""#.to_owned(),
+            // Gson
+            r#""sk-FAKE/a+b\u003d\"q\"\u00e9\u003cx\u003e\ud83d\ude00""#
+                .replace("\\u00e9", "\u{e9}")
+                .replace("\\ud83d\\ude00", "\u{1f600}"),
+            // System.Text.Json
+            r#""sk-FAKE/a\u002Bb=\u0022q\u0022\u00E9\u003Cx\u003E\uD83D\uDE00""#.to_owned(),
+            // PHP
+            r#""sk-FAKE\/a+b=\"q\"\u00e9<x>\ud83d\ude00""#.to_owned(),
+        ] {
+            let out = run(&m, &[format!("v={text};").as_bytes()]);
+            assert!(
+                out.contains("[REDACTED:K]") && !out.contains("FAKE") && !out.contains("736b2d"),
+                "{text} -> {out}"
+            );
+        }
+        let m = Masker::new([("B64", "FAKEkeyAB/cd+ef==")].into_iter());
+        for text in [
+            r"FAKEkeyAB\/cd+ef==",
+            r"FAKEkeyAB/cd+ef\u003d\u003d",
+            r"FAKEkeyAB/cd\u002Bef==",
+            r"FAKEkeyAB\u002fcd\u002bef\u003d\u003d",
+        ] {
+            assert_eq!(run(&m, &[text.as_bytes()]), "[REDACTED:B64]", "{text}");
+        }
+    }
+
+    #[test]
+    fn release_gives_back_held_bytes_and_masks_what_is_whole() {
+        let m = Masker::new([("A", "abcd"), ("B", "abcdefgh")].into_iter());
+        let mut s = m.stream();
+        assert_eq!(&*s.feed(b"loss 0.5 abc", false), b"loss 0.5 ");
+        assert!(s.holding());
+        assert_eq!(&*s.release(), b"abc");
+        assert!(!s.holding());
+        assert_eq!(&*s.feed(b"x abcde", false), b"x ");
+        assert_eq!(&*s.release(), b"[REDACTED:A]e");
+        assert_eq!(&*s.feed(b"abcdefgh.", false), b"[REDACTED:B].");
     }
 
     #[test]

@@ -1,6 +1,13 @@
-//! `aisecrets scan`: finds this project's own secret values (plain, base64, URL-encoded and
-//! JSON-escaped) and the shapes of well-known keys in files, notebooks included. Findings
-//! name the file, line, kind and secret; never the value.
+//! `aisecrets scan`: finds this project's own secret values, in every form `run --mask`
+//! knows (plain, base64, URL-encoded, hex, JSON-escaped: `crate::mask::encoded_forms`), and
+//! the shapes of well-known keys in files, notebooks included. Findings name the file, line,
+//! kind and secret; never the value.
+//!
+//! Project values are searched in every byte of every file, binary or not (#12): a value
+//! pasted into a pickle, a notebook checkpoint or a file that starts with a NUL is still a
+//! value. Key shapes are searched in text files only (no NUL in the first 8 KiB): they are
+//! regexes over printable text, slower than the value search on large binaries (model
+//! weights), and a shape is a guess where a project value is a certainty.
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -68,7 +75,22 @@ static RULES: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 
 /// The scanner: project values (optional) and the rules.
 pub struct Scanner {
-    values: Option<(AhoCorasick, Vec<String>)>,
+    /// The value forms. For text files, in three automata, each small enough for a fast
+    /// prefilter (one automaton for all ran the value search several times slower): hex
+    /// forms apart, and those holding a `\u` escape searched only in files holding one
+    /// (`memmem` finds none in most files at memory speed; their patterns start with common
+    /// letters and get no prefilter). For binary files, one automaton for all: there the
+    /// prefilters of the small ones fire on every few bytes and cost more than they save.
+    values: Vec<Values>,
+}
+
+struct Values {
+    ac: AhoCorasick,
+    names: Vec<String>,
+    /// Searched only in files where this finds something (one pattern: memmem).
+    gate: Option<AhoCorasick>,
+    /// For text files (else for binary ones).
+    text: bool,
 }
 
 impl Scanner {
@@ -76,62 +98,99 @@ impl Scanner {
     /// they would match ordinary text).
     #[must_use]
     pub fn new<'a>(secrets: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        const ESCAPE: &[u8] = b"\\u";
         let mut patterns: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         let mut names = Vec::new();
         for (name, value) in secrets {
             if value.len() < 8 {
                 continue;
             }
-            let json = serde_json::to_string(value).unwrap_or_default();
-            let mut forms: Vec<Vec<u8>> = crate::mask::encoded_forms(value)
-                .iter()
-                .map(|f| f.to_vec())
-                .collect();
-            forms.push(json.as_bytes()[1..json.len().saturating_sub(1).max(1)].to_vec());
-            for f in forms {
-                let f = Zeroizing::new(f);
+            for f in crate::mask::encoded_forms(value) {
                 if f.len() >= 8 && !patterns.iter().any(|p| **p == *f) {
                     patterns.push(f);
                     names.push(name.to_owned());
                 }
             }
         }
-        let values = (!patterns.is_empty()).then(|| {
-            let ac = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(patterns.iter().map(|p| p.as_slice()))
-                .expect("patterns build");
-            (ac, names)
-        });
+        // Which automaton a form goes to: 0 most, 1 hex, 2 `\u` escapes.
+        let group = |p: &[u8]| {
+            if p.windows(ESCAPE.len()).any(|w| w == ESCAPE) {
+                2
+            } else if p.iter().all(u8::is_ascii_hexdigit) {
+                1
+            } else {
+                0
+            }
+        };
+        let sets = [
+            (Some(0), None, true),
+            (Some(1), None, true),
+            (Some(2), Some(ESCAPE), true),
+            (None, None, false),
+        ];
+        let values = sets
+            .into_iter()
+            .filter_map(|(want, gate, text)| {
+                let (pats, names): (Vec<&[u8]>, Vec<String>) = patterns
+                    .iter()
+                    .zip(&names)
+                    .filter(|(p, _)| want.is_none_or(|g| group(p) == g))
+                    .map(|(p, n)| (p.as_slice(), n.clone()))
+                    .unzip();
+                (!pats.is_empty()).then(|| Values {
+                    ac: AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostLongest)
+                        .build(pats)
+                        .expect("patterns build"),
+                    names,
+                    gate: gate.map(|g| AhoCorasick::new([g]).expect("one literal builds")),
+                    text,
+                })
+            })
+            .collect();
         Self { values }
     }
 
     /// Whether project values are checked (else shapes only).
     #[must_use]
     pub fn has_values(&self) -> bool {
-        self.values.is_some()
+        !self.values.is_empty()
     }
 
-    /// Scans one file's bytes; binary files (a NUL in the first 8 KiB) are skipped.
+    /// Scans one file's bytes: project values everywhere, key shapes in text files (no NUL
+    /// in the first 8 KiB) only.
     #[must_use]
     pub fn scan(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
-        if bytes[..bytes.len().min(8192)].contains(&0) {
-            return Vec::new();
-        }
+        self.scan_as(path, bytes, true)
+    }
+
+    /// Scans one of this project's environment files: its sealed values are random, so only
+    /// a project value written into it in the clear is a finding.
+    #[must_use]
+    pub fn scan_own(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
+        self.scan_as(path, bytes, false)
+    }
+
+    fn scan_as(&self, path: &str, bytes: &[u8], shapes: bool) -> Vec<Finding> {
+        let text = !bytes[..bytes.len().min(8192)].contains(&0);
+        let shapes = shapes && text;
         let line_of = |pos: usize| bytes[..pos].iter().filter(|&&b| b == b'\n').count() + 1;
         let mut found = Vec::new();
-        if let Some((ac, names)) = &self.values {
-            for m in ac.find_iter(bytes) {
+        for v in &self.values {
+            if v.text != text || v.gate.as_ref().is_some_and(|g| !g.is_match(bytes)) {
+                continue;
+            }
+            for m in v.ac.find_iter(bytes) {
                 found.push(Finding {
                     path: path.to_owned(),
                     line: line_of(m.start()),
                     kind: "project secret",
-                    name: Some(names[m.pattern().as_usize()].clone()),
+                    name: Some(v.names[m.pattern().as_usize()].clone()),
                 });
             }
         }
         let mut taken: Vec<(usize, usize)> = Vec::new();
-        for (kind, re) in RULES.iter() {
+        for (kind, re) in RULES.iter().filter(|_| shapes) {
             for m in re.find_iter(bytes) {
                 // One finding per place: the first (most specific) rule wins.
                 if taken.iter().any(|&(s, e)| m.start() < e && s < m.end()) {
@@ -228,9 +287,31 @@ mod tests {
             ]
         );
         assert!(s.scan("clean.py", b"print('hello')\nsk-short\n").is_empty());
+        // JSON escapes (searched only where a `\u` is).
+        let every: String = "sk-proj-FAKEprojectvalue1234567890"
+            .chars()
+            .map(|c| format!("\\u{:04x}", u32::from(c)))
+            .collect();
+        let f = s.scan("x.json", format!("{{\n\"k\": \"{every}\"}}").as_bytes());
+        assert_eq!((f.len(), f[0].line), (1, 2), "{f:?}");
+        // Binary files: project values in any form, anywhere; shapes only in text.
+        let mut bin = vec![0u8; 10_000];
+        bin.extend_from_slice(b"\n\nhf = hf_FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE12 ");
+        bin.extend_from_slice(
+            b"736b2d70726f6a2d46414b4570726f6a65637476616c7565313233343536373839300a",
+        );
+        let f = s.scan("bin", &bin);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].line, f[0].name.as_deref()),
+            (3, Some("OPENAI_API_KEY"))
+        );
         assert!(
-            s.scan("bin", b"\0sk-proj-FAKEprojectvalue1234567890")
-                .is_empty()
+            s.scan_own(
+                "secrets/dev.toml",
+                b"x = \"sk-ant-api03-FAKEFAKEFAKEFAKEFAKEFAKE\""
+            )
+            .is_empty()
         );
     }
 }

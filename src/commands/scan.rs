@@ -39,14 +39,18 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let mut findings: Vec<Finding> = Vec::new();
     if args.staged {
         let top = git::toplevel(&cwd)?;
-        for rel in git::staged(&top)? {
-            let abs = top.join(&rel);
+        let staged = git::staged(&top)?;
+        git::read_staged(&top, &staged, |file, bytes| {
+            // Environment files are searched too: a value pasted into one in the clear is
+            // a leak like any other.
+            let abs = top.join(&file.path);
             if own_files.iter().any(|f| f == &abs) {
-                findings.extend(unresolved(&rel, &git::staged_blob(&top, &rel)?));
-                continue;
+                findings.extend(unresolved(&file.path, bytes));
+                findings.extend(scanner.scan_own(&file.path, bytes));
+            } else {
+                findings.extend(scanner.scan(&file.path, bytes));
             }
-            findings.extend(scanner.scan(&rel, &git::staged_blob(&top, &rel)?));
-        }
+        })?;
     } else {
         let roots = if args.paths.is_empty() {
             vec![PathBuf::from(".")]
@@ -61,15 +65,11 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
                     std::io::Error::from(std::io::ErrorKind::NotFound),
                 ));
             }
-            let abs_skip: Vec<PathBuf> = own_files.clone();
+            let own: Vec<PathBuf> = own_files
+                .iter()
+                .filter_map(|f| std::fs::canonicalize(f).ok())
+                .collect();
             for file in crate::scan::walk(root, &[]) {
-                let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-                if abs_skip
-                    .iter()
-                    .any(|f| std::fs::canonicalize(f).is_ok_and(|c| c == canon))
-                {
-                    continue;
-                }
                 let Ok(bytes) = std::fs::read(&file) else {
                     continue;
                 };
@@ -78,7 +78,12 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
                     .unwrap_or(&file)
                     .display()
                     .to_string();
-                findings.extend(scanner.scan(&shown, &bytes));
+                let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+                if own.contains(&canon) {
+                    findings.extend(scanner.scan_own(&shown, &bytes));
+                } else {
+                    findings.extend(scanner.scan(&shown, &bytes));
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::{HF, OPENAI, World};
 
-fn git(w: &World, args: &[&str]) -> std::process::Output {
+pub(crate) fn git(w: &World, args: &[&str]) -> std::process::Output {
     let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
     Command::new("git")
         .args(args)
@@ -31,7 +31,7 @@ fn git(w: &World, args: &[&str]) -> std::process::Output {
 }
 
 #[track_caller]
-fn git_ok(w: &World, args: &[&str]) -> String {
+pub(crate) fn git_ok(w: &World, args: &[&str]) -> String {
     let out = git(w, args);
     assert!(
         out.status.success(),
@@ -43,7 +43,7 @@ fn git_ok(w: &World, args: &[&str]) -> String {
 }
 
 /// A project in a git repository with `git setup` done and one commit.
-fn repo() -> World {
+pub(crate) fn repo() -> World {
     let w = World::with_secrets();
     git_ok(&w, &["init", "-q", "-b", "main"]);
     w.cmd(["git", "setup"]).ok();

@@ -15,6 +15,7 @@ mod integrity;
 mod names;
 mod merging;
 mod newcomer;
+mod mask_scan;
 mod run;
 mod run_extra;
 mod team;

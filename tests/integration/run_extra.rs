@@ -159,7 +159,7 @@ v = os.environ["OPENAI_API_KEY"]
 print("plain:", v, flush=True)
 print("b64:", base64.b64encode(v.encode()).decode(), flush=True)
 print("url:", urllib.parse.quote(v, safe=""), flush=True)
-sys.stdout.write("split:" + v[:7]); sys.stdout.flush(); time.sleep(0.3)
+sys.stdout.write("split:" + v[:7]); sys.stdout.flush(); time.sleep(0.01)
 sys.stdout.write(v[7:] + "\n"); sys.stdout.flush()
 print("err:", os.environ["HF_TOKEN"], file=sys.stderr, flush=True)
 print("\x1b[32mgreen\x1b[0m 10%\r100%", flush=True)
