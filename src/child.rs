@@ -144,6 +144,14 @@ pub fn run(
                 let _ = signal::kill(pid, sig);
             }
         }
+        // Closed once the child is reaped. The terminal's Ctrl-C that killed the child
+        // reached us before the child's death did, but may still sit in the self-pipe:
+        // note it, so aisecrets dies of it too. Nothing is forwarded to a reaped pid.
+        for info in signals.pending() {
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+            }
+        }
     });
 
     let done = std::sync::atomic::AtomicBool::new(false);
