@@ -25,6 +25,8 @@ pub const DATA_KEY_LEN: usize = 32;
 /// Prefix of a sealed value in format 1.
 pub const VALUE_PREFIX: &str = "v1:";
 const NONCE_LEN: usize = 24;
+/// The HKDF info of the whole-file MAC key (format 2); distinct from every other use.
+const FILE_MAC_INFO: &[u8] = b"aisecrets/v2/file-mac";
 const TAG_LEN: usize = 16;
 /// The most recipient stanzas a `data_key` block may carry; more is refused before any
 /// X25519 work is done (a crafted header could otherwise cost seconds).
@@ -194,6 +196,31 @@ impl DataKey {
         mac.update(&[0]);
         mac.update(value.expose().as_bytes());
         hex(&mac.finalize().into_bytes()[..4])
+    }
+
+    /// The MAC of a whole environment file (format 2): `HMAC-SHA256(HKDF-SHA256(key, info =
+    /// "aisecrets/v2/file-mac"), input)`, hex, where `input` is the file's canonical encoding
+    /// ([`crate::store::EnvFile::mac_input`]).
+    #[must_use]
+    pub fn file_mac(&self, input: &[u8]) -> String {
+        hex(&self.file_mac_bytes(input))
+    }
+
+    /// Whether `mac` (hex) is the MAC of `input` under this key; constant time.
+    #[must_use]
+    pub fn verify_file_mac(&self, input: &[u8], mac: &str) -> bool {
+        let want = self.file_mac_bytes(input);
+        unhex(mac).is_some_and(|got| subtle::ConstantTimeEq::ct_eq(&got[..], &want[..]).into())
+    }
+
+    fn file_mac_bytes(&self, input: &[u8]) -> [u8; 32] {
+        use hmac::Mac;
+        let mut k = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), FILE_MAC_INFO, k.as_mut());
+        let mut mac =
+            <hmac::Hmac<Sha256> as Mac>::new_from_slice(k.as_ref()).expect("any key length");
+        mac.update(input);
+        mac.finalize().into_bytes().into()
     }
 
     /// The key's rekey secret, `HKDF-SHA256(key, info = "aisecrets/v1/rekey-secret")`:
