@@ -382,7 +382,8 @@ pub fn modify<T>(
     let before = open_env.file.clone();
     let (out, changed) = f(&mut open_env)?;
     if changed && open_env.file != before {
-        write(&open_env)?;
+        let text = render_checked(&open_env.file, &open_env.key, &path)?;
+        write(&open_env, &text)?;
     }
     Ok(out)
 }
@@ -418,19 +419,20 @@ pub fn modify_many<T>(
     for (env, o) in envs.iter().zip(opened.iter_mut()) {
         outs.push(f(env, o)?);
     }
+    // Every file is rendered (and checked against the limits) before any is written.
     let texts = opened
         .iter()
         .map(|o| render_checked(&o.file, &o.key, &o.path))
         .collect::<Result<Vec<_>>>()?;
     for (o, text) in opened.iter().zip(texts) {
-        atomic::write_atomic(&o.path, text.as_bytes(), 0o644)?;
+        write(o, &text)?;
     }
     Ok(outs)
 }
 
-/// Writes an opened environment back, in the current format with a fresh MAC.
-fn write(open_env: &OpenEnv) -> Result<()> {
-    let text = render_checked(&open_env.file, &open_env.key, &open_env.path)?;
+/// Writes an opened environment back as `text` (rendered by [`render_checked`]: the current
+/// format with a fresh MAC), and remembers the upgrade.
+fn write(open_env: &OpenEnv, text: &str) -> Result<()> {
     atomic::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
     if open_env.file.format < format::FORMAT {
         // Upgraded: from now on this user refuses a format 1 file here.

@@ -668,7 +668,11 @@ fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
     for needle in ["git merge --abort", "aisecrets unlock", "`git merge` again"] {
         assert!(line.contains(needle), "{line}");
     }
-    assert_eq!(std::fs::read(w.dev_file()).unwrap(), ours, "a file was written");
+    assert_eq!(
+        std::fs::read(w.dev_file()).unwrap(),
+        ours,
+        "a file was written"
+    );
     git_ok(&w, &["merge", "--abort"]);
     git_ok(&w, &["merge", "-q", "other", "-m", "merge other"]);
     for (name, value) in [("ON_OTHER", "other-FAKE"), ("ON_MAIN", "main-FAKE")] {
@@ -712,4 +716,32 @@ fn the_diff_driver_says_whether_the_file_is_intact() {
     std::fs::write(w.dev_file(), dropped).unwrap();
     let out = textconv(None);
     assert!(out.contains("integrity: FAILED"), "{out}");
+}
+
+/// Issue #12, point 6 (d): a branch that replaces the file with a format 1 file (no MAC) to
+/// drop a line unseen is refused by the merge driver once this user saw format 2.
+#[test]
+fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
+    let w = repo();
+    git_ok(&w, &["checkout", "-qb", "other"]);
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let v1: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("format = 2\n", "format = 1\n");
+    std::fs::write(w.dev_file(), v1).unwrap();
+    git_ok(&w, &["commit", "-qam", "old format"]);
+    git_ok(&w, &["checkout", "-q", "main"]);
+    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
+    git_ok(&w, &["commit", "-qam", "main"]);
+    let out = git(&w, &["merge", "other", "-m", "merge other"]);
+    let text = both(&out);
+    assert!(!out.status.success(), "the downgrade merged: {text}");
+    assert!(text.contains("format 1"), "{text}");
+    assert_eq!(
+        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
+        format!("{HF}\n")
+    );
 }

@@ -53,21 +53,12 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
         Ok(k) => k,
         Err(why) => return conflict(shown, why),
     };
-    for (side, file, path) in [("our", &of, ours), ("their", &tf, theirs)] {
-        if let Err(why) = authentic(file, &key, path) {
-            return conflict(
-                shown,
-                &format!(
-                    "{side} side fails its integrity check ({why}): someone without the key edited it; take the other side (`git checkout --ours/--theirs`) and ask who changed it"
-                ),
-            );
-        }
-    }
-    // The base decides which side's change wins, so it must be authentic too; a base of
-    // another key (before a rekey) is no base.
+    // The base decides which side's change wins, so it must be authentic too (its MAC, if
+    // format 2); a base of another key (before a rekey) is no base. The base is a commit of
+    // our own history, so a format 1 base is taken as it is.
     let bf = bf.filter(|b| b.key_id == of.key_id);
     if let Some(b) = &bf
-        && let Err(why) = authentic(b, &key, base)
+        && let Err(why) = b.verify(&key)
     {
         return conflict(
             shown,
@@ -75,6 +66,28 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
                 "the merge base fails its integrity check ({why}): merge it by hand with `aisecrets edit`"
             ),
         );
+    }
+    // A side in format 1 has no MAC: taken only while this user has not seen the environment
+    // in format 2 (else it may be a downgrade that drops lines unseen, also on a branch made
+    // to fork from before the upgrade).
+    for (side, file, path) in [("our", &of, ours), ("their", &tf, theirs)] {
+        if let Err(why) = file.verify(&key) {
+            return conflict(
+                shown,
+                &format!(
+                    "{side} side fails its integrity check ({why}): someone without the key edited it; take the other side (`git checkout --ours/--theirs`) and ask who changed it"
+                ),
+            );
+        }
+        if crate::trust::check_format(&file.project, &file.env, file, path).is_err() {
+            return conflict(
+                shown,
+                &format!(
+                    "{side} side is in format 1, without the file MAC, and `{}` is in format 2 here (lines may have been dropped unseen): keep the other side (`git checkout --ours/--theirs`) and set that branch's changes again",
+                    file.env
+                ),
+            );
+        }
     }
     let mut merged = of.clone();
     let mut conflicts = Vec::new();
@@ -212,18 +225,6 @@ fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
     } else {
         Err("its key_id does not match its data key: take the other side and ask who changed it")
     }
-}
-
-/// A side's MAC holds (format 2), or it is format 1 and this user has not seen the
-/// environment in format 2 yet.
-fn authentic(file: &EnvFile, key: &DataKey, path: &Path) -> std::result::Result<(), String> {
-    file.verify(key).map_err(str::to_owned)?;
-    crate::trust::check_format(&file.project, &file.env, file, path).map_err(|_| {
-        format!(
-            "it is in format {} without a MAC, but the environment was already in format 2 here",
-            file.format
-        )
-    })
 }
 
 fn conflict(shown: &str, why: &str) -> Result<u8> {
