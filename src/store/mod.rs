@@ -137,17 +137,26 @@ fn open_file(
     }
     // Every value must open (one bad value refuses the whole file), then the key must be
     // the one this user trusts.
+    // And the whole file must be as someone holding the key wrote it (format 2): no line
+    // removed, none put back from history, no header field edited. On a large file the MAC
+    // is computed on a core of its own while the values open.
     let opener = key.opener();
-    let values = open_all(&opener, &file, &path)?;
+    let (values, intact) = std::thread::scope(|s| {
+        let mac = (file.secrets.len() >= 2048).then(|| s.spawn(|| file.verify(&key)));
+        let values = open_all(&opener, &file, &path);
+        let intact = match mac {
+            Some(h) => h.join().unwrap_or(Err("its mac could not be checked")),
+            None => file.verify(&key),
+        };
+        (values, intact)
+    });
+    let values = values?;
     for (name, token) in &file.conflicts {
         opener
             .open(&file.project, &file.env, name, token)
             .map_err(|reason| Error::corrupt(&path, format!("conflict `{name}`: {reason}")))?;
     }
-    // Then the whole file must be as someone holding the key wrote it (format 2): no line
-    // removed, none put back from history, no header field edited.
-    file.verify(&key)
-        .map_err(|reason| Error::corrupt(&path, reason))?;
+    intact.map_err(|reason| Error::corrupt(&path, reason))?;
     if check_trust {
         crate::trust::check(project, env, &key, &file, &path)?;
         crate::trust::check_format(project.id(), env, &file, &path)?;
