@@ -198,29 +198,15 @@ impl DataKey {
         hex(&mac.finalize().into_bytes()[..4])
     }
 
-    /// The MAC of a whole environment file (format 2): `HMAC-SHA256(HKDF-SHA256(key, info =
-    /// "aisecrets/v2/file-mac"), input)`, hex, where `input` is the file's canonical encoding
-    /// ([`crate::store::EnvFile::mac_input`]).
+    /// A MAC of a whole environment file (format 2), to feed with the file's canonical
+    /// encoding ([`crate::store::EnvFile::mac_input`]): `HMAC-SHA256(HKDF-SHA256(key, info =
+    /// "aisecrets/v2/file-mac"), input)`.
     #[must_use]
-    pub fn file_mac(&self, input: &[u8]) -> String {
-        hex(&self.file_mac_bytes(input))
-    }
-
-    /// Whether `mac` (hex) is the MAC of `input` under this key; constant time.
-    #[must_use]
-    pub fn verify_file_mac(&self, input: &[u8], mac: &str) -> bool {
-        let want = self.file_mac_bytes(input);
-        unhex(mac).is_some_and(|got| subtle::ConstantTimeEq::ct_eq(&got[..], &want[..]).into())
-    }
-
-    fn file_mac_bytes(&self, input: &[u8]) -> [u8; 32] {
+    pub fn file_mac(&self) -> FileMac {
         use hmac::Mac;
         let mut k = Zeroizing::new([0u8; 32]);
         hkdf(self.0.as_ref(), FILE_MAC_INFO, k.as_mut());
-        let mut mac =
-            <hmac::Hmac<Sha256> as Mac>::new_from_slice(k.as_ref()).expect("any key length");
-        mac.update(input);
-        mac.finalize().into_bytes().into()
+        FileMac(<hmac::Hmac<Sha256> as Mac>::new_from_slice(k.as_ref()).expect("any key length"))
     }
 
     /// The key's rekey secret, `HKDF-SHA256(key, info = "aisecrets/v1/rekey-secret")`:
@@ -268,6 +254,28 @@ impl DataKey {
     /// The raw key, for wrapping to recipients.
     fn bytes(&self) -> &[u8] {
         self.0.as_ref()
+    }
+}
+
+/// A file MAC being computed (see [`DataKey::file_mac`]).
+pub struct FileMac(hmac::Hmac<Sha256>);
+
+impl FileMac {
+    /// Feeds more of the input.
+    pub fn update(&mut self, bytes: &[u8]) {
+        hmac::Mac::update(&mut self.0, bytes);
+    }
+
+    /// The MAC, lowercase hex.
+    #[must_use]
+    pub fn hex(self) -> String {
+        hex(&hmac::Mac::finalize(self.0).into_bytes())
+    }
+
+    /// Whether the MAC equals `mac` (hex); constant time.
+    #[must_use]
+    pub fn verify(self, mac: &str) -> bool {
+        unhex(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
     }
 }
 

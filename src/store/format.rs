@@ -166,47 +166,50 @@ impl EnvFile {
     /// tables sorted by name. A change to any of them, a line removed or added, changes it.
     #[must_use]
     pub fn mac_input(&self) -> Vec<u8> {
-        fn put(out: &mut Vec<u8>, s: &str) {
-            out.extend_from_slice(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
-            out.extend_from_slice(s.as_bytes());
+        let mut out = Vec::new();
+        self.feed_mac_input(&mut |b| out.extend_from_slice(b));
+        out
+    }
+
+    /// Streams [`Self::mac_input`] to `sink` piece by piece (no copy of the whole file).
+    fn feed_mac_input(&self, sink: &mut dyn FnMut(&[u8])) {
+        fn put(sink: &mut dyn FnMut(&[u8]), s: &str) {
+            sink(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+            sink(s.as_bytes());
         }
-        fn count(out: &mut Vec<u8>, n: usize) {
-            out.extend_from_slice(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
+        fn count(sink: &mut dyn FnMut(&[u8]), n: usize) {
+            sink(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
         }
-        let size = 256
-            + self.data_key.len()
-            + self.rekeys.as_ref().map_or(0, String::len)
-            + self
-                .secrets
-                .iter()
-                .chain(&self.conflicts)
-                .map(|(n, t)| n.len() + t.len() + 8)
-                .sum::<usize>();
-        let mut out = Vec::with_capacity(size);
-        put(&mut out, MAC_LABEL);
-        put(&mut out, &self.project);
-        put(&mut out, &self.env);
-        put(&mut out, &self.key_id);
-        count(&mut out, self.recipients.len());
+        put(sink, MAC_LABEL);
+        put(sink, &self.project);
+        put(sink, &self.env);
+        put(sink, &self.key_id);
+        count(sink, self.recipients.len());
         for r in &self.recipients {
-            put(&mut out, r);
+            put(sink, r);
         }
-        put(&mut out, &self.data_key);
+        put(sink, &self.data_key);
         match &self.rekeys {
-            None => out.push(0),
+            None => sink(&[0]),
             Some(r) => {
-                out.push(1);
-                put(&mut out, r);
+                sink(&[1]);
+                put(sink, r);
             }
         }
         for table in [&self.secrets, &self.conflicts] {
-            count(&mut out, table.len());
+            count(sink, table.len());
             for (name, token) in table {
-                put(&mut out, name);
-                put(&mut out, token);
+                put(sink, name);
+                put(sink, token);
             }
         }
-        out
+    }
+
+    /// The file MAC of this content under `key`, hex.
+    fn compute_mac(&self, key: &DataKey) -> crate::crypto::FileMac {
+        let mut mac = key.file_mac();
+        self.feed_mac_input(&mut |b| mac.update(b));
+        mac
     }
 
     /// Checks the file MAC with the opened data key: `Ok` for a format 2 file whose MAC
@@ -215,7 +218,7 @@ impl EnvFile {
     pub fn verify(&self, key: &DataKey) -> std::result::Result<(), &'static str> {
         match (&self.mac, self.format) {
             (_, FORMAT_V1) => Ok(()),
-            (Some(mac), FORMAT) if key.verify_file_mac(&self.mac_input(), mac) => Ok(()),
+            (Some(mac), FORMAT) if self.compute_mac(key).verify(mac) => Ok(()),
             _ => Err("its mac does not match: lines were removed, restored from history or edited"),
         }
     }
@@ -242,7 +245,7 @@ impl EnvFile {
         if let Some(r) = &self.rekeys {
             let _ = writeln!(s, "rekeys = {}", quote(r));
         }
-        let _ = writeln!(s, "mac = {}", quote(&key.file_mac(&self.mac_input())));
+        let _ = writeln!(s, "mac = {}", quote(&self.compute_mac(key).hex()));
         s.push_str("\n[secrets]\n");
         for (name, token) in &self.secrets {
             let _ = writeln!(s, "{name} = {}", quote(token));
