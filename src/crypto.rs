@@ -25,6 +25,8 @@ pub const DATA_KEY_LEN: usize = 32;
 /// Prefix of a sealed value in format 1.
 pub const VALUE_PREFIX: &str = "v1:";
 const NONCE_LEN: usize = 24;
+/// The HKDF info of the whole-file MAC key (format 2); distinct from every other use.
+const FILE_MAC_INFO: &[u8] = b"aisecrets/v2/file-mac";
 const TAG_LEN: usize = 16;
 /// The most recipient stanzas a `data_key` block may carry; more is refused before any
 /// X25519 work is done (a crafted header could otherwise cost seconds).
@@ -196,6 +198,17 @@ impl DataKey {
         hex(&mac.finalize().into_bytes()[..4])
     }
 
+    /// A MAC of a whole environment file (format 2), to feed with the file's canonical
+    /// encoding ([`crate::store::EnvFile::mac_input`]): `HMAC-SHA256(HKDF-SHA256(key, info =
+    /// "aisecrets/v2/file-mac"), input)`.
+    #[must_use]
+    pub fn file_mac(&self) -> FileMac {
+        use hmac::Mac;
+        let mut k = Zeroizing::new([0u8; 32]);
+        hkdf(self.0.as_ref(), FILE_MAC_INFO, k.as_mut());
+        FileMac(<hmac::Hmac<Sha256> as Mac>::new_from_slice(k.as_ref()).expect("any key length"))
+    }
+
     /// The key's rekey secret, `HKDF-SHA256(key, info = "aisecrets/v1/rekey-secret")`:
     /// revealed (sealed under the next key) only when this key is replaced, to prove that
     /// whoever replaced it knew it. Its SHA-256 is the public verifier.
@@ -241,6 +254,28 @@ impl DataKey {
     /// The raw key, for wrapping to recipients.
     fn bytes(&self) -> &[u8] {
         self.0.as_ref()
+    }
+}
+
+/// A file MAC being computed (see [`DataKey::file_mac`]).
+pub struct FileMac(hmac::Hmac<Sha256>);
+
+impl FileMac {
+    /// Feeds more of the input.
+    pub fn update(&mut self, bytes: &[u8]) {
+        hmac::Mac::update(&mut self.0, bytes);
+    }
+
+    /// The MAC, lowercase hex.
+    #[must_use]
+    pub fn hex(self) -> String {
+        hex(&hmac::Mac::finalize(self.0).into_bytes())
+    }
+
+    /// Whether the MAC equals `mac` (hex); constant time.
+    #[must_use]
+    pub fn verify(self, mac: &str) -> bool {
+        unhex(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
     }
 }
 

@@ -46,6 +46,15 @@ pub struct Pin {
     /// The recipients this user approved: name to public key.
     #[serde(default)]
     pub recipients: BTreeMap<String, String>,
+    /// The lowest file format accepted from now on: 2 once this user saw or wrote the
+    /// environment in format 2, so a format 1 file (no MAC) put back cannot drop lines (#12).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub min_format: i64,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// The pins of one repository (one folder holding `aisecrets.toml`).
@@ -175,6 +184,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
                 key_id: a.to_owned(),
                 verifier: b.to_owned(),
                 recipients: BTreeMap::new(),
+                ..Pin::default()
             })
         } else {
             return Err(bad());
@@ -639,4 +649,42 @@ pub fn print_value(project: &Project, envs: &[String]) -> Result<Option<String>>
         }
     }
     Ok((!parts.is_empty()).then(|| parts.join(",")))
+}
+
+/// Refuses a format 1 file (which has no MAC, so lines can be dropped unseen) where this
+/// user's pin says the environment was already in format 2; records format 2 the first
+/// time it is seen.
+pub fn check_format(project: &Project, env: &str, file: &EnvFile, path: &Path) -> Result<()> {
+    use crate::store::format::FORMAT;
+    let Some((pinned, source)) = get(project, env)? else {
+        return Ok(());
+    };
+    if file.format < pinned.min_format {
+        return Err(Error::corrupt(
+            path,
+            format!(
+                "it is in format {}, without the file MAC, but `{env}` was in format {} when you last opened it (lines can be removed from a format {} file unseen)",
+                file.format, pinned.min_format, file.format
+            ),
+        ));
+    }
+    if file.format == FORMAT && pinned.min_format < FORMAT && matches!(source, Source::Mine) {
+        raise_min_format(project, env)?;
+    }
+    Ok(())
+}
+
+/// Records that `env` of `project` is in the current format for this user (if pinned here).
+pub fn raise_min_format(project: &Project, env: &str) -> Result<()> {
+    use crate::store::format::FORMAT;
+    let (repo, _) = repo(project)?;
+    match repo.envs.get(env) {
+        Some(p) if p.min_format < FORMAT && !p.key_id.is_empty() => {}
+        _ => return Ok(()),
+    }
+    update(project, |r| {
+        if let Some(p) = r.envs.get_mut(env) {
+            p.min_format = p.min_format.max(FORMAT);
+        }
+    })
 }

@@ -1,5 +1,7 @@
 //! Atomic, locked writes: a temp file in the same folder, fsync, rename, fsync the folder;
 //! an exclusive lock on the folder around every read-modify-write; never through a symlink.
+//! Project files (manifest, environment files) are also read only without following a
+//! symlink, so a repository cannot point them at a file outside the project (#12).
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -114,13 +116,60 @@ fn sync_dir(dir: &Path) -> Result<()> {
 /// Reads a file that must be a regular file of at most `max` bytes. The checks use the
 /// opened file (fstat), so a FIFO, a device or a huge sparse file is refused unread.
 pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>> {
+    read_bounded(path, max, false)
+}
+
+/// [`read_regular`] for a project file: a symlink (the last component) is refused too,
+/// since its target may be anywhere (`O_NOFOLLOW`, checked on the open itself).
+pub fn read_project_file(path: &Path, max: u64) -> Result<Vec<u8>> {
+    read_bounded(path, max, true)
+}
+
+/// Refuses a symlink anywhere from below `root` down to `path` (the file and the folders
+/// between): `secrets -> /elsewhere` would otherwise read and write outside the project.
+pub fn refuse_symlinks_below(root: &Path, path: &Path) -> Result<()> {
+    for p in path.ancestors() {
+        if p == root || !p.starts_with(root) {
+            break;
+        }
+        refuse_symlink_to_read(p)?;
+    }
+    Ok(())
+}
+
+fn refuse_symlink_to_read(path: &Path) -> Result<()> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(symlink_error(path)),
+        _ => Ok(()),
+    }
+}
+
+fn symlink_error(path: &Path) -> Error {
+    Error::UnsafePath {
+        path: path.to_owned(),
+        reason: "is a symbolic link; aisecrets reads project files only inside the project (replace the link with the file)",
+    }
+}
+
+fn read_bounded(path: &Path, max: u64, nofollow: bool) -> Result<Vec<u8>> {
+    use nix::fcntl::OFlag;
     use std::os::unix::fs::OpenOptionsExt;
+    // O_NONBLOCK: opening a FIFO must not hang waiting for a writer.
+    let mut flags = OFlag::O_NONBLOCK;
+    if nofollow {
+        flags |= OFlag::O_NOFOLLOW;
+    }
     let mut f = fs::OpenOptions::new()
         .read(true)
-        // O_NONBLOCK: opening a FIFO must not hang waiting for a writer.
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .custom_flags(flags.bits())
         .open(path)
-        .map_err(|e| Error::io("read", path, e))?;
+        .map_err(|e| {
+            if nofollow && e.raw_os_error() == Some(libc::ELOOP) {
+                symlink_error(path)
+            } else {
+                Error::io("read", path, e)
+            }
+        })?;
     let meta = f.metadata().map_err(|e| Error::io("read", path, e))?;
     if !meta.file_type().is_file() {
         return Err(Error::UnsafePath {
@@ -128,16 +177,24 @@ pub fn read_regular(path: &Path, max: u64) -> Result<Vec<u8>> {
             reason: "is not a regular file",
         });
     }
+    // Refused on its size alone, before a byte is read.
     if meta.size() > max {
         return Err(Error::UnsafePath {
             path: path.to_owned(),
             reason: "is larger than aisecrets reads",
         });
     }
-    let mut buf = Vec::with_capacity(usize::try_from(meta.size()).unwrap_or(0));
+    let mut buf = Vec::with_capacity(usize::try_from(meta.size().min(max)).unwrap_or(0));
     Read::by_ref(&mut f)
         .take(max + 1)
         .read_to_end(&mut buf)
         .map_err(|e| Error::io("read", path, e))?;
+    // It grew while being read.
+    if buf.len() as u64 > max {
+        return Err(Error::UnsafePath {
+            path: path.to_owned(),
+            reason: "is larger than aisecrets reads",
+        });
+    }
     Ok(buf)
 }

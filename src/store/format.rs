@@ -1,5 +1,12 @@
-//! The encrypted environment file, format 1: parsing (strict) and writing (deterministic).
+//! The encrypted environment file: parsing (strict, bounded) and writing (deterministic).
 //! `docs/FORMAT.md` is the specification; keep the two in step.
+//!
+//! Format 2 adds one header line, `mac`: an HMAC under a key derived from the data key over a
+//! canonical encoding of every header field and every (name, token) pair (see
+//! [`EnvFile::mac_input`]). Each token already authenticates its own value and name; the MAC
+//! makes the file authenticate as a whole, so a writer without the data key cannot delete a
+//! line, put back an older token from git history, or edit `recipients` or `rekeys` (#12).
+//! Format 1 files (no MAC) still open and are written as format 2 on their next write.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,18 +14,36 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::crypto::VALUE_PREFIX;
+use crate::crypto::{DataKey, VALUE_PREFIX};
 use crate::error::{Error, Result};
 use crate::secret;
 
-/// The one format version this build reads and writes.
-pub const FORMAT: i64 = 1;
+/// The format version this build writes (it also reads [`FORMAT_V1`]).
+pub const FORMAT: i64 = 2;
+/// The previous format: no file MAC. Read, and upgraded on the next write.
+pub const FORMAT_V1: i64 = 1;
+/// The most secrets (and, separately, conflicts) a file may hold.
+pub const MAX_SECRETS: usize = 50_000;
+/// The longest line a file may hold: a 1 MiB value sealed with the longest metadata, in
+/// base64, fits with room to spare.
+pub const MAX_LINE: usize = 2 << 20;
+/// The most lines a file may hold: every secret and conflict on its own line, plus the
+/// header (a data key with 1024 stanzas is about 2,000 lines).
+const MAX_LINES: usize = 2 * MAX_SECRETS + 10_000;
+const MAC_HEX_LEN: usize = 64;
+/// The label that starts the MAC input: binds the encoding and the format version.
+const MAC_LABEL: &str = "aisecrets/v2/file";
 const BEGIN: &str = "-----BEGIN AGE ENCRYPTED FILE-----";
 const END: &str = "-----END AGE ENCRYPTED FILE-----";
 
 /// An environment file as stored: everything in it is public or sealed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvFile {
+    /// The format version as read ([`FORMAT_V1`] or [`FORMAT`]); writing always writes
+    /// [`FORMAT`].
+    pub format: i64,
+    /// The file MAC as read (format 2), hex; `None` in format 1. Writing computes it anew.
+    pub mac: Option<String>,
     /// The project id (must match the manifest's).
     pub project: String,
     /// The environment's name (must match the manifest's key).
@@ -58,12 +83,14 @@ struct Header {
     recipients: Vec<String>,
     data_key: String,
     rekeys: Option<String>,
+    mac: Option<String>,
 }
 
 impl EnvFile {
     /// Parses a file's text. `path` is for errors only.
     pub fn parse(path: &Path, text: &str) -> Result<Self> {
         let bad = |reason: String| Error::corrupt(path, reason);
+        check_size(text).map_err(|r| bad(r.into()))?;
         if text.contains("<<<<<<<") || text.contains(">>>>>>>") {
             return Err(Error::ConflictMarkers {
                 path: path.to_owned(),
@@ -77,8 +104,16 @@ impl EnvFile {
             None => slow(text).map_err(bad)?,
         };
         let h = raw.aisecrets;
-        if h.format != FORMAT {
-            return Err(bad("unknown format".into()));
+        match (h.format, &h.mac) {
+            (FORMAT, Some(mac)) if is_mac(mac) => {}
+            (FORMAT, Some(_)) => return Err(bad("its mac is malformed".into())),
+            (FORMAT, None) => return Err(bad("it is in format 2 but has no mac".into())),
+            (FORMAT_V1, None) => {}
+            (FORMAT_V1, Some(_)) => return Err(bad("it is in format 1 but has a mac".into())),
+            _ => return Err(bad("unknown format".into())),
+        }
+        if raw.secrets.len() > MAX_SECRETS || raw.conflicts.len() > MAX_SECRETS {
+            return Err(bad(format!("it holds more than {MAX_SECRETS} secrets")));
         }
         if h.key_id.len() != 32 || !h.key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("its key_id is malformed".into()));
@@ -115,6 +150,8 @@ impl EnvFile {
             return Err(bad("its data_key is not an armored age file".into()));
         }
         Ok(Self {
+            format: h.format,
+            mac: h.mac,
             project: h.project,
             env: h.env,
             key_id: h.key_id,
@@ -126,10 +163,73 @@ impl EnvFile {
         })
     }
 
-    /// Writes the file's text: a fixed layout, keys sorted, so that equal content gives
-    /// equal bytes and `git diff` shows only what changed.
+    /// The canonical encoding the file MAC covers (docs/FORMAT.md, "The file MAC"): every
+    /// field but `format` and `mac`, each string with its length, lists with their count,
+    /// tables sorted by name. A change to any of them, a line removed or added, changes it.
     #[must_use]
-    pub fn render(&self) -> String {
+    pub fn mac_input(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.feed_mac_input(&mut |b| out.extend_from_slice(b));
+        out
+    }
+
+    /// Streams [`Self::mac_input`] to `sink` piece by piece (no copy of the whole file).
+    fn feed_mac_input(&self, sink: &mut dyn FnMut(&[u8])) {
+        fn put(sink: &mut dyn FnMut(&[u8]), s: &str) {
+            sink(&u32::try_from(s.len()).unwrap_or(u32::MAX).to_be_bytes());
+            sink(s.as_bytes());
+        }
+        fn count(sink: &mut dyn FnMut(&[u8]), n: usize) {
+            sink(&u32::try_from(n).unwrap_or(u32::MAX).to_be_bytes());
+        }
+        put(sink, MAC_LABEL);
+        put(sink, &self.project);
+        put(sink, &self.env);
+        put(sink, &self.key_id);
+        count(sink, self.recipients.len());
+        for r in &self.recipients {
+            put(sink, r);
+        }
+        put(sink, &self.data_key);
+        match &self.rekeys {
+            None => sink(&[0]),
+            Some(r) => {
+                sink(&[1]);
+                put(sink, r);
+            }
+        }
+        for table in [&self.secrets, &self.conflicts] {
+            count(sink, table.len());
+            for (name, token) in table {
+                put(sink, name);
+                put(sink, token);
+            }
+        }
+    }
+
+    /// The file MAC of this content under `key`, hex.
+    fn compute_mac(&self, key: &DataKey) -> crate::crypto::FileMac {
+        let mut mac = key.file_mac();
+        self.feed_mac_input(&mut |b| mac.update(b));
+        mac
+    }
+
+    /// Checks the file MAC with the opened data key: `Ok` for a format 2 file whose MAC
+    /// matches, and for a format 1 file (which has none; the caller decides whether format 1
+    /// is still acceptable for this environment).
+    pub fn verify(&self, key: &DataKey) -> std::result::Result<(), &'static str> {
+        match (&self.mac, self.format) {
+            (_, FORMAT_V1) => Ok(()),
+            (Some(mac), FORMAT) if self.compute_mac(key).verify(mac) => Ok(()),
+            _ => Err("its mac does not match: lines were removed, restored from history or edited"),
+        }
+    }
+
+    /// Writes the file's text in format 2, with its MAC under `key` (the file's data key):
+    /// a fixed layout, keys sorted, so that equal content gives equal bytes and `git diff`
+    /// shows only what changed (and the `mac` line).
+    #[must_use]
+    pub fn render(&self, key: &DataKey) -> String {
         let mut s = String::with_capacity(512 + self.secrets.len() * 96);
         let _ = writeln!(
             s,
@@ -147,6 +247,7 @@ impl EnvFile {
         if let Some(r) = &self.rekeys {
             let _ = writeln!(s, "rekeys = {}", quote(r));
         }
+        let _ = writeln!(s, "mac = {}", quote(&self.compute_mac(key).hex()));
         s.push_str("\n[secrets]\n");
         for (name, token) in &self.secrets {
             let _ = writeln!(s, "{name} = {}", quote(token));
@@ -165,9 +266,9 @@ impl EnvFile {
 /// message rather than a complaint about a field this build does not know.
 fn slow(text: &str) -> std::result::Result<Raw, String> {
     match toml::from_str::<Raw>(text) {
-        Ok(raw) if raw.aisecrets.format == FORMAT => Ok(raw),
+        Ok(raw) if matches!(raw.aisecrets.format, FORMAT | FORMAT_V1) => Ok(raw),
         Ok(raw) => Err(format!(
-            "it is in format {}, and this aisecrets reads format {FORMAT} (upgrade aisecrets)",
+            "it is in format {}, and this aisecrets reads formats 1 and {FORMAT} (upgrade aisecrets)",
             raw.aisecrets.format
         )),
         Err(e) => {
@@ -178,12 +279,12 @@ fn slow(text: &str) -> std::result::Result<Raw, String> {
                 .and_then(|h| h.get("format"))
                 .and_then(toml::Value::as_integer)
             {
-                Some(FORMAT) => Err(format!(
+                Some(FORMAT | FORMAT_V1) => Err(format!(
                     "it has an unexpected layout ({})",
                     first_line(e.message())
                 )),
                 Some(n) => Err(format!(
-                    "it is in format {n}, and this aisecrets reads format {FORMAT} (upgrade aisecrets)"
+                    "it is in format {n}, and this aisecrets reads formats 1 and {FORMAT} (upgrade aisecrets)"
                 )),
                 None => Err("it has no [aisecrets] format field".into()),
             }
@@ -222,9 +323,11 @@ fn fast(text: &str) -> Option<Raw> {
     }
     let mut field =
         |name: &str| -> Option<&str> { lines.next()?.strip_prefix(name)?.strip_prefix(" = ") };
-    if field("format")? != "1" {
-        return None;
-    }
+    let format = match field("format")? {
+        "1" => FORMAT_V1,
+        "2" => FORMAT,
+        _ => return None,
+    };
     let project = plain_string(field("project")?)?.to_owned();
     let env = plain_string(field("env")?)?.to_owned();
     let key_id = plain_string(field("key_id")?)?.to_owned();
@@ -257,6 +360,11 @@ fn fast(text: &str) -> Option<Raw> {
     let mut rekeys = None;
     if let Some(r) = lines.peek().and_then(|l| l.strip_prefix("rekeys = ")) {
         rekeys = Some(plain_string(r)?.to_owned());
+        lines.next();
+    }
+    let mut mac = None;
+    if let Some(m) = lines.peek().and_then(|l| l.strip_prefix("mac = ")) {
+        mac = Some(plain_string(m)?.to_owned());
         lines.next();
     }
     if !lines.next()?.is_empty() || lines.next()? != "[secrets]" {
@@ -298,17 +406,38 @@ fn fast(text: &str) -> Option<Raw> {
     }
     Some(Raw {
         aisecrets: Header {
-            format: FORMAT,
+            format,
             project,
             env,
             key_id,
             recipients,
             data_key,
             rekeys,
+            mac,
         },
         secrets,
         conflicts,
     })
+}
+
+/// Refuses, before any parsing, text with more lines or longer lines than any file
+/// aisecrets writes: a crafted file must not cost memory or time in the parsers (#12).
+fn check_size(text: &str) -> std::result::Result<(), &'static str> {
+    let mut lines = 0usize;
+    for line in text.split('\n') {
+        lines += 1;
+        if lines > MAX_LINES {
+            return Err("it has more lines than any environment file aisecrets writes");
+        }
+        if line.len() > MAX_LINE {
+            return Err("it has a line longer than any environment file aisecrets writes");
+        }
+    }
+    Ok(())
+}
+
+fn is_mac(s: &str) -> bool {
+    s.len() == MAC_HEX_LEN && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 fn first_line(s: &str) -> &str {
@@ -339,6 +468,8 @@ mod tests {
 
     fn sample() -> EnvFile {
         EnvFile {
+            format: FORMAT,
+            mac: None,
             project: "0".repeat(32),
             env: "dev".into(),
             key_id: "a".repeat(32),
@@ -354,17 +485,23 @@ mod tests {
         }
     }
 
+    fn key() -> DataKey {
+        DataKey::from_bytes(&[7; 32]).unwrap()
+    }
+
     #[test]
     fn the_fast_path_agrees_with_the_toml_parser() {
         let mut f = sample();
         f.rekeys = Some("v1:AAAA".into());
         f.conflicts.insert("A".into(), "v1:BBBB".into());
-        let text = f.render();
+        let text = f.render(&key());
         let (a, b) = (
             fast(&text).expect("canonical text takes the fast path"),
             slow(&text).unwrap(),
         );
         assert_eq!(a.aisecrets.data_key, b.aisecrets.data_key);
+        assert_eq!(a.aisecrets.mac, b.aisecrets.mac);
+        assert_eq!(a.aisecrets.format, b.aisecrets.format);
         assert_eq!(
             (a.secrets, a.conflicts, a.aisecrets.rekeys),
             (b.secrets, b.conflicts, b.aisecrets.rekeys)
@@ -376,7 +513,7 @@ mod tests {
             text.replace("A = ", "A =  "),
             text.replace("\n", "\r\n"),
             format!("{text}A = \"v1:AA==\"\n"),
-            text.replace("format = 1", "format = 2"),
+            text.replace("format = 2", "format = 3"),
             text.replace("[secrets]\n", "[secrets]\nB = 'v1:AA=='\n"),
         ] {
             assert!(fast(&odd).is_none(), "{odd}");
@@ -386,20 +523,80 @@ mod tests {
     #[test]
     fn render_parse_round_trip() {
         let f = sample();
-        let text = f.render();
-        assert_eq!(EnvFile::parse(Path::new("x"), &text).unwrap(), f);
+        let text = f.render(&key());
+        let back = EnvFile::parse(Path::new("x"), &text).unwrap();
+        assert!(back.verify(&key()).is_ok());
+        assert!(back.mac.is_some());
+        assert_eq!(EnvFile { mac: None, ..back }, f);
         assert!(text.find("A = ").unwrap() < text.find("B = ").unwrap());
     }
 
     #[test]
     fn refuses_unknown_format_duplicates_and_extra_fields() {
-        let text = sample().render();
+        let text = sample().render(&key());
         let p = Path::new("x");
-        let e = EnvFile::parse(p, &text.replace("format = 1", "format = 2")).unwrap_err();
-        assert!(e.to_string().contains("format 2"), "{e}");
+        let e = EnvFile::parse(p, &text.replace("format = 2", "format = 3")).unwrap_err();
+        assert!(e.to_string().contains("format 3"), "{e}");
+        // Format 1 has no mac, format 2 must have one.
+        assert!(EnvFile::parse(p, &text.replace("format = 2", "format = 1")).is_err());
+        let no_mac: String = text
+            .lines()
+            .filter(|l| !l.starts_with("mac = "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert!(EnvFile::parse(p, &no_mac).is_err());
+        let v1 = EnvFile::parse(p, &no_mac.replace("format = 2", "format = 1")).unwrap();
+        assert_eq!((v1.format, v1.verify(&key())), (FORMAT_V1, Ok(())));
         assert!(EnvFile::parse(p, &format!("{text}A = \"v1:AA==\"\n")).is_err());
         assert!(EnvFile::parse(p, &text.replace("[secrets]", "evil = 1\n[secrets]")).is_err());
         assert!(EnvFile::parse(p, &text.replace("A = ", "1A = ")).is_err());
         assert!(EnvFile::parse(p, &text[..text.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn the_mac_covers_every_field_and_line() {
+        let k = key();
+        let mut f = sample();
+        f.conflicts.insert("A".into(), "v1:BBBB".into());
+        f.rekeys = Some("v1:CCCC".into());
+        let parsed = |f: &EnvFile| EnvFile::parse(Path::new("x"), &f.render(&k)).unwrap();
+        let good = parsed(&f);
+        assert!(good.verify(&k).is_ok());
+        let edits: [&dyn Fn(&mut EnvFile); 9] = [
+            &|f| f.project = "1".repeat(32),
+            &|f| f.env = "prod".into(),
+            &|f| f.recipients.push("mallory".into()),
+            &|f| f.data_key = format!("{BEGIN}\nYWdm\n{END}\n"),
+            &|f| f.rekeys = None,
+            &|f| {
+                f.secrets.remove("B");
+            },
+            &|f| {
+                f.secrets.insert("B".into(), "v1:AQ==".into());
+            },
+            &|f| {
+                f.conflicts.clear();
+            },
+            &|f| f.key_id = "b".repeat(32),
+        ];
+        for e in edits {
+            let mut bad = good.clone();
+            e(&mut bad);
+            assert!(bad.verify(&k).is_err());
+        }
+        // Another key's MAC does not verify either.
+        let other = DataKey::from_bytes(&[8; 32]).unwrap();
+        assert!(good.verify(&other).is_err());
+    }
+
+    #[test]
+    fn oversized_text_is_refused_before_parsing() {
+        let p = Path::new("x");
+        let many = "A = \"v1:AA==\"\n".repeat(MAX_LINES + 1);
+        let e = EnvFile::parse(p, &many).unwrap_err();
+        assert!(e.to_string().contains("more lines"), "{e}");
+        let long = format!("# {}\n", "x".repeat(MAX_LINE + 1));
+        let e = EnvFile::parse(p, &long).unwrap_err();
+        assert!(e.to_string().contains("longer"), "{e}");
     }
 }

@@ -104,7 +104,7 @@ impl Project {
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join(MANIFEST);
         super::owner::check(&path, root)?;
-        let bytes = atomic::read_regular(&path, MAX_MANIFEST)?;
+        let bytes = atomic::read_project_file(&path, MAX_MANIFEST)?;
         let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {
             path: path.clone(),
@@ -365,7 +365,7 @@ pub fn edit(
 ) -> Result<Project> {
     let path = root.join(MANIFEST);
     let _lock = atomic::lock_dir(root)?;
-    let bytes = atomic::read_regular(&path, MAX_MANIFEST)?;
+    let bytes = atomic::read_project_file(&path, MAX_MANIFEST)?;
     let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
     let mut doc: toml_edit::DocumentMut = text
         .parse()

@@ -18,8 +18,10 @@ use crate::secret::{self, SecretValue};
 pub use format::EnvFile;
 pub use manifest::Project;
 
-/// The largest environment file aisecrets reads.
-pub const MAX_ENV_FILE: u64 = 256 << 20;
+/// The largest environment file aisecrets reads (and writes): refused on its size before a
+/// byte is read, so a crafted file costs neither memory nor time (#12). 16 MiB holds 50,000
+/// secrets of a few hundred bytes, or a dozen values at the 1 MiB limit.
+pub const MAX_ENV_FILE: u64 = 16 << 20;
 
 /// An opened environment: every value decrypted and checked.
 pub struct OpenEnv {
@@ -46,9 +48,9 @@ pub enum Change {
     Unchanged,
 }
 
-/// Reads and parses an environment file without opening anything.
+/// Reads and parses an environment file without opening anything. A symlink is refused.
 pub fn read_env_file(path: &Path) -> Result<EnvFile> {
-    let bytes = atomic::read_regular(path, MAX_ENV_FILE)?;
+    let bytes = atomic::read_project_file(path, MAX_ENV_FILE)?;
     let text =
         String::from_utf8(bytes).map_err(|_| Error::corrupt(path, "it is not UTF-8 text"))?;
     EnvFile::parse(path, &text)
@@ -67,6 +69,7 @@ pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenE
 
 fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
+    atomic::refuse_symlinks_below(&project.root, &path)?;
     owner::check(&path, &project.root)?;
     let file = match read_env_file(&path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -116,15 +119,29 @@ fn open_file(
     }
     // Every value must open (one bad value refuses the whole file), then the key must be
     // the one this user trusts.
+    // And the whole file must be as someone holding the key wrote it (format 2): no line
+    // removed, none put back from history, no header field edited. On a large file the MAC
+    // is computed on a core of its own while the values open.
     let opener = key.opener();
-    let values = open_all(&opener, &file, &path)?;
+    let (values, intact) = std::thread::scope(|s| {
+        let mac = (file.secrets.len() >= 2048).then(|| s.spawn(|| file.verify(&key)));
+        let values = open_all(&opener, &file, &path);
+        let intact = match mac {
+            Some(h) => h.join().unwrap_or(Err("its mac could not be checked")),
+            None => file.verify(&key),
+        };
+        (values, intact)
+    });
+    let values = values?;
     for (name, token) in &file.conflicts {
         opener
             .open(&file.project, &file.env, name, token)
             .map_err(|reason| Error::corrupt(&path, format!("conflict `{name}`: {reason}")))?;
     }
+    intact.map_err(|reason| Error::corrupt(&path, reason))?;
     if check_trust {
         crate::trust::check(project, env, &key, &file, &path, keys)?;
+        crate::trust::check_format(project, env, &file, &path)?;
     }
     let me = whose(project, env, keys);
     Ok(OpenEnv {
@@ -452,7 +469,8 @@ pub fn modify<T>(
     let before = open_env.file.clone();
     let (out, changed) = f(&mut open_env)?;
     if changed && open_env.file != before {
-        atomic::write_atomic(&path, open_env.file.render().as_bytes(), 0o644)?;
+        let text = render_checked(&open_env.file, &open_env.key, &path)?;
+        write(project, &open_env, &text)?;
     }
     Ok(out)
 }
@@ -488,10 +506,41 @@ pub fn modify_many<T>(
     for (env, o) in envs.iter().zip(opened.iter_mut()) {
         outs.push(f(env, o)?);
     }
-    for o in &opened {
-        atomic::write_atomic(&o.path, o.file.render().as_bytes(), 0o644)?;
+    // Every file is rendered (and checked against the limits) before any is written.
+    let texts = opened
+        .iter()
+        .map(|o| render_checked(&o.file, &o.key, &o.path))
+        .collect::<Result<Vec<_>>>()?;
+    for (o, text) in opened.iter().zip(texts) {
+        write(project, o, &text)?;
     }
     Ok(outs)
+}
+
+/// Writes an opened environment back as `text` (rendered by [`render_checked`]: the current
+/// format with a fresh MAC), and remembers the upgrade.
+fn write(project: &Project, open_env: &OpenEnv, text: &str) -> Result<()> {
+    atomic::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
+    if open_env.file.format < format::FORMAT {
+        // Upgraded: from now on this user refuses a format 1 file here.
+        crate::trust::raise_min_format(project, &open_env.file.env)?;
+    }
+    Ok(())
+}
+
+/// Renders `file` (MAC under `key`), refusing a result aisecrets would refuse to read back.
+pub fn render_checked(file: &EnvFile, key: &DataKey, path: &Path) -> Result<String> {
+    let text = file.render(key);
+    // Lines need no check: a token of a value within the 1 MiB limit is under MAX_LINE.
+    if text.len() as u64 > MAX_ENV_FILE || file.secrets.len() > format::MAX_SECRETS {
+        return Err(Error::Failed(format!(
+            "{}: not written: it would exceed what aisecrets reads ({} MiB, {} secrets); keep large files out of environments",
+            path.display(),
+            MAX_ENV_FILE >> 20,
+            format::MAX_SECRETS
+        )));
+    }
+    Ok(text)
 }
 
 /// Wraps `key` to `recipients` (name, public key).
@@ -528,8 +577,11 @@ pub fn create_env(
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    atomic::refuse_symlinks_below(&project.root, &path)?;
     let key = DataKey::generate();
     let file = EnvFile {
+        format: format::FORMAT,
+        mac: None,
         project: project.id().to_owned(),
         env: env.to_owned(),
         key_id: key.key_id(),
@@ -546,7 +598,8 @@ pub fn create_env(
             reason: "already exists; refusing to overwrite an environment file",
         });
     }
-    atomic::write_atomic(&path, file.render().as_bytes(), 0o644)?;
+    atomic::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
     crate::trust::pin(project, env, &key, Some(recipients.clone()))?;
+    crate::trust::raise_min_format(project, env)?;
     Ok(path)
 }

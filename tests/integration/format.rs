@@ -1,5 +1,6 @@
 //! docs/FORMAT.md: its test vector holds, computed independently of the writer, and its
-//! complete example file opens with the real binary.
+//! complete example file opens with the real binary (and its data key with the reference
+//! `age` CLI). Format 1 files still open, are upgraded on write, and cannot be put back.
 
 use std::collections::BTreeMap;
 
@@ -90,6 +91,28 @@ fn the_documented_vector_holds() {
         )
         .unwrap();
     assert_eq!(plain, unhex(&v["plaintext"]));
+
+    // The file MAC, with HKDF and HMAC directly, over the documented file's fields.
+    use hmac::Mac;
+    let mut mac_key = [0u8; 32];
+    hkdf::Hkdf::<sha2::Sha256>::new(None, &unhex(&v["data_key"]))
+        .expand(b"aisecrets/v2/file-mac", &mut mac_key)
+        .unwrap();
+    assert_eq!(aisecrets::crypto::hex(&mac_key), v["mac_key"]);
+    let file = aisecrets::store::EnvFile::parse(
+        std::path::Path::new("x"),
+        &block(&doc(), "toml vector-file"),
+    )
+    .unwrap();
+    assert_eq!(aisecrets::crypto::hex(&file.mac_input()), v["mac_input"]);
+    let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&mac_key).unwrap();
+    mac.update(&unhex(&v["mac_input"]));
+    assert_eq!(
+        aisecrets::crypto::hex(&mac.finalize().into_bytes()),
+        v["mac"]
+    );
+    assert_eq!(file.mac.as_deref(), Some(v["mac"].as_str()));
+    assert_eq!(file.verify(&key), Ok(()));
 }
 
 #[test]
@@ -119,5 +142,88 @@ fn the_documented_file_opens() {
     // The file as documented is exactly what the writer renders.
     let parsed =
         aisecrets::store::EnvFile::parse(&w.dev_file(), &block(&d, "toml vector-file")).unwrap();
-    assert_eq!(parsed.render(), block(&d, "toml vector-file"));
+    let key = DataKey::from_bytes(&unhex(&v["data_key"])).unwrap();
+    assert_eq!(parsed.render(&key), block(&d, "toml vector-file"));
+    // Its data key block opens with the reference age CLI to the documented data key.
+    let text = block(&d, "toml vector-file");
+    let s = text.find("-----BEGIN").unwrap();
+    let e = text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
+    std::fs::write(w.path("data_key.age"), format!("{}\n", &text[s..e])).unwrap();
+    std::fs::write(w.path("identity.txt"), format!("{}\n", v["identity"])).unwrap();
+    let out = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(w.path("identity.txt"))
+        .arg(w.path("data_key.age"))
+        .output()
+        .expect("age (Debian package age)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(aisecrets::crypto::hex(&out.stdout), v["data_key"]);
+}
+
+/// The documented file as format 1: no `mac` line, `format = 1`.
+fn as_format_1(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.starts_with("mac = "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("format = 2\n", "format = 1\n")
+}
+
+/// Issue #12, point 6: a format 1 file keeps opening, is written back as format 2 (the
+/// untouched value keeps its bytes), and once seen as format 2 a format 1 file put back in
+/// its place (to drop a line unseen) is refused.
+#[test]
+fn format_1_opens_is_upgraded_on_write_and_cannot_be_put_back() {
+    let d = doc();
+    let v = vector();
+    let w = World::empty();
+    std::fs::write(w.project.join("aisecrets.toml"), block(&d, "toml")).unwrap();
+    std::fs::create_dir_all(w.project.join("secrets")).unwrap();
+    let v1 = as_format_1(&block(&d, "toml vector-file"));
+    std::fs::write(w.dev_file(), &v1).unwrap();
+    let id = v["identity"].as_str();
+    let trust = format!(
+        "{}/{}={}:{}",
+        v["project"], v["env"], v["key_id"], v["verifier"]
+    );
+    w.cmd(["trust", "--yes"]).env("AISECRETS_IDENTITY", id).ok();
+    let out = w
+        .cmd(["get", "OPENAI_API_KEY"])
+        .env("AISECRETS_IDENTITY", id)
+        .ok();
+    assert_eq!(out.stdout_str(), format!("{}\n", v["value"]));
+    // Written: format 2 with a MAC; the untouched token is byte-identical.
+    w.cmd(["set", "HF_TOKEN"])
+        .env("AISECRETS_IDENTITY", id)
+        .stdin("hf_FAKEupgrade")
+        .ok();
+    let v2 = std::fs::read_to_string(w.dev_file()).unwrap();
+    assert!(v2.contains("format = 2\n"), "{v2}");
+    assert!(v2.contains("\nmac = \""), "{v2}");
+    assert!(v2.contains(&format!("OPENAI_API_KEY = \"{}\"\n", v["token"])));
+    // The attack: the old format 1 file (no MAC) is put back, minus a line.
+    std::fs::write(w.dev_file(), &v1).unwrap();
+    w.cmd(["get", "OPENAI_API_KEY"])
+        .env("AISECRETS_IDENTITY", id)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("format 1");
+    // A format 2 file with a line removed is refused by its MAC, also with a CI pin.
+    let dropped: String = v2
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(w.dev_file(), dropped).unwrap();
+    w.cmd(["get", "OPENAI_API_KEY"])
+        .env("AISECRETS_IDENTITY", id)
+        .env("AISECRETS_TRUST", &trust)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("mac does not match");
 }

@@ -576,3 +576,175 @@ fn scan_follows_a_symlink_named_on_the_command_line() {
         out.stdout_str().contains("Anthropic API key") && !out.stdout_str().contains("FAKEFAKE")
     );
 }
+
+/// `git` with extra environment variables (set, or removed with `None`).
+fn git_with(w: &World, args: &[&str], env: &[(&str, Option<&Path>)]) -> std::process::Output {
+    let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
+    let mut c = Command::new("git");
+    c.args(args)
+        .current_dir(&w.project)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", w.path("userhome"))
+        .env("AISECRETS_HOME", &w.home)
+        .env("AISECRETS_KEYRING", "none")
+        .env(
+            "PATH",
+            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
+        )
+        .stdin(Stdio::null());
+    for (k, v) in env {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    crate::util::no_controlling_terminal(&mut c);
+    c.output().expect("git")
+}
+
+fn both(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Issue #12, point 6: a writer without the data key drops a line on a branch; the three-way
+/// merge used to carry the deletion into the merged file. Now their side's MAC fails, and
+/// the merge stops with our file intact.
+#[test]
+fn a_line_dropped_on_a_branch_by_someone_without_the_key_is_not_merged_in() {
+    let w = repo();
+    git_ok(&w, &["checkout", "-qb", "other"]);
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let dropped: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(w.dev_file(), dropped).unwrap();
+    git_ok(&w, &["commit", "-qam", "innocent-looking"]);
+    git_ok(&w, &["checkout", "-q", "main"]);
+    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
+    git_ok(&w, &["commit", "-qam", "main"]);
+    let out = git(&w, &["merge", "other", "-m", "merge other"]);
+    let text = both(&out);
+    assert!(!out.status.success(), "the deletion merged: {text}");
+    assert!(text.contains("integrity"), "{text}");
+    assert_eq!(
+        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
+        format!("{HF}\n")
+    );
+}
+
+/// Issue #12, point 6 (a): the merged file needs a MAC, so the driver needs the identity.
+/// Without one it writes nothing unauthenticated: a conflict whose one line says how to redo
+/// the merge, and the redone merge (with the identity) succeeds.
+#[test]
+fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
+    let w = repo();
+    git_ok(&w, &["checkout", "-qb", "other"]);
+    w.cmd(["set", "ON_OTHER"]).stdin("other-FAKE").ok();
+    git_ok(&w, &["commit", "-qam", "other"]);
+    git_ok(&w, &["checkout", "-q", "main"]);
+    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
+    git_ok(&w, &["commit", "-qam", "main"]);
+    let ours = std::fs::read(w.dev_file()).unwrap();
+    let no_identity = w.path("home-without-identity");
+    std::fs::create_dir_all(&no_identity).unwrap();
+    let out = git_with(
+        &w,
+        &["merge", "other", "-m", "merge other"],
+        &[("AISECRETS_HOME", Some(&no_identity))],
+    );
+    let text = both(&out);
+    assert!(!out.status.success(), "merged without an identity: {text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("aisecrets: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    for needle in ["git merge --abort", "aisecrets unlock", "`git merge` again"] {
+        assert!(line.contains(needle), "{line}");
+    }
+    assert_eq!(
+        std::fs::read(w.dev_file()).unwrap(),
+        ours,
+        "a file was written"
+    );
+    git_ok(&w, &["merge", "--abort"]);
+    git_ok(&w, &["merge", "-q", "other", "-m", "merge other"]);
+    for (name, value) in [("ON_OTHER", "other-FAKE"), ("ON_MAIN", "main-FAKE")] {
+        assert_eq!(w.cmd(["get", name]).ok().stdout_str(), format!("{value}\n"));
+    }
+    let merged = std::fs::read_to_string(w.dev_file()).unwrap();
+    assert!(merged.contains("format = 2\n") && merged.contains("\nmac = \""));
+}
+
+/// Issue #12, point 6 (b): the diff driver needs no identity; it says whether the file's MAC
+/// held, or that it could not check it.
+#[test]
+fn the_diff_driver_says_whether_the_file_is_intact() {
+    let w = repo();
+    let textconv = |identity: Option<&str>| {
+        let mut c = w.cmd(["git", "textconv", "secrets/dev.toml"]);
+        if let Some(id) = identity {
+            c = c
+                .env("AISECRETS_IDENTITY", id)
+                .env("AISECRETS_HOME", w.path("other-home"));
+        }
+        c.ok().stdout_str()
+    };
+    assert!(textconv(None).contains("integrity: ok\n"));
+    let key = Command::new("age-keygen").output().unwrap();
+    let other = String::from_utf8(key.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_owned();
+    let out = textconv(Some(&other));
+    assert!(out.contains("integrity: unchecked"), "{out}");
+    assert!(out.contains("HF_TOKEN = (cannot open"), "{out}");
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let dropped: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(w.dev_file(), dropped).unwrap();
+    let out = textconv(None);
+    assert!(out.contains("integrity: FAILED"), "{out}");
+}
+
+/// Issue #12, point 6 (d): a branch that replaces the file with a format 1 file (no MAC) to
+/// drop a line unseen is refused by the merge driver once this user saw format 2.
+#[test]
+fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
+    let w = repo();
+    git_ok(&w, &["checkout", "-qb", "other"]);
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let v1: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("format = 2\n", "format = 1\n");
+    std::fs::write(w.dev_file(), v1).unwrap();
+    git_ok(&w, &["commit", "-qam", "old format"]);
+    git_ok(&w, &["checkout", "-q", "main"]);
+    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
+    git_ok(&w, &["commit", "-qam", "main"]);
+    let out = git(&w, &["merge", "other", "-m", "merge other"]);
+    let text = both(&out);
+    assert!(!out.status.success(), "the downgrade merged: {text}");
+    assert!(text.contains("format 1"), "{text}");
+    assert_eq!(
+        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
+        format!("{HF}\n")
+    );
+}

@@ -104,7 +104,7 @@ fn wrongly_keyed_file() {
     let prod = std::fs::read_to_string(w.project.join("secrets/prod.toml")).unwrap();
     let block = |t: &str| {
         let s = t.find("data_key = ").unwrap();
-        let e = t[s..].find("\"\"\"\n\n").unwrap() + s;
+        let e = t[s..].find("\n\"\"\"\n").unwrap() + s + 1;
         t[s..e].to_owned()
     };
     edit(&w, |t| t.replace(&block(&t), &block(&prod)));
@@ -127,7 +127,7 @@ fn armor_error() {
 #[test]
 fn unknown_format() {
     let w = World::with_secrets();
-    edit(&w, |t| t.replace("format = 1", "format = 9"));
+    edit(&w, |t| t.replace("format = 2", "format = 9"));
     refused(&w, "format 9");
 }
 
@@ -140,7 +140,7 @@ fn unknown_field_and_invalid_names() {
     refused(&w, "");
     let w = World::with_secrets();
     edit(&w, |t| {
-        t.replace("format = 1\n", "format = 1\nsigned = true\n")
+        t.replace("format = 2\n", "format = 2\nsigned = true\n")
     });
     refused(&w, "");
 }
@@ -184,7 +184,8 @@ fn not_a_regular_file() {
     std::os::unix::fs::symlink("/dev/zero", w.dev_file()).unwrap();
     w.cmd(["get", "X"])
         .fails(1)
-        .stderr_has("not a regular file");
+        .one_line_error()
+        .stderr_has("symbolic link");
 }
 
 #[test]
@@ -271,4 +272,182 @@ fn the_reference_age_cli_opens_the_data_key() {
             .expose(),
         HF
     );
+}
+
+// Issue #12, point 6: what a repository writer without the data key could still do to an
+// environment file. Each edit below opened fine before the file MAC (format 2).
+
+#[test]
+fn a_deleted_line_is_refused() {
+    let w = World::with_secrets();
+    edit(&w, |t| {
+        t.lines()
+            .filter(|l| !l.starts_with("HF_TOKEN = "))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    });
+    refused(&w, "mac does not match");
+}
+
+#[test]
+fn an_older_token_of_the_same_name_put_back_from_history_is_refused() {
+    let w = World::with_secrets();
+    let old = token_of(&std::fs::read_to_string(w.dev_file()).unwrap(), "HF_TOKEN");
+    w.cmd(["set", "HF_TOKEN"])
+        .stdin("hf_FAKErotated000000")
+        .ok();
+    edit(&w, |t| {
+        let new = token_of(&t, "HF_TOKEN");
+        t.replace(&new, &old)
+    });
+    refused(&w, "mac does not match");
+}
+
+#[test]
+fn an_edited_recipients_list_is_refused() {
+    let w = World::with_secrets();
+    edit(&w, |t| {
+        let line = t.lines().find(|l| l.starts_with("recipients = [")).unwrap();
+        t.replace(line, &line.replace(']', ", \"mallory\"]"))
+    });
+    refused(&w, "mac does not match");
+}
+
+#[test]
+fn a_corrupted_or_added_rekeys_value_is_refused() {
+    let w = World::with_secrets();
+    // A rekeys value where there was none (it is sealed, so it looks like any other).
+    edit(&w, |t| {
+        t.replacen(
+            "\n\"\"\"\n",
+            "\n\"\"\"\nrekeys = \"v1:QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\"\n",
+            1,
+        )
+    });
+    refused(&w, "mac does not match");
+    // An existing chain (after `recipients rm`) corrupted.
+    let w = World::with_secrets();
+    let out = std::process::Command::new("age-keygen").output().unwrap();
+    let public = String::from_utf8(out.stderr)
+        .unwrap()
+        .trim()
+        .trim_start_matches("Public key: ")
+        .to_owned();
+    w.cmd(["recipients", "add", "bob", &public]).ok();
+    w.cmd(["recipients", "rm", "bob"]).ok();
+    edit(&w, |t| {
+        let line = t.lines().find(|l| l.starts_with("rekeys = ")).unwrap();
+        let mut b = line.as_bytes().to_vec();
+        let i = b.len() - 8;
+        b[i] = if b[i] == b'A' { b'B' } else { b'A' };
+        t.replace(line, std::str::from_utf8(&b).unwrap())
+    });
+    refused(&w, "mac does not match");
+}
+
+#[test]
+fn a_symlinked_environment_file_folder_or_manifest_is_refused() {
+    // The file: a link to a file outside the project (here a valid one, so only the link
+    // itself can be the reason).
+    let w = World::with_secrets();
+    let outside = w.path("outside.toml");
+    std::fs::rename(w.dev_file(), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, w.dev_file()).unwrap();
+    w.cmd(["list"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("symbolic link");
+    w.cmd(["git", "textconv", "secrets/dev.toml"])
+        .fails(1)
+        .stderr_has("symbolic link");
+    // The folder: `secrets -> elsewhere`.
+    let w = World::with_secrets();
+    let elsewhere = w.path("elsewhere");
+    std::fs::rename(w.project.join("secrets"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, w.project.join("secrets")).unwrap();
+    w.cmd(["run", "--", "env"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("symbolic link");
+    // The manifest.
+    let w = World::with_secrets();
+    let manifest = w.path("manifest.toml");
+    std::fs::rename(w.project.join("aisecrets.toml"), &manifest).unwrap();
+    std::os::unix::fs::symlink(&manifest, w.project.join("aisecrets.toml")).unwrap();
+    w.cmd(["list"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("symbolic link");
+}
+
+/// Runs the binary under `/usr/bin/time` (Debian package `time`): its output, its peak
+/// resident memory in KiB, and how long it took.
+fn measured(w: &World, args: &[&str]) -> (std::process::Output, u64, std::time::Duration) {
+    let inner = w.command(args);
+    let mut c = std::process::Command::new("/usr/bin/time");
+    c.arg("-f")
+        .arg("maxrss_kb=%M")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .current_dir(&w.project)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in inner.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    crate::util::no_controlling_terminal(&mut c);
+    let start = std::time::Instant::now();
+    let out = c.output().expect("/usr/bin/time (Debian package time)");
+    let took = start.elapsed();
+    let kb = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("maxrss_kb="))
+        .expect("time's report")
+        .trim()
+        .parse()
+        .unwrap();
+    (out, kb, took)
+}
+
+/// Issue #12, point 11: a crafted environment file of millions of bogus lines cost seconds
+/// and gigabytes in `list` and in the git diff driver. Now a file over the size limit is
+/// refused on its size, unread, and one under it with more lines than any real file is
+/// refused before parsing: quickly, in little memory.
+#[test]
+fn a_huge_crafted_file_is_refused_quickly_in_little_memory() {
+    use std::io::Write;
+    let w = World::with_secrets();
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let head = &text[..text.find("[secrets]\n").unwrap() + 10];
+    let write = |lines: usize| {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(w.dev_file()).unwrap());
+        f.write_all(head.as_bytes()).unwrap();
+        for i in 0..lines {
+            writeln!(f, "K{i:08} = \"v1:QUFB\"").unwrap();
+        }
+        f.flush().unwrap();
+    };
+    // 2.5 million lines, 55 MB: over the size limit. 700,000 lines, 15 MB: under it.
+    for (lines, limit_mib) in [(2_500_000, 32), (700_000, 64)] {
+        write(lines);
+        for args in [&["list"][..], &["git", "textconv", "secrets/dev.toml"][..]] {
+            let (out, kb, took) = measured(&w, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                kb < limit_mib * 1024 && took.as_secs_f64() < 3.0,
+                "{args:?} on {lines} lines: {kb} KiB, {took:?}: {stderr}"
+            );
+            if args[0] == "list" || lines > 1_000_000 {
+                assert!(!out.status.success(), "{args:?} on {lines} lines");
+                assert!(
+                    stderr.contains("larger than aisecrets reads")
+                        || stderr.contains("more lines than"),
+                    "{args:?}: {stderr}"
+                );
+            }
+        }
+    }
 }

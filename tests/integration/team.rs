@@ -316,7 +316,7 @@ fn a_forged_data_key_is_refused_by_whoever_pinned_the_old_one() {
     file.secrets.remove("HF_TOKEN");
     file.data_key = armored;
     file.key_id = key.key_id();
-    std::fs::write(w.dev_file(), file.render()).unwrap();
+    std::fs::write(w.dev_file(), file.render(&key)).unwrap();
     let out = w
         .cmd(["run", "--", "env"])
         .fails(1)
@@ -601,7 +601,7 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
         .into();
         file.data_key = armored;
         file.key_id = to;
-        std::fs::write(w.dev_file(), file.render()).unwrap();
+        std::fs::write(w.dev_file(), file.render(&key)).unwrap();
         let out = w
             .cmd(["get", "OPENAI_API_KEY"])
             .fails(1)

@@ -526,6 +526,8 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
     w.canary(FORKED);
     let p = &w.project;
     git(p, &["init", "-q", "-b", "main"]);
+    // .gitattributes routes the files to the drivers, as in any clone that follows the README.
+    w.cmd(["git", "setup"]).ok();
     let (bob_secret, bob_public) = age_key(&w, "bob");
     w.cmd(["recipients", "add", "bob", &bob_public]).ok();
     git(p, &["add", "-A"]);

@@ -3,10 +3,18 @@
 //! different values is a conflict: the file keeps our value (it still opens), records the
 //! other branch's in `[conflicts]`, and `aisecrets edit` resolves it. `aisecrets.toml` is
 //! merged by recipient name the same way.
+//!
+//! The merged file needs a MAC of its own (format 2), so the driver opens the data key with
+//! the user's identity (environment, unlock cache, or a prompt on the terminal) and checks
+//! both sides' MACs (and the base's) first: a line dropped on one branch by someone without
+//! the key is refused, never laundered into a freshly authenticated file. Without an
+//! identity the file is left as a conflict with a one-line message saying how to redo the
+//! merge (#12).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use crate::crypto::DataKey;
 use crate::error::Result;
 use crate::store::{self, EnvFile, atomic};
 use crate::{exit, output};
@@ -41,7 +49,52 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
              (`git checkout --ours/--theirs`), then set the other side's changes again",
         );
     }
-    let key = super::open_key(&of);
+    let key = match open_key(&of) {
+        Ok(k) => k,
+        Err(why) => return conflict(shown, why),
+    };
+    let Some(project) = project_of(&of, path) else {
+        return conflict(
+            shown,
+            "the file is not an environment of the project around it (its project id differs from aisecrets.toml's)",
+        );
+    };
+    // The base decides which side's change wins, so it must be authentic too (its MAC, if
+    // format 2); a base of another key (before a rekey) is no base. The base is a commit of
+    // our own history, so a format 1 base is taken as it is.
+    let bf = bf.filter(|b| b.key_id == of.key_id);
+    if let Some(b) = &bf
+        && let Err(why) = b.verify(&key)
+    {
+        return conflict(
+            shown,
+            &format!(
+                "the merge base fails its integrity check ({why}): merge it by hand with `aisecrets edit`"
+            ),
+        );
+    }
+    // A side in format 1 has no MAC: taken only while this user has not seen the environment
+    // in format 2 (else it may be a downgrade that drops lines unseen, also on a branch made
+    // to fork from before the upgrade).
+    for (side, file, path) in [("our", &of, ours), ("their", &tf, theirs)] {
+        if let Err(why) = file.verify(&key) {
+            return conflict(
+                shown,
+                &format!(
+                    "{side} side fails its integrity check ({why}): someone without the key edited it; take the other side (`git checkout --ours/--theirs`) and ask who changed it"
+                ),
+            );
+        }
+        if crate::trust::check_format(&project, &file.env, file, path).is_err() {
+            return conflict(
+                shown,
+                &format!(
+                    "{side} side is in format 1, without the file MAC, and `{}` is in format 2 here (lines may have been dropped unseen): keep the other side (`git checkout --ours/--theirs`) and set that branch's changes again",
+                    file.env
+                ),
+            );
+        }
+    }
     let mut merged = of.clone();
     let mut conflicts = Vec::new();
     let empty = BTreeMap::new();
@@ -65,8 +118,8 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
         } else {
             // Changed on both sides: the same value (opened) merges, else a conflict.
             let value = |tok: &String| {
-                key.as_ref()
-                    .and_then(|k| k.open(&of.project, &of.env, name, tok).ok())
+                key.open(&of.project, &of.env, name, tok)
+                    .ok()
                     .map(|o| o.value)
             };
             let same = match (ov, tv) {
@@ -118,7 +171,8 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             .chain(&tf.recipients)
             .cloned()
             .collect();
-        match rewrap_union(&of, key.as_ref(), &union, path) {
+        let approved = crate::trust::approved(&project, &of.env).unwrap_or_default();
+        match rewrap_union(&key, &union, &approved) {
             Some(dk) => {
                 merged.data_key = dk;
                 merged.recipients = union.into_iter().collect();
@@ -132,7 +186,10 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             }
         }
     }
-    atomic::write_atomic(ours, merged.render().as_bytes(), 0o644)?;
+    // Written in the current format, with a MAC under the key both sides share.
+    let text = store::render_checked(&merged, &key, ours)?;
+    atomic::write_atomic(ours, text.as_bytes(), 0o644)?;
+    crate::trust::raise_min_format(&project, &merged.env)?;
     if conflicts.is_empty() {
         return Ok(exit::OK);
     }
@@ -147,29 +204,47 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
 
 /// The data key wrapped to the union of both sides' recipients, with the keys this user
 /// approved (never a key taken from either side's files: those are untrusted).
-fn rewrap_union(
-    file: &EnvFile,
-    key: Option<&crate::crypto::DataKey>,
-    names: &BTreeSet<String>,
-    path: Option<&str>,
-) -> Option<String> {
-    let key = key?;
-    // Approvals belong to the repository: the project around the merged file (git runs
-    // the driver at the top of the work tree, %P relative to it).
+/// The project that holds the merged file: git runs the driver at the top of the work
+/// tree, with %P relative to it. Approvals and pins belong to that repository.
+fn project_of(file: &EnvFile, path: Option<&str>) -> Option<store::Project> {
     let cwd = std::env::current_dir().ok()?;
     let start = path
         .and_then(|p| cwd.join(p).parent().map(Path::to_path_buf))
         .unwrap_or(cwd);
     let project = store::Project::find(&start).ok()??;
-    if project.id() != file.project {
-        return None;
-    }
-    let approved = crate::trust::approved(&project, &file.env).ok()?;
+    (project.id() == file.project).then_some(project)
+}
+
+/// The data key wrapped to `names`, with the keys this user approved (never a key taken
+/// from either side's files: those are untrusted).
+fn rewrap_union(
+    key: &DataKey,
+    names: &BTreeSet<String>,
+    approved: &BTreeMap<String, String>,
+) -> Option<String> {
     let recipients: BTreeMap<String, String> = names
         .iter()
         .map(|n| approved.get(n).map(|k| (n.clone(), k.clone())))
         .collect::<Option<_>>()?;
     store::wrap_to(key, &recipients).ok()
+}
+
+/// The data key of `file`, opened with the user's identity (from the environment, the
+/// unlock cache, or a passphrase asked on the terminal); `Err` is the conflict message.
+fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
+    let keys = crate::identity::load().map_err(|_| {
+        "merging it needs your identity, to authenticate the merged file, and none is open here: \
+         run `git merge --abort`, then `aisecrets unlock`, then the `git merge` again"
+    })?;
+    let not_yours = "your identity cannot open it (you are not one of its recipients): \
+                     keep one side (`git checkout --ours/--theirs`) and ask a recipient to merge";
+    let key =
+        crate::crypto::unwrap_data_key(&file.data_key, keys.identities()).map_err(|_| not_yours)?;
+    if key.key_id() == file.key_id {
+        Ok(key)
+    } else {
+        Err("its key_id does not match its data key: take the other side and ask who changed it")
+    }
 }
 
 fn conflict(shown: &str, why: &str) -> Result<u8> {

@@ -1,6 +1,8 @@
 //! The diff driver: `git diff` and `git log -p` show each name with a short fingerprint of
 //! its value keyed by the data key, so a reviewer sees which values changed; values only
-//! with `git config aisecrets.reveal true`; "cannot open" for someone who cannot.
+//! with `git config aisecrets.reveal true`; "cannot open" for someone who cannot. It needs
+//! no identity: without one it shows names and sealed hashes, and says the file's integrity
+//! (its MAC, format 2) was not checked.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -13,7 +15,7 @@ use crate::{exit, git, output};
 
 /// Runs the textconv driver on `file`.
 pub(super) fn run(file: &Path) -> Result<u8> {
-    let bytes = atomic::read_regular(file, crate::store::MAX_ENV_FILE)?;
+    let bytes = atomic::read_project_file(file, crate::store::MAX_ENV_FILE)?;
     let text = String::from_utf8_lossy(&bytes);
     let Ok(env) = EnvFile::parse(file, &text) else {
         // Not (or no longer) an aisecrets file: show it as it is.
@@ -32,6 +34,15 @@ pub(super) fn run(file: &Path) -> Result<u8> {
         "# aisecrets environment {} (key {})",
         env.env, env.key_id
     );
+    let integrity = match (&key, env.format) {
+        (_, crate::store::format::FORMAT_V1) => "none (format 1, no file MAC)".to_owned(),
+        (None, _) => "unchecked (cannot open)".to_owned(),
+        (Some(k), _) => match env.verify(k) {
+            Ok(()) => "ok".to_owned(),
+            Err(why) => format!("FAILED: {why}"),
+        },
+    };
+    let _ = writeln!(out, "integrity: {integrity}");
     let _ = writeln!(out, "recipients: {}", env.recipients.join(", "));
     let _ = writeln!(
         out,
