@@ -43,6 +43,12 @@ impl<'a> Person<'a> {
 
     /// git in this person's clone (hooks and drivers see the same user folder).
     pub fn git(&self, args: &[&str]) -> Output {
+        self.git_with(args, &[])
+    }
+
+    /// [`Person::git`] with more variables (e.g. `AISECRETS_KEYRING=auto` to let the merge
+    /// driver use the unlock cache).
+    pub fn git_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
         Command::new("git")
             .args(args)
@@ -67,6 +73,7 @@ impl<'a> Person<'a> {
                 "PATH",
                 format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
             )
+            .envs(env.iter().copied())
             .output()
             .expect("git")
     }

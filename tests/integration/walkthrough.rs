@@ -156,7 +156,19 @@ fn issue13_a_teammate_follows_the_readme_from_a_fresh_home() {
     alice.git_ok(&["commit", "-qam", "anthropic key"]);
     alice.git_ok(&["push", "-q", "origin", "HEAD:main"]);
     bob.git_ok(&["fetch", "-q", "origin"]);
-    bob.git_ok(&["merge", "-q", "origin/main", "-m", "merge main"]);
+    // The merge driver authenticates the merged file with bob's identity: unlocked once at
+    // the terminal, as the README says, and used from the cache (a private session keyring).
+    bob.at_terminal_ok(&["unlock", "--for", "10m"], &[("AISECRETS_KEYRING", "auto")]);
+    let out = bob.git_with(
+        &["merge", "-q", "origin/main", "-m", "merge main"],
+        &[("AISECRETS_KEYRING", "auto")],
+    );
+    assert!(
+        out.status.success(),
+        "bob's merge: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    bob.at_terminal_ok(&["lock"], &[("AISECRETS_KEYRING", "auto")]);
     // edit: bob changes HF_TOKEN in his editor.
     let ed = bob.w.path("bob-editor");
     std::fs::write(
