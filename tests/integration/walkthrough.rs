@@ -158,7 +158,10 @@ fn issue13_a_teammate_follows_the_readme_from_a_fresh_home() {
     bob.git_ok(&["fetch", "-q", "origin"]);
     // The merge driver authenticates the merged file with bob's identity: unlocked once at
     // the terminal, as the README says, and used from the cache (a private session keyring).
-    bob.at_terminal_ok(&["unlock", "--for", "10m"], &[("AISECRETS_KEYRING", "auto")]);
+    bob.at_terminal_ok(
+        &["unlock", "--for", "10m"],
+        &[("AISECRETS_KEYRING", "auto")],
+    );
     let out = bob.git_with(
         &["merge", "-q", "origin/main", "-m", "merge main"],
         &[("AISECRETS_KEYRING", "auto")],
