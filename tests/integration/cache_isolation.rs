@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::cache::{PASS, VALUE, bus, locked_world};
-use crate::util::{World, bin};
+use crate::util::{World, as_user, bin, chown_tree, throwaway_user};
 
 /// `keyctl pipe ID` as hex, when this process can read the key.
 fn key_hex(id: &str) -> Option<String> {
@@ -357,35 +357,6 @@ fn past_the_limit_no_backend_holds_anything_usable_though_no_command_runs() {
 }
 
 /// The user the non-root test runs as, created once (idempotently) by the test itself.
-const THROWAWAY: &str = "aisecrets-cachetest";
-
-fn throwaway_user() -> (u32, u32) {
-    let id = |flag: &str| {
-        Command::new("id")
-            .args([flag, THROWAWAY])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-    };
-    if id("-u").is_none() {
-        // Another test binary may be creating it at the same moment: check again after.
-        let _ = Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                THROWAWAY,
-            ])
-            .status();
-    }
-    (
-        id("-u").expect("useradd failed"),
-        id("-g").expect("useradd failed"),
-    )
-}
-
 #[test]
 fn as_a_non_root_user_the_same_holds() {
     if !nix::unistd::geteuid().is_root() {
@@ -396,12 +367,7 @@ fn as_a_non_root_user_the_same_holds() {
     let w = locked_world("keyutils");
     let public = w.public_key();
     let dir = w.dir.path();
-    let st = Command::new("chown")
-        .args(["-R", &format!("{uid}:{gid}")])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    chown_tree(dir, uid, gid);
     let attack = attack_script(&public, &[]);
     // In a private session keyring of the user's own: unlock, then the child of run and a
     // process in another session of the same user try; then a process of that user with no
@@ -421,18 +387,9 @@ fn as_a_non_root_user_the_same_holds() {
         keyctl session "_uid_ses.$(id -u)" "$AIS" lock >/dev/null 2>&1
     "#;
     let template = w.command(["status"]);
-    let mut c = Command::new("setpriv");
-    c.args([
-        "--reuid",
-        &uid.to_string(),
-        "--regid",
-        &gid.to_string(),
-        "--clear-groups",
-        "sh",
-        "-c",
-        script,
-    ])
-    .current_dir(template.get_current_dir().unwrap());
+    let mut c = as_user(uid, gid, "sh");
+    c.args(["-c", script])
+        .current_dir(template.get_current_dir().unwrap());
     for (k, v) in template.get_envs() {
         match v {
             Some(v) => c.env(k, v),

@@ -3,10 +3,11 @@
 //! memory as a same-user non-root process, and no core file is written; `edit`'s editor
 //! gets no `AISECRETS_*` variable.
 
-use std::path::Path;
 use std::process::Command;
 
-use crate::util::{OPENAI, World, bin, no_controlling_terminal, wait_for};
+use crate::util::{
+    OPENAI, World, as_user, bin, chown_tree, no_controlling_terminal, throwaway_user, wait_for,
+};
 
 /// A fake Vault token that a file environment's run must keep out of its own environ.
 const FAKE_VAULT_TOKEN: &str = "hvs.FAKE0canary0vault0token000000";
@@ -182,39 +183,11 @@ fn copy_env(w: &World, c: &mut Command) {
     c.current_dir(&w.project);
 }
 
-/// A throwaway unprivileged user for the tests (made once, idempotently): uid and gid.
-fn test_user() -> (u32, u32) {
-    const NAME: &str = "aisecrets-test";
-    let lookup = || nix::unistd::User::from_name(NAME).ok().flatten();
-    if lookup().is_none() {
-        // Another test run may make it at the same time: "already exists" (9) is fine.
-        let status = Command::new("useradd")
-            .args(["--system", "--no-create-home", "--shell", "/bin/sh", NAME])
-            .status()
-            .expect("run useradd");
-        assert!(
-            status.success() || status.code() == Some(9),
-            "useradd: {status:?}"
-        );
-    }
-    let user = lookup().expect("the test user exists");
-    (user.uid.as_raw(), user.gid.as_raw())
-}
-
-fn chown_tree(dir: &Path, uid: u32, gid: u32) {
-    let status = Command::new("chown")
-        .args(["-R", &format!("{uid}:{gid}")])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[test]
 fn a_non_root_child_cannot_open_aisecrets_memory_or_environ() {
     let w = World::with_secrets();
     let (uid, gid) = if is_root() {
-        let (uid, gid) = test_user();
+        let (uid, gid) = throwaway_user();
         chown_tree(w.dir.path(), uid, gid);
         (Some(uid), Some(gid))
     } else {
@@ -224,13 +197,6 @@ fn a_non_root_child_cannot_open_aisecrets_memory_or_environ() {
                  else echo \"$f denied\"; fi; done 2>/dev/null";
     let mut c = match (uid, gid) {
         (Some(uid), Some(gid)) => {
-            let mut c = Command::new("setpriv");
-            c.args([
-                &format!("--reuid={uid}"),
-                &format!("--regid={gid}"),
-                "--clear-groups",
-                "--",
-            ]);
             // The build folder may be out of the user's reach (a checkout under /root):
             // the binary goes into the test's folder, linked after the chown so the
             // build's own file keeps its owner.
@@ -238,8 +204,7 @@ fn a_non_root_child_cannot_open_aisecrets_memory_or_environ() {
             if std::fs::hard_link(bin(), &local).is_err() {
                 std::fs::copy(bin(), &local).unwrap();
             }
-            c.arg(&local);
-            c
+            as_user(uid, gid, &local)
         }
         _ => Command::new(bin()),
     };

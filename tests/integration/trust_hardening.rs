@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{OPENAI, World};
+use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, throwaway_user};
 
 /// Vault and OpenBao variables a test must not inherit.
 const VAULT_VARS: [&str; 8] = [
@@ -331,33 +331,6 @@ fn pins_from_older_versions_do_not_accept_a_copied_project() {
         .stderr_has("aisecrets trust");
 }
 
-const OTHER_USER: &str = "aisecrets-other";
-
-/// The uid of a throwaway local user, made once (idempotently; tests run in parallel).
-fn other_uid() -> Option<u32> {
-    let uid = || {
-        Command::new("id")
-            .args(["-u", OTHER_USER])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
-    };
-    if let Some(u) = uid() {
-        return Some(u);
-    }
-    let _ = Command::new("useradd")
-        .args([
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            OTHER_USER,
-        ])
-        .output();
-    uid()
-}
-
 fn chown(path: &Path, uid: u32) {
     std::os::unix::fs::chown(path, Some(uid), None).unwrap();
 }
@@ -370,7 +343,7 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
         eprintln!("skipped: needs root to make files another user owns (CI runs as root)");
         return;
     }
-    let uid = other_uid().expect("useradd");
+    let (uid, gid) = throwaway_user();
     let w = World::new();
     // /tmp/shared/aisecrets.toml planted by another user; we work in /tmp/shared/me/project.
     let shared = w.path("shared");
@@ -394,7 +367,7 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
             .fails(1)
             .one_line_error()
             .stderr_has(&manifest.display().to_string())
-            .stderr_has(OTHER_USER)
+            .stderr_has(THROWAWAY_USER)
             .stderr_has("safe_directories");
         assert!(out.stdout_str().is_empty());
     }
@@ -407,12 +380,15 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
         .fails(1)
         .one_line_error()
         .stderr_has(&dev.display().to_string())
-        .stderr_has(OTHER_USER);
+        .stderr_has(THROWAWAY_USER);
     // The repository cannot accept itself; the user's own config can.
     chown(&manifest, uid);
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("safe_directories = [\"*\"]\n{text}")).unwrap();
-    w.cmd(["list"]).dir(&work).fails(1).stderr_has(OTHER_USER);
+    w.cmd(["list"])
+        .dir(&work)
+        .fails(1)
+        .stderr_has(THROWAWAY_USER);
     std::fs::write(&manifest, text).unwrap();
     std::fs::write(
         w.home.join("config.toml"),
@@ -426,13 +402,9 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
     let theirs = w.path("theirs-home");
     std::fs::create_dir_all(&theirs).unwrap();
     chown(&theirs, uid);
-    let out = Command::new("setpriv")
+    let out = as_user(uid, gid, crate::util::bin())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .arg(format!("--reuid={uid}"))
-        .arg(format!("--regid={uid}"))
-        .arg("--clear-groups")
-        .arg(crate::util::bin())
         .arg("recipients")
         .arg("list")
         .current_dir(&w.project)

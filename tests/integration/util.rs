@@ -284,3 +284,53 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// The throwaway unprivileged local user that root-only tests run things as.
+pub const THROWAWAY_USER: &str = "aisecrets-other";
+
+/// The uid and gid of [`THROWAWAY_USER`], made once, idempotently (test binaries and runs
+/// go in parallel, so another may make it at the same moment). Needs root.
+pub fn throwaway_user() -> (u32, u32) {
+    let lookup = || nix::unistd::User::from_name(THROWAWAY_USER).ok().flatten();
+    if lookup().is_none() {
+        // "Already exists" (9) is fine: another test made it in the meantime.
+        let status = std::process::Command::new("useradd")
+            .args([
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                THROWAWAY_USER,
+            ])
+            .status()
+            .expect("run useradd");
+        assert!(
+            status.success() || status.code() == Some(9),
+            "useradd: {status:?}"
+        );
+    }
+    let user = lookup().expect("the throwaway user exists");
+    (user.uid.as_raw(), user.gid.as_raw())
+}
+
+/// `program` run as `uid`:`gid` with no supplementary groups (setpriv; needs root).
+pub fn as_user(uid: u32, gid: u32, program: impl AsRef<OsStr>) -> std::process::Command {
+    let mut c = std::process::Command::new("setpriv");
+    c.arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .arg("--clear-groups")
+        .arg("--")
+        .arg(program);
+    c
+}
+
+/// `chown -R uid:gid dir`.
+#[track_caller]
+pub fn chown_tree(dir: &Path, uid: u32, gid: u32) {
+    let status = std::process::Command::new("chown")
+        .args(["-R", &format!("{uid}:{gid}")])
+        .arg(dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
