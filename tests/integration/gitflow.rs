@@ -6,40 +6,20 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, git_command, git_succeeded};
 
+/// Hermetic git in the project (see [`git_command`]).
 pub(crate) fn git(w: &World, args: &[&str]) -> std::process::Output {
-    let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
-    Command::new("git")
-        .args(args)
-        .current_dir(&w.project)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", w.path("userhome"))
-        .env("AISECRETS_HOME", &w.home)
-        .env("AISECRETS_KEYRING", "none")
-        .env(
-            "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
-        )
-        .stdin(Stdio::null())
-        .output()
-        .expect("git")
+    w_git(w).args(args).output().expect("git")
+}
+
+fn w_git(w: &World) -> Command {
+    git_command(&w.project, "t", &w.path("userhome"), &w.home)
 }
 
 #[track_caller]
 pub(crate) fn git_ok(w: &World, args: &[&str]) -> String {
-    let out = git(w, args);
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    git_succeeded(&git(w, args), &format!("git {args:?}"))
 }
 
 /// A project in a git repository with `git setup` done and one commit.
@@ -224,19 +204,9 @@ fn diff_shows_which_names_changed() {
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
         .unwrap()
         .to_owned();
-    let out = Command::new("git")
+    let out = git_command(&w.project, "t", &w.path("userhome"), &w.path("other-home"))
         .args(["log", "-p", "-1", "--", "secrets/dev.toml"])
-        .current_dir(&w.project)
         .env("AISECRETS_IDENTITY", other)
-        .env("AISECRETS_HOME", w.path("other-home"))
-        .env(
-            "PATH",
-            format!(
-                "{}:{}",
-                Path::new(crate::util::bin()).parent().unwrap().display(),
-                std::env::var("PATH").unwrap()
-            ),
-        )
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -579,23 +549,8 @@ fn scan_follows_a_symlink_named_on_the_command_line() {
 
 /// `git` with extra environment variables (set, or removed with `None`).
 fn git_with(w: &World, args: &[&str], env: &[(&str, Option<&Path>)]) -> std::process::Output {
-    let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
-    let mut c = Command::new("git");
-    c.args(args)
-        .current_dir(&w.project)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", w.path("userhome"))
-        .env("AISECRETS_HOME", &w.home)
-        .env("AISECRETS_KEYRING", "none")
-        .env(
-            "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
-        )
-        .stdin(Stdio::null());
+    let mut c = w_git(w);
+    c.args(args);
     for (k, v) in env {
         match v {
             Some(v) => c.env(k, v),

@@ -3,10 +3,10 @@
 //! conflict can be neither committed nor used.
 //! <https://github.com/aisecrets/aisecrets/issues/13>
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Output;
 
-use crate::util::{Cmd, OPENAI, World};
+use crate::util::{Cmd, OPENAI, World, git_command, git_in, git_succeeded};
 
 /// A person: their own user folder (`<name>-home`) and clone (`<name>`), and a git HOME
 /// of their own, so nothing global applies.
@@ -49,30 +49,11 @@ impl<'a> Person<'a> {
     /// [`Person::git`] with more variables (e.g. `AISECRETS_KEYRING=auto` to let the merge
     /// driver use the unlock cache).
     pub fn git_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let bin_dir = Path::new(crate::util::bin()).parent().unwrap().to_owned();
-        Command::new("git")
+        let home = self.w.dir.path().join(format!("{}-userhome", self.name));
+        git_command(&self.dir, self.name, &home, &self.home)
             .args(args)
-            .current_dir(&self.dir)
-            .env("GIT_AUTHOR_NAME", self.name)
-            .env("GIT_AUTHOR_EMAIL", format!("{}@example.invalid", self.name))
-            .env("GIT_COMMITTER_NAME", self.name)
-            .env(
-                "GIT_COMMITTER_EMAIL",
-                format!("{}@example.invalid", self.name),
-            )
-            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_TERMINAL_PROMPT", "0")
-            .env(
-                "HOME",
-                self.w.dir.path().join(format!("{}-userhome", self.name)),
-            )
-            .env("AISECRETS_HOME", &self.home)
-            .env("AISECRETS_KEYRING", "none")
             .env("USER", self.name)
-            .env(
-                "PATH",
-                format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
-            )
             .envs(env.iter().copied())
             .output()
             .expect("git")
@@ -80,15 +61,7 @@ impl<'a> Person<'a> {
 
     #[track_caller]
     pub fn git_ok(&self, args: &[&str]) -> String {
-        let out = self.git(args);
-        assert!(
-            out.status.success(),
-            "{} git {args:?}: {}{}",
-            self.name,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        git_succeeded(&self.git(args), &format!("{} git {args:?}", self.name))
     }
 
     pub fn public_key(&self) -> String {
@@ -108,25 +81,9 @@ impl<'a> Person<'a> {
 /// A bare `origin.git` and an empty clone of it for each name.
 pub fn origin_and_clones(w: &World, names: &[&str]) {
     let root = w.dir.path();
-    let out = Command::new("git")
-        .args(["init", "-q", "--bare", "-b", "main", "origin.git"])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    git_in(root, &["init", "-q", "--bare", "-b", "main", "origin.git"]);
     for n in names {
-        let out = Command::new("git")
-            .args(["clone", "-q", "origin.git", n])
-            .current_dir(root)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", root)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        git_in(root, &["clone", "-q", "origin.git", n]);
     }
 }
 

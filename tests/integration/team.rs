@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, git_in};
 
 /// A teammate: an age key made by age-keygen, used through AISECRETS_IDENTITY, with a
 /// user folder of their own.
@@ -424,25 +424,6 @@ fn run_refuses_names_that_hand_over_execution_or_traffic() {
     assert_eq!(env, "http://evil.invalid:3128\n");
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn person<'a>(w: &'a World, name: &'a str) -> impl Fn(&[&str]) -> crate::util::Cmd + 'a {
     let dir = w.dir.path().join(name);
     let home = w.dir.path().join(format!("{name}-home"));
@@ -458,9 +439,9 @@ fn person<'a>(w: &'a World, name: &'a str) -> impl Fn(&[&str]) -> crate::util::C
 fn three_people_in_a_real_git_repository() {
     let w = World::empty();
     let root = w.dir.path();
-    git(root, &["init", "-q", "--bare", "-b", "main", "origin.git"]);
+    git_in(root, &["init", "-q", "--bare", "-b", "main", "origin.git"]);
     for name in ["alice", "bob", "carol"] {
-        git(root, &["clone", "-q", "origin.git", name]);
+        git_in(root, &["clone", "-q", "origin.git", name]);
     }
     let (alice_dir, bob_dir, carol_dir) =
         (root.join("alice"), root.join("bob"), root.join("carol"));
@@ -477,10 +458,10 @@ fn three_people_in_a_real_git_repository() {
         .trim()
         .to_owned();
     alice(&["recipients", "add", "carol", &carol_key]).ok();
-    git(&alice_dir, &["add", "-A"]);
-    git(&alice_dir, &["commit", "-qm", "secrets"]);
-    git(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
-    git(&carol_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&alice_dir, &["add", "-A"]);
+    git_in(&alice_dir, &["commit", "-qm", "secrets"]);
+    git_in(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
+    git_in(&carol_dir, &["pull", "-q", "origin", "main"]);
     carol(&["trust", "--yes"]).ok();
     assert_eq!(
         carol(&["run", "--", "printenv", "OPENAI_API_KEY"])
@@ -491,24 +472,24 @@ fn three_people_in_a_real_git_repository() {
     );
     // bob asks for access.
     let bob = person(&w, "bob");
-    git(&bob_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&bob_dir, &["pull", "-q", "origin", "main"]);
     bob(&["identity", "new", "--no-passphrase"]).ok();
     bob(&["request-access"])
         .ok()
         .stderr_has("aisecrets recipients approve bob");
-    git(&bob_dir, &["commit", "-qam", "bob asks"]);
-    git(&bob_dir, &["push", "-q", "origin", "HEAD:main"]);
+    git_in(&bob_dir, &["commit", "-qam", "bob asks"]);
+    git_in(&bob_dir, &["push", "-q", "origin", "HEAD:main"]);
     // alice approves.
-    git(&alice_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&alice_dir, &["pull", "-q", "origin", "main"]);
     alice(&["recipients", "list"])
         .ok()
         .stdout_str()
         .contains("pending");
     alice(&["recipients", "approve", "bob"]).ok();
-    git(&alice_dir, &["commit", "-qam", "approve bob"]);
-    git(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
+    git_in(&alice_dir, &["commit", "-qam", "approve bob"]);
+    git_in(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
     // bob pulls, trusts and runs.
-    git(&bob_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&bob_dir, &["pull", "-q", "origin", "main"]);
     bob(&["run", "--", "true"])
         .fails(1)
         .stderr_has("aisecrets trust")
@@ -529,14 +510,14 @@ fn three_people_in_a_real_git_repository() {
         .to_owned();
     // alice removes bob.
     alice(&["recipients", "rm", "bob"]).ok();
-    git(&alice_dir, &["commit", "-qam", "remove bob"]);
-    git(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
-    git(&bob_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&alice_dir, &["commit", "-qam", "remove bob"]);
+    git_in(&alice_dir, &["push", "-q", "origin", "HEAD:main"]);
+    git_in(&bob_dir, &["pull", "-q", "origin", "main"]);
     bob(&["run", "--", "printenv", "OPENAI_API_KEY"])
         .fails(1)
         .stderr_has("no identity of yours can open");
     // carol pinned the old key: the new one is accepted without asking.
-    git(&carol_dir, &["pull", "-q", "origin", "main"]);
+    git_in(&carol_dir, &["pull", "-q", "origin", "main"]);
     assert_eq!(
         carol(&["run", "--", "printenv", "OPENAI_API_KEY"])
             .reveals()

@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, throwaway_user};
+use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, git_in, throwaway_user};
 
 /// Vault and OpenBao variables a test must not inherit.
 const VAULT_VARS: [&str; 8] = [
@@ -420,26 +420,6 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
     );
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// An age key made by age-keygen: (secret, public).
 fn age_key(w: &World, name: &str) -> (String, String) {
     let path = w.path(&format!("{name}.key"));
@@ -497,13 +477,13 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
     let mut w = World::with_secrets();
     w.canary(FORKED);
     let p = &w.project;
-    git(p, &["init", "-q", "-b", "main"]);
+    git_in(p, &["init", "-q", "-b", "main"]);
     // .gitattributes routes the files to the drivers, as in any clone that follows the README.
     w.cmd(["git", "setup"]).ok();
     let (bob_secret, bob_public) = age_key(&w, "bob");
     w.cmd(["recipients", "add", "bob", &bob_public]).ok();
-    git(p, &["add", "-A"]);
-    git(p, &["commit", "-qm", "secrets, bob"]);
+    git_in(p, &["add", "-A"]);
+    git_in(p, &["commit", "-qm", "secrets, bob"]);
     let bob = |args: &[&str]| {
         w.cmd(args)
             .env("AISECRETS_IDENTITY", &bob_secret)
@@ -528,18 +508,18 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
     stale(&["trust", "--yes"]).ok();
     w.cmd(["recipients", "rm", "bob"]).ok();
     let new_pins = w.cmd(["trust", "--print"]).ok().stdout_str();
-    git(p, &["commit", "-qam", "remove bob"]);
+    git_in(p, &["commit", "-qam", "remove bob"]);
     // bob (who knew the old key) forks it: back to the file he could open, a rekey of
     // his own (he adds and removes a dummy), a value of his choosing, committed on top.
     for f in ["aisecrets.toml", "secrets/dev.toml"] {
-        let old = git(p, &["show", &format!("HEAD~1:{f}")]);
+        let old = git_in(p, &["show", &format!("HEAD~1:{f}")]);
         std::fs::write(p.join(f), old).unwrap();
     }
     let (_, dummy) = age_key(&w, "dummy");
     bob(&["recipients", "add", "dummy", &dummy]).ok();
     bob(&["recipients", "rm", "dummy"]).ok();
     bob(&["set", "OPENAI_API_KEY"]).stdin(FORKED).ok();
-    git(p, &["commit", "-qam", "rotate"]);
+    git_in(p, &["commit", "-qam", "rotate"]);
     // CI with the old AISECRETS_TRUST, and the stale teammate, refuse it.
     let ci = |pins: &str| {
         w.cmd(["run", "--", "printenv", "OPENAI_API_KEY"])
@@ -565,7 +545,7 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
     // CI with the value `recipients rm` printed refuses it too (no chain from alice's key).
     ci(&new_pins).fails(1).stderr_has("you trusted");
     // The team reverts the fork: CI with the new value runs again.
-    git(p, &["revert", "--no-edit", "HEAD"]);
+    git_in(p, &["revert", "--no-edit", "HEAD"]);
     let got = ci(&new_pins).reveals().ok().stdout_str();
     assert_eq!(got, format!("{OPENAI}\n"));
 }
