@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rexpect::session::spawn_command;
 
-use crate::util::World;
+use crate::util::{Out, World};
 
 pub(crate) const PASS: &str = "correct horse battery staple";
 pub(crate) const VALUE: &str = "hf_FAKEcachedValue000000";
@@ -20,15 +20,20 @@ pub(crate) fn bus() -> String {
 }
 
 /// A world whose identity has a passphrase, with one secret set, and nothing cached.
+/// `unlock` with [`PASS`] through `keyring`; it must succeed.
+pub(crate) fn unlock(w: &World, keyring: &str) -> Out {
+    w.cmd(["unlock"])
+        .env("AISECRETS_KEYRING", keyring)
+        .stdin(format!("{PASS}\n"))
+        .ok()
+}
+
 pub(crate) fn locked_world(keyring: &str) -> World {
     let mut w = World::empty();
     w.canary(VALUE);
     w.cmd(["identity", "new"]).stdin(format!("{PASS}\n")).ok();
     w.cmd(["init"]).ok();
-    w.cmd(["unlock"])
-        .env("AISECRETS_KEYRING", keyring)
-        .stdin(format!("{PASS}\n"))
-        .ok();
+    unlock(&w, keyring);
     w.cmd(["set", "HF_TOKEN"])
         .env("AISECRETS_KEYRING", keyring)
         .stdin(VALUE)
@@ -290,10 +295,7 @@ fn a_corrupted_cache_item_is_deleted_and_asked_again() {
 #[test]
 fn the_child_of_run_never_possesses_the_cached_identity() {
     let w = locked_world("keyutils");
-    w.cmd(["unlock"])
-        .env("AISECRETS_KEYRING", "keyutils")
-        .stdin(format!("{PASS}\n"))
-        .ok();
+    unlock(&w, "keyutils");
     let public = w.public_key();
     let out = w
         .cmd([

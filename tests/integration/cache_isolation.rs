@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cache::{PASS, VALUE, bus, locked_world};
+use crate::cache::{PASS, VALUE, bus, locked_world, unlock};
 use crate::util::{World, as_user, bin, chown_tree, throwaway_user};
 
 /// `keyctl pipe ID` as hex, when this process can read the key.
@@ -23,6 +23,18 @@ fn key_hex(id: &str) -> Option<String> {
         .unwrap();
     let hex = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     (!hex.is_empty()).then_some(hex)
+}
+
+/// The ids of the cache's two keys for `public` (wrapping key, sealed identity) that this
+/// process's session keyring holds.
+fn cache_key_ids(public: &str) -> Vec<String> {
+    [
+        format!("aisecrets-key:{public}"),
+        format!("aisecrets:{public}"),
+    ]
+    .iter()
+    .filter_map(|d| key_id(d))
+    .collect()
 }
 
 /// The id of `desc` in this process's session keyring, if it finds one.
@@ -94,13 +106,7 @@ fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
             .ok()
             .stderr_has("unlocked until");
         let public = w.public_key();
-        let ids: Vec<String> = [
-            format!("aisecrets-key:{public}"),
-            format!("aisecrets:{public}"),
-        ]
-        .iter()
-        .filter_map(|d| key_id(d))
-        .collect();
+        let ids = cache_key_ids(&public);
         let wrap = key_id(&format!("aisecrets-key:{public}")).and_then(|id| key_hex(&id));
         let script = attack_script(&public, &ids);
 
@@ -145,10 +151,7 @@ fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
 #[test]
 fn the_editor_of_edit_does_not_possess_the_cache() {
     let w = locked_world("keyutils");
-    w.cmd(["unlock"])
-        .env("AISECRETS_KEYRING", "keyutils")
-        .stdin(format!("{PASS}\n"))
-        .ok();
+    unlock(&w, "keyutils");
     let public = w.public_key();
     let found = w.path("editor-found");
     let ed = w.path("editor.sh");
@@ -323,13 +326,7 @@ fn past_the_limit_no_backend_holds_anything_usable_though_no_command_runs() {
         };
         c.ok();
         let public = w.public_key();
-        let ids: Vec<String> = [
-            format!("aisecrets-key:{public}"),
-            format!("aisecrets:{public}"),
-        ]
-        .iter()
-        .filter_map(|d| key_id(d))
-        .collect();
+        let ids = cache_key_ids(&public);
         std::thread::sleep(Duration::from_millis(3200));
         // No aisecrets command in between: only the kernel's timeout has acted.
         let mut script = attack_script(&public, &ids);
