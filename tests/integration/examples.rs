@@ -293,13 +293,8 @@ fn the_github_actions_workflow_installs_the_release_and_runs_with_the_ci_identit
         .env("AISECRETS_IDENTITY", &secret)
         .env("CI", "true");
     crate::util::no_controlling_terminal(&mut c);
-    let out = c.output().unwrap();
+    let out = crate::util::run_ok(&mut c);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(stdout.contains("training: ok"), "{stdout}");
     assert!(!stdout.contains(OPENAI) && !stdout.contains(&secret));
 }

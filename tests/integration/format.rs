@@ -9,7 +9,7 @@ use aisecrets::secret::SecretValue;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use zeroize::Zeroizing;
 
-use crate::util::World;
+use crate::util::{World, age_open_data_key};
 
 fn doc() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap()
@@ -146,23 +146,9 @@ fn the_documented_file_opens() {
     assert_eq!(parsed.render(&key), block(&d, "toml vector-file"));
     // Its data key block opens with the reference age CLI to the documented data key.
     let text = block(&d, "toml vector-file");
-    let s = text.find("-----BEGIN").unwrap();
-    let e = text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
-    std::fs::write(w.path("data_key.age"), format!("{}\n", &text[s..e])).unwrap();
     std::fs::write(w.path("identity.txt"), format!("{}\n", v["identity"])).unwrap();
-    let out = std::process::Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(w.path("identity.txt"))
-        .arg(w.path("data_key.age"))
-        .output()
-        .expect("age (Debian package age)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(aisecrets::crypto::hex(&out.stdout), v["data_key"]);
+    let data_key = age_open_data_key(&text, &w.path("identity.txt"), &w.path("data_key.age"));
+    assert_eq!(aisecrets::crypto::hex(&data_key), v["data_key"]);
 }
 
 /// The documented file as format 1: no `mac` line, `format = 1`.

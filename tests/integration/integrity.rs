@@ -1,7 +1,7 @@
 //! Broken, edited, forged or foreign files are refused whole: a one-line error that
 //! names the file, exit 1, nothing injected, nothing written.
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, age_open_data_key};
 
 /// Asserts that every reading command refuses the dev file, injects nothing and writes
 /// nothing, and that the error names the file.
@@ -228,24 +228,9 @@ fn too_many_recipient_stanzas_are_refused_cheaply() {
 fn the_reference_age_cli_opens_the_data_key() {
     let w = World::with_secrets();
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let s = text.find("-----BEGIN").unwrap();
-    let e = text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
-    let block = w.path("data_key.age");
-    std::fs::write(&block, format!("{}\n", &text[s..e])).unwrap();
-    let out = std::process::Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(w.home.join("identity.age"))
-        .arg(&block)
-        .output()
-        .expect("age (Debian package age)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(out.stdout.len(), 32);
-    let key_id = aisecrets::crypto::DataKey::from_bytes(&out.stdout)
+    let data_key = age_open_data_key(&text, &w.home.join("identity.age"), &w.path("data_key.age"));
+    assert_eq!(data_key.len(), 32);
+    let key_id = aisecrets::crypto::DataKey::from_bytes(&data_key)
         .unwrap()
         .key_id();
     assert!(text.contains(&format!("key_id = \"{key_id}\"")));
@@ -255,7 +240,7 @@ fn the_reference_age_cli_opens_the_data_key() {
         .find_map(|l| l.strip_prefix("project = \""))
         .unwrap()
         .trim_end_matches('"');
-    let key = aisecrets::crypto::DataKey::from_bytes(&out.stdout).unwrap();
+    let key = aisecrets::crypto::DataKey::from_bytes(&data_key).unwrap();
     let tok = token_of(&text, "OPENAI_API_KEY");
     assert_eq!(
         key.open(project, "dev", "OPENAI_API_KEY", &tok)

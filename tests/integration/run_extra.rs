@@ -4,7 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World, wait_for};
+use crate::util::{HF, OPENAI, World, run_ok, wait_for};
 
 fn add_to_manifest(w: &World, text: &str) {
     let path = w.project.join("aisecrets.toml");
@@ -502,19 +502,14 @@ fn a_live_runs_file_secrets_survive_another_aisecrets_in_another_pid_namespace()
         .unwrap();
     wait_for("the run", || ready.exists());
     let other = w.cmd(["list"]).cmd;
-    let out = Command::new("unshare")
-        .args(["--pid", "--fork"])
-        .arg(other.get_program())
-        .args(other.get_args())
-        .envs(other.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .env_remove("AISECRETS_IDENTITY")
-        .current_dir(&w.project)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        Command::new("unshare")
+            .args(["--pid", "--fork"])
+            .arg(other.get_program())
+            .args(other.get_args())
+            .envs(other.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+            .env_remove("AISECRETS_IDENTITY")
+            .current_dir(&w.project),
     );
     std::fs::write(w.path("go"), "").unwrap();
     let out = child.wait_with_output().unwrap();

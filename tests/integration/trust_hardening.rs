@@ -8,7 +8,7 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, git_in, throwaway_user};
+use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, git_in, run_ok, throwaway_user};
 
 /// Vault and OpenBao variables a test must not inherit.
 const VAULT_VARS: [&str; 8] = [
@@ -402,21 +402,16 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
     let theirs = w.path("theirs-home");
     std::fs::create_dir_all(&theirs).unwrap();
     chown(&theirs, uid);
-    let out = as_user(uid, gid, crate::util::bin())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .arg("recipients")
-        .arg("list")
-        .current_dir(&w.project)
-        .env("AISECRETS_HOME", &theirs)
-        .env("HOME", &theirs)
-        .env("AISECRETS_KEYRING", "none")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        as_user(uid, gid, crate::util::bin())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .arg("recipients")
+            .arg("list")
+            .current_dir(&w.project)
+            .env("AISECRETS_HOME", &theirs)
+            .env("HOME", &theirs)
+            .env("AISECRETS_KEYRING", "none"),
     );
 }
 

@@ -386,3 +386,37 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
         .expect("git");
     git_succeeded(&out, &format!("git {args:?}"))
 }
+
+/// Runs `c`, asserting that it succeeded (else panics with its stderr): its output.
+#[track_caller]
+pub fn run_ok(c: &mut std::process::Command) -> Output {
+    let out = c.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Opens the data key block (the armored age block) of an environment file's `text` with
+/// the reference age CLI and `identity`, by way of the file `block`: the data key's bytes.
+#[track_caller]
+pub fn age_open_data_key(text: &str, identity: &Path, block: &Path) -> Vec<u8> {
+    let s = text.find("-----BEGIN").unwrap();
+    let e = text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
+    std::fs::write(block, format!("{}\n", &text[s..e])).unwrap();
+    let out = std::process::Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(identity)
+        .arg(block)
+        .output()
+        .expect("age (Debian package age)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World, wait_for};
+use crate::util::{HF, OPENAI, World, run_ok, wait_for};
 
 fn need(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
@@ -783,26 +783,21 @@ fn pg_user(url: &str) -> String {
 
 /// Whether PostgreSQL still has the role, asked as its superuser.
 fn role_exists(user: &str) -> bool {
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &need("AISECRETS_TEST_PG_PORT"),
-            "-U",
-            "postgres",
-            "-d",
-            "ml",
-            "-Atc",
-            &format!("select count(*) from pg_roles where rolname = '{user}'"),
-        ])
-        .env("PGPASSWORD", need("AISECRETS_TEST_PG_PASSWORD"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &need("AISECRETS_TEST_PG_PORT"),
+                "-U",
+                "postgres",
+                "-d",
+                "ml",
+                "-Atc",
+                &format!("select count(*) from pg_roles where rolname = '{user}'"),
+            ])
+            .env("PGPASSWORD", need("AISECRETS_TEST_PG_PASSWORD")),
     );
     String::from_utf8_lossy(&out.stdout).trim() == "1"
 }
