@@ -561,6 +561,13 @@ fn git_with(w: &World, args: &[&str], env: &[(&str, Option<&Path>)]) -> std::pro
     c.output().expect("git")
 }
 
+/// Back on main, a commit there too (`ON_MAIN`), so merging the other branch is three-way.
+fn main_moves_on(w: &World) {
+    git_ok(w, &["checkout", "-q", "main"]);
+    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
+    git_ok(w, &["commit", "-qam", "main"]);
+}
+
 fn both(out: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -584,9 +591,7 @@ fn a_line_dropped_on_a_branch_by_someone_without_the_key_is_not_merged_in() {
         .collect();
     std::fs::write(w.dev_file(), dropped).unwrap();
     git_ok(&w, &["commit", "-qam", "innocent-looking"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
-    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "main"]);
+    main_moves_on(&w);
     let out = git(&w, &["merge", "other", "-m", "merge other"]);
     let text = both(&out);
     assert!(!out.status.success(), "the deletion merged: {text}");
@@ -606,9 +611,7 @@ fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
     git_ok(&w, &["checkout", "-qb", "other"]);
     w.cmd(["set", "ON_OTHER"]).stdin("other-FAKE").ok();
     git_ok(&w, &["commit", "-qam", "other"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
-    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "main"]);
+    main_moves_on(&w);
     let ours = std::fs::read(w.dev_file()).unwrap();
     let no_identity = w.path("home-without-identity");
     std::fs::create_dir_all(&no_identity).unwrap();
@@ -691,9 +694,7 @@ fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
         .replace("format = 2\n", "format = 1\n");
     std::fs::write(w.dev_file(), v1).unwrap();
     git_ok(&w, &["commit", "-qam", "old format"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
-    w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "main"]);
+    main_moves_on(&w);
     let out = git(&w, &["merge", "other", "-m", "merge other"]);
     let text = both(&out);
     assert!(!out.status.success(), "the downgrade merged: {text}");

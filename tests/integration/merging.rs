@@ -113,13 +113,8 @@ fn team(w: &World) -> (Person<'_>, Person<'_>) {
     (alice, bob)
 }
 
-/// #13 point 1: in a clone where nobody ran `git setup`, two branches that add different
-/// names conflicted as text. Any aisecrets command there now sets the drivers up (here
-/// bob's `trust`), so the merge is clean.
-#[test]
-fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
-    let w = World::empty();
-    let (_alice, bob) = team(&w);
+/// bob's branch `feature` adds `B_FEATURE`, then main adds `B_MAIN`; bob is on main.
+fn diverged(bob: &Person<'_>) {
     bob.git_ok(&["checkout", "-qb", "feature"]);
     bob.aisecrets(&["set", "B_FEATURE"])
         .stdin("feature-FAKE")
@@ -128,6 +123,16 @@ fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
     bob.git_ok(&["checkout", "-q", "main"]);
     bob.aisecrets(&["set", "B_MAIN"]).stdin("main-FAKE").ok();
     bob.git_ok(&["commit", "-qam", "main"]);
+}
+
+/// #13 point 1: in a clone where nobody ran `git setup`, two branches that add different
+/// names conflicted as text. Any aisecrets command there now sets the drivers up (here
+/// bob's `trust`), so the merge is clean.
+#[test]
+fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
+    let w = World::empty();
+    let (_alice, bob) = team(&w);
+    diverged(&bob);
     bob.git_ok(&["merge", "-q", "feature", "-m", "merge feature"]);
     assert_eq!(bob.get("B_FEATURE"), "feature-FAKE\n");
     assert_eq!(bob.get("B_MAIN"), "main-FAKE\n");
@@ -148,14 +153,7 @@ fn issue13_a_clone_that_never_ran_git_setup_merges_different_names_cleanly() {
 fn issue13_a_text_merged_file_says_how_to_redo_the_merge_with_the_driver() {
     let w = World::empty();
     let (_alice, bob) = team(&w);
-    bob.git_ok(&["checkout", "-qb", "feature"]);
-    bob.aisecrets(&["set", "B_FEATURE"])
-        .stdin("feature-FAKE")
-        .ok();
-    bob.git_ok(&["commit", "-qam", "feature"]);
-    bob.git_ok(&["checkout", "-q", "main"]);
-    bob.aisecrets(&["set", "B_MAIN"]).stdin("main-FAKE").ok();
-    bob.git_ok(&["commit", "-qam", "main"]);
+    diverged(&bob);
     // As in a clone before #13, where nothing set the driver up: git merges as text.
     let _ = bob.git(&["config", "--remove-section", "merge.aisecrets"]);
     let out = bob.git(&["merge", "feature", "-m", "merge feature"]);
