@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use rexpect::session::spawn_command;
 
-use crate::util::{Out, World};
+use crate::util::{Out, World, terminal_end};
 
 pub(crate) const PASS: &str = "correct horse battery staple";
 pub(crate) const VALUE: &str = "hf_FAKEcachedValue000000";
@@ -67,12 +67,7 @@ fn in_terminal(w: &World, keyring: &str, args: &[&str], pass: &str) -> (bool, St
             Err(e) => panic!("{e}"),
         }
     }
-    text = text.replace('\r', "");
-    let code = match p.process().wait().unwrap() {
-        nix::sys::wait::WaitStatus::Exited(_, c) => c,
-        other => panic!("{other:?}"),
-    };
-    assert!(!text.contains(PASS), "the passphrase was echoed");
+    let (text, code) = terminal_end(&mut p, &text, PASS);
     (prompted, text, code)
 }
 

@@ -15,7 +15,7 @@ use crate::util::{OPENAI, World, wait_for};
 #[test]
 fn mask_shows_a_partial_line_while_the_child_runs() {
     let w = World::with_secrets();
-    let mut c = w
+    let mut child = w
         .cmd([
             "run",
             "--mask",
@@ -24,13 +24,7 @@ fn mask_shows_a_partial_line_while_the_child_runs() {
             "-c",
             "printf 'epoch 1 loss 0.5 sk'; sleep 4; printf '\\n'",
         ])
-        .cmd;
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_stdout();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut out = child.stdout.take().unwrap();
     let sink = Arc::clone(&seen);

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use rexpect::session::spawn_command;
 
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, exit_code, terminal_end};
 
 fn script(w: &World, rel: &str, body: &str) -> std::path::PathBuf {
     let path = w.path(rel);
@@ -214,12 +214,7 @@ fn typed(w: &World, args: &[&str], answers: &[&str]) -> (usize, String, i32) {
             Err(e) => panic!("{e}\n{text}"),
         }
     }
-    let code = match p.process().wait().unwrap() {
-        nix::sys::wait::WaitStatus::Exited(_, c) => c,
-        other => panic!("{other:?}"),
-    };
-    let text = text.replace('\r', "");
-    assert!(!text.contains(PASS), "the passphrase was echoed");
+    let (text, code) = terminal_end(&mut p, &text, PASS);
     (prompts, text, code)
 }
 
@@ -295,9 +290,6 @@ fn typed_in(w: &World, dir: &std::path::Path, args: &[&str]) -> (usize, String, 
         Ok((before, found)) => (0, before + &found),
         Err(e) => panic!("{e}"),
     };
-    let code = match p.process().wait().unwrap() {
-        nix::sys::wait::WaitStatus::Exited(_, c) => c,
-        other => panic!("{other:?}"),
-    };
+    let code = exit_code(&mut p);
     (prompted, text.replace('\r', ""), code)
 }

@@ -437,7 +437,7 @@ fn the_audit_log_records_opens_and_changes_and_catches_tampering() {
 fn mask_ends_when_the_reader_goes_away() {
     let w = World::with_secrets();
     let start = Instant::now();
-    let mut c = w
+    let mut child = w
         .cmd([
             "run",
             "--mask",
@@ -446,13 +446,7 @@ fn mask_ends_when_the_reader_goes_away() {
             "-c",
             "while :; do echo x; sleep 0.05; done",
         ])
-        .cmd;
-    let mut child = c
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_stdout();
     {
         use std::io::Read;
         let mut out = child.stdout.take().unwrap();

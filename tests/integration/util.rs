@@ -165,6 +165,17 @@ impl Cmd {
         self
     }
 
+    /// Starts the command in the background, stdin closed, stdout piped, stderr dropped
+    /// (for a test that reads the output while it runs; no leak check).
+    pub fn spawn_stdout(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs and returns the output, checking that no fake value leaked.
     #[track_caller]
     pub fn run(mut self) -> Out {
@@ -419,4 +430,23 @@ pub fn age_open_data_key(text: &str, identity: &Path, block: &Path) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// The exit code of the command in a pseudo-terminal session (it must exit, not be killed).
+#[track_caller]
+pub fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
+    match p.process().wait().unwrap() {
+        nix::sys::wait::WaitStatus::Exited(_, c) => c,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The end of a pseudo-terminal session: everything it printed (`text`, without `\r`) and
+/// its exit code, asserting that the passphrase `pass` was not echoed.
+#[track_caller]
+pub fn terminal_end(p: &mut rexpect::session::PtySession, text: &str, pass: &str) -> (String, i32) {
+    let code = exit_code(p);
+    let text = text.replace('\r', "");
+    assert!(!text.contains(pass), "the passphrase was echoed:\n{text}");
+    (text, code)
 }

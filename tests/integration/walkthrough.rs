@@ -7,7 +7,7 @@
 use rexpect::session::spawn_command;
 
 use crate::merging::{Person, origin_and_clones};
-use crate::util::{HF, OPENAI, World};
+use crate::util::{HF, OPENAI, World, terminal_end};
 
 const PASS: &str = "bob's long passphrase, typed";
 /// What bob types at a hidden value prompt.
@@ -58,13 +58,7 @@ impl Person<'_> {
                 Err(e) => panic!("{e}\n{text}"),
             }
         }
-        let code = match p.process().wait().unwrap() {
-            nix::sys::wait::WaitStatus::Exited(_, c) => c,
-            other => panic!("{other:?}"),
-        };
-        let text = text.replace('\r', "");
-        assert!(!text.contains(PASS), "the passphrase was echoed:\n{text}");
-        (text, code)
+        terminal_end(&mut p, &text, PASS)
     }
 
     #[track_caller]
