@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{HF, OPENAI, World, git_in};
+use crate::util::{HF, OPENAI, World, age_key, git_in};
 
 /// A teammate: an age key made by age-keygen, used through AISECRETS_IDENTITY, with a
 /// user folder of their own.
@@ -14,25 +14,10 @@ struct Mate {
 }
 
 fn mate(w: &World, name: &str) -> Mate {
-    let path = w.path(&format!("{name}.key"));
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
+    let (secret, public) = age_key(w, name);
     Mate {
-        secret: text
-            .lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-            .unwrap()
-            .to_owned(),
-        public: String::from_utf8(out.stderr)
-            .unwrap()
-            .trim()
-            .trim_start_matches("Public key: ")
-            .to_owned(),
+        secret,
+        public,
         home: w.path(&format!("{name}-home")),
     }
 }

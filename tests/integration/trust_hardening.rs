@@ -6,9 +6,10 @@
 use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 
-use crate::util::{OPENAI, THROWAWAY_USER, World, as_user, git_in, run_ok, throwaway_user};
+use crate::util::{
+    OPENAI, THROWAWAY_USER, World, age_key, as_user, git_in, run_ok, throwaway_user,
+};
 
 /// Vault and OpenBao variables a test must not inherit.
 const VAULT_VARS: [&str; 8] = [
@@ -413,29 +414,6 @@ fn files_another_user_owns_are_refused_unless_the_folder_is_accepted() {
             .env("HOME", &theirs)
             .env("AISECRETS_KEYRING", "none"),
     );
-}
-
-/// An age key made by age-keygen: (secret, public).
-fn age_key(w: &World, name: &str) -> (String, String) {
-    let path = w.path(&format!("{name}.key"));
-    let out = Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
-    (
-        text.lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-            .unwrap()
-            .to_owned(),
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .trim()
-            .trim_start_matches("Public key: ")
-            .to_owned(),
-    )
 }
 
 /// Point 7: `recipients rm` prints the new AISECRETS_TRUST for CI, and says where it goes.

@@ -450,3 +450,26 @@ pub fn terminal_end(p: &mut rexpect::session::PtySession, text: &str, pass: &str
     assert!(!text.contains(pass), "the passphrase was echoed:\n{text}");
     (text, code)
 }
+
+/// An age key made by age-keygen into `<name>.key`: (secret, public).
+pub fn age_key(w: &World, name: &str) -> (String, String) {
+    let path = w.path(&format!("{name}.key"));
+    let out = std::process::Command::new("age-keygen")
+        .arg("-o")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = std::fs::read_to_string(&path).unwrap();
+    (
+        text.lines()
+            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+            .unwrap()
+            .to_owned(),
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .trim()
+            .trim_start_matches("Public key: ")
+            .to_owned(),
+    )
+}
