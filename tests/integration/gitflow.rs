@@ -253,11 +253,7 @@ fn different_names_merge_cleanly_and_the_same_name_is_a_named_conflict_that_edit
     git_ok(&w, &["commit", "-qam", "ours"]);
     let out = git(&w, &["merge", "other", "-m", "merge other"]);
     assert!(!out.status.success());
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = both(&out);
     assert!(
         text.contains("BOTH") && text.contains("aisecrets edit"),
         "{text}"
@@ -568,6 +564,19 @@ fn main_moves_on(w: &World) {
     git_ok(w, &["commit", "-qam", "main"]);
 }
 
+/// Merging `other` fails, saying `needle`, and leaves our file intact (`HF_TOKEN` opens).
+#[track_caller]
+fn merge_is_refused(w: &World, what: &str, needle: &str) {
+    let out = git(w, &["merge", "other", "-m", "merge other"]);
+    let text = both(&out);
+    assert!(!out.status.success(), "{what} merged: {text}");
+    assert!(text.contains(needle), "{text}");
+    assert_eq!(
+        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
+        format!("{HF}\n")
+    );
+}
+
 fn both(out: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -592,14 +601,7 @@ fn a_line_dropped_on_a_branch_by_someone_without_the_key_is_not_merged_in() {
     std::fs::write(w.dev_file(), dropped).unwrap();
     git_ok(&w, &["commit", "-qam", "innocent-looking"]);
     main_moves_on(&w);
-    let out = git(&w, &["merge", "other", "-m", "merge other"]);
-    let text = both(&out);
-    assert!(!out.status.success(), "the deletion merged: {text}");
-    assert!(text.contains("integrity"), "{text}");
-    assert_eq!(
-        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
-        format!("{HF}\n")
-    );
+    merge_is_refused(&w, "the deletion", "integrity");
 }
 
 /// Issue #12, point 6 (a): the merged file needs a MAC, so the driver needs the identity.
@@ -695,12 +697,5 @@ fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
     std::fs::write(w.dev_file(), v1).unwrap();
     git_ok(&w, &["commit", "-qam", "old format"]);
     main_moves_on(&w);
-    let out = git(&w, &["merge", "other", "-m", "merge other"]);
-    let text = both(&out);
-    assert!(!out.status.success(), "the downgrade merged: {text}");
-    assert!(text.contains("format 1"), "{text}");
-    assert_eq!(
-        w.cmd(["get", "HF_TOKEN"]).reveals().ok().stdout_str(),
-        format!("{HF}\n")
-    );
+    merge_is_refused(&w, "the downgrade", "format 1");
 }
