@@ -89,21 +89,26 @@ fn get_without_terminal(w: &World, keyring: &str) -> bool {
     }
 }
 
+/// `secret-tool search --all` for aisecrets' items of `public` in the Secret Service.
+pub(crate) fn secret_tool_search(public: &str) -> std::process::Output {
+    Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "service",
+            "aisecrets",
+            "username",
+            public,
+        ])
+        .output()
+        .expect("secret-tool (Debian package libsecret-tools)")
+}
+
 fn held_by_backend(w: &World, keyring: &str) -> bool {
     let public = w.public_key();
     match keyring {
         "secret-service" => {
-            let out = Command::new("secret-tool")
-                .args([
-                    "search",
-                    "--all",
-                    "service",
-                    "aisecrets",
-                    "username",
-                    &public,
-                ])
-                .output()
-                .expect("secret-tool (Debian package libsecret-tools)");
+            let out = secret_tool_search(&public);
             String::from_utf8_lossy(&out.stdout).contains(&public)
                 || String::from_utf8_lossy(&out.stderr).contains(&public)
         }

@@ -7,7 +7,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use crate::cache::{PASS, VALUE, bus, locked_world, unlock};
+use crate::cache::{PASS, VALUE, bus, locked_world, secret_tool_search, unlock};
 use crate::util::{World, as_user, bin, chown_tree, throwaway_user};
 
 /// `keyctl pipe ID` as hex, when this process can read the key.
@@ -454,17 +454,7 @@ fn plant_legacy_item(public: &str) {
 }
 
 fn legacy_items(public: &str) -> String {
-    let out = Command::new("secret-tool")
-        .args([
-            "search",
-            "--all",
-            "service",
-            "aisecrets",
-            "username",
-            public,
-        ])
-        .output()
-        .unwrap();
+    let out = secret_tool_search(public);
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
