@@ -56,7 +56,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
     let Some(project) = project_of(&of, path) else {
         return conflict(
             shown,
-            "the file is not an environment of the project around it (its project id differs from aisecrets.toml's)",
+            "the file is not an environment of the project around it (its project id differs from aisecrets.toml's, aisecrets.toml declares another file, or a second aisecrets.toml claims it)",
         );
     };
     // The base decides which side's change wins, so it must be authentic too (its MAC, if
@@ -202,17 +202,35 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
     Ok(exit::ERROR)
 }
 
-/// The data key wrapped to the union of both sides' recipients, with the keys this user
-/// approved (never a key taken from either side's files: those are untrusted).
 /// The project that holds the merged file: git runs the driver at the top of the work
 /// tree, with %P relative to it. Approvals and pins belong to that repository.
+/// The repository decides where manifests are, so a copy of `aisecrets.toml` planted
+/// between the file and its project (same project id, no pins of its own) would make the
+/// format check pass: a second manifest claiming the same project id further up, or a
+/// project whose declared file is not this one, finds no project.
 fn project_of(file: &EnvFile, path: Option<&str>) -> Option<store::Project> {
     let cwd = std::env::current_dir().ok()?;
     let start = path
         .and_then(|p| cwd.join(p).parent().map(Path::to_path_buf))
-        .unwrap_or(cwd);
+        .unwrap_or_else(|| cwd.clone());
     let project = store::Project::find(&start).ok()??;
-    (project.id() == file.project).then_some(project)
+    if project.id() != file.project {
+        return None;
+    }
+    if let Some(p) = path {
+        let declared = std::fs::canonicalize(project.env_path(&file.env).ok()?).ok()?;
+        if declared != std::fs::canonicalize(cwd.join(p)).ok()? {
+            return None;
+        }
+    }
+    let outer = project
+        .root
+        .parent()
+        .and_then(|up| store::Project::find(up).ok().flatten());
+    if outer.is_some_and(|o| o.root.starts_with(&cwd) && o.id() == file.project) {
+        return None;
+    }
+    Some(project)
 }
 
 /// The data key wrapped to `names`, with the keys this user approved (never a key taken
