@@ -217,11 +217,12 @@ fn project_of(file: &EnvFile, path: Option<&str>) -> Option<store::Project> {
     if project.id() != file.project {
         return None;
     }
-    if let Some(p) = path {
-        let declared = std::fs::canonicalize(project.env_path(&file.env).ok()?).ok()?;
-        if declared != std::fs::canonicalize(cwd.join(p)).ok()? {
-            return None;
-        }
+    // (Compared as paths, component by component: the file may not exist yet, and an
+    // environment this side of the merge does not declare yet is left to the checks below.)
+    if let (Some(p), Ok(declared)) = (path, project.env_path(&file.env))
+        && declared != cwd.join(p)
+    {
+        return None;
     }
     let outer = project
         .root
