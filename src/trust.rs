@@ -162,21 +162,28 @@ enum EnvPin {
     Vault(String),
 }
 
-/// Pins from `AISECRETS_TRUST`, comma-separated: `PROJECT/ENV=KEY_ID:VERIFIER` for an
+/// Pins from `AISECRETS_TRUST`, comma-separated: `PROJECT/ENV=KEY_ID:VERIFIER[:2]` for an
 /// encrypted file, `PROJECT/ENV=vault:SHA256` for a Vault environment.
 fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
     let Ok(text) = std::env::var("AISECRETS_TRUST") else {
         return Ok(BTreeMap::new());
     };
     let bad = || {
-        Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
+        Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[:2] or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
     };
     let hex_of = |s: &str, len: usize| s.len() == len && crypto::unhex(s).is_some();
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
         let (slot, value) = entry.split_once('=').ok_or_else(bad)?;
         let (a, b) = value.split_once(':').ok_or_else(bad)?;
-        let pin = if a == "vault" && hex_of(b, 64) {
+        // An optional third field carries the pin's lowest format (`:2`), so CI refuses a
+        // format 1 file (no MAC) put back where the environment is in format 2.
+        let (b, min_format) = match b.split_once(':') {
+            Some((b, "2")) => (b, crate::store::format::FORMAT),
+            Some(_) => return Err(bad()),
+            None => (b, 0),
+        };
+        let pin = if a == "vault" && hex_of(b, 64) && min_format == 0 {
             EnvPin::Vault(b.to_ascii_lowercase())
         } else if hex_of(a, 32) && hex_of(b, 64) {
             EnvPin::Key(Pin {
@@ -184,7 +191,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
                 key_id: a.to_owned(),
                 verifier: b.to_owned(),
                 recipients: BTreeMap::new(),
-                ..Pin::default()
+                min_format,
             })
         } else {
             return Err(bad());
@@ -645,7 +652,12 @@ pub fn print_value(project: &Project, envs: &[String]) -> Result<Option<String>>
                 parts.push(format!("{name}=vault:{}", vault_digest(&current)));
             }
         } else if let Some((p, _)) = get(project, env)? {
-            parts.push(format!("{name}={}:{}", p.key_id, p.verifier));
+            let format = if p.min_format >= crate::store::format::FORMAT {
+                ":2"
+            } else {
+                ""
+            };
+            parts.push(format!("{name}={}:{}{format}", p.key_id, p.verifier));
         }
     }
     Ok((!parts.is_empty()).then(|| parts.join(",")))

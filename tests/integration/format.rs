@@ -213,3 +213,40 @@ fn format_1_opens_is_upgraded_on_write_and_cannot_be_put_back() {
         .one_line_error()
         .stderr_has("mac does not match");
 }
+
+/// Review: CI has no trust.toml, only `AISECRETS_TRUST`; that pin carries the lowest format
+/// (`:2`), so a format 1 file (no MAC, a line dropped) put back on a branch is refused there
+/// too, not only on the machines that saw format 2.
+#[test]
+fn aisecrets_trust_carries_the_lowest_format_for_ci() {
+    let w = crate::util::World::with_secrets();
+    let pins = w
+        .cmd(["trust", "--print", "--env", "dev"])
+        .ok()
+        .stdout_str();
+    let pins = pins.trim().to_owned();
+    assert!(pins.ends_with(":2"), "{pins}");
+    let identity = std::fs::read_to_string(w.home.join("identity.age")).unwrap();
+    let identity = identity
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_owned();
+    let ci = |w: &crate::util::World| {
+        w.cmd(["get", "OPENAI_API_KEY"])
+            .reveals()
+            .env("AISECRETS_HOME", w.path("ci-home"))
+            .env("AISECRETS_IDENTITY", &identity)
+            .env("AISECRETS_TRUST", &pins)
+    };
+    ci(&w).ok();
+    let text = std::fs::read_to_string(w.dev_file()).unwrap();
+    let v1: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
+        .map(|l| format!("{l}\n"))
+        .collect::<String>()
+        .replace("format = 2\n", "format = 1\n");
+    std::fs::write(w.dev_file(), v1).unwrap();
+    ci(&w).fails(1).stderr_has("format 1");
+}
