@@ -425,9 +425,13 @@ pub fn fingerprint(key: &str) -> String {
 /// A key shortened for display.
 #[must_use]
 pub fn short_key(key: &str) -> String {
+    // By characters: the key is the repository's text and may hold any (no byte slicing).
     let key = secret::sanitize(key.trim(), 200);
-    if key.len() > 40 {
-        format!("{}…{}", &key[..20], &key[key.len() - 8..])
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() > 40 {
+        let head: String = chars[..20].iter().collect();
+        let tail: String = chars[chars.len() - 8..].iter().collect();
+        format!("{head}…{tail}")
     } else {
         key
     }
@@ -699,4 +703,15 @@ pub fn raise_min_format(project: &Project, env: &str) -> Result<()> {
             p.min_format = p.min_format.max(FORMAT);
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn short_key_cuts_by_characters() {
+        let key = format!("age1{}é{}", "q".repeat(15), "q".repeat(40));
+        let short = super::short_key(&key);
+        assert!(short.starts_with("age1qqqqqqqqqqqqqqqé"), "{short}");
+        assert!(short.ends_with("…qqqqqqqq"), "{short}");
+    }
 }
