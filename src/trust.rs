@@ -357,6 +357,44 @@ pub fn legacy_note(matches: bool) -> &'static str {
     }
 }
 
+/// A warning for a first open when this user already trusts the same project id and
+/// environment in another folder: fine for a second clone, but an `aisecrets.toml` planted in
+/// a subfolder of a trusted repository (with an older environment file beside it) looks
+/// exactly like that, so a folder inside a trusted one is named loudly.
+fn elsewhere_note(project: &Project, env: &str) -> Result<Option<String>> {
+    let here = repo_key(project)?;
+    let file = load()?;
+    let mut inside = Vec::new();
+    let mut other = Vec::new();
+    for (folder, repo) in &file.repos {
+        let trusted = repo
+            .envs
+            .get(env)
+            .is_some_and(|p| p.project == project.id() && !p.key_id.is_empty());
+        if !trusted || folder == &here {
+            continue;
+        }
+        let shown = secret::sanitize(folder, 200);
+        if Path::new(&here).starts_with(folder) {
+            inside.push(shown);
+        } else {
+            other.push(shown);
+        }
+    }
+    Ok(if let Some(parent) = inside.first() {
+        Some(format!(
+            "WARNING: this folder is inside {parent}, where you already trust `{env}` of this project: an aisecrets.toml planted in a subfolder can bring back an older environment file; open it from {parent} instead"
+        ))
+    } else if !other.is_empty() {
+        Some(format!(
+            "you already trust `{env}` of this project in {}: say yes only if this folder is a clone you made",
+            other.join(", ")
+        ))
+    } else {
+        None
+    })
+}
+
 /// How the manifest's recipients of `env` differ from what this user approved, one line
 /// each (`+ name key`, `- name`, `~ name key`), with fingerprints.
 pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
@@ -602,8 +640,13 @@ pub fn check(
                     path: path.to_owned(),
                 });
             }
-            let note = legacy.map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())));
-            if ask_to_trust(project, env, key, note)? {
+            let mut notes: Vec<String> = legacy
+                .map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())).to_owned())
+                .into_iter()
+                .collect();
+            notes.extend(elsewhere_note(project, env)?);
+            let note = (!notes.is_empty()).then(|| notes.join("\n"));
+            if ask_to_trust(project, env, key, note.as_deref())? {
                 let recipients = project.env(env)?.recipients.clone();
                 pin(project, env, key, Some(recipients))
             } else {

@@ -522,3 +522,27 @@ fn a_removed_members_fork_is_refused_by_stale_pins_when_history_shows_the_rekey(
     let got = ci(&new_pins).reveals().ok().stdout_str();
     assert_eq!(got, format!("{OPENAI}\n"));
 }
+
+/// Review of #12: an `aisecrets.toml` planted in a subfolder of a trusted repository (same
+/// project id, an environment file beside it) asks as a first use; the question says loudly
+/// that the folder is inside one where the project is already trusted. Before, it read like
+/// any new clone, with the same key id shown.
+#[test]
+fn a_manifest_planted_in_a_subfolder_of_a_trusted_repository_is_named_when_asked() {
+    let w = World::with_secrets();
+    let sub = w.project.join("notebooks");
+    copy_project(&w.project, &sub);
+    let mut c = w.command(["run", "--", "printenv", "OPENAI_API_KEY"]);
+    c.current_dir(&sub);
+    let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
+    let before = p.exp_string("[y/N]").unwrap();
+    assert!(before.contains("first time you open"), "{before}");
+    assert!(
+        before.contains("WARNING: this folder is inside") && before.contains("open it from"),
+        "{before}"
+    );
+    p.send_line("n").unwrap();
+    let rest = p.exp_eof().unwrap();
+    assert!(!rest.contains(OPENAI), "a value was injected: {rest}");
+    assert!(rest.contains("not trusted"), "{rest}");
+}
