@@ -135,6 +135,37 @@ pub fn line_hits(line: &str) -> Vec<Hit> {
     hits
 }
 
+static ENV_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"^\s*-?\s*name:\s*["']?([A-Za-z_][A-Za-z0-9_]*)["']?\s*$"#).expect("valid")
+});
+
+static ENV_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*value:\s*["']?([^\s"']+)["']?\s*$"#).expect("valid"));
+
+/// A Kubernetes or compose `env:` pair: `- name: X_API_KEY` on `line`, `value: ...` on
+/// `next`; the hit is in `next`.
+#[must_use]
+pub fn env_pair(line: &str, next: &str) -> Option<Hit> {
+    let name = ENV_NAME.captures(line)?.get(1)?.as_str();
+    let v = ENV_VALUE.captures(next)?.get(1)?;
+    if !NAME.is_match(name) || NOT_NAME.is_match(name) {
+        return None;
+    }
+    let password = ["PASSW", "PWD"]
+        .iter()
+        .any(|p| name.to_ascii_uppercase().contains(p));
+    let ok = if password {
+        real_password(v.as_str())
+    } else {
+        random_token(v.as_str())
+    };
+    ok.then(|| Hit {
+        start: v.start(),
+        end: v.end(),
+        field: name.to_owned(),
+    })
+}
+
 /// Base64 values under a Kubernetes Secret's `data:`: (byte offset in `text`, length, field,
 /// decoded value).
 #[must_use]

@@ -96,6 +96,16 @@ static ANCHORS: LazyLock<(AhoCorasick, Vec<usize>)> = LazyLock::new(|| {
     )
 });
 
+/// The catalogue's anchors of 4 characters or more (key prefixes, mostly).
+static PREFIXES: LazyLock<Vec<String>> = LazyLock::new(|| {
+    CATALOGUE
+        .iter()
+        .flat_map(|e| e.anchors.iter())
+        .filter(|a| a.len() >= 4)
+        .map(|a| (*a).to_owned())
+        .collect()
+});
+
 static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasick::builder()
         .ascii_case_insensitive(true)
@@ -424,7 +434,7 @@ fn shapes(bytes: &[u8]) -> Vec<(usize, usize, &'static catalogue::Entry)> {
                 .iter()
                 .find_map(|a| k.strip_prefix(a))
                 .unwrap_or(k);
-            if !entry.check.passes(k) || precision::placeholder(body) {
+            if !entry.check.passes(k) || precision::placeholder(body) || precision::documented(k) {
                 continue;
             }
             if entry.check == Check::JwtHeader && precision::placeholder(k) {
@@ -464,7 +474,29 @@ fn generic_in(bytes: &[u8], raw: &mut Vec<Raw>) {
         let Ok(line) = std::str::from_utf8(&bytes[ls..le]) else {
             continue;
         };
-        for h in generic::line_hits(line) {
+        let mut hits = generic::line_hits(line);
+        // Kubernetes `env:` entries: `- name: X_API_KEY` then `value: ...`.
+        if let Some(next) = bytes.get(le + 1..).and_then(|rest| {
+            let n = rest
+                .iter()
+                .position(|&b| b == b'\n')
+                .unwrap_or(rest.len())
+                .min(4096);
+            std::str::from_utf8(&rest[..n]).ok()
+        }) && let Some(mut h) = generic::env_pair(line, next)
+        {
+            h.start += le + 1 - ls;
+            h.end += le + 1 - ls;
+            hits.push(h);
+            done_to = done_to.max(le + 1 + next.len());
+        }
+        for h in hits {
+            let value = std::str::from_utf8(&bytes[ls + h.start..ls + h.end]).unwrap_or("");
+            // A value with a catalogued prefix had its chance there (a bad checksum, a
+            // placeholder): not a generic credential either.
+            if PREFIXES.iter().any(|p| value.starts_with(p.as_str())) {
+                continue;
+            }
             raw.push(Raw {
                 start: ls + h.start,
                 end: ls + h.end,

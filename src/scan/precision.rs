@@ -34,6 +34,12 @@ const MARKERS: &[&str] = &[
     "not-a-real",
 ];
 
+/// Whether `v` holds a key a provider publishes in its documentation.
+#[must_use]
+pub fn documented(v: &str) -> bool {
+    DOCUMENTED.iter().any(|d| v.contains(d))
+}
+
 /// Whether `v` (a candidate secret, or the part of a key after its fixed prefix) is a
 /// placeholder: a run of one character, an elision, a template, a marker word, a redacted
 /// value, a published documentation key.

@@ -13,6 +13,7 @@ mod integrity;
 mod mask_scan;
 mod run;
 mod run_extra;
+mod scan_catalogue;
 mod team;
 mod util;
 mod vault;
