@@ -96,22 +96,8 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
                     std::io::Error::from(std::io::ErrorKind::NotFound),
                 ));
             }
-            for file in crate::scan::walk(root, &[]) {
-                let Ok(bytes) = std::fs::read(&file) else {
-                    continue;
-                };
-                let shown = file
-                    .strip_prefix("./")
-                    .unwrap_or(&file)
-                    .display()
-                    .to_string();
-                let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-                if own.contains(&canon) {
-                    findings.extend(scanner.scan_own(&shown, &bytes));
-                } else {
-                    findings.extend(scanner.scan(&shown, &bytes));
-                }
-            }
+            let files = crate::scan::walk(root, &[]);
+            findings.extend(scan_files(&scanner, &files, &own));
         }
     }
     let allowed = scanner.allowed();
@@ -147,4 +133,53 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         ));
         Ok(exit::ERROR)
     }
+}
+
+/// Scans `files` on every core (a counter hands out the files), findings in file order.
+fn scan_files(scanner: &Scanner, files: &[PathBuf], own: &[PathBuf]) -> Vec<Finding> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(files.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else {
+                        break;
+                    };
+                    let Ok(bytes) = std::fs::read(file) else {
+                        continue;
+                    };
+                    let shown = file
+                        .strip_prefix("./")
+                        .unwrap_or(file)
+                        .display()
+                        .to_string();
+                    let canon = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+                    let found = if own.contains(&canon) {
+                        scanner.scan_own(&shown, &bytes)
+                    } else {
+                        scanner.scan(&shown, &bytes)
+                    };
+                    if !found.is_empty() {
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((i, found));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().flat_map(|(_, f)| f).collect()
 }

@@ -27,8 +27,8 @@ pub struct Entry {
     pub provider: &'static str,
     /// What it is, as findings name it.
     pub kind: &'static str,
-    /// Literal text (case-sensitive) every key of this kind holds: the search starts there.
-    /// When it is also the key's start, a value starting with it is this kind (rotation).
+    /// Literal text (case-sensitive) every key of this kind holds: the search starts there
+    /// (an anchor that starts with another entry's anchor is searched as that one).
     pub anchors: &'static [&'static str],
     /// The key; group 1 when the regex needs text around the key.
     pub regex: &'static str,
@@ -61,708 +61,140 @@ macro_rules! e {
 use Check::{Crc32Base62, JwtHeader, None as Plain};
 
 /// The catalogue, most specific first (an overlap goes to the first entry).
+#[rustfmt::skip]
 pub static CATALOGUE: &[Entry] = &[
     // LLM APIs and gateways.
-    e!(
-        "OpenAI",
-        "OpenAI API key",
-        ["sk-proj-"],
-        r"\bsk-proj-[A-Za-z0-9_-]{20,}",
-        Plain,
-        "OpenAI API keys page; gitleaks openai-api-key",
-        "https://platform.openai.com/api-keys",
-        ["OPENAI"],
-        "sk-proj-{b74}T3BlbkFJ{b74}"
-    ),
-    e!(
-        "OpenAI",
-        "OpenAI service-account key",
-        ["sk-svcacct-"],
-        r"\bsk-svcacct-[A-Za-z0-9_-]{20,}",
-        Plain,
-        "OpenAI service accounts; gitleaks openai-api-key",
-        "https://platform.openai.com/api-keys",
-        [],
-        "sk-svcacct-{b58}T3BlbkFJ{b58}"
-    ),
-    e!(
-        "OpenAI",
-        "OpenAI admin key",
-        ["sk-admin-"],
-        r"\bsk-admin-[A-Za-z0-9_-]{20,}",
-        Plain,
-        "OpenAI admin API keys; gitleaks openai-api-key",
-        "https://platform.openai.com/settings/organization/admin-keys",
-        [],
-        "sk-admin-{b58}T3BlbkFJ{b58}"
-    ),
-    e!(
-        "OpenAI",
-        "OpenAI API key",
-        ["T3BlbkFJ"],
-        r"\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b",
-        Plain,
-        GL,
-        "https://platform.openai.com/api-keys",
-        [],
-        "sk-{a20}T3BlbkFJ{a20}"
-    ),
-    e!(
-        "Anthropic",
-        "Anthropic API key",
-        ["sk-ant-"],
-        r"\bsk-ant-(?:api|admin|oat|ort)\d\d-[A-Za-z0-9_-]{20,}",
-        Plain,
-        "Anthropic console keys; gitleaks anthropic-api-key / anthropic-admin-api-key",
-        "https://console.anthropic.com/settings/keys",
-        ["ANTHROPIC", "CLAUDE"],
-        "sk-ant-api03-{b93}AA"
-    ),
-    e!(
-        "OpenRouter",
-        "OpenRouter API key",
-        ["sk-or-v1-"],
-        r"\bsk-or-v1-[0-9a-f]{64}\b",
-        Plain,
-        TH,
-        "https://openrouter.ai/settings/keys",
-        ["OPENROUTER"],
-        "sk-or-v1-{h64}"
-    ),
-    e!(
-        "OpenAI-compatible",
-        "OpenAI-style API key (OpenAI, DeepSeek...)",
-        ["sk-"],
-        r"\bsk-[A-Za-z0-9]{32,}\b",
-        Plain,
-        "OpenAI legacy keys; DeepSeek platform keys (sk- and 32 hex)",
-        "https://platform.openai.com/api-keys",
-        ["DEEPSEEK"],
-        "sk-{h32}"
-    ),
-    e!(
-        "Google",
-        "GCP service-account key",
-        ["\"private_key\""],
-        r#""private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----(?:\\n)?[A-Za-z0-9+/]{40,})"#,
-        Plain,
-        "GCP service-account key files",
-        "https://console.cloud.google.com/iam-admin/serviceaccounts",
-        ["SERVICE_ACCOUNT", "GOOGLE_APPLICATION_CREDENTIALS"],
-        "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMII{s60}\\n\","
-    ),
-    e!(
-        "Google",
-        "Google API key (Gemini, GCP)",
-        ["AIza"],
-        r"\bAIza[0-9A-Za-z_-]{35}",
-        Plain,
-        "Google Cloud API keys; gitleaks gcp-api-key",
-        "https://console.cloud.google.com/apis/credentials",
-        ["GOOGLE", "GEMINI", "^GCP", "GCLOUD"],
-        "AIza{b35}"
-    ),
-    e!(
-        "Google",
-        "Google OAuth client secret",
-        ["GOCSPX-"],
-        r"\bGOCSPX-[A-Za-z0-9_-]{28}",
-        Plain,
-        GL,
-        "https://console.cloud.google.com/apis/credentials",
-        [],
-        "GOCSPX-{b28}"
-    ),
-    e!(
-        "Groq",
-        "Groq API key",
-        ["gsk_"],
-        r"\bgsk_[A-Za-z0-9]{52}\b",
-        Plain,
-        TH,
-        "https://console.groq.com/keys",
-        ["GROQ"],
-        "gsk_{a52}"
-    ),
-    e!(
-        "Replicate",
-        "Replicate API token",
-        ["r8_"],
-        r"\br8_[A-Za-z0-9_-]{37}",
-        Plain,
-        TH,
-        "https://replicate.com/account/api-tokens",
-        ["REPLICATE"],
-        "r8_{a37}"
-    ),
-    e!(
-        "Fireworks AI",
-        "Fireworks API key",
-        ["fw_"],
-        r"\bfw_[A-Za-z0-9]{24}\b",
-        Plain,
-        TH,
-        "https://fireworks.ai/account/api-keys",
-        ["FIREWORKS"],
-        "fw_{a24}"
-    ),
-    e!(
-        "Perplexity",
-        "Perplexity API key",
-        ["pplx-"],
-        r"\bpplx-[A-Za-z0-9]{48}\b",
-        Plain,
-        GL,
-        "https://www.perplexity.ai/settings/api",
-        ["PERPLEXITY", "PPLX"],
-        "pplx-{a48}"
-    ),
-    e!(
-        "xAI",
-        "xAI API key",
-        ["xai-"],
-        r"\bxai-[A-Za-z0-9_]{80}\b",
-        Plain,
-        GL,
-        "https://console.x.ai",
-        ["^XAI", "GROK"],
-        "xai-{a80}"
-    ),
+    e!("OpenAI", "OpenAI API key", ["sk-proj-"], r"\bsk-proj-[A-Za-z0-9_-]{20,}", Plain,
+        "OpenAI API keys page; gitleaks openai-api-key", "https://platform.openai.com/api-keys", ["OPENAI"], "sk-proj-{b74}T3BlbkFJ{b74}"),
+    e!("OpenAI", "OpenAI service-account key", ["sk-svcacct-"], r"\bsk-svcacct-[A-Za-z0-9_-]{20,}", Plain,
+        "OpenAI service accounts; gitleaks openai-api-key", "https://platform.openai.com/api-keys", [], "sk-svcacct-{b58}T3BlbkFJ{b58}"),
+    e!("OpenAI", "OpenAI admin key", ["sk-admin-"], r"\bsk-admin-[A-Za-z0-9_-]{20,}", Plain,
+        "OpenAI admin API keys; gitleaks openai-api-key", "https://platform.openai.com/settings/organization/admin-keys", [], "sk-admin-{b58}T3BlbkFJ{b58}"),
+    e!("OpenAI", "OpenAI API key", ["T3BlbkFJ"], r"\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b", Plain,
+        GL, "https://platform.openai.com/api-keys", [], "sk-{a20}T3BlbkFJ{a20}"),
+    e!("Anthropic", "Anthropic API key", ["sk-ant-"], r"\bsk-ant-(?:api|admin|oat|ort)\d\d-[A-Za-z0-9_-]{20,}", Plain,
+        "Anthropic console keys; gitleaks anthropic-api-key / anthropic-admin-api-key", "https://console.anthropic.com/settings/keys", ["ANTHROPIC", "CLAUDE"], "sk-ant-api03-{b93}AA"),
+    e!("OpenRouter", "OpenRouter API key", ["sk-or-v1-"], r"\bsk-or-v1-[0-9a-f]{64}\b", Plain,
+        TH, "https://openrouter.ai/settings/keys", ["OPENROUTER"], "sk-or-v1-{h64}"),
+    e!("OpenAI-compatible", "OpenAI-style API key (OpenAI, DeepSeek...)", ["sk-"], r"\bsk-[A-Za-z0-9]{32,}\b", Plain,
+        "OpenAI legacy keys; DeepSeek platform keys (sk- and 32 hex)", "https://platform.openai.com/api-keys", ["DEEPSEEK"], "sk-{h32}"),
+    e!("Google", "GCP service-account key", ["\"private_key\""], r#""private_key"\s*:\s*"(-----BEGIN PRIVATE KEY-----(?:\\n)?[A-Za-z0-9+/]{40,})"#, Plain,
+        "GCP service-account key files", "https://console.cloud.google.com/iam-admin/serviceaccounts", ["SERVICE_ACCOUNT", "GOOGLE_APPLICATION_CREDENTIALS"], "\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMII{s60}\\n\","),
+    e!("Google", "Google API key (Gemini, GCP)", ["AIza"], r"\bAIza[0-9A-Za-z_-]{35}", Plain,
+        "Google Cloud API keys; gitleaks gcp-api-key", "https://console.cloud.google.com/apis/credentials", ["GOOGLE", "GEMINI", "^GCP", "GCLOUD"], "AIza{b35}"),
+    e!("Google", "Google OAuth client secret", ["GOCSPX-"], r"\bGOCSPX-[A-Za-z0-9_-]{28}", Plain,
+        GL, "https://console.cloud.google.com/apis/credentials", [], "GOCSPX-{b28}"),
+    e!("Groq", "Groq API key", ["gsk_"], r"\bgsk_[A-Za-z0-9]{52}\b", Plain,
+        TH, "https://console.groq.com/keys", ["GROQ"], "gsk_{a52}"),
+    e!("Replicate", "Replicate API token", ["r8_"], r"\br8_[A-Za-z0-9_-]{37}", Plain,
+        TH, "https://replicate.com/account/api-tokens", ["REPLICATE"], "r8_{a37}"),
+    e!("Fireworks AI", "Fireworks API key", ["fw_"], r"\bfw_[A-Za-z0-9]{24}\b", Plain,
+        TH, "https://fireworks.ai/account/api-keys", ["FIREWORKS"], "fw_{a24}"),
+    e!("Perplexity", "Perplexity API key", ["pplx-"], r"\bpplx-[A-Za-z0-9]{48}\b", Plain,
+        GL, "https://www.perplexity.ai/settings/api", ["PERPLEXITY", "PPLX"], "pplx-{a48}"),
+    e!("xAI", "xAI API key", ["xai-"], r"\bxai-[A-Za-z0-9_]{80}\b", Plain,
+        GL, "https://console.x.ai", ["^XAI", "GROK"], "xai-{a80}"),
     // Model hubs, experiment trackers, vector databases, ML platforms.
-    e!(
-        "Hugging Face",
-        "Hugging Face token",
-        ["hf_"],
-        r"\bhf_[A-Za-z0-9]{30,}\b",
-        Plain,
-        "Hugging Face user access tokens; gitleaks huggingface-access-token",
-        "https://huggingface.co/settings/tokens",
-        ["^HF_", "HUGGING"],
-        "hf_{l34}"
-    ),
-    e!(
-        "Hugging Face",
-        "Hugging Face organization token",
-        ["api_org_"],
-        r"\bapi_org_[A-Za-z]{34}\b",
-        Plain,
-        GL,
-        "https://huggingface.co/settings/tokens",
-        [],
-        "api_org_{l34}"
-    ),
-    e!(
-        "Weights & Biases",
-        "W&B API key",
-        ["WANDB", "wandb", "Wandb"],
-        r#"(?i)wandb[A-Za-z0-9_]*["']?\s*[:=]\s*["']?([0-9a-f]{40})\b"#,
-        Plain,
-        "W&B API keys are 40 hex (wandb login)",
-        "https://wandb.ai/authorize",
-        ["WANDB"],
-        "WANDB_API_KEY={h40}"
-    ),
-    e!(
-        "Weights & Biases",
-        "W&B API key",
-        ["api.wandb.ai"],
-        r"api\.wandb\.ai\s+login\s+\S+\s+password\s+([0-9a-f]{40})\b",
-        Plain,
-        "~/.netrc written by `wandb login`",
-        "https://wandb.ai/authorize",
-        [],
-        "machine api.wandb.ai\n  login user\n  password {h40}"
-    ),
-    e!(
-        "LangSmith",
-        "LangSmith API key",
-        ["lsv2_"],
-        r"\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}\b",
-        Plain,
-        GL,
-        "https://smith.langchain.com/settings",
-        ["LANGSMITH", "LANGCHAIN"],
-        "lsv2_pt_{h32}_{h10}"
-    ),
-    e!(
-        "Pinecone",
-        "Pinecone API key",
-        ["pcsk_"],
-        r"\bpcsk_[A-Za-z0-9_]{40,}",
-        Plain,
-        "Pinecone API keys (pcsk_ prefix)",
-        "https://app.pinecone.io",
-        ["PINECONE"],
-        "pcsk_{a5}_{a64}"
-    ),
-    e!(
-        "Databricks",
-        "Databricks token",
-        ["dapi"],
-        r"\bdapi[0-9a-f]{32}(?:-\d)?\b",
-        Plain,
-        GL,
-        "https://docs.databricks.com/en/dev-tools/auth/pat.html",
-        ["DATABRICKS"],
-        "dapi{h32}"
-    ),
-    e!(
-        "Neptune",
-        "Neptune API token",
-        ["eyJhcGlfYWRkcmVzcyI6"],
-        r"\beyJhcGlfYWRkcmVzcyI6[A-Za-z0-9+/=]{40,}",
-        Plain,
-        "Neptune API tokens are base64 of {\"api_address\":...}",
-        "https://app.neptune.ai",
-        ["NEPTUNE"],
-        "eyJhcGlfYWRkcmVzcyI6{s120}"
-    ),
+    e!("Hugging Face", "Hugging Face token", ["hf_"], r"\bhf_[A-Za-z0-9]{30,}\b", Plain,
+        "Hugging Face user access tokens; gitleaks huggingface-access-token", "https://huggingface.co/settings/tokens", ["^HF_", "HUGGING"], "hf_{l34}"),
+    e!("Hugging Face", "Hugging Face organization token", ["api_org_"], r"\bapi_org_[A-Za-z]{34}\b", Plain,
+        GL, "https://huggingface.co/settings/tokens", [], "api_org_{l34}"),
+    e!("Weights & Biases", "W&B API key", ["andb", "ANDB"], r#"(?i)wandb[A-Za-z0-9_]*["']?\s*[:=]\s*["']?([0-9a-f]{40})\b"#, Plain,
+        "W&B API keys are 40 hex (wandb login)", "https://wandb.ai/authorize", ["WANDB"], "WANDB_API_KEY={h40}"),
+    e!("Weights & Biases", "W&B API key", ["api.wandb.ai"], r"api\.wandb\.ai\s+login\s+\S+\s+password\s+([0-9a-f]{40})\b", Plain,
+        "~/.netrc written by `wandb login`", "https://wandb.ai/authorize", [], "machine api.wandb.ai\n  login user\n  password {h40}"),
+    e!("LangSmith", "LangSmith API key", ["lsv2_"], r"\blsv2_(?:pt|sk)_[0-9a-f]{32}_[0-9a-f]{10}\b", Plain,
+        GL, "https://smith.langchain.com/settings", ["LANGSMITH", "LANGCHAIN"], "lsv2_pt_{h32}_{h10}"),
+    e!("Pinecone", "Pinecone API key", ["pcsk_"], r"\bpcsk_[A-Za-z0-9_]{40,}", Plain,
+        "Pinecone API keys (pcsk_ prefix)", "https://app.pinecone.io", ["PINECONE"], "pcsk_{a5}_{a64}"),
+    e!("Databricks", "Databricks token", ["dapi"], r"\bdapi[0-9a-f]{32}(?:-\d)?\b", Plain,
+        GL, "https://docs.databricks.com/en/dev-tools/auth/pat.html", ["DATABRICKS"], "dapi{h32}"),
+    e!("Neptune", "Neptune API token", ["eyJhcGlfYWRkcmVzcyI6"], r"\beyJhcGlfYWRkcmVzcyI6[A-Za-z0-9+/=]{40,}", Plain,
+        "Neptune API tokens are base64 of {\"api_address\":...}", "https://app.neptune.ai", ["NEPTUNE"], "eyJhcGlfYWRkcmVzcyI6{s120}"),
     // Cloud providers.
-    e!(
-        "AWS",
-        "AWS access key",
-        ["AKIA", "ASIA", "ABIA", "ACCA"],
-        r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b",
-        Plain,
-        "AWS IAM identifiers; gitleaks aws-access-token",
-        "https://console.aws.amazon.com/iam/home#/security_credentials",
-        ["^AWS_"],
-        "AKIA{U16}"
-    ),
-    e!(
-        "AWS",
-        "AWS secret access key",
-        ["ecret_access_key", "ECRET_ACCESS_KEY", "ecretAccessKey"],
-        r#"(?i)secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#,
-        Plain,
-        "AWS credentials file",
-        "https://console.aws.amazon.com/iam/home#/security_credentials",
-        [],
-        "aws_secret_access_key = {s40}"
-    ),
-    e!(
-        "Azure",
-        "Azure storage account key",
-        ["AccountKey="],
-        r"AccountKey=([A-Za-z0-9+/]{86}==)",
-        Plain,
-        "Azure storage connection strings",
-        "https://portal.azure.com",
-        ["AZURE"],
-        "AccountKey={s86}=="
-    ),
-    e!(
-        "Azure",
-        "Azure AD client secret",
-        ["Q~"],
-        r"(?:^|[^A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)",
-        Plain,
-        GL,
-        "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps",
-        [],
-        "{a3}8Q~{a34}"
-    ),
-    e!(
-        "Cloudflare",
-        "Cloudflare origin CA key",
-        ["v1.0-"],
-        r"\bv1\.0-[0-9a-f]{24}-[0-9a-f]{146}\b",
-        Plain,
-        GL,
-        "https://dash.cloudflare.com/profile/api-tokens",
-        ["CLOUDFLARE", "^CF_"],
-        "v1.0-{h24}-{h146}"
-    ),
-    e!(
-        "DigitalOcean",
-        "DigitalOcean token",
-        ["dop_v1_", "doo_v1_", "dor_v1_"],
-        r"\bdo[opr]_v1_[0-9a-f]{64}\b",
-        Plain,
-        GL,
-        "https://cloud.digitalocean.com/account/api/tokens",
-        ["DIGITALOCEAN", "^DO_"],
-        "dop_v1_{h64}"
-    ),
-    e!(
-        "Heroku",
-        "Heroku API key",
-        ["HRKU-AA"],
-        r"\bHRKU-AA[0-9A-Za-z_-]{58}\b",
-        Plain,
-        GL,
-        "https://dashboard.heroku.com/account/applications",
-        ["HEROKU"],
-        "HRKU-AA{a58}"
-    ),
-    e!(
-        "Supabase",
-        "Supabase access token",
-        ["sbp_"],
-        r"\bsbp_[0-9a-f]{40}\b",
-        Plain,
-        GL,
-        "https://supabase.com/dashboard/account/tokens",
-        ["SUPABASE"],
-        "sbp_{h40}"
-    ),
+    e!("AWS", "AWS access key", ["AKIA", "ASIA", "ABIA", "ACCA"], r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", Plain,
+        "AWS IAM identifiers; gitleaks aws-access-token", "https://console.aws.amazon.com/iam/home#/security_credentials", ["^AWS_"], "AKIA{U16}"),
+    e!("AWS", "AWS secret access key", ["ecret_access_key", "ECRET_ACCESS_KEY", "ecretAccessKey"], r#"(?i)secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, Plain,
+        "AWS credentials file", "https://console.aws.amazon.com/iam/home#/security_credentials", [], "aws_secret_access_key = {s40}"),
+    e!("Azure", "Azure storage account key", ["AccountKey="], r"AccountKey=([A-Za-z0-9+/]{86}==)", Plain,
+        "Azure storage connection strings", "https://portal.azure.com", ["AZURE"], "AccountKey={s86}=="),
+    e!("Azure", "Azure AD client secret", ["0Q~", "1Q~", "2Q~", "3Q~", "4Q~", "5Q~", "6Q~", "7Q~", "8Q~", "9Q~"], r"(?:^|[^A-Za-z0-9_~.])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:[^A-Za-z0-9_~.-]|$)", Plain,
+        GL, "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps", [], "{a3}8Q~{a34}"),
+    e!("Cloudflare", "Cloudflare origin CA key", ["v1.0-"], r"\bv1\.0-[0-9a-f]{24}-[0-9a-f]{146}\b", Plain,
+        GL, "https://dash.cloudflare.com/profile/api-tokens", ["CLOUDFLARE", "^CF_"], "v1.0-{h24}-{h146}"),
+    e!("DigitalOcean", "DigitalOcean token", ["_v1_"], r"\bdo[opr]_v1_[0-9a-f]{64}\b", Plain,
+        GL, "https://cloud.digitalocean.com/account/api/tokens", ["DIGITALOCEAN", "^DO_"], "dop_v1_{h64}"),
+    e!("Heroku", "Heroku API key", ["HRKU-AA"], r"\bHRKU-AA[0-9A-Za-z_-]{58}\b", Plain,
+        GL, "https://dashboard.heroku.com/account/applications", ["HEROKU"], "HRKU-AA{a58}"),
+    e!("Supabase", "Supabase access token", ["sbp_"], r"\bsbp_[0-9a-f]{40}\b", Plain,
+        GL, "https://supabase.com/dashboard/account/tokens", ["SUPABASE"], "sbp_{h40}"),
     // Source hosting and package registries.
-    e!(
-        "GitHub",
-        "GitHub token",
-        ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
-        r"\bgh[pousr]_[A-Za-z0-9]{36}\b",
-        Crc32Base62,
-        GH,
-        "https://github.com/settings/tokens",
-        ["GITHUB", "^GH_"],
-        "ghp_{a30}{crc}"
-    ),
-    e!(
-        "GitHub",
-        "GitHub fine-grained token",
-        ["github_pat_"],
-        r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b",
-        Plain,
-        GH,
-        "https://github.com/settings/personal-access-tokens",
-        [],
-        "github_pat_{a22}_{a59}"
-    ),
-    e!(
-        "GitLab",
-        "GitLab token",
-        ["glpat-"],
-        r"\bglpat-[A-Za-z0-9_-]{20,}",
-        Plain,
-        GL,
-        "https://gitlab.com/-/user_settings/personal_access_tokens",
-        ["GITLAB"],
-        "glpat-{b20}"
-    ),
-    e!(
-        "npm",
-        "npm token",
-        ["npm_"],
-        r"\bnpm_[A-Za-z0-9]{36}\b",
-        Crc32Base62,
-        "npm token format: github.blog/2021-09-23-announcing-npms-new-access-token-format",
-        "https://www.npmjs.com/settings/~/tokens",
-        ["^NPM_", "NODE_AUTH"],
-        "npm_{a30}{crc}"
-    ),
-    e!(
-        "PyPI",
-        "PyPI token",
-        ["pypi-AgEIcHlwaS5vcmc"],
-        r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
-        Plain,
-        "PyPI API tokens (macaroons for pypi.org)",
-        "https://pypi.org/manage/account/token/",
-        ["PYPI", "TWINE"],
-        "pypi-AgEIcHlwaS5vcmc{b120}"
-    ),
-    e!(
-        "Docker",
-        "Docker Hub token",
-        ["dckr_pat_"],
-        r"\bdckr_pat_[A-Za-z0-9_-]{27}",
-        Plain,
-        GL,
-        "https://app.docker.com/settings/personal-access-tokens",
-        ["DOCKER"],
-        "dckr_pat_{b27}"
-    ),
-    e!(
-        "Atlassian",
-        "Atlassian API token",
-        ["ATATT3"],
-        r"\bATATT3[A-Za-z0-9_=-]{150,}",
-        Plain,
-        GL,
-        "https://id.atlassian.com/manage-profile/security/api-tokens",
-        ["ATLASSIAN", "JIRA", "CONFLUENCE"],
-        "ATATT3{b180}"
-    ),
-    e!(
-        "Linear",
-        "Linear API key",
-        ["lin_api_"],
-        r"\blin_api_[A-Za-z0-9]{40}\b",
-        Plain,
-        GL,
-        "https://linear.app/settings/account/security",
-        ["LINEAR"],
-        "lin_api_{a40}"
-    ),
-    e!(
-        "Notion",
-        "Notion integration token",
-        ["ntn_"],
-        r"\bntn_[0-9]{11}[A-Za-z0-9]{35}\b",
-        Plain,
-        GL,
-        "https://www.notion.so/my-integrations",
-        ["NOTION"],
-        "ntn_{d11}{a35}"
-    ),
-    e!(
-        "Notion",
-        "Notion integration token",
-        ["secret_"],
-        r"\bsecret_[A-Za-z0-9]{43}\b",
-        Plain,
-        GL,
-        "https://www.notion.so/my-integrations",
-        [],
-        "secret_{a43}"
-    ),
-    e!(
-        "Postman",
-        "Postman API key",
-        ["PMAK-"],
-        r"\bPMAK-[0-9a-f]{24}-[0-9a-f]{34}\b",
-        Plain,
-        GL,
-        "https://go.postman.co/settings/me/api-keys",
-        ["POSTMAN"],
-        "PMAK-{h24}-{h34}"
-    ),
+    e!("GitHub", "GitHub token", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], r"\bgh[pousr]_[A-Za-z0-9]{36}\b", Crc32Base62,
+        GH, "https://github.com/settings/tokens", ["GITHUB", "^GH_"], "ghp_{a30}{crc}"),
+    e!("GitHub", "GitHub fine-grained token", ["github_pat_"], r"\bgithub_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}\b", Plain,
+        GH, "https://github.com/settings/personal-access-tokens", [], "github_pat_{a22}_{a59}"),
+    e!("GitLab", "GitLab token", ["glpat-"], r"\bglpat-[A-Za-z0-9_-]{20,}", Plain,
+        GL, "https://gitlab.com/-/user_settings/personal_access_tokens", ["GITLAB"], "glpat-{b20}"),
+    e!("npm", "npm token", ["npm_"], r"\bnpm_[A-Za-z0-9]{36}\b", Crc32Base62,
+        "npm token format: github.blog/2021-09-23-announcing-npms-new-access-token-format", "https://www.npmjs.com/settings/~/tokens", ["^NPM_", "NODE_AUTH"], "npm_{a30}{crc}"),
+    e!("PyPI", "PyPI token", ["pypi-AgEIcHlwaS5vcmc"], r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}", Plain,
+        "PyPI API tokens (macaroons for pypi.org)", "https://pypi.org/manage/account/token/", ["PYPI", "TWINE"], "pypi-AgEIcHlwaS5vcmc{b120}"),
+    e!("Docker", "Docker Hub token", ["dckr_pat_"], r"\bdckr_pat_[A-Za-z0-9_-]{27}", Plain,
+        GL, "https://app.docker.com/settings/personal-access-tokens", ["DOCKER"], "dckr_pat_{b27}"),
+    e!("Atlassian", "Atlassian API token", ["ATATT3"], r"\bATATT3[A-Za-z0-9_=-]{150,}", Plain,
+        GL, "https://id.atlassian.com/manage-profile/security/api-tokens", ["ATLASSIAN", "JIRA", "CONFLUENCE"], "ATATT3{b180}"),
+    e!("Linear", "Linear API key", ["lin_api_"], r"\blin_api_[A-Za-z0-9]{40}\b", Plain,
+        GL, "https://linear.app/settings/account/security", ["LINEAR"], "lin_api_{a40}"),
+    e!("Notion", "Notion integration token", ["ntn_"], r"\bntn_[0-9]{11}[A-Za-z0-9]{35}\b", Plain,
+        GL, "https://www.notion.so/my-integrations", ["NOTION"], "ntn_{d11}{a35}"),
+    e!("Notion", "Notion integration token", ["secret_"], r"\bsecret_[A-Za-z0-9]{43}\b", Plain,
+        GL, "https://www.notion.so/my-integrations", [], "secret_{a43}"),
+    e!("Postman", "Postman API key", ["PMAK-"], r"\bPMAK-[0-9a-f]{24}-[0-9a-f]{34}\b", Plain,
+        GL, "https://go.postman.co/settings/me/api-keys", ["POSTMAN"], "PMAK-{h24}-{h34}"),
     // Observability.
-    e!(
-        "Sentry",
-        "Sentry auth token",
-        ["sntrys_eyJ"],
-        r"\bsntrys_eyJ[A-Za-z0-9+/=_-]{50,}",
-        Plain,
-        GL,
-        "https://sentry.io/settings/account/api/auth-tokens/",
-        ["SENTRY"],
-        "sntrys_eyJ{s120}"
-    ),
-    e!(
-        "Sentry",
-        "Sentry user token",
-        ["sntryu_"],
-        r"\bsntryu_[0-9a-f]{64}\b",
-        Plain,
-        GL,
-        "https://sentry.io/settings/account/api/auth-tokens/",
-        [],
-        "sntryu_{h64}"
-    ),
-    e!(
-        "Grafana",
-        "Grafana Cloud token",
-        ["glc_"],
-        r"\bglc_[A-Za-z0-9+/]{32,}={0,2}",
-        Plain,
-        GL,
-        "https://grafana.com/orgs",
-        ["GRAFANA"],
-        "glc_{s80}"
-    ),
-    e!(
-        "Grafana",
-        "Grafana service-account token",
-        ["glsa_"],
-        r"\bglsa_[A-Za-z0-9]{32}_[0-9a-fA-F]{8}\b",
-        Plain,
-        GL,
-        "https://grafana.com/docs/grafana/latest/administration/service-accounts/",
-        [],
-        "glsa_{a32}_{h8}"
-    ),
-    e!(
-        "New Relic",
-        "New Relic user key",
-        ["NRAK-"],
-        r"\bNRAK-[A-Z0-9]{27}\b",
-        Plain,
-        GL,
-        "https://one.newrelic.com/api-keys",
-        ["NEW_RELIC", "NEWRELIC"],
-        "NRAK-{U27}"
-    ),
+    e!("Sentry", "Sentry auth token", ["sntrys_eyJ"], r"\bsntrys_eyJ[A-Za-z0-9+/=_-]{50,}", Plain,
+        GL, "https://sentry.io/settings/account/api/auth-tokens/", ["SENTRY"], "sntrys_eyJ{s120}"),
+    e!("Sentry", "Sentry user token", ["sntryu_"], r"\bsntryu_[0-9a-f]{64}\b", Plain,
+        GL, "https://sentry.io/settings/account/api/auth-tokens/", [], "sntryu_{h64}"),
+    e!("Grafana", "Grafana Cloud token", ["glc_"], r"\bglc_[A-Za-z0-9+/]{32,}={0,2}", Plain,
+        GL, "https://grafana.com/orgs", ["GRAFANA"], "glc_{s80}"),
+    e!("Grafana", "Grafana service-account token", ["glsa_"], r"\bglsa_[A-Za-z0-9]{32}_[0-9a-fA-F]{8}\b", Plain,
+        GL, "https://grafana.com/docs/grafana/latest/administration/service-accounts/", [], "glsa_{a32}_{h8}"),
+    e!("New Relic", "New Relic user key", ["NRAK-"], r"\bNRAK-[A-Z0-9]{27}\b", Plain,
+        GL, "https://one.newrelic.com/api-keys", ["NEW_RELIC", "NEWRELIC"], "NRAK-{U27}"),
     // Payment, messaging, SaaS.
-    e!(
-        "Stripe",
-        "Stripe secret key",
-        ["sk_live_", "rk_live_", "sk_test_", "rk_test_"],
-        r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{24,}\b",
-        Plain,
-        "Stripe API keys docs; gitleaks stripe-access-token",
-        "https://dashboard.stripe.com/apikeys",
-        ["STRIPE"],
-        "sk_live_{a99}"
-    ),
-    e!(
-        "Shopify",
-        "Shopify token",
-        ["shpat_", "shpss_", "shpca_", "shppa_"],
-        r"\bshp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}\b",
-        Plain,
-        GL,
-        "https://admin.shopify.com",
-        ["SHOPIFY"],
-        "shpat_{h32}"
-    ),
-    e!(
-        "Twilio",
-        "Twilio API key",
-        ["SK"],
-        r"\bSK[0-9a-f]{32}\b",
-        Plain,
-        GL,
-        "https://console.twilio.com",
-        ["TWILIO"],
-        "SK{h32}"
-    ),
-    e!(
-        "SendGrid",
-        "SendGrid API key",
-        ["SG."],
-        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
-        Plain,
-        GL,
-        "https://app.sendgrid.com/settings/api_keys",
-        ["SENDGRID"],
-        "SG.{b22}.{b43}"
-    ),
-    e!(
-        "Slack",
-        "Slack token",
-        ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "xoxe-"],
-        r"\bxox[abeprs]-[0-9A-Za-z-]{10,}",
-        Plain,
-        "Slack token types docs; gitleaks slack-*-token",
-        "https://api.slack.com/apps",
-        ["SLACK"],
-        "xoxb-{d12}-{d13}-{a24}"
-    ),
-    e!(
-        "Slack",
-        "Slack webhook",
-        ["hooks.slack.com/"],
-        r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+",
-        Plain,
-        "Slack incoming webhooks",
-        "https://api.slack.com/apps",
-        [],
-        "https://hooks.slack.com/services/T{U10}/B{U10}/{a24}"
-    ),
-    e!(
-        "Discord",
-        "Discord webhook",
-        ["/api/webhooks/"],
-        r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{60,}",
-        Plain,
-        GL,
-        "https://discord.com/developers/applications",
-        ["DISCORD"],
-        "https://discord.com/api/webhooks/{d18}/{b68}"
-    ),
-    e!(
-        "Telegram",
-        "Telegram bot token",
-        [":AA"],
-        r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b",
-        Plain,
-        "Telegram Bot API docs (123456:ABC-DEF...); gitleaks telegram-bot-api-token",
-        "https://t.me/BotFather",
-        ["TELEGRAM"],
-        "{d10}:AA{b33}"
-    ),
+    e!("Stripe", "Stripe secret key", ["k_live_", "k_test_"], r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{24,}\b", Plain,
+        "Stripe API keys docs; gitleaks stripe-access-token", "https://dashboard.stripe.com/apikeys", ["STRIPE"], "sk_live_{a99}"),
+    e!("Shopify", "Shopify token", ["shp"], r"\bshp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}\b", Plain,
+        GL, "https://admin.shopify.com", ["SHOPIFY"], "shpat_{h32}"),
+    e!("SendGrid", "SendGrid API key", ["SG."], r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b", Plain,
+        GL, "https://app.sendgrid.com/settings/api_keys", ["SENDGRID"], "SG.{b22}.{b43}"),
+    e!("Slack", "Slack token", ["xox"], r"\bxox[abeprs]-[0-9A-Za-z-]{10,}", Plain,
+        "Slack token types docs; gitleaks slack-*-token", "https://api.slack.com/apps", ["SLACK"], "xoxb-{d12}-{d13}-{a24}"),
+    e!("Slack", "Slack webhook", ["hooks.slack.com/"], r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+", Plain,
+        "Slack incoming webhooks", "https://api.slack.com/apps", [], "https://hooks.slack.com/services/T{U10}/B{U10}/{a24}"),
+    e!("Discord", "Discord webhook", ["/api/webhooks/"], r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]{60,}", Plain,
+        GL, "https://discord.com/developers/applications", ["DISCORD"], "https://discord.com/api/webhooks/{d18}/{b68}"),
+    e!("Telegram", "Telegram bot token", [":AA"], r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b", Plain,
+        "Telegram Bot API docs (123456:ABC-DEF...); gitleaks telegram-bot-api-token", "https://t.me/BotFather", ["TELEGRAM"], "{d10}:AA{b33}"),
     // Secret managers and infrastructure.
-    e!(
-        "HashiCorp Vault",
-        "Vault token",
-        ["hvs."],
-        r"\bhvs\.[A-Za-z0-9_-]{90,}",
-        Plain,
-        "Vault token prefixes (1.10+)",
-        "https://developer.hashicorp.com/vault/docs/commands/token/revoke",
-        ["VAULT_TOKEN", "BAO_TOKEN"],
-        "hvs.{b95}"
-    ),
-    e!(
-        "Terraform Cloud",
-        "Terraform Cloud token",
-        [".atlasv1."],
-        r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}\b",
-        Plain,
-        GL,
-        "https://app.terraform.io/app/settings/tokens",
-        ["^TF_TOKEN", "TFE_TOKEN"],
-        "{a14}.atlasv1.{b67}"
-    ),
-    e!(
-        "1Password",
-        "1Password service-account token",
-        ["ops_eyJ"],
-        r"\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}",
-        Plain,
-        GL,
-        "https://my.1password.com",
-        ["OP_SERVICE_ACCOUNT"],
-        "ops_eyJ{s300}"
-    ),
-    e!(
-        "Doppler",
-        "Doppler token",
-        ["dp.pt."],
-        r"\bdp\.pt\.[A-Za-z0-9]{43}\b",
-        Plain,
-        GL,
-        "https://dashboard.doppler.com",
-        ["DOPPLER"],
-        "dp.pt.{a43}"
-    ),
-    e!(
-        "Tailscale",
-        "Tailscale key",
-        ["tskey-"],
-        r"\btskey-(?:auth|api|client|webhook)-[A-Za-z0-9]+-[A-Za-z0-9]+\b",
-        Plain,
-        "Tailscale key prefixes",
-        "https://login.tailscale.com/admin/settings/keys",
-        ["TAILSCALE", "TS_AUTHKEY"],
-        "tskey-auth-{a12}CNTRL-{a32}"
-    ),
-    e!(
-        "age",
-        "age identity",
-        ["AGE-SECRET-KEY-1"],
-        r"AGE-SECRET-KEY-1[0-9A-Z]{58}",
-        Plain,
-        "age specification (Bech32 identities)",
-        "",
-        [],
-        "AGE-SECRET-KEY-1{U58}"
-    ),
+    e!("HashiCorp Vault", "Vault token", ["hvs."], r"\bhvs\.[A-Za-z0-9_-]{90,}", Plain,
+        "Vault token prefixes (1.10+)", "https://developer.hashicorp.com/vault/docs/commands/token/revoke", ["VAULT_TOKEN", "BAO_TOKEN"], "hvs.{b95}"),
+    e!("Terraform Cloud", "Terraform Cloud token", [".atlasv1."], r"\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,70}\b", Plain,
+        GL, "https://app.terraform.io/app/settings/tokens", ["^TF_TOKEN", "TFE_TOKEN"], "{a14}.atlasv1.{b67}"),
+    e!("1Password", "1Password service-account token", ["ops_eyJ"], r"\bops_eyJ[A-Za-z0-9+/]{250,}={0,3}", Plain,
+        GL, "https://my.1password.com", ["OP_SERVICE_ACCOUNT"], "ops_eyJ{s300}"),
+    e!("Doppler", "Doppler token", ["dp.pt."], r"\bdp\.pt\.[A-Za-z0-9]{43}\b", Plain,
+        GL, "https://dashboard.doppler.com", ["DOPPLER"], "dp.pt.{a43}"),
+    e!("Tailscale", "Tailscale key", ["tskey-"], r"\btskey-(?:auth|api|client|webhook)-[A-Za-z0-9]+-[A-Za-z0-9]+\b", Plain,
+        "Tailscale key prefixes", "https://login.tailscale.com/admin/settings/keys", ["TAILSCALE", "TS_AUTHKEY"], "tskey-auth-{a12}CNTRL-{a32}"),
+    e!("age", "age identity", ["AGE-SECRET-KEY-1"], r"AGE-SECRET-KEY-1[0-9A-Z]{58}", Plain,
+        "age specification (Bech32 identities)", "", [], "AGE-SECRET-KEY-1{U58}"),
     // By structure.
-    e!(
-        "PEM/PGP/OpenSSH",
-        "private key",
-        ["PRIVATE KEY"],
-        r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+: [^\n\\]*(?:\s|\\[nr])+)*[A-Za-z0-9+/=]{40,}",
-        Plain,
-        "RFC 7468 (PEM), RFC 4880 (OpenPGP armor), OpenSSH key format",
-        "",
-        [],
-        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA{s64}\n-----END OPENSSH PRIVATE KEY-----"
-    ),
-    e!(
-        "JWT",
-        "JSON Web Token",
-        ["eyJ"],
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}",
-        JwtHeader,
-        "RFC 7519",
-        "",
-        [],
-        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{b40}.{b43}"
-    ),
+    e!("PEM/PGP/OpenSSH", "private key", ["PRIVATE KEY"], r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\s|\\[nr])*(?:[A-Za-z-]+: [^\n\\]*(?:\s|\\[nr])+)*[A-Za-z0-9+/=]{40,}", Plain,
+        "RFC 7468 (PEM), RFC 4880 (OpenPGP armor), OpenSSH key format", "", [], "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA{s64}\n-----END OPENSSH PRIVATE KEY-----"),
+    e!("JWT", "JSON Web Token", ["eyJ"], r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}", JwtHeader,
+        "RFC 7519", "", [], "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ{b40}.{b43}"),
 ];
 
 /// The CRC32 (IEEE) of `data`.
@@ -823,26 +255,16 @@ impl Check {
 #[must_use]
 pub fn entry_for(name: &str, value: &str) -> Option<&'static Entry> {
     let v = value.trim();
-    let by_value = CATALOGUE.iter().find(|e| {
-        e.anchors.iter().any(|a| {
-            literal_start(e.regex).starts_with(a)
-                && v.starts_with(a)
-                && (a.len() >= 3 || compiled(e).is_match(v.as_bytes()))
-        })
-    });
+    let rotatable = || CATALOGUE.iter().filter(|e| !e.rotate.is_empty());
+    // The longest fixed prefix wins (`sk-ant-` over `sk-`).
+    let by_prefix = rotatable()
+        .map(|e| (e, literal_start(e.regex)))
+        .filter(|(_, lit)| lit.len() >= 3 && v.starts_with(lit.as_str()))
+        .min_by_key(|(_, lit)| std::cmp::Reverse(lit.len()))
+        .map(|(e, _)| e);
+    let by_value = by_prefix.or_else(|| rotatable().find(|e| compiled(e).is_match(v.as_bytes())));
     if by_value.is_some() {
         return by_value;
-    }
-    // Shapes that are not a prefix (a service-account JSON holding its private key).
-    let by_shape = CATALOGUE.iter().find(|e| {
-        !e.anchors
-            .iter()
-            .any(|a| literal_start(e.regex).starts_with(a))
-            && e.rotate.len() > 1
-            && compiled(e).is_match(v.as_bytes())
-    });
-    if by_shape.is_some() {
-        return by_shape;
     }
     let n = name.to_ascii_uppercase();
     CATALOGUE.iter().find(|e| {
@@ -988,9 +410,11 @@ mod tests {
             entry_for("MY_KEY", "sk-ant-FAKE").unwrap().provider,
             "Anthropic"
         );
-        assert_eq!(
-            entry_for("MY_KEY", "sk-whatever").unwrap().provider,
-            "OpenAI-compatible"
+        assert!(
+            entry_for("MY_KEY", "sk-whatever")
+                .unwrap()
+                .rotate
+                .contains("openai.com")
         );
         assert_eq!(entry_for("HF_TOKEN", "x").unwrap().provider, "Hugging Face");
         assert_eq!(

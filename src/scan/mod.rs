@@ -9,19 +9,20 @@
 //! regexes over printable text, slower than the value search on large binaries (model
 //! weights), and a shape is a guess where a project value is a certainty.
 
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::Regex;
 use zeroize::Zeroizing;
 
+pub mod allow;
 pub mod catalogue;
 pub mod generic;
 pub mod history;
 pub mod precision;
 
+pub use allow::Allow;
 use catalogue::{CATALOGUE, Check};
 
 /// One finding.
@@ -77,23 +78,60 @@ impl Finding {
     }
 }
 
-/// The anchors of every catalogue entry, in one automaton: (automaton, entry of each pattern).
-static ANCHORS: LazyLock<(AhoCorasick, Vec<usize>)> = LazyLock::new(|| {
-    let mut pats = Vec::new();
-    let mut owner = Vec::new();
+/// The anchors of every catalogue entry (an anchor holding another as its prefix is searched
+/// as the shorter one), in automata of at most 40 patterns of similar lengths each: few and
+/// long patterns keep the vectorised prefilter (Teddy) that a single automaton of all of
+/// them loses. Each: (automaton, the entries of each pattern).
+static ANCHORS: LazyLock<Vec<(AhoCorasick, Vec<Vec<usize>>)>> = LazyLock::new(|| {
+    let all: Vec<&str> = CATALOGUE
+        .iter()
+        .flat_map(|e| e.anchors.iter().copied())
+        .collect();
+    let mut pats: Vec<(&str, Vec<usize>)> = Vec::new();
     for (i, e) in CATALOGUE.iter().enumerate() {
         for a in e.anchors {
-            pats.push(*a);
-            owner.push(i);
+            let short = all
+                .iter()
+                .filter(|b| a.starts_with(**b))
+                .min_by_key(|b| b.len())
+                .copied()
+                .unwrap_or(a);
+            match pats.iter_mut().find(|(p, _)| *p == short) {
+                Some((_, owners)) if !owners.contains(&i) => owners.push(i),
+                Some(_) => {}
+                None => pats.push((short, vec![i])),
+            }
         }
     }
-    (
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&pats)
-            .expect("anchors build"),
-        owner,
-    )
+    pats.sort_by_key(|(p, _)| p.len());
+    pats.chunks(40)
+        .map(|group| {
+            let (p, o): (Vec<&str>, Vec<Vec<usize>>) = group.iter().cloned().unzip();
+            (
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .build(&p)
+                    .expect("anchors build"),
+                o,
+            )
+        })
+        .collect()
+});
+
+/// Keywords of generic credentials, in the spellings code uses (lower, Capitalised, UPPER):
+/// case-sensitive patterns keep the prefilter that a case-insensitive automaton loses.
+static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    let mut pats: Vec<String> = Vec::new();
+    for k in generic::KEYWORDS {
+        let mut cap = k.to_string();
+        cap[..1].make_ascii_uppercase();
+        for v in [k.to_string(), cap, k.to_ascii_uppercase()] {
+            if !pats.contains(&v) {
+                pats.push(v);
+            }
+        }
+    }
+    AhoCorasick::new(&pats).expect("keywords build")
 });
 
 /// The catalogue's anchors of 4 characters or more (key prefixes, mostly).
@@ -106,77 +144,8 @@ static PREFIXES: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-    AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(generic::KEYWORDS)
-        .expect("keywords build")
-});
-
 /// The inline marker that silences a finding on its line.
 pub const ALLOW_MARK: &str = "aisecrets: allow";
-
-/// `[scan] allow`: path globs, and `re:` regexes matched against a found value.
-#[derive(Default)]
-pub struct Allow {
-    paths: Vec<Regex>,
-    values: Vec<Regex>,
-}
-
-impl Allow {
-    /// From the manifest's list: an entry starting with `re:` is a regex over found values,
-    /// anything else a path glob (`*` within a folder, `**` across folders).
-    ///
-    /// # Errors
-    /// A regex or glob that does not compile.
-    pub fn new(entries: &[String]) -> std::result::Result<Self, String> {
-        let mut a = Self::default();
-        for e in entries {
-            if let Some(re) = e.strip_prefix("re:") {
-                a.values.push(
-                    Regex::new(re)
-                        .map_err(|_| format!("[scan] allow: `{e}` is not a valid regex"))?,
-                );
-            } else {
-                a.paths.push(
-                    Regex::new(&glob(e))
-                        .map_err(|_| format!("[scan] allow: `{e}` is not a valid glob"))?,
-                );
-            }
-        }
-        Ok(a)
-    }
-
-    fn path(&self, p: &str) -> bool {
-        let p = p.strip_prefix("./").unwrap_or(p);
-        self.paths.iter().any(|r| r.is_match(p))
-    }
-}
-
-/// A glob as an anchored regex; a glob without `/` matches the file name in any folder.
-fn glob(g: &str) -> String {
-    let mut re = String::from(if g.contains('/') { "^" } else { "(?:^|/)" });
-    let g = g.trim_start_matches("./");
-    let mut chars = g.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '*' if chars.peek() == Some(&'*') => {
-                chars.next();
-                if chars.peek() == Some(&'/') {
-                    chars.next();
-                    re.push_str("(?:.*/)?");
-                } else {
-                    re.push_str(".*");
-                }
-            }
-            '*' => re.push_str("[^/]*"),
-            '?' => re.push_str("[^/]"),
-            c => re.push_str(&regex::escape(&c.to_string())),
-        }
-    }
-    re.push_str("(?:/.*)?$");
-    re
-}
 
 /// The scanner: project values (optional), the catalogue of shapes, generic credentials,
 /// and what the manifest allows.
@@ -187,7 +156,7 @@ pub struct Scanner {
     /// at memory speed; their patterns start with common letters and get no prefilter).
     values: Vec<Values>,
     allow: Allow,
-    allowed: Cell<usize>,
+    allowed: AtomicUsize,
 }
 
 struct Values {
@@ -267,7 +236,7 @@ impl Scanner {
         Self {
             values,
             allow: Allow::default(),
-            allowed: Cell::new(0),
+            allowed: AtomicUsize::new(0),
         }
     }
 
@@ -281,7 +250,7 @@ impl Scanner {
     /// How many findings were silenced (`aisecrets: allow` or `[scan] allow`).
     #[must_use]
     pub fn allowed(&self) -> usize {
-        self.allowed.get()
+        self.allowed.load(Ordering::Relaxed)
     }
 
     /// Whether project values are checked (else shapes only).
@@ -377,11 +346,10 @@ impl Scanner {
             let marked = this_line
                 .windows(ALLOW_MARK.len())
                 .any(|w| w == ALLOW_MARK.as_bytes());
-            let by_value = !self.allow.values.is_empty()
-                && std::str::from_utf8(&bytes[r.start..r.end])
-                    .is_ok_and(|v| self.allow.values.iter().any(|re| re.is_match(v)));
+            let by_value = self.allow.has_value_rules()
+                && std::str::from_utf8(&bytes[r.start..r.end]).is_ok_and(|v| self.allow.value(v));
             if marked || by_value || self.allow.path(path) {
-                self.allowed.set(self.allowed.get() + 1);
+                self.allowed.fetch_add(1, Ordering::Relaxed);
                 continue;
             }
             found.push(Finding {
@@ -402,45 +370,53 @@ impl Scanner {
 
 /// Catalogued shapes in `bytes`: (start, end, entry), one per place (the first entry wins).
 fn shapes(bytes: &[u8]) -> Vec<(usize, usize, &'static catalogue::Entry)> {
-    let (ac, owner) = &*ANCHORS;
     let mut done = vec![0usize; CATALOGUE.len()];
     let mut cands: Vec<(usize, usize, usize)> = Vec::new();
-    for m in ac.find_overlapping_iter(bytes) {
-        let i = owner[m.pattern().as_usize()];
-        let p = m.start();
-        if p < done[i] {
-            continue;
-        }
-        let entry = &CATALOGUE[i];
-        let re = catalogue::compiled(entry);
-        let ws = p.saturating_sub(300);
-        let mut we = (p + 4096).min(bytes.len());
-        we = bytes[we..]
-            .iter()
-            .take(65_536)
-            .position(|&b| b == b'\n')
-            .map_or(we, |j| we + j);
-        done[i] = we;
-        let window = &bytes[ws..we];
-        for c in re.captures_iter(window) {
-            let whole = c.get(0).expect("match");
-            let key = c.get(1).unwrap_or(whole);
-            let (s, e) = (ws + key.start(), ws + key.end());
-            let Ok(k) = std::str::from_utf8(key.as_bytes()) else {
-                continue;
-            };
-            let body = entry
-                .anchors
-                .iter()
-                .find_map(|a| k.strip_prefix(a))
-                .unwrap_or(k);
-            if !entry.check.passes(k) || precision::placeholder(body) || precision::documented(k) {
-                continue;
+    for (ac, owner) in ANCHORS.iter() {
+        // Every start position (an anchor may begin inside another's match: `secret_access_key`).
+        let mut from = 0;
+        while let Some(m) = ac.find(aho_corasick::Input::new(bytes).span(from..bytes.len())) {
+            from = m.start() + 1;
+            for &i in &owner[m.pattern().as_usize()] {
+                let p = m.start();
+                if p < done[i] {
+                    continue;
+                }
+                let entry = &CATALOGUE[i];
+                let re = catalogue::compiled(entry);
+                let ws = p.saturating_sub(300);
+                let mut we = (p + 4096).min(bytes.len());
+                we = bytes[we..]
+                    .iter()
+                    .take(65_536)
+                    .position(|&b| b == b'\n')
+                    .map_or(we, |j| we + j);
+                done[i] = we;
+                let window = &bytes[ws..we];
+                for c in re.captures_iter(window) {
+                    let whole = c.get(0).expect("match");
+                    let key = c.get(1).unwrap_or(whole);
+                    let (s, e) = (ws + key.start(), ws + key.end());
+                    let Ok(k) = std::str::from_utf8(key.as_bytes()) else {
+                        continue;
+                    };
+                    let body = entry
+                        .anchors
+                        .iter()
+                        .find_map(|a| k.strip_prefix(a))
+                        .unwrap_or(k);
+                    if !entry.check.passes(k)
+                        || precision::placeholder(body)
+                        || precision::documented(k)
+                    {
+                        continue;
+                    }
+                    if entry.check == Check::JwtHeader && precision::placeholder(k) {
+                        continue;
+                    }
+                    cands.push((s, e, i));
+                }
             }
-            if entry.check == Check::JwtHeader && precision::placeholder(k) {
-                continue;
-            }
-            cands.push((s, e, i));
         }
     }
     cands.sort_by_key(|&(s, _, i)| (i, s));
@@ -507,7 +483,11 @@ fn generic_in(bytes: &[u8], raw: &mut Vec<Raw>) {
             });
         }
     }
-    if let Ok(text) = std::str::from_utf8(bytes) {
+    static KIND_SECRET: LazyLock<AhoCorasick> =
+        LazyLock::new(|| AhoCorasick::new(["kind: Secret"]).expect("one literal builds"));
+    if KIND_SECRET.is_match(bytes)
+        && let Ok(text) = std::str::from_utf8(bytes)
+    {
         for (at, len, field, decoded) in generic::kube_secret_values(text) {
             let shape = shapes(decoded.as_bytes()).into_iter().next();
             let (kind, provider) = match shape {
