@@ -37,7 +37,7 @@ def corpus():
             recall = len(secrets & found) / len(secrets)
             flagged = len(decoys & found)
             r.write(f"corpus\t{tool}\t{recall:.3f} ({len(secrets & found)}/{len(secrets)})\t"
-                    f"{flagged}/{len(decoys)} ({100 * flagged / len(decoys):.1f}%)\t{mb / secs:.1f}\n")
+                    f"{flagged}/{len(decoys)} ({100 * flagged / len(decoys):.1f}%)\t{mb / secs:.2f}\n")
 
 
 def history():

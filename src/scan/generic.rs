@@ -12,14 +12,19 @@ use regex::Regex;
 use super::precision::{random_token, real_password, reference};
 
 /// Words (any case) a line holds when it may carry a generic credential.
+/// (`key` only where it ends a credential's name: `api_key`, `apiKey`, `X-API-Key`, `_KEY`;
+/// `basic ` for `Authorization: Basic`.)
 pub const KEYWORDS: &[&str] = &[
-    "key",
+    "_key",
+    "-key",
+    "Key",
+    "apikey",
     "token",
     "secret",
     "passw",
     "pwd",
-    "auth",
     "bearer",
+    "basic ",
     "credential",
     "://",
 ];

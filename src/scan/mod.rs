@@ -118,9 +118,9 @@ static ANCHORS: LazyLock<Vec<(AhoCorasick, Vec<Vec<usize>>)>> = LazyLock::new(||
         .collect()
 });
 
-/// Keywords of generic credentials, in the spellings code uses (lower, Capitalised, UPPER):
-/// case-sensitive patterns keep the prefilter that a case-insensitive automaton loses.
-static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+/// Keywords of generic credentials, in the spellings code uses (lower, Capitalised, UPPER),
+/// case-sensitive (a case-insensitive automaton loses the vectorised prefilter).
+static KEYWORDS: LazyLock<Vec<AhoCorasick>> = LazyLock::new(|| {
     let mut pats: Vec<String> = Vec::new();
     for k in generic::KEYWORDS {
         let mut cap = k.to_string();
@@ -131,7 +131,17 @@ static KEYWORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
             }
         }
     }
-    AhoCorasick::new(&pats).expect("keywords build")
+    pats.sort_by_key(String::len);
+    // Leftmost-first: only those match kinds get the vectorised prefilter (Teddy); the
+    // standard kind ran this search at a third of the speed.
+    pats.chunks(40)
+        .map(|c| {
+            AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(c)
+                .expect("keywords build")
+        })
+        .collect()
 });
 
 /// The catalogue's anchors of 4 characters or more (key prefixes, mostly).
@@ -431,21 +441,26 @@ fn shapes(bytes: &[u8]) -> Vec<(usize, usize, &'static catalogue::Entry)> {
 
 /// Generic credentials and Kubernetes Secret values in a text file.
 fn generic_in(bytes: &[u8], raw: &mut Vec<Raw>) {
+    let mut starts: Vec<usize> = KEYWORDS
+        .iter()
+        .flat_map(|k| k.find_iter(bytes).map(|m| m.start()))
+        .collect();
+    starts.sort_unstable();
     let mut done_to = 0;
-    for m in KEYWORDS.find_iter(bytes) {
-        if m.start() < done_to {
+    for start in starts {
+        if start < done_to {
             continue;
         }
-        let ls = bytes[..m.start()]
+        let ls = bytes[..start]
             .iter()
             .rposition(|&b| b == b'\n')
             .map_or(0, |i| i + 1)
-            .max(m.start().saturating_sub(4096));
-        let le = bytes[m.start()..]
+            .max(start.saturating_sub(4096));
+        let le = bytes[start..]
             .iter()
             .take(4096)
             .position(|&b| b == b'\n')
-            .map_or((m.start() + 4096).min(bytes.len()), |i| m.start() + i);
+            .map_or((start + 4096).min(bytes.len()), |i| start + i);
         done_to = le;
         let Ok(line) = std::str::from_utf8(&bytes[ls..le]) else {
             continue;
