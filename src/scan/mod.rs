@@ -320,19 +320,24 @@ impl Scanner {
     /// Lines and columns, one finding per place (project values first, then the catalogue,
     /// then generic ones), and the allow rules.
     fn place(&self, path: &str, bytes: &[u8], mut raw: Vec<Raw>) -> Vec<Finding> {
+        let line_start = |p: usize| {
+            bytes[..p]
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .map_or(0, |i| i + 1)
+        };
+        // (Lines holding a project value: a shape there is the same leak.)
+        let value_lines: Vec<usize> = raw
+            .iter()
+            .filter(|r| r.name.is_some())
+            .map(|r| line_start(r.start))
+            .collect();
         let mut kept: Vec<Raw> = Vec::new();
         for r in raw.drain(..) {
-            let line_start = |p: usize| {
-                bytes[..p]
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |i| i + 1)
-            };
-            let same_line = |a: &Raw| line_start(a.start) == line_start(r.start);
-            if kept
-                .iter()
-                .any(|k| (k.start < r.end && r.start < k.end) || (k.name.is_some() && same_line(k)))
-            {
+            if r.name.is_none() && value_lines.contains(&line_start(r.start)) {
+                continue;
+            }
+            if kept.iter().any(|k| k.start < r.end && r.start < k.end) {
                 continue;
             }
             kept.push(r);
