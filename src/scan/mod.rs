@@ -285,22 +285,8 @@ impl Scanner {
     }
 
     fn scan_as(&self, path: &str, bytes: &[u8], text: bool) -> Vec<Finding> {
-        let mut raw: Vec<Raw> = Vec::new();
-        for v in &self.values {
-            if v.gate.as_ref().is_some_and(|g| !g.is_match(bytes)) {
-                continue;
-            }
-            for m in v.ac.find_iter(bytes) {
-                raw.push(Raw {
-                    start: m.start(),
-                    end: m.end(),
-                    kind: "project secret",
-                    provider: None,
-                    name: Some(v.names[m.pattern().as_usize()].clone()),
-                    field: None,
-                });
-            }
-        }
+        let mut found = self.gzipped(path, bytes);
+        let mut raw: Vec<Raw> = self.values_in(bytes, "project secret");
         if text {
             for (s, e, entry) in shapes(bytes) {
                 raw.push(Raw {
@@ -314,7 +300,44 @@ impl Scanner {
             }
             generic_in(bytes, &mut raw);
         }
-        self.place(path, bytes, raw)
+        found.extend(self.place(path, bytes, raw));
+        found
+    }
+
+    /// Project values inside gzip'd bytes (a `.gz` log, a compressed dump), up to 256 MiB of
+    /// decompressed text; lines and columns are those of the decompressed text.
+    fn gzipped(&self, path: &str, bytes: &[u8]) -> Vec<Finding> {
+        use std::io::Read as _;
+        if !bytes.starts_with(&[0x1f, 0x8b]) || !self.has_values() {
+            return Vec::new();
+        }
+        let mut plain = Zeroizing::new(Vec::new());
+        let mut dec = flate2::read::MultiGzDecoder::new(bytes).take(256 << 20);
+        // A damaged stream still gives what it held before the damage.
+        let _ = dec.read_to_end(&mut plain);
+        let raw = self.values_in(&plain, "project secret (gzip'd)");
+        self.place(path, &plain, raw)
+    }
+
+    /// Where project values are in `bytes`.
+    fn values_in(&self, bytes: &[u8], kind: &'static str) -> Vec<Raw> {
+        let mut raw: Vec<Raw> = Vec::new();
+        for v in &self.values {
+            if v.gate.as_ref().is_some_and(|g| !g.is_match(bytes)) {
+                continue;
+            }
+            for m in v.ac.find_iter(bytes) {
+                raw.push(Raw {
+                    start: m.start(),
+                    end: m.end(),
+                    kind,
+                    provider: None,
+                    name: Some(v.names[m.pattern().as_usize()].clone()),
+                    field: None,
+                });
+            }
+        }
+        raw
     }
 
     /// Lines and columns, one finding per place (project values first, then the catalogue,

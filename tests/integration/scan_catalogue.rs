@@ -283,3 +283,24 @@ fn scan_finds_project_values_in_utf16() {
         out.stdout_str()
     );
 }
+
+/// A project value inside a gzip'd file (a compressed log) is found.
+#[test]
+fn scan_finds_project_values_in_gzip() {
+    let w = World::with_secrets();
+    let gz = w.project.join("train.log.gz");
+    let st = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import gzip,sys; gzip.open(sys.argv[1],'wb').write(b'epoch 1\\nkey={OPENAI}\\n')"
+        ))
+        .arg(&gz)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = w.cmd(["scan", "train.log.gz"]).fails(1);
+    assert_eq!(
+        out.stdout_str(),
+        "train.log.gz:2:5: project secret (gzip'd) (OPENAI_API_KEY)\n"
+    );
+}
