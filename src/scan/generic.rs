@@ -57,6 +57,11 @@ static NOT_NAME: LazyLock<Regex> = LazyLock::new(|| {
         .expect("valid")
 });
 
+/// A function or method call at the start of a value (`sha256(`, `.decode(`); a password
+/// such as `Xk9(ab` is not one.
+static CALL: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?:^|\.)[a-z_][A-Za-z0-9_]{2,}\(").expect("valid"));
+
 static BEARER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?P<scheme>bearer|token|basic)\s+(?P<val>[A-Za-z0-9._~+/=-]{16,})")
         .expect("valid")
@@ -117,8 +122,13 @@ pub fn line_hits(line: &str) -> Vec<Hit> {
             continue;
         }
         let rest = &line[v.end()..];
-        // `os.environ["K"]`, `config.get("k")`, `f(x)`: code, not a value.
-        if rest.starts_with(['(', '[']) || reference(v.as_str()) {
+        // `os.environ["K"]`, `config.get("k")`, `f(x)`, an f-string's `{expr}`: code, not a
+        // value.
+        if rest.starts_with(['(', '['])
+            || reference(v.as_str())
+            || v.as_str().starts_with('{')
+            || CALL.is_match(v.as_str())
+        {
             continue;
         }
         let lname = name.to_ascii_lowercase();
@@ -263,6 +273,8 @@ mod tests {
             "token_id = \"123e4567-e89b-12d3-a456-426614174000\"",
             "postgres://user:${DB_PASSWORD}@db/x",
             "integrity: sha512-9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            "f\"  db-password: {base64.b64encode(pw.encode()).decode()}\",",
+            "password = hashlib.sha256(salt2 + raw).hexdigest()",
         ] {
             assert!(found(line).is_empty(), "{line}: {:?}", found(line));
         }
