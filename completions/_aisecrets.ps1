@@ -327,7 +327,9 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;scan' {
+            [CompletionResult]::new('--history', '--history', [CompletionResultType]::ParameterName, 'Scan every blob reachable in REV-RANGE (default: all of HEAD''s history), each once, with the first commit and path holding it and whether it is still in HEAD')
             [CompletionResult]::new('--staged', '--staged', [CompletionResultType]::ParameterName, 'Scan what is staged for commit (the index), not the working tree')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print findings as JSON (file, line, column, kind, provider, secret, commit); values are never printed')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

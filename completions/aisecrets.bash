@@ -1559,12 +1559,16 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__scan)
-            opts="-h -V --staged --help --version"
+            opts="-h -V --staged --history --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --history)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

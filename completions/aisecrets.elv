@@ -289,7 +289,9 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --version 'Print version'
         }
         &'aisecrets;scan'= {
+            cand --history 'Scan every blob reachable in REV-RANGE (default: all of HEAD''s history), each once, with the first commit and path holding it and whether it is still in HEAD'
             cand --staged 'Scan what is staged for commit (the index), not the working tree'
+            cand --json 'Print findings as JSON (file, line, column, kind, provider, secret, commit); values are never printed'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

@@ -156,7 +156,9 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand trust" -s V -l versi
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand edit" -s e -l env -d 'Environment to use [default: $AISECRETS_ENV, the manifest\'s default_env, or dev]' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand edit" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand edit" -s V -l version -d 'Print version'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand scan" -l history -d 'Scan every blob reachable in REV-RANGE (default: all of HEAD\'s history), each once, with the first commit and path holding it and whether it is still in HEAD' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand scan" -l staged -d 'Scan what is staged for commit (the index), not the working tree'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand scan" -l json -d 'Print findings as JSON (file, line, column, kind, provider, secret, commit); values are never printed'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand scan" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand scan" -s V -l version -d 'Print version'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand git; and not __fish_seen_subcommand_from setup textconv merge help" -s h -l help -d 'Print help'

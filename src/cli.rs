@@ -190,6 +190,20 @@ pub struct ScanArgs {
     /// Scan what is staged for commit (the index), not the working tree.
     #[arg(long, conflicts_with = "paths")]
     pub staged: bool,
+    /// Scan every blob reachable in REV-RANGE (default: all of HEAD's history), each once,
+    /// with the first commit and path holding it and whether it is still in HEAD.
+    #[arg(
+        long,
+        value_name = "REV-RANGE",
+        num_args = 0..=1,
+        default_missing_value = "HEAD",
+        conflicts_with_all = ["paths", "staged"]
+    )]
+    pub history: Option<String>,
+    /// Print findings as JSON (file, line, column, kind, provider, secret, commit); values
+    /// are never printed.
+    #[arg(long)]
+    pub json: bool,
     /// Files or folders to scan [default: the current folder].
     #[arg(value_name = "PATH", value_hint = ValueHint::AnyPath)]
     pub paths: Vec<PathBuf>,

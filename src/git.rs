@@ -68,6 +68,14 @@ pub struct Staged {
     id: String,
 }
 
+impl Staged {
+    /// A blob by id, at a path (`scan --history`).
+    #[must_use]
+    pub fn new(path: String, id: String) -> Self {
+        Self { path, id }
+    }
+}
+
 /// What is staged for commit: every path added, copied, modified, renamed or changed in type
 /// (a link made a file, #12) in the index, with its blob. Submodules have no blob here.
 pub fn staged(dir: &Path) -> Result<Vec<Staged>> {

@@ -8,16 +8,25 @@ def dotenv(path, n, prefix="K"):
             v = "".join(rnd.choice(string.ascii_letters + string.digits) for _ in range(40))
             f.write(f"{prefix}{i}=fake-{v}\n")
 
+def github(body):
+    """A ghp_ token with its checksum (base62 of the body's CRC32), as GitHub issues them."""
+    import zlib
+    b62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    n, crc = zlib.crc32(body.encode()), ""
+    for _ in range(6):
+        crc, n = b62[n % 62] + crc, n // 62
+    return "ghp_" + body + crc
+
 # Planted keys: fake, but in the shapes both scanners know (and a few only aisecrets knows).
 def planted(rnd):
     a = lambda n, cs=string.ascii_letters + string.digits: "".join(rnd.choice(cs) for _ in range(n))
     up = string.ascii_uppercase + string.digits
     return rnd.choice([
         lambda: f'aws_access_key_id = "AKIA{a(16, up)}"',
-        lambda: f'GITHUB_TOKEN = "ghp_{a(36)}"',
+        lambda: f'GITHUB_TOKEN = "{github(a(30))}"',
         lambda: f'slack = "xoxb-{a(12, string.digits)}-{a(12, string.digits)}-{a(24)}"',
         lambda: f'STRIPE_KEY = "sk_live_{a(24)}"',
-        lambda: "-----BEGIN RSA PRIVATE KEY-----",
+        lambda: "-----BEGIN RSA PRIVATE KEY-----\\nMIIEpAIBAAKCAQEA" + a(64, string.ascii_letters + string.digits + "+/"),
         lambda: f'OPENAI_API_KEY = "sk-proj-{a(48)}T3BlbkFJ{a(20)}"',
     ])()
 

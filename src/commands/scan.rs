@@ -1,10 +1,11 @@
-//! `aisecrets scan [--staged] [PATH...]`: 0 clean, 1 findings, 2 could not run.
+//! `aisecrets scan [--staged | --history [REV-RANGE]] [--json] [PATH...]`: 0 clean, 1
+//! findings, 2 could not run.
 
 use std::path::PathBuf;
 
 use crate::cli::ScanArgs;
-use crate::error::Result;
-use crate::scan::{Finding, Scanner};
+use crate::error::{Error, Result};
+use crate::scan::{Allow, Finding, Scanner};
 use crate::store::{self, Project};
 use crate::{exit, git, identity, output};
 
@@ -15,7 +16,9 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     // The project's own values, when the identity opens without asking.
     let mut values = Vec::new();
     let mut own_files: Vec<PathBuf> = Vec::new();
+    let mut allow = Allow::default();
     if let Some(p) = &project {
+        allow = Allow::new(&p.manifest.scan.allow).map_err(Error::Failed)?;
         for env in p.file_env_names() {
             if let Ok(path) = p.env_path(&env) {
                 own_files.push(path);
@@ -29,7 +32,8 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
             }
         }
     }
-    let scanner = Scanner::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
+    let scanner =
+        Scanner::new(values.iter().map(|(n, v)| (n.as_str(), v.expose()))).with_allow(allow);
     if !scanner.has_values() {
         output::status(
             "aisecrets scan: checked key shapes only (this project's own values need your identity: \
@@ -37,7 +41,31 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         );
     }
     let mut findings: Vec<Finding> = Vec::new();
-    if args.staged {
+    if let Some(range) = &args.history {
+        let top = git::toplevel(&cwd)?;
+        let blobs = crate::scan::history::blobs(&top, range)?;
+        let head = crate::scan::history::head_blobs(&top)?;
+        let files: Vec<git::Staged> = blobs
+            .iter()
+            .map(|b| git::Staged::new(b.path.clone(), b.id.clone()))
+            .collect();
+        let mut i = 0;
+        git::read_staged(&top, &files, |file, bytes| {
+            let blob = &blobs[i];
+            i += 1;
+            let abs = top.join(&file.path);
+            let mut found = if own_files.iter().any(|f| f == &abs) {
+                scanner.scan_own(&file.path, bytes)
+            } else {
+                scanner.scan(&file.path, bytes)
+            };
+            for f in &mut found {
+                f.commit = Some(blob.commit.clone());
+                f.in_head = Some(head.contains(&blob.id));
+            }
+            findings.extend(found);
+        })?;
+    } else if args.staged {
         let top = git::toplevel(&cwd)?;
         let staged = git::staged(&top)?;
         git::read_staged(&top, &staged, |file, bytes| {
@@ -57,54 +85,45 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         } else {
             args.paths.clone()
         };
+        let own: Vec<PathBuf> = own_files
+            .iter()
+            .filter_map(|f| std::fs::canonicalize(f).ok())
+            .collect();
         for root in &roots {
             if std::fs::symlink_metadata(root).is_err() {
-                return Err(crate::error::Error::io(
+                return Err(Error::io(
                     "read",
                     root,
                     std::io::Error::from(std::io::ErrorKind::NotFound),
                 ));
             }
-            let own: Vec<PathBuf> = own_files
-                .iter()
-                .filter_map(|f| std::fs::canonicalize(f).ok())
-                .collect();
-            for file in crate::scan::walk(root, &[]) {
-                let Ok(bytes) = std::fs::read(&file) else {
-                    continue;
-                };
-                let shown = file
-                    .strip_prefix("./")
-                    .unwrap_or(&file)
-                    .display()
-                    .to_string();
-                let canon = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
-                if own.contains(&canon) {
-                    findings.extend(scanner.scan_own(&shown, &bytes));
-                } else {
-                    findings.extend(scanner.scan(&shown, &bytes));
-                }
-            }
+            let files = crate::scan::walk(root, &[]);
+            findings.extend(scan_files(&scanner, &files, &own));
         }
     }
     let conflicts = findings
         .iter()
         .filter(|f| f.kind.starts_with(CONFLICT))
         .count();
-    let mut out = String::new();
-    for f in &findings {
-        out.push_str(&format!(
-            "{}:{}: {}{}\n",
-            f.path,
-            f.line,
-            f.kind,
-            f.name
-                .as_ref()
-                .map(|n| format!(" ({n})"))
-                .unwrap_or_default()
+    let allowed = scanner.allowed();
+    if args.json {
+        let doc = serde_json::json!({ "findings": findings, "allowed": allowed });
+        let mut text = serde_json::to_string_pretty(&doc).expect("findings serialise");
+        text.push('\n');
+        output::stdout(text.as_bytes())?;
+    } else {
+        let mut out = String::new();
+        for f in &findings {
+            out.push_str(&f.line_text());
+            out.push('\n');
+        }
+        output::stdout(out.as_bytes())?;
+    }
+    if allowed > 0 {
+        output::status(&format!(
+            "aisecrets scan: {allowed} allowed (`aisecrets: allow` comments and [scan] allow in aisecrets.toml)"
         ));
     }
-    output::stdout(out.as_bytes())?;
     if findings.is_empty() {
         Ok(exit::OK)
     } else if conflicts == findings.len() {
@@ -114,8 +133,13 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         Ok(exit::ERROR)
     } else {
         output::status(&format!(
-            "aisecrets scan: {} finding(s): move the values into aisecrets (`aisecrets set NAME`) and remove them from these files",
-            findings.len()
+            "aisecrets scan: {} finding(s): move the values into aisecrets (`aisecrets set NAME`) and remove them from these files{}",
+            findings.len(),
+            if args.history.is_some() {
+                "; values already committed must be rotated (history keeps them)"
+            } else {
+                ""
+            }
         ));
         Ok(exit::ERROR)
     }
@@ -142,18 +166,77 @@ fn unresolved(rel: &str, bytes: &[u8]) -> Vec<Finding> {
                         .skip(start)
                         .find(|(_, l)| l.starts_with(&format!("{name} =")))
                         .map_or(start, |(i, _)| i + 1),
+                    col: 1,
                     kind: "unresolved merge conflict, two values: pick one with `aisecrets edit`",
+                    provider: None,
                     name: Some(name.clone()),
+                    field: None,
+                    commit: None,
+                    in_head: None,
                 })
                 .collect()
         }
         Err(_) if text.contains("<<<<<<<") => vec![Finding {
             path: rel.to_owned(),
             line: line_of(&|l| l.starts_with("<<<<<<<")),
+            col: 1,
             kind: "unresolved merge with git conflict markers: redo it with the aisecrets merge driver \
                    (`git merge --abort && aisecrets git setup && git merge BRANCH`)",
+            provider: None,
             name: None,
+            field: None,
+            commit: None,
+            in_head: None,
         }],
         Err(_) => Vec::new(),
     }
+}
+
+/// Scans `files` on every core (a counter hands out the files), findings in file order.
+fn scan_files(scanner: &Scanner, files: &[PathBuf], own: &[PathBuf]) -> Vec<Finding> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Vec<Finding>)>> = Mutex::new(Vec::new());
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(8)
+        .min(files.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else {
+                        break;
+                    };
+                    let Ok(bytes) = std::fs::read(file) else {
+                        continue;
+                    };
+                    let shown = file
+                        .strip_prefix("./")
+                        .unwrap_or(file)
+                        .display()
+                        .to_string();
+                    let canon = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+                    let found = if own.contains(&canon) {
+                        scanner.scan_own(&shown, &bytes)
+                    } else {
+                        scanner.scan(&shown, &bytes)
+                    };
+                    if !found.is_empty() {
+                        results
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((i, found));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().flat_map(|(_, f)| f).collect()
 }

@@ -32,6 +32,19 @@ pub struct Manifest {
     /// `[files]`: secrets handed to `run`'s child as a file (variable = file name).
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+    /// `[scan]`: what `aisecrets scan` lets pass knowingly.
+    #[serde(default)]
+    pub scan: ScanSection,
+}
+
+/// `[scan]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSection {
+    /// Path globs (`tests/fixtures/**`) and `re:` regexes over found values that are not
+    /// findings.
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 /// `[scopes.NAME]`.

@@ -477,18 +477,21 @@ fn scan_finds_values_and_shapes_and_never_prints_them() {
     let out = w.cmd(["scan", dir.to_str().unwrap()]).fails(1);
     let text = out.stdout_str();
     assert!(
-        text.contains("a.py:2: project secret (OPENAI_API_KEY)"),
+        text.contains("a.py:2:8: project secret (OPENAI_API_KEY)"),
         "{text}"
     );
     assert!(
-        text.contains("b.txt:1: project secret (OPENAI_API_KEY)"),
+        text.contains("b.txt:1:9: project secret (OPENAI_API_KEY)"),
         "{text}"
     );
     assert!(
-        text.contains("c.json:1: project secret (HF_TOKEN)"),
+        text.contains("c.json:1:10: project secret (HF_TOKEN)"),
         "{text}"
     );
-    assert!(text.contains("nb.ipynb:1: AWS access key"), "{text}");
+    assert!(
+        text.contains("nb.ipynb:1:36: AWS access key (AWS)"),
+        "{text}"
+    );
     assert!(!text.contains("clean.py"));
     w.cmd(["scan", dir.join("clean.py").to_str().unwrap()]).ok();
     w.cmd(["scan", "no/such/path"]).fails(2);

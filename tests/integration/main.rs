@@ -18,6 +18,7 @@ mod names;
 mod newcomer;
 mod run;
 mod run_extra;
+mod scan_catalogue;
 mod team;
 mod trust_hardening;
 mod util;

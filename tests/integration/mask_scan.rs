@@ -181,7 +181,7 @@ fn scan_staged_and_the_hook_see_a_link_made_a_file() {
     let out = w.cmd(["scan", "--staged"]).fails(1);
     assert!(
         out.stdout_str()
-            .contains("conf:1: project secret (OPENAI_API_KEY)"),
+            .contains("conf:1:8: project secret (OPENAI_API_KEY)"),
         "{}",
         out.stdout_str()
     );
@@ -200,7 +200,7 @@ fn scan_staged_and_the_hook_search_binary_files() {
     let out = w.cmd(["scan", "--staged"]).fails(1);
     assert!(
         out.stdout_str()
-            .contains("data.bin:2: project secret (OPENAI_API_KEY)"),
+            .contains("data.bin:2:1: project secret (OPENAI_API_KEY)"),
         "{}",
         out.stdout_str()
     );
@@ -216,7 +216,7 @@ fn scan_staged_and_the_hook_search_binary_files() {
     std::fs::write(w.project.join("a.txt"), "clean\n").unwrap();
     git_ok(&w, &["add", "model.pt", "a.txt"]);
     let out = w.cmd(["scan", "--staged"]).fails(1);
-    assert!(out.stdout_str().contains("model.pt:1: project secret"));
+    assert!(out.stdout_str().contains("model.pt:1:6: project secret"));
     git_ok(&w, &["rm", "-q", "--cached", "model.pt"]);
     std::fs::remove_file(w.project.join("model.pt")).unwrap();
     git_ok(&w, &["commit", "-qm", "clean"]);
@@ -226,7 +226,7 @@ fn scan_staged_and_the_hook_search_binary_files() {
     git_ok(&w, &["add", "b.txt", "c.txt"]);
     let text = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
     assert!(
-        text.contains("b.txt:2: project secret") && text.contains("c.txt:2: project secret"),
+        text.contains("b.txt:2:1: project secret") && text.contains("c.txt:2:1: project secret"),
         "{text}"
     );
 }
