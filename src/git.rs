@@ -6,7 +6,8 @@ use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
 
-fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+/// Runs git in `dir` and returns its stdout; a failure is one line with git's first error line.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)

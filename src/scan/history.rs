@@ -4,7 +4,6 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use crate::error::{Error, Result};
 
@@ -19,25 +18,10 @@ pub struct Blob {
 }
 
 fn git_out(top: &Path, args: &[&str]) -> Result<Vec<u8>> {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(top)
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|e| Error::Spawn {
-            program: "git".into(),
-            source: e,
-        })?;
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err.lines().next().unwrap_or("").trim();
-        return Err(Error::Failed(format!(
-            "git {} failed ({first}): check the revision range",
-            args[0]
-        )));
-    }
-    Ok(out.stdout)
+    crate::git::git(top, args).map_err(|e| match e {
+        Error::Failed(m) => Error::Failed(format!("{m}: check the revision range")),
+        other => other,
+    })
 }
 
 /// The blobs added or changed by the commits of `range`, oldest commit first, each once.
