@@ -240,13 +240,6 @@ fn aisecrets_trust_carries_the_lowest_format_for_ci() {
             .env("AISECRETS_TRUST", &pins)
     };
     ci(&w).ok();
-    let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let v1: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replace("format = 2\n", "format = 1\n");
-    std::fs::write(w.dev_file(), v1).unwrap();
+    w.downgrade_dropping_hf_token();
     ci(&w).fails(1).stderr_has("format 1");
 }

@@ -690,14 +690,7 @@ fn the_diff_driver_says_whether_the_file_is_intact() {
 fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
     let w = repo();
     git_ok(&w, &["checkout", "-qb", "other"]);
-    let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let v1: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replace("format = 2\n", "format = 1\n");
-    std::fs::write(w.dev_file(), v1).unwrap();
+    w.downgrade_dropping_hf_token();
     git_ok(&w, &["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "format 1");
@@ -717,22 +710,14 @@ fn a_manifest_planted_next_to_the_file_does_not_steer_the_merge_driver() {
     git_ok(&w, &["add", "-A"]);
     git_ok(&w, &["commit", "-qm", "docs"]);
     git_ok(&w, &["checkout", "-qb", "other"]);
-    let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let v1: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replace("format = 2\n", "format = 1\n");
-    std::fs::write(w.dev_file(), v1).unwrap();
+    w.downgrade_dropping_hf_token();
     git_ok(&w, &["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "second aisecrets.toml");
 }
 
-/// Review: a copy of `aisecrets.toml` planted next to the environment file (same project id)
-/// makes the merge driver find a "project" rooted at `secrets/`, which has no pin, so the
-/// format check passes and a format 1 side that drops a line is laundered into a fresh MAC.
+/// Review: the same plant made on the branch that downgrades the file (git writes the
+/// branch's files only after the driver ran, so the format check still sees the pin).
 #[test]
 fn a_manifest_planted_on_the_same_branch_does_not_steer_the_merge_driver() {
     let w = repo();
@@ -743,14 +728,7 @@ fn a_manifest_planted_on_the_same_branch_does_not_steer_the_merge_driver() {
     )
     .unwrap();
     git_ok(&w, &["add", "-A"]);
-    let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let v1: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
-        .map(|l| format!("{l}\n"))
-        .collect::<String>()
-        .replace("format = 2\n", "format = 1\n");
-    std::fs::write(w.dev_file(), v1).unwrap();
+    w.downgrade_dropping_hf_token();
     git_ok(&w, &["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "format 1");

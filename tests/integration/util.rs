@@ -25,6 +25,19 @@ pub struct World {
 }
 
 impl World {
+    /// Rewrites `dev` as a format 1 file (no MAC) without its `HF_TOKEN` line: what a
+    /// repository writer without the key does to drop a secret unseen (#12, point 6).
+    pub fn downgrade_dropping_hf_token(&self) {
+        let text = std::fs::read_to_string(self.dev_file()).unwrap();
+        let v1: String = text
+            .lines()
+            .filter(|l| !l.starts_with("HF_TOKEN = ") && !l.starts_with("mac = "))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .replace("format = 2\n", "format = 1\n");
+        std::fs::write(self.dev_file(), v1).unwrap();
+    }
+
     /// A world with nothing in it.
     pub fn empty() -> Self {
         let dir = tempfile::Builder::new()
