@@ -2,35 +2,29 @@
 //! and hands them to the one process that needs them: `aisecrets run -- python train.py`.
 //!
 //! The library holds everything; the binary only calls [`main`].
+//!
+//! The modules are layers, and a module uses only those below it:
+//!
+//! | layer      | holds |
+//! |------------|-------|
+//! | `cli`, `commands` | the command line (clap types, man page, completions) and one module per subcommand; the only layer that prompts the user for decisions |
+//! | `run`      | the child of `aisecrets run`: environment, signals, exit status, RAM folders, refused names |
+//! | `backend`  | where an environment lives: an encrypted file in the repository, or an OpenBao/Vault secret |
+//! | `project`  | the committed manifest, who owns the repository, the user's trust pins, rekey history, the audit log |
+//! | `keys`     | the identity, the unlock cache, and all cryptography |
+//! | `git`, `scan` | the git calls aisecrets makes; the leak scanner |
+//! | `base`     | errors and exit codes, secret values, output and prompts, the user's config, atomic files, dotenv, masking, hardening |
 #![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod audit;
-pub mod child;
+pub mod backend;
+pub mod base;
 pub mod cli;
 mod commands;
-pub mod config;
-pub mod crypto;
-pub mod docs;
-pub mod dotenv;
-pub mod error;
-pub mod exit;
 pub mod git;
-pub mod hardening;
-pub mod identity;
-pub mod keycache;
-pub mod mask;
-pub mod output;
-pub mod policy;
-pub mod prompt;
-pub mod ramdir;
-pub mod rekey_history;
-pub mod rotation;
+pub mod keys;
+pub mod project;
+pub mod run;
 pub mod scan;
-pub mod secret;
-pub mod store;
-pub mod trust;
-pub mod user;
-pub mod vault;
 
 use std::process::ExitCode;
 
@@ -41,33 +35,33 @@ use clap::Parser;
 pub fn main() -> ExitCode {
     // Before anything else, and before any secret is read: no core file, not dumpable, and
     // the credential variables out of our own environment (#12).
-    hardening::harden();
-    hardening::scrub();
+    base::hardening::harden();
+    base::hardening::scrub();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             if let Some(line) = cli::explain_run_error(&e) {
-                output::status(&line);
-                return ExitCode::from(exit::USAGE);
+                base::output::status(&line);
+                return ExitCode::from(base::exit::USAGE);
             }
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() {
-                exit::USAGE
+                base::exit::USAGE
             } else {
-                exit::OK
+                base::exit::OK
             });
         }
     };
     // Plaintext folders left by a killed aisecrets (edit, run) go first.
     #[cfg(unix)]
-    ramdir::sweep_stale();
+    run::ramdir::sweep_stale();
     match commands::dispatch(cli) {
         Ok(code) => {
             // The child died of the terminal's Ctrl-C (or Ctrl-\\): die of it too, now that
             // everything is dropped and wiped, so a shell loop around us stops.
             #[cfg(unix)]
             {
-                let sig = child::RERAISE.load(std::sync::atomic::Ordering::SeqCst);
+                let sig = run::child::RERAISE.load(std::sync::atomic::Ordering::SeqCst);
                 if sig != 0 {
                     let _ = signal_hook::low_level::emulate_default_handler(sig);
                 }
@@ -82,7 +76,7 @@ pub fn main() -> ExitCode {
 }
 
 /// Prints `aisecrets: error: ...` with the cause chain and what to do, all on one line.
-fn report(e: &error::Error) {
+fn report(e: &base::error::Error) {
     let mut line = format!("aisecrets: error: {e}");
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -94,5 +88,5 @@ fn report(e: &error::Error) {
         line.push_str("; ");
         line.push_str(&hint);
     }
-    output::status(&line);
+    base::output::status(&line);
 }

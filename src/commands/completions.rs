@@ -1,8 +1,8 @@
 //! `aisecrets completions SHELL`.
 
+use crate::base::error::Result;
 use crate::cli::CompletionsArgs;
-use crate::error::Result;
-use crate::{docs, exit, output};
+use crate::{base::exit, base::output, cli::docs};
 
 /// Runs `completions`.
 pub(super) fn run(args: &CompletionsArgs) -> Result<u8> {

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 
 use zeroize::Zeroizing;
 
-use crate::child::{self, Edited};
+use crate::backend::file::{self, Change};
+use crate::base::dotenv::{self, ExportFormat};
+use crate::base::error::{Error, Result};
+use crate::base::secret::SecretValue;
 use crate::cli::EnvOnlyArgs;
-use crate::dotenv::{self, ExportFormat};
-use crate::error::{Error, Result};
-use crate::ramdir::RamDir;
-use crate::secret::SecretValue;
-use crate::store::{self, Change};
-use crate::{audit, exit, identity, output, prompt};
+use crate::run::child::{self, Edited};
+use crate::run::ramdir::RamDir;
+use crate::{base::exit, base::output, base::prompt, keys::identity, project::audit};
 
 const GUI_EDITORS: &[&str] = &[
     "code",
@@ -40,8 +40,8 @@ const GUI_EDITORS: &[&str] = &[
 /// Runs `edit`.
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = store::keys_for(&project, &env)?;
-    let open = store::open(&project, &env, &keys)?;
+    let keys = file::keys_for(&project, &env)?;
+    let open = file::open(&project, &env, &keys)?;
     let original: BTreeMap<String, SecretValue> = open
         .values
         .iter()
@@ -55,10 +55,10 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .conflicts()
         .into_iter()
         .map(|(n, o)| {
-            let who = |m: &crate::crypto::Meta| {
+            let who = |m: &crate::keys::crypto::Meta| {
                 format!(
                     "set by {} at {}",
-                    crate::secret::sanitize(&m.set_by, 64),
+                    crate::base::secret::sanitize(&m.set_by, 64),
                     output::timestamp(m.set_at)
                 )
             };
@@ -114,7 +114,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
             Edited::Failed(127) => {
                 return Err(Error::Failed(format!(
                     "the editor `{}` was not found (the shell said 127); set VISUAL or EDITOR to one you have; nothing was written",
-                    crate::secret::sanitize(&base, 64)
+                    crate::base::secret::sanitize(&base, 64)
                 )));
             }
             Edited::Failed(code) => {
@@ -153,7 +153,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
 }
 
 fn save(
-    project: &store::Project,
+    project: &crate::project::Project,
     env: &str,
     keys: &identity::Keys,
     original: &BTreeMap<String, SecretValue>,
@@ -161,7 +161,7 @@ fn save(
     pairs: Vec<(String, SecretValue)>,
 ) -> Result<u8> {
     let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
-    let (added, changed, removed, resolved) = store::modify(project, env, keys, |open| {
+    let (added, changed, removed, resolved) = file::modify(project, env, keys, |open| {
         let mut counts = (0, 0, 0, 0);
         let mut touched = false;
         for (name, value) in pairs {

@@ -1,8 +1,8 @@
 //! `aisecrets export --format dotenv|json|shell`.
 
+use crate::base::error::Result;
 use crate::cli::ExportArgs;
-use crate::error::Result;
-use crate::{dotenv, exit, output, store, vault};
+use crate::{backend::file, backend::vault, base::dotenv, base::exit, base::output};
 
 /// Runs `export`.
 pub(super) fn run(args: &ExportArgs) -> Result<u8> {
@@ -18,8 +18,8 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
         )?;
         (text, snap.values.keys().cloned().collect::<Vec<_>>())
     } else {
-        let keys = store::keys_for(&project, &env)?;
-        let open = store::open(&project, &env, &keys)?;
+        let keys = file::keys_for(&project, &env)?;
+        let open = file::open(&project, &env, &keys)?;
         open.refuse_conflicts(open.values.keys().map(String::as_str))?;
         let text = dotenv::export(
             args.format,
@@ -27,7 +27,7 @@ pub(super) fn run(args: &ExportArgs) -> Result<u8> {
         )?;
         (text, open.values.keys().cloned().collect())
     };
-    crate::audit::record("export", Some((&project, &env)), &names, None, "ok");
+    crate::project::audit::record("export", Some((&project, &env)), &names, None, "ok");
     output::stdout(text.as_bytes())?;
     Ok(exit::OK)
 }

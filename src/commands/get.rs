@@ -2,9 +2,9 @@
 
 use zeroize::Zeroizing;
 
+use crate::base::error::Result;
 use crate::cli::NameArgs;
-use crate::error::Result;
-use crate::{exit, output, store, vault};
+use crate::{backend::file, backend::vault, base::exit, base::output};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
@@ -13,7 +13,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let open;
     let value = if project.vault_decl(&env)?.is_some() {
         if let Some(l) = project.env(&env)?.leases.get(&args.name) {
-            return Err(crate::error::Error::Failed(format!(
+            return Err(crate::base::error::Error::Failed(format!(
                 "{} is leased from {} for each run, not stored: `aisecrets run` issues it and revokes it when the command exits",
                 args.name, l.path
             )));
@@ -22,15 +22,15 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
         from_vault = vault::kv::read(&client, &decl)?;
         from_vault.get(&args.name, &env)?
     } else {
-        let keys = store::keys_for(&project, &env)?;
-        open = store::open(&project, &env, &keys)?;
+        let keys = file::keys_for(&project, &env)?;
+        open = file::open(&project, &env, &keys)?;
         open.refuse_conflicts([args.name.as_str()])?;
         open.get(&args.name)?
     };
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));
     line.push_str(value.expose());
     line.push('\n');
-    crate::audit::record(
+    crate::project::audit::record(
         "get",
         Some((&project, &env)),
         std::slice::from_ref(&args.name),

@@ -1,8 +1,8 @@
 //! `aisecrets identity new|show`.
 
+use crate::base::error::{Result, whoami};
 use crate::cli::IdentityCommand;
-use crate::error::{Result, whoami};
-use crate::{exit, identity, output};
+use crate::{base::exit, base::output, keys::identity};
 
 /// Runs an identity subcommand.
 pub(super) fn run(cmd: IdentityCommand) -> Result<u8> {

@@ -4,10 +4,11 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
+use crate::backend::file::{self, Change};
+use crate::base::atomic;
+use crate::base::error::{Error, Result};
 use crate::cli::ImportArgs;
-use crate::error::{Error, Result};
-use crate::store::{self, Change, atomic};
-use crate::{dotenv, exit, output, vault};
+use crate::{backend::vault, base::dotenv, base::exit, base::output};
 
 /// Runs `import`.
 pub(super) fn run(args: &ImportArgs) -> Result<u8> {
@@ -35,8 +36,8 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
         })?
         .0
     } else {
-        let keys = store::keys_for(&project, &env)?;
-        store::modify(&project, &env, &keys, |open| {
+        let keys = file::keys_for(&project, &env)?;
+        file::modify(&project, &env, &keys, |open| {
             let mut counts = (0, 0, 0);
             for (name, value) in pairs {
                 match open.set(&name, value)? {
@@ -48,7 +49,7 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
             Ok((counts, counts.0 + counts.1 > 0))
         })?
     };
-    crate::audit::record("import", Some((&project, &env)), &names, None, "ok");
+    crate::project::audit::record("import", Some((&project, &env)), &names, None, "ok");
     output::status(&format!(
         "imported into {env}: {added} added, {changed} changed, {same} unchanged"
     ));

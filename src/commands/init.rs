@@ -1,10 +1,13 @@
 //! `aisecrets init`: start a project in the current folder, or add an environment to the
 //! project around it.
 
+use crate::backend::file;
+use crate::base::atomic;
+use crate::base::error::{Error, Result};
 use crate::cli::InitArgs;
-use crate::error::{Error, Result};
-use crate::store::{self, Project, atomic, manifest};
-use crate::{crypto, exit, identity, output, secret};
+use crate::project::Project;
+use crate::project::manifest;
+use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity};
 
 /// Runs `init`.
 pub(super) fn run(args: &InitArgs) -> Result<u8> {
@@ -14,7 +17,7 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
             secret::check_recipient_name(n)?;
             (n.clone(), "--name")
         }
-        None => crate::user::name_and_source(),
+        None => crate::base::user::name_and_source(),
     };
     let public = identity::public_key()?;
     let cwd = super::cwd()?;
@@ -53,7 +56,7 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
         root: root.clone(),
         manifest,
     };
-    let env_path = store::create_env(
+    let env_path = file::create_env(
         &project,
         &args.env,
         &std::collections::BTreeMap::from([(name.clone(), public)]),

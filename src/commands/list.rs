@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
+use crate::base::error::{Error, Result};
 use crate::cli::ListArgs;
-use crate::error::{Error, Result};
-use crate::{exit, identity, output, store, vault};
+use crate::{backend::file, backend::vault, base::exit, base::output, keys::identity};
 
 /// Runs `list`.
 pub(super) fn run(args: &ListArgs) -> Result<u8> {
@@ -15,7 +15,7 @@ pub(super) fn run(args: &ListArgs) -> Result<u8> {
     // Names are in the clear; when and by whom are sealed with each value. Without an
     // identity that opens now (none, locked, or not a recipient), list the names (#13).
     let open = match identity::load_if_open()? {
-        Some(keys) => match store::open(&project, &env, &keys) {
+        Some(keys) => match file::open(&project, &env, &keys) {
             Ok(open) => Some(open),
             Err(Error::NotARecipient { .. }) => None,
             Err(e) => return Err(e),
@@ -67,9 +67,9 @@ pub(super) fn run(args: &ListArgs) -> Result<u8> {
 }
 
 /// `list` from the file alone: the names, and a note that when and by whom are sealed.
-fn list_names(project: &crate::store::Project, env: &str, args: &ListArgs) -> Result<u8> {
+fn list_names(project: &crate::project::Project, env: &str, args: &ListArgs) -> Result<u8> {
     let path = project.env_path(env)?;
-    let file = store::read_env_file(&path)?;
+    let file = file::read_env_file(&path)?;
     if file.project != project.id() || file.env != env {
         return Err(Error::corrupt(
             &path,
@@ -101,7 +101,7 @@ fn list_names(project: &crate::store::Project, env: &str, args: &ListArgs) -> Re
 
 /// `list` of a Vault environment: names with the KV version and time they come from, and
 /// the leased variables `run` adds.
-fn list_vault(project: &crate::store::Project, env: &str, args: &ListArgs) -> Result<u8> {
+fn list_vault(project: &crate::project::Project, env: &str, args: &ListArgs) -> Result<u8> {
     let (client, decl) = vault::connect_env(project, env)?;
     let snap = vault::kv::read(&client, &decl)?;
     snap.note_other(&decl);

@@ -1,7 +1,7 @@
 //! `aisecrets lock`: forget the unlocked identity in every backend.
 
-use crate::error::Result;
-use crate::{exit, identity, output};
+use crate::base::error::Result;
+use crate::{base::exit, base::output, keys::identity};
 
 /// Runs `lock`.
 pub(super) fn run() -> Result<u8> {

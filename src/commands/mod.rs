@@ -25,9 +25,9 @@ mod unlock;
 
 use std::path::PathBuf;
 
+use crate::base::error::{Error, Result};
 use crate::cli::{Cli, Command};
-use crate::error::{Error, Result};
-use crate::store::Project;
+use crate::project::Project;
 
 /// Runs the parsed command line and returns the exit code.
 pub(crate) fn dispatch(cli: Cli) -> Result<u8> {

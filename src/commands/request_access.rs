@@ -1,10 +1,11 @@
 //! `aisecrets request-access [--name NAME]`: record your public key in aisecrets.toml as a
 //! pending request, for a member to approve after you commit it.
 
+use crate::base::error::{Error, Result};
 use crate::cli::RequestAccessArgs;
-use crate::error::{Error, Result};
-use crate::store::{Project, manifest};
-use crate::{exit, identity, output, secret, trust};
+use crate::project::Project;
+use crate::project::manifest;
+use crate::{base::exit, base::output, base::secret, keys::identity, project::trust};
 
 /// Runs `request-access`.
 pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
@@ -12,7 +13,7 @@ pub(super) fn run(args: &RequestAccessArgs) -> Result<u8> {
     let (name, source) = match &args.name {
         Some(n) => (n.clone(), None),
         None => {
-            let (n, source) = crate::user::name_and_source();
+            let (n, source) = crate::base::user::name_and_source();
             (n, Some(source))
         }
     };

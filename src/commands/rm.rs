@@ -1,8 +1,8 @@
 //! `aisecrets rm NAME`.
 
+use crate::base::error::Result;
 use crate::cli::NameArgs;
-use crate::error::Result;
-use crate::{exit, output, store, vault};
+use crate::{backend::file, backend::vault, base::exit, base::output};
 
 /// Runs `rm`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
@@ -16,12 +16,12 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
             Ok(((), true))
         })?;
     } else {
-        let keys = store::keys_for(&project, &env)?;
-        store::modify(&project, &env, &keys, |open| {
+        let keys = file::keys_for(&project, &env)?;
+        file::modify(&project, &env, &keys, |open| {
             open.remove(&args.name).map(|()| ((), true))
         })?;
     }
-    crate::audit::record(
+    crate::project::audit::record(
         "rm",
         Some((&project, &env)),
         std::slice::from_ref(&args.name),

@@ -1,16 +1,16 @@
 //! `aisecrets rotate NAME`: a new value for a secret (from the provider), clearing its
 //! exposed mark.
 
+use crate::backend::file::{self, Change};
+use crate::base::error::{Error, Result};
 use crate::cli::NameArgs;
-use crate::error::{Error, Result};
-use crate::store::{self, Change};
-use crate::{exit, output, rotation};
+use crate::{base::exit, base::output, scan::rotation};
 
 /// Runs `rotate`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let keys = store::keys_for(&project, &env)?;
-    let current = store::open(&project, &env, &keys)?;
+    let keys = file::keys_for(&project, &env)?;
+    let current = file::open(&project, &env, &keys)?;
     let old = current.get(&args.name)?;
     if let Some(url) = rotation::where_to_rotate(&args.name, old.expose()) {
         output::status(&format!(
@@ -20,7 +20,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     }
     drop(current);
     let value = super::set::read_value(&args.name)?;
-    let change = store::modify(&project, &env, &keys, |open| {
+    let change = file::modify(&project, &env, &keys, |open| {
         open.get(&args.name)?;
         let c = open.set(&args.name, value)?;
         Ok((c, c != Change::Unchanged))
@@ -32,7 +32,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
                 .into(),
         });
     }
-    crate::audit::record(
+    crate::project::audit::record(
         "rotate",
         Some((&project, &env)),
         std::slice::from_ref(&args.name),

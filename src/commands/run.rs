@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
+use crate::base::error::{Error, Result};
+use crate::base::mask::Masker;
+use crate::base::secret::{self, SecretValue};
 use crate::cli::RunArgs;
-use crate::error::{Error, Result};
-use crate::mask::Masker;
-use crate::ramdir::RamDir;
-use crate::secret::{self, SecretValue};
-use crate::store::Project;
-use crate::{audit, child, config, hardening, policy, store, vault};
+use crate::project::Project;
+use crate::run::ramdir::RamDir;
+use crate::{
+    backend::file, backend::vault, base::config, base::hardening, project::audit, run::child,
+    run::policy,
+};
 
 /// Runs `run`; the exit code is the child's.
 pub(super) fn run(args: RunArgs) -> Result<u8> {
@@ -40,8 +43,8 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             snap.values
         }
         _ => {
-            let keys = store::keys_for(&project, &env)?;
-            let open = store::open(&project, &env, &keys)?;
+            let keys = file::keys_for(&project, &env)?;
+            let open = file::open(&project, &env, &keys)?;
             drop(keys);
             let values = open
                 .values
@@ -269,7 +272,7 @@ fn check_argv(command: &[OsString], selected: &BTreeMap<String, SecretValue>) ->
         let arg = arg.to_string_lossy();
         for (name, value) in selected {
             let v = value.expose();
-            if v.len() >= crate::mask::MIN_MASKED_LEN && arg.contains(v) {
+            if v.len() >= crate::base::mask::MIN_MASKED_LEN && arg.contains(v) {
                 return Err(Error::SecretInArgv { name: name.clone() });
             }
         }

@@ -3,11 +3,12 @@
 
 use std::path::PathBuf;
 
+use crate::backend::file;
+use crate::base::error::{Error, Result};
 use crate::cli::ScanArgs;
-use crate::error::{Error, Result};
+use crate::project::Project;
 use crate::scan::{Allow, Finding, Scanner};
-use crate::store::{self, Project};
-use crate::{exit, git, identity, output};
+use crate::{base::exit, base::output, git, keys::identity};
 
 /// Runs `scan`.
 pub(super) fn run(args: &ScanArgs) -> Result<u8> {
@@ -26,7 +27,7 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         }
         if let Some(keys) = identity::load_if_open()? {
             for env in p.file_env_names() {
-                if let Ok(open) = store::open_untrusted(p, &env, &keys) {
+                if let Ok(open) = file::open_untrusted(p, &env, &keys) {
                     values.extend(open.values.into_iter().map(|(n, o)| (n, o.value)));
                 }
             }
@@ -153,7 +154,7 @@ const CONFLICT: &str = "unresolved merge";
 fn unresolved(rel: &str, bytes: &[u8]) -> Vec<Finding> {
     let text = String::from_utf8_lossy(bytes);
     let line_of = |pred: &dyn Fn(&str) -> bool| text.lines().position(pred).map_or(1, |i| i + 1);
-    match store::EnvFile::parse(std::path::Path::new(rel), &text) {
+    match file::EnvFile::parse(std::path::Path::new(rel), &text) {
         Ok(file) => {
             let start = line_of(&|l| l.trim() == "[conflicts]");
             file.conflicts

@@ -2,11 +2,11 @@
 
 use zeroize::Zeroizing;
 
+use crate::backend::file::{self, Change};
+use crate::base::error::{Error, Result};
+use crate::base::secret::{self, SecretValue};
 use crate::cli::SetArgs;
-use crate::error::{Error, Result};
-use crate::secret::{self, SecretValue};
-use crate::store::{self, Change};
-use crate::{exit, output, prompt, vault};
+use crate::{backend::vault, base::exit, base::output, base::prompt};
 
 /// Runs `set`.
 pub(super) fn run(args: &SetArgs) -> Result<u8> {
@@ -43,9 +43,9 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
         );
         c
     } else {
-        let keys = store::keys_for(&project, &env)?;
+        let keys = file::keys_for(&project, &env)?;
         let value = read_value(&args.name)?;
-        store::modify(&project, &env, &keys, |open| {
+        file::modify(&project, &env, &keys, |open| {
             let c = open.set(&args.name, value)?;
             Ok((c, c != Change::Unchanged))
         })?
@@ -55,7 +55,7 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
         Change::Changed => "changed",
         Change::Unchanged => "unchanged (same value)",
     };
-    crate::audit::record(
+    crate::project::audit::record(
         "set",
         Some((&project, &env)),
         std::slice::from_ref(&args.name),

@@ -4,11 +4,14 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use crate::backend::file;
+use crate::base::error::{Error, Result};
 use crate::cli::StatusArgs;
-use crate::error::{Error, Result};
-use crate::keycache::{self, Cached};
-use crate::store::{self, Project};
-use crate::{config, exit, identity, output, rotation, trust};
+use crate::keys::cache::{self, Cached};
+use crate::project::Project;
+use crate::{
+    base::config, base::exit, base::output, keys::identity, project::trust, scan::rotation,
+};
 
 /// Runs `status`.
 pub(super) fn run(args: &StatusArgs) -> Result<u8> {
@@ -26,7 +29,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let env_json = match (&project, &env) {
         (Some(p), Some(e)) if p.vault_decl(e)?.is_some() => {
             let v = p.vault_decl(e)?.cloned().expect("checked");
-            let address = crate::vault::env_var("VAULT_ADDR", "BAO_ADDR").or(v.address);
+            let address = crate::backend::vault::env_var("VAULT_ADDR", "BAO_ADDR").or(v.address);
             json!({ "name": e, "vault": { "address": address, "mount": v.mount, "path": v.path }, "recipients": [] })
         }
         (Some(p), Some(e)) => {
@@ -137,15 +140,12 @@ fn health(project: &Project) -> Result<Value> {
         .max_age
         .as_deref()
         .and_then(|a| humantime::parse_duration(a).ok());
-    let now = crate::store::now();
+    let now = crate::backend::file::now();
     let (mut exposed, mut stale, mut unchecked, mut unapproved) = (vec![], vec![], vec![], vec![]);
     let mut conflicts = vec![];
     for env in project.file_env_names() {
         // Conflict names are in the clear: listed without unlocking anything (#13).
-        if let Ok(file) = project
-            .env_path(&env)
-            .and_then(|p| store::read_env_file(&p))
-        {
+        if let Ok(file) = project.env_path(&env).and_then(|p| file::read_env_file(&p)) {
             for name in file.conflicts.keys() {
                 conflicts.push(json!({ "env": env, "name": name }));
             }
@@ -157,7 +157,7 @@ fn health(project: &Project) -> Result<Value> {
             unchecked.push(json!({ "env": env, "why": "locked: run `aisecrets unlock`" }));
             continue;
         };
-        let open = match store::open_untrusted(project, &env, keys) {
+        let open = match file::open_untrusted(project, &env, keys) {
             Ok(o) => o,
             Err(e) => {
                 unchecked.push(json!({ "env": env, "why": e.to_string() }));
@@ -271,7 +271,7 @@ fn render_health(out: &mut String, h: &Value) {
 
 fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
     let config = config::load()?;
-    let selection = keycache::select(&config).map_err(Error::Usage)?;
+    let selection = cache::select(&config).map_err(Error::Usage)?;
     let backend = selection.cache.as_ref().map_or("none", |c| c.name());
     let (expires, reason) = match (id, &selection.cache) {
         (None, _) => (None, Some("no identity".to_owned())),

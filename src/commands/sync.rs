@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::backend::file::{self, Change};
+use crate::base::error::{Error, Result};
+use crate::base::secret::SecretValue;
 use crate::cli::SyncArgs;
-use crate::error::{Error, Result};
-use crate::secret::SecretValue;
-use crate::store::{self, Change, Project};
-use crate::{exit, identity, output, prompt, vault};
+use crate::project::Project;
+use crate::{backend::vault, base::exit, base::output, base::prompt, keys::identity};
 
 /// Which way the copy goes: push writes into Vault, pull reads from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,7 +124,7 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     let where_ = write_all(&project, &to, to_vault.as_ref(), &source, &prune, &mut keys)?;
     let mut names: Vec<String> = plan.add.iter().chain(&plan.change).cloned().collect();
     names.extend(prune.iter().cloned());
-    crate::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
+    crate::project::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
     output::status(&format!(
         "{to}{where_}: {} added, {} changed, {} removed; {} of {from} now in it",
         plan.add.len(),
@@ -193,7 +194,7 @@ fn read_all(
     if keys.is_none() {
         *keys = Some(identity::load()?);
     }
-    let open = store::open(project, env, keys.as_ref().expect("just loaded"))?;
+    let open = file::open(project, env, keys.as_ref().expect("just loaded"))?;
     Ok(open
         .values
         .iter()
@@ -229,7 +230,7 @@ fn write_all(
     if keys.is_none() {
         *keys = Some(identity::load()?);
     }
-    store::modify(project, env, keys.as_ref().expect("just loaded"), |open| {
+    file::modify(project, env, keys.as_ref().expect("just loaded"), |open| {
         let mut changed = false;
         for (n, v) in source {
             changed |= open.set(n, v.clone())? != Change::Unchanged;

@@ -1,10 +1,11 @@
 //! `aisecrets trust [--env E] [--yes] [--print]`: show an environment's key id and
 //! recipients and pin it; or print the `AISECRETS_TRUST` value for machines with no memory.
 
+use crate::backend::file;
+use crate::base::error::{Error, Result};
 use crate::cli::TrustArgs;
-use crate::error::{Error, Result};
-use crate::store::{self, Project};
-use crate::{exit, output, prompt, trust};
+use crate::project::Project;
+use crate::{base::exit, base::output, base::prompt, project::trust};
 
 /// Runs `trust`.
 pub(super) fn run(args: &TrustArgs) -> Result<u8> {
@@ -29,9 +30,9 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
     {
         return trust_vault(&project, env, args.yes);
     }
-    let keys = store::keys_for(&project, &envs[0])?;
+    let keys = file::keys_for(&project, &envs[0])?;
     for env in &envs {
-        let open = store::open_untrusted(&project, env, &keys)?;
+        let open = file::open_untrusted(&project, env, &keys)?;
         output::status(&trust::describe(&project, env, open.key()));
         if !args.yes && !prompt::confirm("Trust this key and these recipients? [y/N] ")? {
             return Err(Error::Prompt("not trusted; nothing was changed"));
@@ -46,9 +47,9 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
 /// Shows a Vault environment's settings from aisecrets.toml and pins them: the next
 /// commands send credentials only where these settings say.
 fn trust_vault(project: &Project, env: &str, yes: bool) -> Result<u8> {
-    let settings = crate::vault::settings(project, env)?;
+    let settings = crate::backend::vault::settings(project, env)?;
     let pinned = trust::vault_pin(project, env)?;
-    output::status(&crate::vault::pin::describe(
+    output::status(&crate::backend::vault::pin::describe(
         env,
         &settings,
         pinned.as_ref(),

@@ -1,8 +1,8 @@
 //! `aisecrets unlock [--for DURATION]`.
 
+use crate::base::error::Result;
 use crate::cli::UnlockArgs;
-use crate::error::Result;
-use crate::{exit, identity, output};
+use crate::{base::exit, base::output, keys::identity};
 
 /// Runs `unlock`.
 pub(super) fn run(args: &UnlockArgs) -> Result<u8> {

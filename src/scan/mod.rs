@@ -1,5 +1,5 @@
 //! `aisecrets scan`: finds this project's own secret values, in every form `run --mask`
-//! knows (plain, base64, URL-encoded, hex, JSON-escaped: `crate::mask::encoded_forms`), and
+//! knows (plain, base64, URL-encoded, hex, JSON-escaped: `crate::base::mask::encoded_forms`), and
 //! the shapes of well-known keys in files, notebooks included. Findings name the file, line,
 //! kind and secret; never the value.
 //!
@@ -21,6 +21,7 @@ pub mod catalogue;
 pub mod generic;
 pub mod history;
 pub mod precision;
+pub mod rotation;
 
 pub use allow::Allow;
 use catalogue::{CATALOGUE, Check};
@@ -198,7 +199,7 @@ impl Scanner {
             if value.len() < 8 {
                 continue;
             }
-            let mut forms = crate::mask::encoded_forms(value);
+            let mut forms = crate::base::mask::encoded_forms(value);
             // UTF-16 (both byte orders): Windows tools, .NET and Java serialisations.
             for be in [false, true] {
                 let units: Vec<u8> = value

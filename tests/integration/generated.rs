@@ -29,11 +29,11 @@ fn completions_are_current() {
         Shell::PowerShell,
         Shell::Elvish,
     ] {
-        let want = aisecrets::docs::completion(shell);
+        let want = aisecrets::cli::docs::completion(shell);
         check(
             &root
                 .join("completions")
-                .join(aisecrets::docs::completion_file(shell)),
+                .join(aisecrets::cli::docs::completion_file(shell)),
             &want,
         );
         // The command prints the same script.
@@ -48,7 +48,7 @@ fn completions_are_current() {
 
 #[test]
 fn man_page_is_current_and_has_its_sections() {
-    let want = aisecrets::docs::man_page();
+    let want = aisecrets::cli::docs::man_page();
     let text = String::from_utf8(want.clone()).unwrap();
     for section in [
         "EXIT STATUS",

@@ -32,7 +32,7 @@ impl Mate {
 }
 
 /// A data key a forger makes, wrapped to `public` with the reference age CLI.
-fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::crypto::DataKey, String) {
+fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::keys::crypto::DataKey, String) {
     let bytes: Vec<u8> = (seed..seed + 32).collect();
     let raw = w.path("forged.bin");
     std::fs::write(&raw, &bytes).unwrap();
@@ -43,20 +43,26 @@ fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::crypto::DataKey, 
         .unwrap();
     assert!(out.status.success());
     (
-        aisecrets::crypto::DataKey::from_bytes(&bytes).unwrap(),
+        aisecrets::keys::crypto::DataKey::from_bytes(&bytes).unwrap(),
         String::from_utf8(out.stdout).unwrap(),
     )
 }
 
 /// A value sealed under `key`, as a forger who made that key would.
-fn sealed(key: &aisecrets::crypto::DataKey, project: &str, name: &str, value: &str) -> String {
-    let meta = aisecrets::crypto::Meta {
+fn sealed(
+    key: &aisecrets::keys::crypto::DataKey,
+    project: &str,
+    name: &str,
+    value: &str,
+) -> String {
+    let meta = aisecrets::keys::crypto::Meta {
         set_at: 1,
         set_by: "tester".into(),
         exposed: vec![],
     };
     let value =
-        aisecrets::secret::SecretValue::new(name, zeroize::Zeroizing::new(value.into())).unwrap();
+        aisecrets::base::secret::SecretValue::new(name, zeroize::Zeroizing::new(value.into()))
+            .unwrap();
     key.seal(project, "dev", name, &value, &meta)
 }
 
@@ -287,7 +293,7 @@ fn a_forged_data_key_is_refused_by_whoever_pinned_the_old_one() {
         .unwrap()
         .trim_end_matches('"')
         .to_owned();
-    let mut file = aisecrets::store::EnvFile::parse(Path::new("x"), &text).unwrap();
+    let mut file = aisecrets::backend::file::EnvFile::parse(Path::new("x"), &text).unwrap();
     file.secrets.insert(
         "OPENAI_API_BASE_X".into(),
         sealed(
@@ -550,12 +556,13 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
     let public = w.public_key();
     for fake_secret in [old_verifier.to_owned(), "ab".repeat(32)] {
         let (key, armored) = forge_key(&w, &public, 7);
-        let mut file = aisecrets::store::EnvFile::parse(Path::new("x"), &text).unwrap();
+        let mut file = aisecrets::backend::file::EnvFile::parse(Path::new("x"), &text).unwrap();
         let (to, to_verifier) = (key.key_id(), key.verifier());
-        let proof = aisecrets::crypto::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
+        let proof =
+            aisecrets::keys::crypto::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
         let line = format!("{old_kid} {to} {to_verifier} {fake_secret} {proof}\n");
         file.rekeys = Some(key.seal_blob(
-            aisecrets::trust::REKEY_PURPOSE,
+            aisecrets::project::trust::REKEY_PURPOSE,
             project,
             "dev",
             line.as_bytes(),

@@ -14,16 +14,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::crypto::DataKey;
-use crate::error::Result;
-use crate::store::{self, EnvFile, atomic};
-use crate::{exit, output};
+use crate::backend::file::{self, EnvFile};
+use crate::base::atomic;
+use crate::base::error::Result;
+use crate::keys::crypto::DataKey;
+use crate::{base::exit, base::output};
 
 /// Runs the driver: `base` (%O), `ours` (%A, also the output), `theirs` (%B).
 pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -> Result<u8> {
     let shown = path.unwrap_or("file");
     let read = |p: &Path| -> Result<String> {
-        Ok(String::from_utf8_lossy(&atomic::read_regular(p, store::MAX_ENV_FILE)?).into_owned())
+        Ok(String::from_utf8_lossy(&atomic::read_regular(p, file::MAX_ENV_FILE)?).into_owned())
     };
     let (b, o, t) = (read(base)?, read(ours)?, read(theirs)?);
     if o.contains("[project]") || t.contains("[project]") {
@@ -85,7 +86,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
                 ),
             );
         }
-        if crate::trust::check_format(&project, &file.env, file, path).is_err() {
+        if crate::project::trust::check_format(&project, &file.env, file, path).is_err() {
             return conflict(
                 shown,
                 &format!(
@@ -171,7 +172,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             .chain(&tf.recipients)
             .cloned()
             .collect();
-        let approved = crate::trust::approved(&project, &of.env).unwrap_or_default();
+        let approved = crate::project::trust::approved(&project, &of.env).unwrap_or_default();
         match rewrap_union(&key, &union, &approved) {
             Some(dk) => {
                 merged.data_key = dk;
@@ -187,9 +188,9 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
         }
     }
     // Written in the current format, with a MAC under the key both sides share.
-    let text = store::render_checked(&merged, &key, ours)?;
+    let text = file::render_checked(&merged, &key, ours)?;
     atomic::write_atomic(ours, text.as_bytes(), 0o644)?;
-    crate::trust::raise_min_format(&project, &merged.env)?;
+    crate::project::trust::raise_min_format(&project, &merged.env)?;
     if conflicts.is_empty() {
         return Ok(exit::OK);
     }
@@ -208,12 +209,12 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
 /// between the file and its project (same project id, no pins of its own) would make the
 /// format check pass: a second manifest claiming the same project id further up, or a
 /// project whose declared file is not this one, finds no project.
-fn project_of(file: &EnvFile, path: Option<&str>) -> Option<store::Project> {
+fn project_of(file: &EnvFile, path: Option<&str>) -> Option<crate::project::Project> {
     let cwd = std::env::current_dir().ok()?;
     let start = path
         .and_then(|p| cwd.join(p).parent().map(Path::to_path_buf))
         .unwrap_or_else(|| cwd.clone());
-    let project = store::Project::find(&start).ok()??;
+    let project = crate::project::Project::find(&start).ok()??;
     if project.id() != file.project {
         return None;
     }
@@ -227,7 +228,7 @@ fn project_of(file: &EnvFile, path: Option<&str>) -> Option<store::Project> {
     let outer = project
         .root
         .parent()
-        .and_then(|up| store::Project::find(up).ok().flatten());
+        .and_then(|up| crate::project::Project::find(up).ok().flatten());
     if outer.is_some_and(|o| o.root.starts_with(&cwd) && o.id() == file.project) {
         return None;
     }
@@ -245,20 +246,20 @@ fn rewrap_union(
         .iter()
         .map(|n| approved.get(n).map(|k| (n.clone(), k.clone())))
         .collect::<Option<_>>()?;
-    store::wrap_to(key, &recipients).ok()
+    file::wrap_to(key, &recipients).ok()
 }
 
 /// The data key of `file`, opened with the user's identity (from the environment, the
 /// unlock cache, or a passphrase asked on the terminal); `Err` is the conflict message.
 fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
-    let keys = crate::identity::load().map_err(|_| {
+    let keys = crate::keys::identity::load().map_err(|_| {
         "merging it needs your identity, to authenticate the merged file, and none is open here: \
          run `git merge --abort`, then `aisecrets unlock`, then the `git merge` again"
     })?;
     let not_yours = "your identity cannot open it (you are not one of its recipients): \
                      keep one side (`git checkout --ours/--theirs`) and ask a recipient to merge";
-    let key =
-        crate::crypto::unwrap_data_key(&file.data_key, keys.identities()).map_err(|_| not_yours)?;
+    let key = crate::keys::crypto::unwrap_data_key(&file.data_key, keys.identities())
+        .map_err(|_| not_yours)?;
     if key.key_id() == file.key_id {
         Ok(key)
     } else {

@@ -4,8 +4,8 @@ mod merge;
 mod setup;
 mod textconv;
 
+use crate::base::error::Result;
 use crate::cli::GitCommand;
-use crate::error::Result;
 
 /// Runs a git subcommand.
 pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
@@ -22,13 +22,13 @@ pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
 }
 
 /// The clone-local driver setup that every project command does (#13); see [`setup::auto`].
-pub(super) fn auto_setup(project: &crate::store::Project) {
+pub(super) fn auto_setup(project: &crate::project::Project) {
     setup::auto(project);
 }
 
 /// Everything `git setup` does, for `init` in a git repository; returns what it wrote.
 pub(super) fn full_setup(
-    project: &crate::store::Project,
+    project: &crate::project::Project,
     top: &std::path::Path,
 ) -> Result<Vec<&'static str>> {
     setup::full(project, top)
@@ -36,8 +36,8 @@ pub(super) fn full_setup(
 
 /// The opened data key of an environment file, if this user's identity opens it without
 /// asking (drivers run inside git, with nobody to ask).
-fn open_key(file: &crate::store::EnvFile) -> Option<crate::crypto::DataKey> {
-    let keys = crate::identity::load_if_open().ok()??;
-    let key = crate::crypto::unwrap_data_key(&file.data_key, keys.identities()).ok()?;
+fn open_key(file: &crate::backend::file::EnvFile) -> Option<crate::keys::crypto::DataKey> {
+    let keys = crate::keys::identity::load_if_open().ok()??;
+    let key = crate::keys::crypto::unwrap_data_key(&file.data_key, keys.identities()).ok()?;
     (key.key_id() == file.key_id).then_some(key)
 }

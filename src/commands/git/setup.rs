@@ -12,9 +12,10 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::error::{Error, Result};
-use crate::store::{Project, atomic};
-use crate::{exit, git, output};
+use crate::base::atomic;
+use crate::base::error::{Error, Result};
+use crate::project::Project;
+use crate::{base::exit, base::output, git};
 
 const HOOK_MARK: &str = "# installed by `aisecrets git setup`";
 const PREVIOUS: &str = "pre-commit.aisecrets-previous";

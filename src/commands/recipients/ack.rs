@@ -1,10 +1,11 @@
 //! `recipients ack [--yes]`: review recipient changes made to aisecrets.toml by hand (or
 //! by a teammate's commit) and approve them. Until then aisecrets encrypts to none of them.
 
+use crate::backend::file;
+use crate::base::error::{Error, Result};
 use crate::cli::RecipientsAckArgs;
-use crate::error::{Error, Result};
-use crate::store::{self, Project};
-use crate::{exit, identity, output, prompt, trust};
+use crate::project::Project;
+use crate::{base::exit, base::output, base::prompt, keys::identity, project::trust};
 
 /// Runs `recipients ack`.
 pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
@@ -36,7 +37,7 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
     for (env, _) in &pending {
         let target = project.env(env)?.recipients.clone();
         let approved = trust::approved(&project, env)?;
-        let file = store::read_env_file(&project.env_path(env)?)?;
+        let file = file::read_env_file(&project.env_path(env)?)?;
         // Anyone the file is still wrapped to who is gone from the manifest, or whose key
         // changed, loses access through a new data key. Someone a teammate already removed
         // (a rekey we followed) is not in the file any more: no second rekey.

@@ -1,10 +1,10 @@
 //! `recipients add NAME KEY` and `recipients approve NAME`: give someone access. Only the
 //! data key is rewrapped; every sealed value stays byte for byte.
 
+use crate::base::error::{Error, Result};
 use crate::cli::{RecipientsAddArgs, RecipientsApproveArgs};
-use crate::error::{Error, Result};
-use crate::store::Project;
-use crate::{crypto, exit, identity, output, secret, trust};
+use crate::project::Project;
+use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity, project::trust};
 
 /// Runs `recipients add`.
 pub(super) fn run(args: &RecipientsAddArgs) -> Result<u8> {

@@ -5,10 +5,10 @@ use std::fmt::Write as _;
 
 use serde_json::json;
 
+use crate::base::error::Result;
 use crate::cli::RecipientsListArgs;
-use crate::error::Result;
-use crate::store::Project;
-use crate::{exit, output, trust};
+use crate::project::Project;
+use crate::{base::exit, base::output, project::trust};
 
 /// Runs `recipients list`.
 pub(super) fn run(args: &RecipientsListArgs) -> Result<u8> {

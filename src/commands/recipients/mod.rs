@@ -7,11 +7,13 @@ mod rm;
 
 use std::collections::BTreeMap;
 
+use crate::backend::file;
+use crate::base::error::{Error, Result};
 use crate::cli::RecipientsCommand;
-use crate::error::{Error, Result};
-use crate::identity::Keys;
-use crate::store::{self, Project, manifest};
-use crate::{secret, trust};
+use crate::keys::identity::Keys;
+use crate::project::Project;
+use crate::project::manifest;
+use crate::{base::secret, project::trust};
 
 /// Runs a recipients subcommand.
 pub(crate) fn run(cmd: RecipientsCommand) -> Result<u8> {
@@ -61,7 +63,7 @@ fn apply_all(
         }
     }
     let envs: Vec<String> = plans.iter().map(|p| p.env.clone()).collect();
-    let outcomes = store::modify_many(project, &envs, keys, |env, open| {
+    let outcomes = file::modify_many(project, &envs, keys, |env, open| {
         let plan = plans.iter().find(|p| p.env == env).expect("planned");
         if plan.removed.is_empty() {
             open.rewrap(&plan.target)?;
@@ -80,7 +82,7 @@ fn apply_all(
         } else {
             "recipients-rekey"
         };
-        crate::audit::record(action, Some((project, &plan.env)), &names, None, "ok");
+        crate::project::audit::record(action, Some((project, &plan.env)), &names, None, "ok");
         match outcome {
             Some((key_id, verifier, exposed)) => {
                 trust::pin_ids(project, &plan.env, key_id, verifier, None)?;

@@ -2,10 +2,10 @@
 //! resealed and marked exposed to them. What they already read cannot be taken back. The
 //! new `AISECRETS_TRUST` value for CI is printed on stdout (#12).
 
+use crate::base::error::{Error, Result};
 use crate::cli::RecipientsRmArgs;
-use crate::error::{Error, Result};
-use crate::store::Project;
-use crate::{exit, identity, output, secret, trust};
+use crate::project::Project;
+use crate::{base::exit, base::output, base::secret, keys::identity, project::trust};
 
 /// Runs `recipients rm`.
 pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {

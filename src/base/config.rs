@@ -1,0 +1,123 @@
+//! The user's own settings, `config.toml` in the user folder (trusted: never in a repo).
+//!
+//! ```toml
+//! unlock_for = "8h"        # how long `aisecrets unlock` keeps the identity open
+//! keyring = "auto"         # auto, secret-service, keyutils, keychain, credential-manager, none
+//! allow_names = ["OPENAI_BASE_URL"]   # names `run` otherwise refuses to inject
+//! safe_directories = ["/srv/shared/project"]   # folders whose files other users may own
+//!
+//! [cache]
+//! # Cache even without a private session keyring, where every process of yours can read
+//! # the unlocked identity (the value must be exactly this, to say so).
+//! allow_shared_keyring = "readable-by-all-my-processes"
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::base::atomic;
+use crate::base::error::{Error, Result};
+use crate::keys::cache::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
+
+/// The user's settings.
+#[derive(Debug, Default, Deserialize)]
+pub struct Config {
+    /// Default unlock duration, like `8h`.
+    pub unlock_for: Option<String>,
+    /// Keyring backend choice.
+    pub keyring: Option<String>,
+    /// Names `run` may inject although they hand over execution or traffic.
+    #[serde(default)]
+    pub allow_names: Vec<String>,
+    /// Folders (and everything below them) whose `aisecrets.toml` and environment files
+    /// another user may own; `"*"` for every folder. Like git's `safe.directory` (#12).
+    #[serde(default)]
+    pub safe_directories: Vec<String>,
+    /// `[cache]`: where the unlocked identity may be kept.
+    #[serde(default)]
+    pub cache: CacheConfig,
+}
+
+/// The `[cache]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheConfig {
+    /// Exactly `readable-by-all-my-processes` to cache where no private session keyring
+    /// exists (see [`crate::keys::cache`]).
+    pub allow_shared_keyring: Option<String>,
+}
+
+/// The config file's path.
+pub fn path() -> Result<PathBuf> {
+    Ok(crate::keys::identity::home()?.join("config.toml"))
+}
+
+/// Loads the config; a missing file is the default config.
+pub fn load() -> Result<Config> {
+    let path = path()?;
+    let bytes = match atomic::read_regular(&path, 1 << 20) {
+        Ok(b) => b,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Config::default());
+        }
+        Err(e) => return Err(e),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| Error::Config {
+        path: path.clone(),
+        reason: "it is not UTF-8".into(),
+    })?;
+    let config: Config = toml::from_str(&text).map_err(|e| Error::Config {
+        path: path.clone(),
+        reason: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
+    })?;
+    if let Some(d) = &config.unlock_for {
+        parse_duration(d).map_err(|reason| Error::Config {
+            path: path.clone(),
+            reason: format!("unlock_for: {reason}"),
+        })?;
+    }
+    if let Some(v) = &config.cache.allow_shared_keyring
+        && v != SHARED_OPT_IN
+    {
+        return Err(Error::Config {
+            path,
+            reason: format!(
+                "cache.allow_shared_keyring must be \"{SHARED_OPT_IN}\" (it lets every process of yours read the unlocked identity), or be left out"
+            ),
+        });
+    }
+    Ok(config)
+}
+
+impl Config {
+    /// The default unlock duration.
+    #[must_use]
+    pub fn unlock_for(&self) -> Duration {
+        self.unlock_for
+            .as_deref()
+            .and_then(|d| parse_duration(d).ok())
+            .unwrap_or(DEFAULT_UNLOCK)
+    }
+
+    /// Whether the user accepted a cache that every process of theirs can read.
+    #[must_use]
+    pub fn shared_keyring_allowed(&self) -> bool {
+        self.cache.allow_shared_keyring.as_deref() == Some(SHARED_OPT_IN)
+    }
+}
+
+/// Parses `90s`, `30m`, `8h`, `1d`..., between one second and 30 days.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(text.trim()).map_err(|_| {
+        format!(
+            "`{}` is not a duration like 90s, 30m or 8h",
+            crate::base::secret::sanitize(text, 40)
+        )
+    })?;
+    if d < Duration::from_secs(1) || d > MAX_UNLOCK {
+        return Err("a duration must be between 1s and 30d".into());
+    }
+    Ok(d)
+}

@@ -1,0 +1,16 @@
+//! The bottom layer: what every other layer may use, and which uses nothing above it.
+//! Errors and exit codes, secret names and values, terminal-safe output and prompts, the
+//! user's own config, files written atomically, dotenv text, the `--mask` filter, and the
+//! start-up hardening of aisecrets' own process.
+
+pub mod atomic;
+pub mod config;
+pub mod dotenv;
+pub mod error;
+pub mod exit;
+pub mod hardening;
+pub mod mask;
+pub mod output;
+pub mod prompt;
+pub mod secret;
+pub mod user;

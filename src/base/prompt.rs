@@ -1,0 +1,150 @@
+//! Prompts: hidden input on the terminal (rpassword), or standard input when it is piped.
+//! Nothing here ever reads a secret from argv or from a plain environment variable.
+
+use std::io::{IsTerminal, Read};
+
+use age::secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use crate::base::error::{Error, Result};
+use crate::base::secret::MAX_VALUE_LEN;
+
+/// Whether standard input is a terminal.
+#[must_use]
+pub fn stdin_is_terminal() -> bool {
+    std::io::stdin().is_terminal()
+}
+
+/// Whether a controlling terminal can be opened to ask on.
+#[must_use]
+pub fn has_terminal() -> bool {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .is_ok()
+}
+
+/// Asks for hidden input on the controlling terminal.
+pub fn hidden(prompt: &str, what: &str, hint: &str) -> Result<SecretString> {
+    if !has_terminal() {
+        return Err(Error::NoTerminal {
+            what: what.to_owned(),
+            hint: hint.to_owned(),
+        });
+    }
+    match rpassword::prompt_password(prompt) {
+        Ok(s) => Ok(SecretString::from(s)),
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(Error::Prompt("cancelled at the prompt"))
+        }
+        Err(e) => Err(Error::io("read from", "/dev/tty", e)),
+    }
+}
+
+/// Asks a yes/no question on the terminal; only `y` or `yes` is yes.
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::{BufRead, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(|_| Error::NoTerminal {
+            what: "a confirmation".into(),
+            hint: "pass --yes after checking what it shows".into(),
+        })?;
+    let mut w = &tty;
+    let _ = w.write_all(question.as_bytes());
+    let _ = w.flush();
+    let mut line = String::new();
+    std::io::BufReader::new(&tty)
+        .read_line(&mut line)
+        .map_err(|e| Error::io("read from", "/dev/tty", e))?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// Reads standard input to the end (at most the value limit plus a newline), and strips
+/// one trailing newline, as `echo value | aisecrets set NAME` adds one.
+pub fn read_stdin_value() -> Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .lock()
+        .take(MAX_VALUE_LEN as u64 + 3)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io("read", "standard input", e))?;
+    let strip = if buf.ends_with(b"\r\n") {
+        2
+    } else {
+        usize::from(buf.ends_with(b"\n"))
+    };
+    let keep = buf.len() - strip;
+    buf.truncate(keep);
+    Ok(buf)
+}
+
+/// A new passphrase: typed twice on the terminal, or one line of piped standard input.
+pub fn new_passphrase() -> Result<SecretString> {
+    let pass = if stdin_is_terminal() {
+        let hint = "pipe the passphrase on standard input, or use --no-passphrase";
+        let first = hidden(
+            "Passphrase for the new identity: ",
+            "a new passphrase",
+            hint,
+        )?;
+        let second = hidden("Same passphrase again: ", "a new passphrase", hint)?;
+        let same: bool = subtle::ConstantTimeEq::ct_eq(
+            first.expose_secret().as_bytes(),
+            second.expose_secret().as_bytes(),
+        )
+        .into();
+        if !same {
+            return Err(Error::Prompt(
+                "the two passphrases differ; nothing was created",
+            ));
+        }
+        first
+    } else {
+        let bytes = read_stdin_value()?;
+        let line = std::str::from_utf8(&bytes)
+            .map_err(|_| Error::Prompt("the passphrase on standard input is not UTF-8"))?;
+        let line = line.lines().next().unwrap_or("");
+        SecretString::from(line.to_owned())
+    };
+    if pass.expose_secret().is_empty() {
+        return Err(Error::Prompt(
+            "empty passphrase refused; use --no-passphrase for an identity without one",
+        ));
+    }
+    Ok(pass)
+}
+
+/// age callbacks that ask on the terminal (for encrypted SSH keys and plugins).
+#[derive(Clone, Copy, Debug)]
+pub struct TtyCallbacks;
+
+impl age::Callbacks for TtyCallbacks {
+    fn display_message(&self, message: &str) {
+        eprintln!("{}", crate::base::secret::sanitize(message, 400));
+    }
+
+    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
+        None
+    }
+
+    fn request_public_string(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        let prompt = format!("{}: ", crate::base::secret::sanitize(description, 200));
+        hidden(
+            &prompt,
+            "a key passphrase",
+            "run this in a terminal, or use a key without a passphrase",
+        )
+        .ok()
+    }
+}

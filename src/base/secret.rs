@@ -1,0 +1,241 @@
+//! Secret names and values: the naming rules, the value limits, and a value type that
+//! zeroizes itself and never prints.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+use crate::base::error::{Error, Result};
+
+/// The largest value aisecrets stores.
+pub const MAX_VALUE_LEN: usize = 1 << 20;
+
+/// The rule for secret names, quoted in errors.
+pub const NAME_RULE: &str = "names match [A-Za-z_][A-Za-z0-9_]*";
+const RESERVED_RULE: &str = "names starting with AISECRETS_ are reserved for aisecrets itself";
+const ENV_RULE: &str = "environment names are 1-64 of [a-z0-9_-], starting with a letter or digit";
+const RECIPIENT_RULE: &str =
+    "recipient names are 1-64 of letters, digits and . _ @ + -, starting with a letter or digit";
+
+/// Checks a secret's name: `[A-Za-z_][A-Za-z0-9_]*`, at most 256 bytes, not `AISECRETS_*`.
+pub fn check_name(name: &str) -> Result<()> {
+    let mut bytes = name.bytes();
+    let ok = matches!(bytes.next(), Some(b'A'..=b'Z' | b'a'..=b'z' | b'_'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && name.len() <= 256;
+    if !ok {
+        return Err(invalid("secret", name, NAME_RULE));
+    }
+    if name.to_ascii_uppercase().starts_with("AISECRETS_") {
+        return Err(invalid("secret", name, RESERVED_RULE));
+    }
+    Ok(())
+}
+
+/// Checks an environment's name; it becomes part of a file name, so the rule is strict.
+pub fn check_env_name(name: &str) -> Result<()> {
+    let mut bytes = name.bytes();
+    let ok = matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-'))
+        && name.len() <= 64;
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("environment", name, ENV_RULE))
+    }
+}
+
+/// Whether `name` is a valid recipient name.
+#[must_use]
+pub fn valid_recipient_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric())
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'+' | b'-'))
+        && name.len() <= 64
+}
+
+/// Checks a recipient's name.
+pub fn check_recipient_name(name: &str) -> Result<()> {
+    if valid_recipient_name(name) {
+        Ok(())
+    } else {
+        Err(invalid("recipient", name, RECIPIENT_RULE))
+    }
+}
+
+fn invalid(kind: &'static str, name: &str, rule: &'static str) -> Error {
+    Error::InvalidName {
+        kind,
+        name: sanitize(name, 64),
+        rule,
+    }
+}
+
+/// Makes untrusted text safe to print on a terminal: control characters are escaped and
+/// long text is cut.
+#[must_use]
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A secret value: UTF-8 without NUL, at most [`MAX_VALUE_LEN`] bytes, wiped on drop.
+/// It has no `Debug` or `Display`: the only way out is [`SecretValue::expose`].
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretValue(Zeroizing<String>);
+
+impl SecretValue {
+    /// Checks and wraps a value for the secret `name` (used in errors only).
+    pub fn new(name: &str, value: Zeroizing<String>) -> Result<Self> {
+        if value.len() > MAX_VALUE_LEN {
+            return Err(Error::BadValue {
+                name: name.to_owned(),
+                reason: format!("it is {} bytes, over the 1 MiB limit", value.len()),
+            });
+        }
+        if value.contains('\0') {
+            return Err(Error::BadValue {
+                name: name.to_owned(),
+                reason: "it contains a NUL byte, which no environment variable can hold".into(),
+            });
+        }
+        Ok(Self(value))
+    }
+
+    /// Checks raw bytes (from stdin or a file) and wraps them.
+    pub fn from_bytes(name: &str, bytes: Zeroizing<Vec<u8>>) -> Result<Self> {
+        if bytes.len() > MAX_VALUE_LEN {
+            return Err(Error::BadValue {
+                name: name.to_owned(),
+                reason: format!("it is {} bytes, over the 1 MiB limit", bytes.len()),
+            });
+        }
+        match std::str::from_utf8(&bytes) {
+            Ok(s) => Self::new(name, Zeroizing::new(s.to_owned())),
+            Err(_) => Err(Error::BadValue {
+                name: name.to_owned(),
+                reason: "it is not UTF-8 text (store binary data base64-encoded)".into(),
+            }),
+        }
+    }
+
+    /// The plaintext. Keep call sites narrow: this is the one door out.
+    #[must_use]
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SecretValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretValue([REDACTED])")
+    }
+}
+
+/// The closest of `candidates` to `name`, if one is close enough to suggest.
+#[must_use]
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let upper = name.to_ascii_uppercase();
+    let words = |s: &str| -> Vec<String> {
+        s.split('_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect()
+    };
+    let mine = words(name);
+    // One list's words, in order, all within the other's: OPENAI_KEY and OPENAI_API_KEY.
+    let within = |a: &[String], b: &[String]| {
+        let mut it = b.iter();
+        a.len() >= 2 && a.iter().all(|w| it.any(|x| x == w))
+    };
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&upper, &c.to_ascii_uppercase()), c))
+        .filter(|(d, c)| {
+            *d <= 2.max(c.len() / 4) || {
+                let theirs = words(c);
+                within(&mine, &theirs) || within(&theirs, &mine)
+            }
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_owned())
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_the_rule() {
+        for good in ["A", "_", "OPENAI_API_KEY", "hf_token", "A1_B2"] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "1ABC",
+            "A-B",
+            "A B",
+            "A=B",
+            "A.B",
+            "Ä",
+            "ОPENAI",
+            " A",
+            "AISECRETS_X",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn values_refuse_nul_and_size() {
+        assert!(SecretValue::new("A", Zeroizing::new("a\0b".into())).is_err());
+        assert!(SecretValue::new("A", Zeroizing::new("x".repeat(MAX_VALUE_LEN + 1))).is_err());
+        assert!(SecretValue::new("A", Zeroizing::new("x".repeat(MAX_VALUE_LEN))).is_ok());
+        let v = SecretValue::new("A", Zeroizing::new("sk-FAKE".into())).unwrap();
+        assert!(!format!("{v:?}").contains("sk-FAKE"));
+    }
+
+    #[test]
+    fn suggestions() {
+        let names = ["OPENAI_API_KEY", "HF_TOKEN"];
+        assert_eq!(
+            did_you_mean("OPENAI_API_KY", names).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+        assert_eq!(did_you_mean("hf_token", names).as_deref(), Some("HF_TOKEN"));
+        assert_eq!(did_you_mean("WANDB", names), None);
+        // #13: `get OPENAI_KEY` suggests OPENAI_API_KEY, as `run --only` does.
+        assert_eq!(
+            did_you_mean("OPENAI_KEY", names).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! The project: the committed manifest (`aisecrets.toml`, untrusted input), who owns the
+//! repository, the user's trust pins for it, the rekey history, and the audit log.
+
+pub mod audit;
+pub mod manifest;
+pub mod owner;
+pub mod rekey_history;
+pub mod trust;
+
+pub use manifest::Project;

@@ -1,0 +1,447 @@
+//! Running the child of `aisecrets run`: its environment, its process group, signal
+//! forwarding, and its exit status as ours.
+//!
+//! In a terminal's foreground, the child stays in aisecrets' process group, as any command
+//! a shell starts would be: Ctrl-C, Ctrl-Z and pipelines behave as without aisecrets, and
+//! signals the terminal sends reach the child directly, so aisecrets does not forward them.
+//! Signals sent to aisecrets by a process (`kill`, `timeout`, a container runtime, also when
+//! aisecrets is PID 1) are forwarded. Elsewhere (no terminal, or in the background) the
+//! child gets a process group of its own and everything is forwarded. Either way each signal
+//! reaches the child once. When the child dies of the Ctrl-C or Ctrl-\\ that the terminal
+//! sent, aisecrets dies of it too, so a shell loop stops; otherwise it exits 128 + signal.
+#![allow(unsafe_code)]
+
+use std::ffi::{OsStr, OsString};
+use std::io::IsTerminal;
+use std::os::fd::AsFd;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::atomic::{AtomicI32, Ordering};
+
+use nix::sys::signal::{self, Signal};
+use nix::sys::wait::{WaitStatus, waitpid};
+use nix::unistd::{self, Pid};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+use signal_hook::iterator::SignalsInfo;
+use signal_hook::iterator::exfiltrator::WithOrigin;
+use signal_hook::low_level::siginfo::Cause;
+
+use crate::base::error::{Error, Result};
+use crate::base::exit;
+use crate::base::mask::Masker;
+
+/// The signals forwarded to the child.
+pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
+
+/// A signal aisecrets should die of once everything is cleaned up (0: none).
+pub static RERAISE: AtomicI32 = AtomicI32::new(0);
+
+/// The environment a child of `run` gets: ours without any `AISECRETS_*` variable, the
+/// credential variables start-up took ([`crate::base::hardening`]) back as they were except
+/// those in `withhold`, plus `extra` (which wins over an inherited variable of the same
+/// name).
+pub fn child_env(extra: Vec<(String, OsString)>, withhold: &[&str]) -> Vec<(OsString, OsString)> {
+    let names: std::collections::HashSet<&OsStr> =
+        extra.iter().map(|(n, _)| OsStr::new(n.as_str())).collect();
+    let mut env: Vec<(OsString, OsString)> = inherited()
+        .chain(crate::base::hardening::for_child(withhold))
+        .filter(|(k, _)| !names.contains(k.as_os_str()))
+        .collect();
+    drop(names);
+    env.extend(extra.into_iter().map(|(k, v)| (OsString::from(k), v)));
+    env
+}
+
+/// Our environment less aisecrets' own variables and the credentials start-up took.
+fn inherited() -> impl Iterator<Item = (OsString, OsString)> {
+    std::env::vars_os().filter(|(k, _)| !is_own_var(k) && !crate::base::hardening::is_credential(k))
+}
+
+/// Whether `name` is one of aisecrets' own variables, which never reach a child.
+#[must_use]
+pub fn is_own_var(name: &OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b"AISECRETS_")
+}
+
+/// Runs `program args` with exactly `env`, waits for it, and returns its exit code (or
+/// 128 + the signal that killed it).
+pub fn run(
+    program: &OsStr,
+    args: &[OsString],
+    env: Vec<(OsString, OsString)>,
+    mask: Option<&Masker>,
+) -> Result<u8> {
+    let stdin = std::io::stdin();
+    let foreground =
+        stdin.is_terminal() && unistd::tcgetpgrp(stdin.as_fd()).ok() == Some(unistd::getpgrp());
+
+    // Handlers go in before the child exists, so no signal can kill us in between and
+    // orphan it. exec resets caught signals to their defaults in the child.
+    let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
+        .map_err(|e| Error::io("install signal handlers for", "run", e))?;
+    let handle = signals.handle();
+
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear().envs(env);
+    if !foreground {
+        cmd.process_group(0);
+    }
+    // With --mask, the child's output goes through us (see `Output::attach`).
+    let mut outputs = if mask.is_some() {
+        Output::attach(&mut cmd)?
+    } else {
+        Vec::new()
+    };
+    #[cfg(target_os = "linux")]
+    let parent = unistd::getpid();
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl); it allocates nothing
+    // and takes no locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
+            #[cfg(target_os = "linux")]
+            {
+                let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+                if unistd::getppid() != parent {
+                    let _ = signal::raise(Signal::SIGTERM);
+                }
+            }
+            // A session keyring of its own: the child never possesses the one that may
+            // hold the unlock cache's wrapping key (see keycache).
+            #[cfg(target_os = "linux")]
+            crate::keys::cache::leave_session_keyring()?;
+            Ok(())
+        });
+    }
+    let child = cmd.spawn();
+    // Close our copies of the child's ends, or the readers never see the end.
+    drop(cmd);
+    for o in &mut outputs {
+        o.child = None;
+    }
+    let child = match child {
+        Ok(c) => c,
+        Err(source) => {
+            handle.close();
+            return Err(Error::Spawn {
+                program: crate::base::secret::sanitize(&program.to_string_lossy(), 200),
+                source,
+            });
+        }
+    };
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let from_terminal = std::sync::Arc::new(AtomicI32::new(0));
+    let seen = std::sync::Arc::clone(&from_terminal);
+    let forwarder = std::thread::spawn(move || {
+        for info in signals.forever() {
+            // In the foreground, what the terminal sent has reached the child already.
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+                continue;
+            }
+            if let Ok(sig) = Signal::try_from(info.signal) {
+                let _ = signal::kill(pid, sig);
+            }
+        }
+        // Closed once the child is reaped. The terminal's Ctrl-C that killed the child
+        // reached us before the child's death did, but may still sit in the self-pipe:
+        // note it, so aisecrets dies of it too. Nothing is forwarded to a reaped pid.
+        for info in signals.pending() {
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+            }
+        }
+    });
+
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let status = std::thread::scope(|scope| {
+        if let Some(masker) = mask {
+            for o in outputs {
+                let done = &done;
+                // The copier owns its end: when it stops, the end closes.
+                scope.spawn(move || o.copy(masker, done));
+            }
+        }
+        let status = wait(pid);
+        done.store(true, Ordering::SeqCst);
+        status
+    });
+    handle.close();
+    let _ = forwarder.join();
+    Ok(match status {
+        Ok(WaitStatus::Exited(_, code)) => u8::try_from(code & 0xff).unwrap_or(exit::ERROR),
+        Ok(WaitStatus::Signaled(_, sig, _)) => {
+            let terminal = from_terminal.load(Ordering::SeqCst);
+            if foreground
+                && terminal == sig as i32
+                && matches!(sig, Signal::SIGINT | Signal::SIGQUIT)
+            {
+                RERAISE.store(sig as i32, Ordering::SeqCst);
+            }
+            exit::SIGNAL_BASE.saturating_add(u8::try_from(sig as i32).unwrap_or(0))
+        }
+        _ => exit::ERROR,
+    })
+}
+
+fn wait(pid: Pid) -> nix::Result<WaitStatus> {
+    loop {
+        match waitpid(pid, None) {
+            Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return Ok(s),
+            Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// One masked output of the child: a pseudo-terminal or a pipe, and where it goes.
+struct Output {
+    /// Our end, read by the copier.
+    ours: std::os::fd::OwnedFd,
+    /// The child's end, until the child has it.
+    child: Option<std::os::fd::OwnedFd>,
+    /// 1 for stdout, 2 for stderr.
+    target: i32,
+}
+
+impl Output {
+    /// Gives the child its stdout and stderr: a pseudo-terminal where ours is a terminal (so
+    /// isatty, colours and progress bars behave), else a pipe. When our stdout and stderr are
+    /// the same terminal, pipe or file (a terminal, `2>&1`), the child gets one channel for
+    /// both, as it would without aisecrets, so the order of its writes across the two is
+    /// kept exactly (#12); otherwise one each.
+    fn attach(cmd: &mut Command) -> Result<Vec<Self>> {
+        if same_destination() {
+            let both = Self::new(1)?;
+            cmd.stdout(both.child_end()?).stderr(both.child_end()?);
+            return Ok(vec![both]);
+        }
+        let out = Self::new(1)?;
+        cmd.stdout(out.child_end()?);
+        let err = Self::new(2)?;
+        cmd.stderr(err.child_end()?);
+        Ok(vec![out, err])
+    }
+
+    fn new(target: i32) -> Result<Self> {
+        let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
+        let ours_is_tty = match target {
+            1 => std::io::stdout().is_terminal(),
+            _ => std::io::stderr().is_terminal(),
+        };
+        if ours_is_tty {
+            let size = window_size(target);
+            let pty = nix::pty::openpty(size.as_ref(), None).map_err(io)?;
+            // The child gets the slave only; our master must not leak into it.
+            nix::fcntl::fcntl(
+                &pty.master,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
+            // Raw output: the child's bytes reach our terminal unchanged (no \n -> \r\n twice).
+            if let Ok(mut t) = nix::sys::termios::tcgetattr(&pty.slave) {
+                t.output_flags.remove(nix::sys::termios::OutputFlags::OPOST);
+                let _ = nix::sys::termios::tcsetattr(
+                    &pty.slave,
+                    nix::sys::termios::SetArg::TCSANOW,
+                    &t,
+                );
+            }
+            Ok(Self {
+                ours: pty.master,
+                child: Some(pty.slave),
+                target,
+            })
+        } else {
+            // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
+            let (read, write) = nix::unistd::pipe().map_err(io)?;
+            nix::fcntl::fcntl(
+                &read,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
+            nix::fcntl::fcntl(
+                &write,
+                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+            )
+            .map_err(io)?;
+            Ok(Self {
+                ours: read,
+                child: Some(write),
+                target,
+            })
+        }
+    }
+
+    fn child_end(&self) -> Result<std::process::Stdio> {
+        let fd = self
+            .child
+            .as_ref()
+            .expect("taken once")
+            .try_clone()
+            .map_err(|e| Error::io("set up output for", "run --mask", e))?;
+        Ok(std::process::Stdio::from(fd))
+    }
+
+    /// Writes masked output to our stdout or stderr; false once our reader is gone.
+    fn write(&self, bytes: &[u8]) -> bool {
+        use std::io::Write;
+        if bytes.is_empty() {
+            return true;
+        }
+        if self.target == 1 {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes).and_then(|()| out.flush()).is_ok()
+        } else {
+            std::io::stderr().lock().write_all(bytes).is_ok()
+        }
+    }
+
+    /// Copies the child's output to ours through the masker until the end; once the child
+    /// has exited, stops as soon as no more output comes (a grandchild may hold it open).
+    /// Bytes the masker holds back (they could start a value) go out once
+    /// [`crate::base::mask::HOLD`] passes without more output, so a partial line never waits for
+    /// the next one (#12). Each channel has its own copier: a paused reader of our stdout
+    /// (`| less`) does not hold up stderr.
+    fn copy(self, masker: &Masker, done: &std::sync::atomic::AtomicBool) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        use std::time::{Duration, Instant};
+        let mut stream = masker.stream();
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; 64 * 1024]);
+        // When the held bytes last got company: they go out HOLD after that.
+        let mut held_since: Option<Instant> = None;
+        // Once the child has exited, whatever still holds the output (a background
+        // grandchild) gets a short grace period, not our life.
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let now = Instant::now();
+            if deadline.is_none() && done.load(Ordering::SeqCst) {
+                deadline = Some(now + Duration::from_millis(300));
+            }
+            if deadline.is_some_and(|d| now > d) {
+                break;
+            }
+            let mut wait = Duration::from_millis(100);
+            if let Some(since) = held_since {
+                let due = since + crate::base::mask::HOLD;
+                if due <= now {
+                    held_since = None;
+                    if !self.write(&stream.release()) {
+                        return;
+                    }
+                } else {
+                    wait = due - now;
+                }
+            }
+            let mut fds = [PollFd::new(self.ours.as_fd(), PollFlags::POLLIN)];
+            // Rounded up, so a wake-up is never early and spins.
+            let ms = u16::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(100);
+            match poll(&mut fds, PollTimeout::from(ms)) {
+                Ok(0) | Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+                Ok(_) => {}
+            }
+            match nix::unistd::read(&self.ours, &mut buf) {
+                Ok(0) | Err(_) => break, // end of pipe; EIO once a pty's last writer is gone
+                Ok(n) => {
+                    // Our reader went away (`| head`): stop, and close our end on return,
+                    // so the child gets SIGPIPE as it would without aisecrets.
+                    if !self.write(&stream.feed(&buf[..n], false)) {
+                        return;
+                    }
+                    held_since = stream.holding().then(Instant::now);
+                }
+            }
+        }
+        self.write(&stream.release());
+    }
+}
+
+/// Whether our stdout and stderr are the same terminal, pipe or file.
+fn same_destination() -> bool {
+    let out = nix::sys::stat::fstat(std::io::stdout().as_fd());
+    let err = nix::sys::stat::fstat(std::io::stderr().as_fd());
+    match (out, err) {
+        (Ok(o), Ok(e)) => (o.st_dev, o.st_ino, o.st_rdev) == (e.st_dev, e.st_ino, e.st_rdev),
+        _ => false,
+    }
+}
+
+/// The window size of our terminal on `fd`, for the child's pseudo-terminal.
+fn window_size(fd: i32) -> Option<nix::pty::Winsize> {
+    nix::ioctl_read_bad!(tiocgwinsz, libc::TIOCGWINSZ, nix::pty::Winsize);
+    let mut ws = nix::pty::Winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one Winsize into the pointer we pass, which is valid.
+    unsafe { tiocgwinsz(fd, &mut ws) }.ok().map(|_| ws)
+}
+
+/// How an editor session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edited {
+    /// The editor exited by itself with status 0.
+    Exited,
+    /// The editor exited with a failure (vim's `:cq`): the edit is abandoned.
+    Failed(i32),
+    /// aisecrets was told to stop (SIGTERM, SIGHUP): the editor was stopped too.
+    Interrupted,
+}
+
+/// Runs `argv` (an editor and its arguments) on `file` with the terminal, and waits. While
+/// it runs, Ctrl-C belongs to the editor; SIGTERM and SIGHUP stop it and are reported, so
+/// the caller can remove the plaintext before exiting.
+pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| Error::Failed("the editor command is empty".into()))?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::io("install signal handlers for", "edit", e))?;
+    let handle = signals.handle();
+    // The editor needs none of aisecrets' variables nor the credentials it logged in with.
+    let mut cmd = Command::new(program);
+    cmd.args(args).arg(file).env_clear().envs(inherited());
+    // SAFETY: the closure runs in the forked child before exec and makes one
+    // async-signal-safe system call (keyctl); it allocates nothing and takes no locks.
+    #[cfg(target_os = "linux")]
+    unsafe {
+        // The editor does not possess the session keyring that holds the unlock cache.
+        cmd.pre_exec(crate::keys::cache::leave_session_keyring);
+    }
+    let child = cmd.spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(source) => {
+            handle.close();
+            return Err(Error::Spawn {
+                program: crate::base::secret::sanitize(program, 200),
+                source,
+            });
+        }
+    };
+    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = std::sync::Arc::clone(&stopped);
+    let watcher = std::thread::spawn(move || {
+        for sig in signals.forever() {
+            if sig != SIGINT {
+                flag.store(true, Ordering::SeqCst);
+                let _ = signal::kill(pid, Signal::SIGTERM);
+            }
+        }
+    });
+    let status = wait(pid);
+    handle.close();
+    let _ = watcher.join();
+    Ok(match status {
+        _ if stopped.load(Ordering::SeqCst) => Edited::Interrupted,
+        Ok(WaitStatus::Exited(_, 0)) => Edited::Exited,
+        Ok(WaitStatus::Exited(_, code)) => Edited::Failed(code),
+        Ok(WaitStatus::Signaled(_, sig, _)) => Edited::Failed(128 + sig as i32),
+        _ => Edited::Failed(-1),
+    })
+}
