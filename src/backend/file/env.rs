@@ -34,12 +34,11 @@ impl<'a> Env<'a> {
     }
 
     fn keys(&mut self) -> Result<&Keys> {
-        if self.keys.is_none() {
-            self.keys = Some(super::keys_for(self.project, &self.env)?);
+        let (project, env) = (self.project, &self.env);
+        match &mut self.keys {
+            Some(keys) => Ok(keys),
+            slot @ None => Ok(slot.insert(super::keys_for(project, env)?)),
         }
-        self.keys
-            .as_ref()
-            .ok_or_else(|| Error::Failed("the identity could not be loaded".into()))
     }
 
     /// `list` without an identity that opens now (none, locked, or not a recipient): the

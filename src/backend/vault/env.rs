@@ -53,12 +53,14 @@ impl<'a> Env<'a> {
     /// Checks the settings against this user's pin, then logs in: nothing is sent to a
     /// server this user has not accepted.
     fn connect(&mut self) -> Result<&Client> {
-        if self.client.is_none() {
-            let settings = super::settings(self.project, &self.env)?;
-            trust::vault::check(self.project, &self.env, settings, self.ask)?;
-            self.client = Some(Client::connect(self.decl)?);
+        let (project, env, decl, ask) = (self.project, &self.env, self.decl, self.ask);
+        match &mut self.client {
+            Some(client) => Ok(client),
+            slot @ None => {
+                trust::vault::check(project, env, super::settings(project, env)?, ask)?;
+                Ok(slot.insert(Client::connect(decl)?))
+            }
         }
-        self.client()
     }
 
     /// The server's address: the client's once connected, else `VAULT_ADDR` or the
