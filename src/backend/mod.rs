@@ -1,7 +1,7 @@
 //! Where an environment lives, behind one seam: the [`Backend`] trait. Commands reach an
 //! environment with [`of`] and read, update or describe it without knowing whether it is
-//! an encrypted file in the repository ([`file`]) or an OpenBao/Vault KV secret
-//! ([`vault`]). What only one kind has stays an optional capability: leased secrets and
+//! an encrypted file in the repository ([`mod@file`]) or an OpenBao/Vault KV secret
+//! ([`mod@vault`]). What only one kind has stays an optional capability: leased secrets and
 //! child tokens for `run` ([`Backend::vault`]).
 //!
 //! A trait (objects from [`of`]) rather than an enum: a backend is then one file that

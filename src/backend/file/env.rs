@@ -1,5 +1,5 @@
 //! The encrypted-file store behind the backend seam: [`Env`] implements
-//! [`Backend`](crate::backend::Backend) over [`open`](super::open) and
+//! [`crate::backend::Backend`] over [`open`](super::open) and
 //! [`modify`](super::modify).
 
 use crate::backend::{Backend, Change, Description, Purpose, Row, Snapshot, Values};

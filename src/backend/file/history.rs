@@ -100,7 +100,7 @@ pub fn find_fork(
     None
 }
 
-/// Where `file`'s rekey chain is sealed, for [`trust::chain`].
+/// Where `file`'s rekey chain is sealed, for [`trust::chain()`].
 pub(super) fn sealed(file: &EnvFile) -> Sealed<'_> {
     Sealed {
         project: &file.project,

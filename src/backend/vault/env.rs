@@ -1,5 +1,5 @@
 //! A Vault KV environment behind the backend seam: [`Env`] implements
-//! [`Backend`](crate::backend::Backend) over [`kv`](super::kv), and is the capability `run`
+//! [`crate::backend::Backend`] over [`super::kv`], and is the capability `run`
 //! uses for leases and child tokens ([`Backend::vault`]).
 
 use std::collections::BTreeMap;

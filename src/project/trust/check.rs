@@ -1,6 +1,6 @@
 //! Checking an opened environment's data key against this user's pin, and the lowest file
 //! format the pin accepts. The decisions that need a person (a first use) are not taken
-//! here: they go to the command layer's [`Ask`](super::Ask); the git history search for a
+//! here: they go to the command layer's [`super::Ask`]; the git history search for a
 //! forked rekey chain is the file backend's (it reads old versions of the file).
 
 use std::path::Path;

@@ -22,8 +22,8 @@
 //! Trust sits below the backends: what it needs from an environment file or a Vault
 //! declaration (a data key, the sealed chain, the format, the settings) is passed in, and a
 //! first use is decided by the command layer through [`Ask`] (it asks on the terminal).
-//! Parts: [`chain`] (the rekey chain), [`check`] (a data key against its pin), [`vault`]
-//! (Vault settings against theirs); this file holds the pins themselves.
+//! Parts: [`mod@chain`] (the rekey chain), [`mod@check`] (a data key against its pin),
+//! [`mod@vault`] (Vault settings against theirs); this file holds the pins themselves.
 
 pub mod chain;
 pub mod check;
