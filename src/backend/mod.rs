@@ -9,20 +9,21 @@
 //!
 //! Adding a backend (a cloud KMS, a hardware store) is one new file plus its registration:
 //!
-//! 1. `src/backend/kms.rs`: a struct holding the project, the environment name and its
-//!    declaration, with `impl Backend` (`prepare` logs in, `read` returns a [`Snapshot`],
-//!    `update` runs the change on a [`Values`] and writes it back, `describe` says where).
+//! 1. `src/backend/kms.rs`: a struct holding the project, the environment name, its
+//!    declaration and the [`Ask`], with `impl Backend` (`prepare` logs in or unlocks, `read`
+//!    returns a [`Snapshot`], `update` runs the change on a [`Values`] and writes it back,
+//!    `describe` says where, `trust` shows what a first use pins).
 //! 2. Registration: `pub mod kms;` below, its declaration on
 //!    [`crate::project::manifest::EnvDecl`] (`kms = { ... }`), and one arm in [`of`]:
 //!
 //! ```text
 //! if let Some(k) = &decl.kms {
-//!     return Ok(Box::new(kms::Env::new(project, env, k)));
+//!     return Ok(Box::new(kms::Env::new(project, env, k, ask)));
 //! }
 //! ```
 //!
-//! No command changes: set, get, rm, list, import, export, run, push/pull and status go
-//! through the trait.
+//! No command changes: set, get, rm, list, import, export, run, push/pull, status and trust
+//! go through the trait.
 //!
 //! The first use of an environment on this machine asks the user to trust it; the backends
 //! do not ask themselves: they take the decision from the command layer
