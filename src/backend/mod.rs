@@ -257,3 +257,30 @@ pub fn of<'a>(project: &'a Project, env: &str, ask: Ask) -> Result<Box<dyn Backe
     }
     Ok(Box::new(file::Env::new(project, env, ask)))
 }
+
+#[cfg(test)]
+mod tests {
+    use zeroize::Zeroizing;
+
+    use super::Snapshot;
+    use crate::base::error::Error;
+    use crate::base::secret::SecretValue;
+
+    /// #14: `get` and `run --only` build "no such secret" in one place, and both suggest
+    /// leased names as well as stored ones.
+    #[test]
+    fn no_such_secret_names_stored_and_leased_names() {
+        let mut snap = Snapshot::new("prod", ["VERSION", "UPDATED"])
+            .with_leased(vec!["DATABASE_URL".to_owned()]);
+        let value = SecretValue::new("OPENAI_API_KEY", Zeroizing::new("sk-FAKE-0000".into()));
+        snap.values
+            .insert("OPENAI_API_KEY".to_owned(), value.expect("a valid value"));
+        match snap.get("DATABASE_URI") {
+            Err(Error::NoSuchSecret { similar, known, .. }) => {
+                assert_eq!(similar.as_deref(), Some("DATABASE_URL"));
+                assert_eq!(known, ["DATABASE_URL", "OPENAI_API_KEY"]);
+            }
+            _ => panic!("expected no such secret"),
+        }
+    }
+}
