@@ -1,6 +1,9 @@
 //! Reading and writing encrypted environments: find the file, check it belongs to this
 //! project and environment, open the data key, open every value (one bad value refuses
 //! the whole file), and write back atomically under a lock, resealing only what changed.
+//!
+//! Parts: [`format`] (the file's text), [`history`] (git history of a rekey chain),
+//! `access` (who may open it), `env` (this store behind [`crate::backend::Backend`]).
 
 mod access;
 mod env;

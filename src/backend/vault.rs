@@ -4,6 +4,9 @@
 //! Everything goes through one small synchronous HTTP client (ureq with rustls and the
 //! system's roots, or `VAULT_CACERT`), with timeouts on every call. Values only ever live
 //! in memory; tokens never reach argv, logs or errors.
+//!
+//! [`Env`] is this store behind [`crate::backend::Backend`]; the settings pin it checks before
+//! sending anything is trust's (`project::trust::vault`), fed by [`settings`].
 
 mod env;
 mod http;
