@@ -2,7 +2,7 @@
 //! project and environment, open the data key, open every value (one bad value refuses
 //! the whole file), and write back atomically under a lock, resealing only what changed.
 //!
-//! Parts: [`format`] (the file's text), [`history`] (git history of a rekey chain),
+//! Parts: [`mod@format`] (the file's text), [`history`] (git history of a rekey chain),
 //! `access` (who may open it), `env` (this store behind [`crate::backend::Backend`]).
 
 mod access;
