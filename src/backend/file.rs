@@ -1,25 +1,38 @@
 //! Reading and writing encrypted environments: find the file, check it belongs to this
 //! project and environment, open the data key, open every value (one bad value refuses
 //! the whole file), and write back atomically under a lock, resealing only what changed.
+//!
+//! Parts: [`mod@format`] (the file's text), [`history`] (git history of a rekey chain),
+//! `access` (who may open it), `env` (this store behind [`crate::backend::Backend`]).
 
+mod access;
+mod env;
 pub mod format;
+pub mod history;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+pub use super::Change;
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
 use crate::base::secret::{self, SecretValue};
 use crate::keys::crypto::{self, DataKey, Meta, Opened, UnwrapError};
 use crate::keys::identity::Keys;
+use crate::project::trust::{self, Ask};
 use crate::project::{Project, owner};
+pub use access::{keys_for, not_a_recipient, wrapped_to};
+pub use env::Env;
 pub use format::EnvFile;
 
 /// The largest environment file aisecrets reads (and writes): refused on its size before a
 /// byte is read, so a crafted file costs neither memory nor time (#12). 16 MiB holds 50,000
 /// secrets of a few hundred bytes, or a dozen values at the 1 MiB limit.
 pub const MAX_ENV_FILE: u64 = 16 << 20;
+
+// Trust refuses a format older than the one with a MAC once it saw that one.
+const _: () = assert!(format::FORMAT == trust::MAC_FORMAT);
 
 /// An opened environment: every value decrypted and checked.
 pub struct OpenEnv {
@@ -35,17 +48,6 @@ pub struct OpenEnv {
     pub me: String,
 }
 
-/// What a change did to one name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// The name is new.
-    Added,
-    /// The value changed.
-    Changed,
-    /// Same value as before: nothing written for it.
-    Unchanged,
-}
-
 /// Reads and parses an environment file without opening anything. A symlink is refused.
 pub fn read_env_file(path: &Path) -> Result<EnvFile> {
     let bytes = atomic::read_project_file(path, MAX_ENV_FILE)?;
@@ -54,18 +56,19 @@ pub fn read_env_file(path: &Path) -> Result<EnvFile> {
     EnvFile::parse(path, &text)
 }
 
-/// Opens `env` of `project` with `keys`, checking the key against this user's trust pin.
-pub fn open(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
-    open_checked(project, env, keys, true)
+/// Opens `env` of `project` with `keys`, checking the key against this user's trust pin;
+/// `ask` decides a first use.
+pub fn open(project: &Project, env: &str, keys: &Keys, ask: Ask) -> Result<OpenEnv> {
+    open_checked(project, env, keys, Some(ask))
 }
 
 /// Opens `env` without the trust check: for `trust` itself, which shows the key before
 /// pinning it, and for `status`, which shows no value.
 pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenEnv> {
-    open_checked(project, env, keys, false)
+    open_checked(project, env, keys, None)
 }
 
-fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) -> Result<OpenEnv> {
+fn open_checked(project: &Project, env: &str, keys: &Keys, trust: Option<Ask>) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
     atomic::refuse_symlinks_below(&project.root, &path)?;
     owner::check(&path, &project.root)?;
@@ -78,7 +81,7 @@ fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) ->
         }
         other => other?,
     };
-    open_file(project, env, keys, path, file, check_trust)
+    open_file(project, env, keys, path, file, trust)
 }
 
 fn open_file(
@@ -87,7 +90,7 @@ fn open_file(
     keys: &Keys,
     path: PathBuf,
     file: EnvFile,
-    check_trust: bool,
+    trust: Option<Ask>,
 ) -> Result<OpenEnv> {
     if file.project != project.id() {
         return Err(Error::corrupt(&path, "it belongs to another project"));
@@ -137,9 +140,8 @@ fn open_file(
             .map_err(|reason| Error::corrupt(&path, format!("conflict `{name}`: {reason}")))?;
     }
     intact.map_err(|reason| Error::corrupt(&path, reason))?;
-    if check_trust {
-        crate::project::trust::check(project, env, &key, &file, &path, keys)?;
-        crate::project::trust::check_format(project, env, &file, &path)?;
+    if let Some(ask) = trust {
+        check_trust(project, env, &key, &file, &path, keys, ask)?;
     }
     let me = whose(project, env, keys);
     Ok(OpenEnv {
@@ -151,86 +153,39 @@ fn open_file(
     })
 }
 
-/// The user's keys for opening `env`, after checking, without any passphrase, that the
-/// manifest lists this user's public key among `env`'s recipients (#13): a non-member hears
-/// about `aisecrets request-access` before being asked to unlock anything. Only identities
-/// whose one public key is known without opening them are checked (the stored identity,
-/// `AISECRETS_IDENTITY`); an identity file may hold several keys and is just tried.
-pub fn keys_for(project: &Project, env: &str) -> Result<Keys> {
-    if let Some(d) = crate::keys::identity::describe()?
-        && !d.source.starts_with("AISECRETS_IDENTITY_FILE")
-        && let Some(mine) = d.public.as_deref()
-        && let Ok(decl) = project.env(env)
-        && decl.vault.is_none()
-        && !decl.recipients.values().any(|k| k.trim() == mine)
+/// Checks the opened key of `env` against this user's pin (`ask` decides a first use); a
+/// key the rekey chain leads to is trusted only if git history shows no fork of the chain.
+fn check_trust(
+    project: &Project,
+    env: &str,
+    key: &DataKey,
+    file: &EnvFile,
+    path: &Path,
+    keys: &Keys,
+    ask: Ask,
+) -> Result<()> {
+    if let trust::Verdict::Moved {
+        pinned,
+        source,
+        links,
+    } = trust::check(project, env, key, history::sealed(file), path, ask)?
     {
-        return Err(not_a_recipient(
-            project,
-            env,
-            project.env_path(env)?,
-            Some(mine),
-        ));
+        if let Some(fork) = history::find_fork(path, file, keys, &pinned, &links) {
+            return Err(Error::Forked {
+                env: env.to_owned(),
+                path: path.to_owned(),
+                fork: format!(
+                    "has data key {}, made from key {}, which git history (commit {}) shows was already replaced by key {}",
+                    fork.ours,
+                    fork.from,
+                    fork.commit.chars().take(12).collect::<String>(),
+                    fork.theirs
+                ),
+            });
+        }
+        trust::roll_forward(project, env, key, source)?;
     }
-    crate::keys::identity::load()
-}
-
-/// The error for a user whose key cannot open `env`, naming the next step: the pending
-/// request's approval when there is one, else `aisecrets request-access` (the README's
-/// route), and the direct add as the alternative.
-#[must_use]
-pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option<&str>) -> Error {
-    let recipients: Vec<String> = project
-        .env(env)
-        .map(|d| d.recipients.keys().cloned().collect())
-        .unwrap_or_default();
-    let who = recipients.first().map_or("a member", String::as_str);
-    let listed_as = |table: &BTreeMap<String, String>| {
-        mine.and_then(|m| table.iter().find(|(_, k)| k.trim() == m))
-            .map(|(n, _)| n.clone())
-    };
-    let pending = listed_as(&project.manifest.pending);
-    let known_as = project
-        .manifest
-        .environments
-        .values()
-        .find_map(|d| listed_as(&d.recipients));
-    let listed_here = project
-        .env(env)
-        .is_ok_and(|d| listed_as(&d.recipients).is_some());
-    let name = pending
-        .clone()
-        .or_else(|| known_as.clone())
-        .unwrap_or_else(crate::base::error::whoami);
-    let key = mine.unwrap_or("<your public key>");
-    let next = if listed_here {
-        format!(
-            "aisecrets.toml lists you, but the file is not encrypted to you yet: ask {who} to run \
-             `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
-        )
-    } else if known_as.is_some() {
-        // Already a teammate (a recipient of another environment): the member adds the
-        // key they already have.
-        format!(
-            "ask {who} to run `aisecrets recipients add {name} {key} --env {env}`, commit and push it, then `git pull`"
-        )
-    } else if let Some(p) = pending {
-        format!(
-            "your access request as `{p}` is pending: once it is committed and pushed, ask {who} to run \
-             `aisecrets recipients approve {p}` and push, then `git pull`"
-        )
-    } else {
-        format!(
-            "run `aisecrets request-access` (it records your public key in aisecrets.toml), commit and \
-             push it, and ask {who} to run `aisecrets recipients approve {name}`; or send {who} your key \
-             (`aisecrets identity show`) for `aisecrets recipients add {name} {key} --env {env}`"
-        )
-    };
-    Error::NotARecipient {
-        env: env.to_owned(),
-        path,
-        recipients,
-        next,
-    }
+    trust::check_format(project, env, file.format, path)
 }
 
 /// Opens every value (one bad value refuses the file), on all cores for large files.
@@ -312,7 +267,7 @@ impl OpenEnv {
     }
 
     fn missing(&self, name: &str) -> Error {
-        Error::no_such_secret(name, &self.file.env, self.values.keys().map(String::as_str))
+        super::missing(name, &self.file.env, self.values.keys().map(String::as_str))
     }
 
     /// Sets `name` to `value`; an equal value keeps its sealed bytes untouched.
@@ -354,7 +309,7 @@ impl OpenEnv {
     ) -> Result<&DataKey> {
         let new = DataKey::generate();
         let data_key = wrap_to(&new, recipients)?;
-        let rekeys = crate::project::trust::extend_chain(&self.file, &self.key, &new);
+        let rekeys = trust::extend_chain(history::sealed(&self.file), &self.key, &new);
         let mut secrets = BTreeMap::new();
         for (name, opened) in &mut self.values {
             for r in removed {
@@ -456,6 +411,7 @@ pub fn modify<T>(
     project: &Project,
     env: &str,
     keys: &Keys,
+    ask: Ask,
     f: impl FnOnce(&mut OpenEnv) -> Result<(T, bool)>,
 ) -> Result<T> {
     let path = project.env_path(env)?;
@@ -463,7 +419,7 @@ pub fn modify<T>(
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let _lock = atomic::lock_dir(&dir)?;
-    let mut open_env = open(project, env, keys)?;
+    let mut open_env = open(project, env, keys, ask)?;
     let before = open_env.file.clone();
     let (out, changed) = f(&mut open_env)?;
     if changed && open_env.file != before {
@@ -479,6 +435,7 @@ pub fn modify_many<T>(
     project: &Project,
     envs: &[String],
     keys: &Keys,
+    ask: Ask,
     mut f: impl FnMut(&str, &mut OpenEnv) -> Result<T>,
 ) -> Result<Vec<T>> {
     let mut dirs: Vec<PathBuf> = envs
@@ -498,7 +455,7 @@ pub fn modify_many<T>(
         .collect::<Result<Vec<_>>>()?;
     let mut opened = envs
         .iter()
-        .map(|e| open(project, e, keys))
+        .map(|e| open(project, e, keys, ask))
         .collect::<Result<Vec<_>>>()?;
     let mut outs = Vec::with_capacity(envs.len());
     for (env, o) in envs.iter().zip(opened.iter_mut()) {
@@ -521,7 +478,7 @@ fn write(project: &Project, open_env: &OpenEnv, text: &str) -> Result<()> {
     atomic::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
     if open_env.file.format < format::FORMAT {
         // Upgraded: from now on this user refuses a format 1 file here.
-        crate::project::trust::raise_min_format(project, &open_env.file.env)?;
+        trust::raise_min_format(project, &open_env.file.env)?;
     }
     Ok(())
 }
@@ -597,7 +554,7 @@ pub fn create_env(
         });
     }
     atomic::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
-    crate::project::trust::pin(project, env, &key, Some(recipients.clone()))?;
-    crate::project::trust::raise_min_format(project, env)?;
+    trust::pin(project, env, &key, Some(recipients.clone()))?;
+    trust::raise_min_format(project, env)?;
     Ok(path)
 }

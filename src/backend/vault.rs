@@ -4,11 +4,14 @@
 //! Everything goes through one small synchronous HTTP client (ureq with rustls and the
 //! system's roots, or `VAULT_CACERT`), with timeouts on every call. Values only ever live
 //! in memory; tokens never reach argv, logs or errors.
+//!
+//! [`Env`] is this store behind [`crate::backend::Backend`]; the settings pin it checks before
+//! sending anything is trust's (`project::trust::vault`), fed by [`settings`].
 
+mod env;
 mod http;
 pub mod kv;
 pub mod lease;
-pub mod pin;
 
 use std::time::Duration;
 
@@ -18,6 +21,7 @@ use zeroize::Zeroizing;
 use crate::base::error::{Error, Result};
 use crate::base::secret;
 
+pub use env::Env;
 pub use http::Http;
 pub use lease::{ChildTokenDecl, LeaseDecl};
 
@@ -54,9 +58,26 @@ fn default_approle_mount() -> String {
     "approle".to_owned()
 }
 
+/// A manifest value that is not a safe API path segment list.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{what} `{shown}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)"
+)]
+pub(crate) struct BadPath {
+    what: &'static str,
+    shown: String,
+}
+
+/// The lease declarations ([`lease`]) still report their problems as text.
+impl From<BadPath> for String {
+    fn from(e: BadPath) -> Self {
+        e.to_string()
+    }
+}
+
 /// A path segment list that is safe to put in a URL: no empty, `.` or `..` segment, and
 /// only characters Vault paths use.
-fn check_api_path(what: &str, p: &str) -> std::result::Result<(), String> {
+fn check_api_path(what: &'static str, p: &str) -> std::result::Result<(), BadPath> {
     let ok = !p.is_empty()
         && p.len() <= 512
         && p.split('/')
@@ -66,16 +87,16 @@ fn check_api_path(what: &str, p: &str) -> std::result::Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
-            secret::sanitize(p, 80)
-        ))
+        Err(BadPath {
+            what,
+            shown: secret::sanitize(p, 80),
+        })
     }
 }
 
 impl VaultDecl {
     /// Checks the declaration (the manifest is untrusted input).
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> anyhow::Result<()> {
         check_api_path("path", &self.path)?;
         check_api_path("mount", &self.mount)?;
         check_api_path("jwt_mount", &self.jwt_mount)?;
@@ -87,7 +108,7 @@ impl VaultDecl {
             check_api_path("jwt_role", role)?;
         }
         if let Some(a) = &self.address {
-            http::parse_address(a)?;
+            http::parse_address(a).map_err(anyhow::Error::msg)?;
         }
         Ok(())
     }
@@ -438,24 +459,10 @@ fn client_timeout() -> Duration {
         .unwrap_or(Duration::from_secs(10))
 }
 
-/// Connects for environment `env`, or fails saying it is not a Vault environment. The
-/// manifest's Vault settings must match what this machine pinned (see [`pin::check`]).
-pub fn connect_env(project: &crate::project::Project, env: &str) -> Result<(Client, VaultDecl)> {
-    let decl = project
-        .vault_decl(env)?
-        .ok_or_else(|| {
-            Error::Failed(format!(
-                "environment `{env}` is an encrypted file, not a Vault environment"
-            ))
-        })?
-        .clone();
-    pin::check(project, env)?;
-    Ok((Client::connect(&decl)?, decl))
-}
-
 /// Every manifest setting of a Vault environment that decides where credentials go and
 /// what is read, written, leased or handed on: address, namespace, mount, path, auth,
-/// leases, child token.
+/// leases, child token. Trust pins them (`project::trust::vault`); this module only reports
+/// them.
 pub fn settings(
     project: &crate::project::Project,
     env: &str,
@@ -499,4 +506,18 @@ pub fn settings(
         );
     }
     Ok(m)
+}
+
+/// The [`settings`] of each Vault environment among `envs`, by name.
+pub fn settings_of(
+    project: &crate::project::Project,
+    envs: &[String],
+) -> Result<std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>> {
+    let mut all = std::collections::BTreeMap::new();
+    for env in envs {
+        if project.env(env)?.vault.is_some() {
+            all.insert(env.clone(), settings(project, env)?);
+        }
+    }
+    Ok(all)
 }

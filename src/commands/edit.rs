@@ -41,7 +41,7 @@ const GUI_EDITORS: &[&str] = &[
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let keys = file::keys_for(&project, &env)?;
-    let open = file::open(&project, &env, &keys)?;
+    let open = file::open(&project, &env, &keys, super::ask)?;
     let original: BTreeMap<String, SecretValue> = open
         .values
         .iter()
@@ -161,39 +161,40 @@ fn save(
     pairs: Vec<(String, SecretValue)>,
 ) -> Result<u8> {
     let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
-    let (added, changed, removed, resolved) = file::modify(project, env, keys, |open| {
-        let mut counts = (0, 0, 0, 0);
-        let mut touched = false;
-        for (name, value) in pairs {
-            if open.resolve(&name) {
-                touched = true;
-                counts.3 += 1;
+    let (added, changed, removed, resolved) =
+        file::modify(project, env, keys, super::ask, |open| {
+            let mut counts = (0, 0, 0, 0);
+            let mut touched = false;
+            for (name, value) in pairs {
+                if open.resolve(&name) {
+                    touched = true;
+                    counts.3 += 1;
+                }
+                // Only what the user changed: a value someone else changed on disk while the
+                // editor was open (a rotation, a git pull) is not put back.
+                if original.get(&name) == Some(&value) {
+                    continue;
+                }
+                match open.set(&name, value)? {
+                    Change::Added => counts.0 += 1,
+                    Change::Changed => counts.1 += 1,
+                    Change::Unchanged => {}
+                }
             }
-            // Only what the user changed: a value someone else changed on disk while the
-            // editor was open (a rotation, a git pull) is not put back.
-            if original.get(&name) == Some(&value) {
-                continue;
+            for name in original.keys().filter(|n| !names.contains(n)) {
+                if open.values.contains_key(name) {
+                    open.remove(name)?;
+                    counts.2 += 1;
+                }
             }
-            match open.set(&name, value)? {
-                Change::Added => counts.0 += 1,
-                Change::Changed => counts.1 += 1,
-                Change::Unchanged => {}
+            for name in conflicts.keys().filter(|n| !names.contains(n)) {
+                if open.resolve(name) {
+                    touched = true;
+                    counts.3 += 1;
+                }
             }
-        }
-        for name in original.keys().filter(|n| !names.contains(n)) {
-            if open.values.contains_key(name) {
-                open.remove(name)?;
-                counts.2 += 1;
-            }
-        }
-        for name in conflicts.keys().filter(|n| !names.contains(n)) {
-            if open.resolve(name) {
-                touched = true;
-                counts.3 += 1;
-            }
-        }
-        Ok((counts, touched || counts.0 + counts.1 + counts.2 > 0))
-    })?;
+            Ok((counts, touched || counts.0 + counts.1 + counts.2 > 0))
+        })?;
     audit::record("edit", Some((project, env)), &names, None, "ok");
     let resolved = if resolved > 0 {
         format!(", {resolved} conflict(s) resolved: `git add` the file")

@@ -2,31 +2,23 @@
 
 use zeroize::Zeroizing;
 
+use crate::backend::{self, Purpose};
 use crate::base::error::Result;
 use crate::cli::NameArgs;
-use crate::{backend::file, backend::vault, base::exit, base::output};
+use crate::{base::exit, base::output};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let from_vault;
-    let open;
-    let value = if project.vault_decl(&env)?.is_some() {
-        if let Some(l) = project.env(&env)?.leases.get(&args.name) {
-            return Err(crate::base::error::Error::Failed(format!(
-                "{} is leased from {} for each run, not stored: `aisecrets run` issues it and revokes it when the command exits",
-                args.name, l.path
-            )));
-        }
-        let (client, decl) = vault::connect_env(&project, &env)?;
-        from_vault = vault::kv::read(&client, &decl)?;
-        from_vault.get(&args.name, &env)?
-    } else {
-        let keys = file::keys_for(&project, &env)?;
-        open = file::open(&project, &env, &keys)?;
-        open.refuse_conflicts([args.name.as_str()])?;
-        open.get(&args.name)?
-    };
+    if let Some(l) = project.env(&env)?.leases.get(&args.name) {
+        return Err(crate::base::error::Error::Failed(format!(
+            "{} is leased from {} for each run, not stored: `aisecrets run` issues it and revokes it when the command exits",
+            args.name, l.path
+        )));
+    }
+    let snap = backend::of(&project, &env, super::ask)?.read(Purpose::One)?;
+    snap.refuse_conflicts([args.name.as_str()])?;
+    let value = snap.get(&args.name)?;
     let mut line = Zeroizing::new(String::with_capacity(value.expose().len() + 1));
     line.push_str(value.expose());
     line.push('\n');

@@ -4,11 +4,11 @@ use std::path::Path;
 
 use zeroize::Zeroizing;
 
-use crate::backend::file::{self, Change};
+use crate::backend::{self, Change};
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
 use crate::cli::ImportArgs;
-use crate::{backend::vault, base::dotenv, base::exit, base::output};
+use crate::{base::dotenv, base::exit, base::output};
 
 /// Runs `import`.
 pub(super) fn run(args: &ImportArgs) -> Result<u8> {
@@ -17,38 +17,18 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
     // Parse everything before touching the environment: a bad line writes nothing.
     let pairs = dotenv::parse(&text, &desc)?;
     let names: Vec<String> = pairs.iter().map(|(n, _)| n.clone()).collect();
-    let (added, changed, same) = if project.vault_decl(&env)?.is_some() {
-        let (client, decl) = vault::connect_env(&project, &env)?;
-        vault::kv::update(&client, &decl, |values| {
-            let mut counts = (0, 0, 0);
-            for (name, value) in &pairs {
-                match values.get(name) {
-                    None => counts.0 += 1,
-                    Some(old) if old == value => {
-                        counts.2 += 1;
-                        continue;
-                    }
-                    Some(_) => counts.1 += 1,
-                }
-                values.insert(name.clone(), value.clone());
+    let mut backend = backend::of(&project, &env, super::ask)?;
+    let ((added, changed, same), _) = backend::update(backend.as_mut(), |values| {
+        let mut counts = (0, 0, 0);
+        for (name, value) in &pairs {
+            match values.set(name, value.clone())? {
+                Change::Added => counts.0 += 1,
+                Change::Changed => counts.1 += 1,
+                Change::Unchanged => counts.2 += 1,
             }
-            Ok((counts, counts.0 + counts.1 > 0))
-        })?
-        .0
-    } else {
-        let keys = file::keys_for(&project, &env)?;
-        file::modify(&project, &env, &keys, |open| {
-            let mut counts = (0, 0, 0);
-            for (name, value) in pairs {
-                match open.set(&name, value)? {
-                    Change::Added => counts.0 += 1,
-                    Change::Changed => counts.1 += 1,
-                    Change::Unchanged => counts.2 += 1,
-                }
-            }
-            Ok((counts, counts.0 + counts.1 > 0))
-        })?
-    };
+        }
+        Ok((counts, counts.0 + counts.1 > 0))
+    })?;
     crate::project::audit::record("import", Some((&project, &env)), &names, None, "ok");
     output::status(&format!(
         "imported into {env}: {added} added, {changed} changed, {same} unchanged"

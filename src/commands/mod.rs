@@ -94,3 +94,19 @@ fn project_env(flag: Option<&str>) -> Result<(Project, String)> {
     let env = project.pick_env(flag)?;
     Ok((project, env))
 }
+
+/// The command layer's decision on a first use of an environment on this machine (an
+/// unpinned data key or Vault settings): shown and asked on the terminal; with no terminal,
+/// the error that names `aisecrets trust` and `AISECRETS_TRUST`. Passed down to the
+/// backends, which never prompt themselves.
+fn ask(first: crate::project::trust::FirstUse) -> Result<()> {
+    if !crate::base::prompt::has_terminal() {
+        return Err(first.no_terminal);
+    }
+    crate::base::output::status(&first.text);
+    if crate::base::prompt::confirm(first.question)? {
+        Ok(())
+    } else {
+        Err(Error::Prompt(first.declined))
+    }
+}

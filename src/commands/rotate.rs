@@ -10,7 +10,7 @@ use crate::{base::exit, base::output, scan::rotation};
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let keys = file::keys_for(&project, &env)?;
-    let current = file::open(&project, &env, &keys)?;
+    let current = file::open(&project, &env, &keys, super::ask)?;
     let old = current.get(&args.name)?;
     if let Some(url) = rotation::where_to_rotate(&args.name, old.expose()) {
         output::status(&format!(
@@ -20,7 +20,7 @@ pub(super) fn run(args: &NameArgs) -> Result<u8> {
     }
     drop(current);
     let value = super::set::read_value(&args.name)?;
-    let change = file::modify(&project, &env, &keys, |open| {
+    let change = file::modify(&project, &env, &keys, super::ask, |open| {
         open.get(&args.name)?;
         let c = open.set(&args.name, value)?;
         Ok((c, c != Change::Unchanged))

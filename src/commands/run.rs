@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
+use crate::backend::{self, Purpose};
 use crate::base::error::{Error, Result};
 use crate::base::mask::Masker;
 use crate::base::secret::{self, SecretValue};
@@ -11,8 +12,7 @@ use crate::cli::RunArgs;
 use crate::project::Project;
 use crate::run::ramdir::RamDir;
 use crate::{
-    backend::file, backend::vault, base::config, base::hardening, project::audit, run::child,
-    run::policy,
+    backend::vault, base::config, base::hardening, project::audit, run::child, run::policy,
 };
 
 /// Runs `run`; the exit code is the child's.
@@ -20,80 +20,47 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let wanted = wanted_names(&project, &args)?;
     let decl = project.env(&env)?.clone();
-    if args.vault_token && decl.vault.is_none() {
+    let mut backend = backend::of(&project, &env, super::ask)?;
+    if args.vault_token && backend.vault().is_none() {
         return Err(Error::Usage(format!(
             "--vault-token needs a Vault environment, and `{env}` is an encrypted file"
         )));
     }
-    // A Vault environment: the values from KV, plus leased secrets; else the file.
-    let client = match decl.vault {
-        Some(_) => Some(vault::connect_env(&project, &env)?.0),
-        None => None,
+    // Leased names come on top of the stored ones, so an environment of leases only may
+    // have nothing stored.
+    let purpose = if decl.leases.is_empty() {
+        Purpose::HandOn
+    } else {
+        Purpose::All
     };
-    // Names a git merge left with two values: refused below if the child would get them.
-    let mut conflicted: Vec<String> = Vec::new();
-    let mut env_file = std::path::PathBuf::new();
-    let mut values: BTreeMap<String, SecretValue> = match (&client, &decl.vault) {
-        (Some(c), Some(v)) => {
-            let snap = vault::kv::read(c, v)?;
-            if decl.leases.is_empty() {
-                snap.require_written(v, &env)?;
-            }
-            snap.note_other(v);
-            snap.values
-        }
-        _ => {
-            let keys = file::keys_for(&project, &env)?;
-            let open = file::open(&project, &env, &keys)?;
-            drop(keys);
-            let values = open
-                .values
-                .iter()
-                .map(|(n, o)| (n.clone(), o.value.clone()))
-                .collect();
-            conflicted = open.file.conflicts.keys().cloned().collect();
-            env_file.clone_from(&open.path);
-            values
-        }
-    };
+    let mut snap = backend.read(purpose)?;
     let leased: Vec<&String> = decl
         .leases
         .keys()
         .filter(|n| wanted.as_ref().is_none_or(|w| w.contains(n)))
         .collect();
     let selected: BTreeMap<String, SecretValue> = match &wanted {
-        None => std::mem::take(&mut values),
+        None => std::mem::take(&mut snap.values),
         Some(names) => {
-            let mut sel = BTreeMap::new();
-            for n in names {
-                if decl.leases.contains_key(n) {
-                    continue;
-                }
-                let v = values.remove(n).ok_or_else(|| {
-                    Error::no_such_secret(
-                        n,
-                        &env,
-                        values
-                            .keys()
-                            .chain(sel.keys())
-                            .chain(decl.leases.keys())
-                            .map(String::as_str),
-                    )
-                })?;
-                sel.insert(n.clone(), v);
+            let stored: Vec<&String> = names
+                .iter()
+                .filter(|n| !decl.leases.contains_key(*n))
+                .collect();
+            if let Some(n) = stored
+                .iter()
+                .find(|n| !snap.values.contains_key(n.as_str()))
+            {
+                return Err(snap.missing(n));
             }
-            sel
+            stored
+                .into_iter()
+                .filter_map(|n| snap.values.remove_entry(n.as_str()))
+                .collect()
         }
     };
-    drop(values);
-    conflicted.retain(|n| selected.contains_key(n));
-    if !conflicted.is_empty() {
-        return Err(Error::Conflicted {
-            env,
-            path: env_file,
-            names: conflicted,
-        });
-    }
+    // Names a git merge left with two values: refused if the child would get them.
+    snap.refuse_conflicts(selected.keys().map(String::as_str))?;
+    drop(snap);
     let allowed = config::load()?.allow_names;
     // The names the environment supplies; --vault-token's VAULT_ADDR and VAULT_TOKEN are
     // aisecrets' own (the pinned address, a token it makes), not the repository's.
@@ -103,12 +70,15 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     if !refused.is_empty() {
         return Err(Error::DangerousNames { names: refused });
     }
+    let in_vault = backend.vault().is_some();
     // Without leases or a child token nothing needs Vault while the child runs: the
     // token goes now (one of our own login is revoked), not after the child (#12).
-    let client = client.filter(|_| !leased.is_empty() || args.vault_token);
+    let backend = (!leased.is_empty() || args.vault_token).then_some(backend);
+    let vault_env = backend.as_ref().and_then(|b| b.vault());
+    let client = vault_env.map(backend::vault::Env::client).transpose()?;
     // Short-lived credentials, taken only now that the run is allowed; `held` revokes
     // them when it goes, however this function ends.
-    let mut held = client.as_ref().map(vault::lease::Held::new);
+    let mut held = client.map(vault::lease::Held::new);
     // A signal while leases are being taken must not leave them behind: it is noted, and
     // acted on (revoke, then die of it) between calls and before the child starts.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -139,9 +109,9 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     stopped(&mut held);
     let mut token_vars: Vec<(String, OsString)> = Vec::new();
     if args.vault_token
-        && let (Some(h), Some(c)) = (held.as_mut(), client.as_ref())
+        && let (Some(h), Some(c), Some(v)) = (held.as_mut(), client, vault_env)
     {
-        let kv = decl.vault.as_ref().expect("a Vault environment");
+        let kv = v.decl();
         let scope = format!("{}-{env}", &project.id()[..8]);
         let token = h.child_token(
             decl.child_token.as_ref(),
@@ -201,7 +171,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     // The credentials aisecrets logged in to Vault with stay with aisecrets: the child of a
     // Vault environment gets its values, and a token only with --vault-token. A file
     // environment's child gets them as it would have without aisecrets.
-    let withhold: &[&str] = if decl.vault.is_some() {
+    let withhold: &[&str] = if in_vault {
         &hardening::VAULT_CREDENTIALS
     } else {
         &[]

@@ -2,11 +2,11 @@
 
 use zeroize::Zeroizing;
 
-use crate::backend::file::{self, Change};
+use crate::backend::{self, Change};
 use crate::base::error::{Error, Result};
 use crate::base::secret::{self, SecretValue};
 use crate::cli::SetArgs;
-use crate::{backend::vault, base::exit, base::output, base::prompt};
+use crate::{base::exit, base::output, base::prompt};
 
 /// Runs `set`.
 pub(super) fn run(args: &SetArgs) -> Result<u8> {
@@ -19,36 +19,18 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
     let args = &args.name;
     secret::check_name(&args.name)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let mut place = String::new();
-    let change = if project.vault_decl(&env)?.is_some() {
-        // Connect (and log in) before asking for the value: a wrong token or an
-        // unreachable server is found before anyone types a secret.
-        let (client, decl) = vault::connect_env(&project, &env)?;
-        let value = read_value(&args.name)?;
-        let (c, version) = vault::kv::update(&client, &decl, |values| {
-            let c = match values.get(&args.name) {
-                None => Change::Added,
-                Some(old) if *old == value => Change::Unchanged,
-                Some(_) => Change::Changed,
-            };
-            if c != Change::Unchanged {
-                values.insert(args.name.clone(), value.clone());
-            }
-            Ok((c, c != Change::Unchanged))
-        })?;
-        place = format!(
-            " ({} at {}, version {version})",
-            decl.location(),
-            client.address()
-        );
-        c
-    } else {
-        let keys = file::keys_for(&project, &env)?;
-        let value = read_value(&args.name)?;
-        file::modify(&project, &env, &keys, |open| {
-            let c = open.set(&args.name, value)?;
-            Ok((c, c != Change::Unchanged))
-        })?
+    let mut backend = backend::of(&project, &env, super::ask)?;
+    // Unlock or log in before asking for the value: a wrong token, an unreachable server or
+    // a key that is not a recipient is found before anyone types a secret.
+    backend.prepare()?;
+    let value = read_value(&args.name)?;
+    let (change, version) = backend::update(backend.as_mut(), |values| {
+        let c = values.set(&args.name, value.clone())?;
+        Ok((c, c != Change::Unchanged))
+    })?;
+    let place = match (backend.describe()?.remote, version) {
+        (Some(at), Some(v)) => format!(" ({at}, version {v})"),
+        _ => String::new(),
     };
     let what = match change {
         Change::Added => "added",

@@ -26,19 +26,12 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let project_json = project.as_ref().map_or(Value::Null, |p| {
         json!({ "root": p.root.display().to_string(), "id": p.id(), "environments": p.env_names() })
     });
-    let env_json = match (&project, &env) {
-        (Some(p), Some(e)) if p.vault_decl(e)?.is_some() => {
-            let v = p.vault_decl(e)?.cloned().expect("checked");
-            let address = crate::backend::vault::env_var("VAULT_ADDR", "BAO_ADDR").or(v.address);
-            json!({ "name": e, "vault": { "address": address, "mount": v.mount, "path": v.path }, "recipients": [] })
-        }
-        (Some(p), Some(e)) => {
-            let path = p.env_path(e)?;
-            let recipients: Vec<&String> = p.env(e)?.recipients.keys().collect();
-            json!({ "name": e, "file": path.strip_prefix(&p.root).unwrap_or(&path).display().to_string(), "recipients": recipients })
-        }
-        _ => Value::Null,
+    // Where the environment lives, without unlocking or logging in to anything.
+    let described = match (&project, &env) {
+        (Some(p), Some(e)) => Some(crate::backend::of(p, e, super::ask)?.describe()?),
+        _ => None,
     };
+    let env_json = described.as_ref().map_or(Value::Null, |d| d.json.clone());
     let id_json = id.as_ref().map_or(
         Value::Null,
         |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase }),
@@ -64,30 +57,8 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                 p["root"].as_str().unwrap_or(""),
                 p["id"].as_str().unwrap_or("")
             );
-            let e = &doc["environment"];
-            let recips: Vec<&str> = e["recipients"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            if e["vault"].is_object() {
-                let _ = writeln!(
-                    out,
-                    "environment: {} (Vault: {}/{} at {})",
-                    e["name"].as_str().unwrap_or(""),
-                    e["vault"]["mount"].as_str().unwrap_or(""),
-                    e["vault"]["path"].as_str().unwrap_or(""),
-                    e["vault"]["address"]
-                        .as_str()
-                        .unwrap_or("no address: set VAULT_ADDR"),
-                );
-            } else {
-                let _ = writeln!(
-                    out,
-                    "environment: {} ({}; recipients: {})",
-                    e["name"].as_str().unwrap_or(""),
-                    e["file"].as_str().unwrap_or(""),
-                    recips.join(", ")
-                );
+            if let Some(d) = &described {
+                let _ = writeln!(out, "environment: {}", d.line);
             }
         }
         match &id {
@@ -150,7 +121,7 @@ fn health(project: &Project) -> Result<Value> {
                 conflicts.push(json!({ "env": env, "name": name }));
             }
         }
-        for change in trust::unapproved(project, &env)? {
+        for change in trust::unapproved(project, &env, &file::wrapped_to(project, &env))? {
             unapproved.push(json!({ "env": env, "change": change }));
         }
         let Some(keys) = &keys else {

@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::backend::file::{self, Change};
+use crate::backend::{self, Backend, Change, Purpose};
 use crate::base::error::{Error, Result};
 use crate::base::secret::SecretValue;
 use crate::cli::SyncArgs;
-use crate::project::Project;
-use crate::{backend::vault, base::exit, base::output, base::prompt, keys::identity};
+use crate::{base::exit, base::output, base::prompt};
 
 /// Which way the copy goes: push writes into Vault, pull reads from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,48 +32,48 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
         Direction::Push => ("push", "aisecrets push"),
         Direction::Pull => ("pull", "aisecrets pull"),
     };
-    if project.vault_decl(&from)?.is_none() && project.vault_decl(&to)?.is_none() {
+    let mut source_env = backend::of(&project, &from, super::ask)?;
+    let mut target_env = backend::of(&project, &to, super::ask)?;
+    if !source_env.remote() && !target_env.remote() {
         return Err(Error::Usage(format!(
             "neither `{from}` nor `{to}` is a Vault environment: push and pull copy between an encrypted-file environment and a Vault one"
         )));
     }
     match dir {
-        Direction::Push if project.vault_decl(&to)?.is_none() => {
+        Direction::Push if !target_env.remote() => {
             return Err(Error::Usage(format!(
                 "push copies into a Vault environment, and `{to}` is an encrypted file; to copy from Vault into it use `aisecrets pull --env {from} --to {to}`"
             )));
         }
-        Direction::Pull if project.vault_decl(&from)?.is_none() => {
+        Direction::Pull if !source_env.remote() => {
             return Err(Error::Usage(format!(
                 "pull copies from a Vault environment, and `{from}` is an encrypted file; to copy it into Vault use `aisecrets push --env {from} --to {to}`"
             )));
         }
         _ => {}
     }
-    // One login per Vault environment for the whole command: an AppRole secret ID may be
-    // good for one use only.
-    let connect = |env: &str| -> Result<Option<(vault::Client, vault::VaultDecl)>> {
-        match project.vault_decl(env)? {
-            Some(_) => vault::connect_env(&project, env).map(Some),
-            None => Ok(None),
+    // Logins first, once per environment for the whole command (an AppRole secret ID may
+    // be good for one use only), then the keys.
+    for b in [&mut source_env, &mut target_env] {
+        if b.remote() {
+            b.prepare()?;
         }
-    };
-    let from_vault = connect(&from)?;
-    let to_vault = connect(&to)?;
-    let mut keys = None;
+    }
     // A mistyped source path must not pass for an empty source (and --prune empty the target).
-    let source = read_all(&project, &from, from_vault.as_ref(), &mut keys, true)?;
-    let target = read_all(&project, &to, to_vault.as_ref(), &mut keys, false)?;
-    let describe = |env: &str, v: Option<&(vault::Client, vault::VaultDecl)>| match v {
-        Some((c, d)) => format!("{env} ({} at {})", d.location(), c.address()),
-        None => env.to_owned(),
+    let source = source_env.read(Purpose::HandOn)?.values;
+    let target = target_env.read(Purpose::All)?.values;
+    let describe = |b: &dyn Backend| -> Result<String> {
+        Ok(match b.describe()?.remote {
+            Some(at) => format!("{} ({at})", b.env()),
+            None => b.env().to_owned(),
+        })
     };
     let plan = Plan::new(&source, &target);
 
     let mut text = format!(
         "{verb} {} -> {}: {} to add, {} to change, {} unchanged",
-        describe(&from, from_vault.as_ref()),
-        describe(&to, to_vault.as_ref()),
+        describe(source_env.as_ref())?,
+        describe(target_env.as_ref())?,
         plan.add.len(),
         plan.change.len(),
         plan.same
@@ -121,7 +120,7 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let where_ = write_all(&project, &to, to_vault.as_ref(), &source, &prune, &mut keys)?;
+    let where_ = write_all(target_env.as_mut(), &source, &prune)?;
     let mut names: Vec<String> = plan.add.iter().chain(&plan.change).cloned().collect();
     names.extend(prune.iter().cloned());
     crate::project::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
@@ -174,72 +173,28 @@ impl Plan {
     }
 }
 
-/// Every value of `env`, from its file or from Vault; with `written`, a Vault path where
-/// nothing was ever written is an error.
-fn read_all(
-    project: &Project,
-    env: &str,
-    vault: Option<&(vault::Client, vault::VaultDecl)>,
-    keys: &mut Option<identity::Keys>,
-    written: bool,
-) -> Result<BTreeMap<String, SecretValue>> {
-    if let Some((client, decl)) = vault {
-        let snap = vault::kv::read(client, decl)?;
-        if written {
-            snap.require_written(decl, env)?;
-        }
-        snap.note_other(decl);
-        return Ok(snap.values);
-    }
-    if keys.is_none() {
-        *keys = Some(identity::load()?);
-    }
-    let open = file::open(project, env, keys.as_ref().expect("just loaded"))?;
-    Ok(open
-        .values
-        .iter()
-        .map(|(n, o)| (n.clone(), o.value.clone()))
-        .collect())
-}
-
-/// Writes every value of `source` into `env` and removes `prune`, in one write.
+/// Writes every value of `source` into `target` and removes `prune`, in one write; says
+/// where and which version, for a store that keeps versions.
 fn write_all(
-    project: &Project,
-    env: &str,
-    vault: Option<&(vault::Client, vault::VaultDecl)>,
+    target: &mut dyn Backend,
     source: &BTreeMap<String, SecretValue>,
     prune: &[String],
-    keys: &mut Option<identity::Keys>,
 ) -> Result<String> {
-    if let Some((client, decl)) = vault {
-        let ((), version) = vault::kv::update(client, decl, |values| {
-            let mut changed = false;
-            for (n, v) in source {
-                if values.get(n) != Some(v) {
-                    values.insert(n.clone(), v.clone());
-                    changed = true;
-                }
-            }
-            for n in prune {
-                changed |= values.remove(n).is_some();
-            }
-            Ok(((), changed))
-        })?;
-        return Ok(format!(" ({}, version {version})", decl.location()));
-    }
-    if keys.is_none() {
-        *keys = Some(identity::load()?);
-    }
-    file::modify(project, env, keys.as_ref().expect("just loaded"), |open| {
+    let ((), version) = backend::update(target, |values| {
         let mut changed = false;
         for (n, v) in source {
-            changed |= open.set(n, v.clone())? != Change::Unchanged;
+            changed |= values.set(n, v.clone())? != Change::Unchanged;
         }
         for n in prune {
-            open.remove(n)?;
-            changed = true;
+            if values.value(n).is_some() {
+                values.remove(n)?;
+                changed = true;
+            }
         }
         Ok(((), changed))
     })?;
-    Ok(String::new())
+    Ok(match (target.describe()?.location, version) {
+        (Some(at), Some(v)) => format!(" ({at}, version {v})"),
+        _ => String::new(),
+    })
 }

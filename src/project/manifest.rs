@@ -189,11 +189,6 @@ impl Project {
             .collect()
     }
 
-    /// The Vault declaration of `env`, if it lives in Vault.
-    pub fn vault_decl(&self, env: &str) -> Result<Option<&crate::backend::vault::VaultDecl>> {
-        Ok(self.env(env)?.vault.as_ref())
-    }
-
     /// The encrypted file of `env`, checked to stay inside the project.
     pub fn env_path(&self, env: &str) -> Result<PathBuf> {
         let decl = self.env(env)?;
@@ -260,7 +255,7 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
                 ));
             }
             v.validate().map_err(|reason| {
-                manifest_err(path, &format!("environments.{env}.vault: {reason}"))
+                manifest_err(path, &format!("environments.{env}.vault: {reason:#}"))
             })?;
         }
         if !decl.leases.is_empty() && decl.vault.is_none() {

@@ -4,7 +4,6 @@
 pub mod audit;
 pub mod manifest;
 pub mod owner;
-pub mod rekey_history;
 pub mod trust;
 
 pub use manifest::Project;

@@ -101,7 +101,7 @@ impl EnvFile {
         // canonical files; the fast path is ~10x cheaper on a 10,000-secret file.
         let raw = match fast(text) {
             Some(raw) => raw,
-            None => slow(text).map_err(bad)?,
+            None => slow(text).map_err(|e| bad(format!("{e:#}")))?,
         };
         let h = raw.aisecrets;
         match (h.format, &h.mac) {
@@ -264,29 +264,29 @@ impl EnvFile {
 
 /// The full TOML path, with the format looked at first so that a future format gets a clear
 /// message rather than a complaint about a field this build does not know.
-fn slow(text: &str) -> std::result::Result<Raw, String> {
+fn slow(text: &str) -> anyhow::Result<Raw> {
     match toml::from_str::<Raw>(text) {
         Ok(raw) if matches!(raw.aisecrets.format, FORMAT | FORMAT_V1) => Ok(raw),
-        Ok(raw) => Err(format!(
+        Ok(raw) => anyhow::bail!(
             "it is in format {}, and this aisecrets reads formats 1 and {FORMAT} (upgrade aisecrets)",
             raw.aisecrets.format
-        )),
+        ),
         Err(e) => {
-            let loose: toml::Table = toml::from_str(text)
-                .map_err(|_| format!("it is not valid TOML ({})", first_line(e.message())))?;
+            let loose: toml::Table = toml::from_str(text).map_err(|_| {
+                anyhow::anyhow!("it is not valid TOML ({})", first_line(e.message()))
+            })?;
             match loose
                 .get("aisecrets")
                 .and_then(|h| h.get("format"))
                 .and_then(toml::Value::as_integer)
             {
-                Some(FORMAT | FORMAT_V1) => Err(format!(
-                    "it has an unexpected layout ({})",
-                    first_line(e.message())
-                )),
-                Some(n) => Err(format!(
+                Some(FORMAT | FORMAT_V1) => {
+                    anyhow::bail!("it has an unexpected layout ({})", first_line(e.message()))
+                }
+                Some(n) => anyhow::bail!(
                     "it is in format {n}, and this aisecrets reads formats 1 and {FORMAT} (upgrade aisecrets)"
-                )),
-                None => Err("it has no [aisecrets] format field".into()),
+                ),
+                None => anyhow::bail!("it has no [aisecrets] format field"),
             }
         }
     }
@@ -463,140 +463,4 @@ fn quote(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> EnvFile {
-        EnvFile {
-            format: FORMAT,
-            mac: None,
-            project: "0".repeat(32),
-            env: "dev".into(),
-            key_id: "a".repeat(32),
-            recipients: vec!["alice".into()],
-            data_key: format!("{BEGIN}\nYWdl\n{END}\n"),
-            rekeys: None,
-            conflicts: BTreeMap::new(),
-            secrets: [
-                ("B".to_owned(), "v1:AA==".to_owned()),
-                ("A".to_owned(), "v1:AQ==".to_owned()),
-            ]
-            .into(),
-        }
-    }
-
-    fn key() -> DataKey {
-        DataKey::from_bytes(&[7; 32]).unwrap()
-    }
-
-    #[test]
-    fn the_fast_path_agrees_with_the_toml_parser() {
-        let mut f = sample();
-        f.rekeys = Some("v1:AAAA".into());
-        f.conflicts.insert("A".into(), "v1:BBBB".into());
-        let text = f.render(&key());
-        let (a, b) = (
-            fast(&text).expect("canonical text takes the fast path"),
-            slow(&text).unwrap(),
-        );
-        assert_eq!(a.aisecrets.data_key, b.aisecrets.data_key);
-        assert_eq!(a.aisecrets.mac, b.aisecrets.mac);
-        assert_eq!(a.aisecrets.format, b.aisecrets.format);
-        assert_eq!(
-            (a.secrets, a.conflicts, a.aisecrets.rekeys),
-            (b.secrets, b.conflicts, b.aisecrets.rekeys)
-        );
-        // Anything unusual goes to the TOML parser.
-        for odd in [
-            text.replacen("# Encrypted", "# \u{1}Encrypted", 1),
-            text.replace("[conflicts]\n", "[conflicts]\n\n[conflicts]\n"),
-            text.replace("A = ", "A =  "),
-            text.replace("\n", "\r\n"),
-            format!("{text}A = \"v1:AA==\"\n"),
-            text.replace("format = 2", "format = 3"),
-            text.replace("[secrets]\n", "[secrets]\nB = 'v1:AA=='\n"),
-        ] {
-            assert!(fast(&odd).is_none(), "{odd}");
-        }
-    }
-
-    #[test]
-    fn render_parse_round_trip() {
-        let f = sample();
-        let text = f.render(&key());
-        let back = EnvFile::parse(Path::new("x"), &text).unwrap();
-        assert!(back.verify(&key()).is_ok());
-        assert!(back.mac.is_some());
-        assert_eq!(EnvFile { mac: None, ..back }, f);
-        assert!(text.find("A = ").unwrap() < text.find("B = ").unwrap());
-    }
-
-    #[test]
-    fn refuses_unknown_format_duplicates_and_extra_fields() {
-        let text = sample().render(&key());
-        let p = Path::new("x");
-        let e = EnvFile::parse(p, &text.replace("format = 2", "format = 3")).unwrap_err();
-        assert!(e.to_string().contains("format 3"), "{e}");
-        // Format 1 has no mac, format 2 must have one.
-        assert!(EnvFile::parse(p, &text.replace("format = 2", "format = 1")).is_err());
-        let no_mac: String = text
-            .lines()
-            .filter(|l| !l.starts_with("mac = "))
-            .map(|l| format!("{l}\n"))
-            .collect();
-        assert!(EnvFile::parse(p, &no_mac).is_err());
-        let v1 = EnvFile::parse(p, &no_mac.replace("format = 2", "format = 1")).unwrap();
-        assert_eq!((v1.format, v1.verify(&key())), (FORMAT_V1, Ok(())));
-        assert!(EnvFile::parse(p, &format!("{text}A = \"v1:AA==\"\n")).is_err());
-        assert!(EnvFile::parse(p, &text.replace("[secrets]", "evil = 1\n[secrets]")).is_err());
-        assert!(EnvFile::parse(p, &text.replace("A = ", "1A = ")).is_err());
-        assert!(EnvFile::parse(p, &text[..text.len() / 2]).is_err());
-    }
-
-    #[test]
-    fn the_mac_covers_every_field_and_line() {
-        let k = key();
-        let mut f = sample();
-        f.conflicts.insert("A".into(), "v1:BBBB".into());
-        f.rekeys = Some("v1:CCCC".into());
-        let parsed = |f: &EnvFile| EnvFile::parse(Path::new("x"), &f.render(&k)).unwrap();
-        let good = parsed(&f);
-        assert!(good.verify(&k).is_ok());
-        let edits: [&dyn Fn(&mut EnvFile); 9] = [
-            &|f| f.project = "1".repeat(32),
-            &|f| f.env = "prod".into(),
-            &|f| f.recipients.push("mallory".into()),
-            &|f| f.data_key = format!("{BEGIN}\nYWdm\n{END}\n"),
-            &|f| f.rekeys = None,
-            &|f| {
-                f.secrets.remove("B");
-            },
-            &|f| {
-                f.secrets.insert("B".into(), "v1:AQ==".into());
-            },
-            &|f| {
-                f.conflicts.clear();
-            },
-            &|f| f.key_id = "b".repeat(32),
-        ];
-        for e in edits {
-            let mut bad = good.clone();
-            e(&mut bad);
-            assert!(bad.verify(&k).is_err());
-        }
-        // Another key's MAC does not verify either.
-        let other = DataKey::from_bytes(&[8; 32]).unwrap();
-        assert!(good.verify(&other).is_err());
-    }
-
-    #[test]
-    fn oversized_text_is_refused_before_parsing() {
-        let p = Path::new("x");
-        let many = "A = \"v1:AA==\"\n".repeat(MAX_LINES + 1);
-        let e = EnvFile::parse(p, &many).unwrap_err();
-        assert!(e.to_string().contains("more lines"), "{e}");
-        let long = format!("# {}\n", "x".repeat(MAX_LINE + 1));
-        let e = EnvFile::parse(p, &long).unwrap_err();
-        assert!(e.to_string().contains("longer"), "{e}");
-    }
-}
+mod tests;

@@ -86,7 +86,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
                 ),
             );
         }
-        if crate::project::trust::check_format(&project, &file.env, file, path).is_err() {
+        if crate::project::trust::check_format(&project, &file.env, file.format, path).is_err() {
             return conflict(
                 shown,
                 &format!(

@@ -13,7 +13,11 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
     let envs = super::target_envs(&project, args.env.env.as_deref())?;
     let mut pending = Vec::new();
     for env in &envs {
-        let changes = trust::unapproved(&project, env)?;
+        let changes = trust::unapproved(
+            &project,
+            env,
+            &crate::backend::file::wrapped_to(&project, env),
+        )?;
         if !changes.is_empty() {
             pending.push((env.clone(), changes));
         }

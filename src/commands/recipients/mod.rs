@@ -63,7 +63,7 @@ fn apply_all(
         }
     }
     let envs: Vec<String> = plans.iter().map(|p| p.env.clone()).collect();
-    let outcomes = file::modify_many(project, &envs, keys, |env, open| {
+    let outcomes = file::modify_many(project, &envs, keys, super::ask, |env, open| {
         let plan = plans.iter().find(|p| p.env == env).expect("planned");
         if plan.removed.is_empty() {
             open.rewrap(&plan.target)?;

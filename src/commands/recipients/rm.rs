@@ -62,7 +62,11 @@ pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
     // CI has no memory: its AISECRETS_TRUST still names the old key, which {name} knew,
     // so it would follow a new key {name} made from it. The new value goes to stdout
     // (`aisecrets recipients rm NAME | gh secret set AISECRETS_TRUST` works).
-    if let Some(value) = trust::print_value(&project, &project.env_names())? {
+    if let Some(value) = trust::print_value(
+        &project,
+        &project.env_names(),
+        &crate::backend::vault::settings_of(&project, &project.env_names())?,
+    )? {
         output::stdout(format!("{value}\n").as_bytes())?;
         output::status(&format!(
             "CI: replace AISECRETS_TRUST in your CI's secret store (GitHub: Settings > Secrets and variables > Actions) with the line printed above (`aisecrets trust --print` prints it again): the old value would still accept a data key {name} could make"

@@ -14,26 +14,59 @@
 //! A forged file (a new data key wrapped to the team's public keys) opens, but its key id
 //! does not match the pin; a key made by a member's `recipients rm` carries a chain of
 //! proofs, each an HMAC under the previous key's verifier, so pins roll forward without
-//! asking, unless git history shows the chain forks (see [`crate::project::rekey_history`]).
-//! `AISECRETS_TRUST` passes pins to machines with no memory (CI): it is the user's own
-//! explicit input, keyed by `PROJECT/ENV`, and holds both data-key and Vault pins.
+//! asking, unless git history shows the chain forks (the file backend searches it:
+//! `backend::file::history`). `AISECRETS_TRUST` passes pins to machines with no memory
+//! (CI): it is the user's own explicit input, keyed by `PROJECT/ENV`, and holds both
+//! data-key and Vault pins.
+//!
+//! Trust sits below the backends: what it needs from an environment file or a Vault
+//! declaration (a data key, the sealed chain, the format, the settings) is passed in, and a
+//! first use is decided by the command layer through [`Ask`] (it asks on the terminal).
+//! Parts: [`mod@chain`] (the rekey chain), [`mod@check`] (a data key against its pin),
+//! [`mod@vault`] (Vault settings against theirs); this file holds the pins themselves.
+
+pub mod chain;
+pub mod check;
+pub mod vault;
+
+pub use chain::{Link, REKEY_PURPOSE, Sealed, chain, extend_chain, link_holds};
+pub use check::{Verdict, check, check_format, describe, raise_min_format, roll_forward};
+pub use vault::{
+    env_vault_digest, legacy_vault_pin, pin_vault, vault_digest, vault_pin, vault_pins,
+};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::file::EnvFile;
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::secret;
 use crate::keys::crypto::{self, DataKey};
-use crate::keys::identity::Keys;
 use crate::project::Project;
-use crate::{base::output, base::prompt, base::secret};
 
-/// What the chain blob is bound to.
-pub const REKEY_PURPOSE: &str = "rekeys";
-const MAX_CHAIN: usize = 64;
+/// The first environment file format with a MAC over the whole file: a pin that saw it
+/// refuses the format before it (`AISECRETS_TRUST`'s `:2`). The file backend checks that
+/// its format number agrees.
+pub const MAC_FORMAT: i64 = 2;
+
+/// A first use of an environment on this machine, for someone to decide: shown, then
+/// asked. Trust builds it; the command layer asks ([`Ask`]).
+pub struct FirstUse {
+    /// What to show before the question (settings, key id, recipients, notes).
+    pub text: String,
+    /// The yes/no question.
+    pub question: &'static str,
+    /// The error when nobody can be asked (no terminal): it names the way to pin.
+    pub no_terminal: Error,
+    /// The error message when the answer is no.
+    pub declined: &'static str,
+}
+
+/// The decision on a [`FirstUse`]: `Ok` trusts it (and it is pinned), an error refuses it.
+/// Commands pass theirs (it asks on the terminal) down to the backends.
+pub type Ask = fn(FirstUse) -> Result<()>;
 
 /// One pinned environment.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -181,7 +214,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
         // An optional third field carries the pin's lowest format (`:2`), so CI refuses a
         // format 1 file (no MAC) put back where the environment is in format 2.
         let (b, min_format) = match b.split_once(':') {
-            Some((b, "2")) => (b, crate::backend::file::format::FORMAT),
+            Some((b, "2")) => (b, MAC_FORMAT),
             Some(_) => return Err(bad()),
             None => (b, 0),
         };
@@ -309,44 +342,6 @@ pub fn unapprove(project: &Project, env: &str, names: &[String]) -> Result<()> {
     })
 }
 
-/// The pinned Vault settings of `env` in `project`'s repository, if any.
-pub fn vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
-    Ok(repo(project)?.0.vault.remove(env))
-}
-
-/// Every pinned Vault environment of `project`'s repository: name to settings.
-pub fn vault_pins(project: &Project) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
-    Ok(repo(project)?.0.vault)
-}
-
-/// Pins the Vault settings of `env` in `project`'s repository.
-pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
-    update(project, |r| {
-        r.vault.insert(env.to_owned(), settings);
-    })
-}
-
-/// The SHA-256 (hex) of a Vault environment's settings, as `AISECRETS_TRUST` carries it.
-#[must_use]
-pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
-    use sha2::Digest;
-    let text = serde_json::to_vec(settings).unwrap_or_default();
-    crypto::hex(&sha2::Sha256::digest(&text))
-}
-
-/// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.
-pub fn env_vault_digest(project: &Project, env: &str) -> Result<Option<String>> {
-    Ok(match env_pins()?.remove(&slot(project.id(), env)) {
-        Some(EnvPin::Vault(d)) => Some(d),
-        _ => None,
-    })
-}
-
-/// The Vault settings an older aisecrets pinned for this project id (somewhere).
-pub fn legacy_vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
-    Ok(load()?.vault.remove(&slot(project.id(), env)))
-}
-
 /// A line for a first-use question when an older aisecrets pinned the same project id and
 /// environment: those pins did not record in which folder they were made, so they cannot
 /// tell this repository from a copy of it, and are shown, not trusted.
@@ -398,8 +393,9 @@ fn elsewhere_note(project: &Project, env: &str) -> Result<Option<String>> {
 }
 
 /// How the manifest's recipients of `env` differ from what this user approved, one line
-/// each (`+ name key`, `- name`, `~ name key`), with fingerprints.
-pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
+/// each (`+ name key`, `- name`, `~ name key`), with fingerprints. `wrapped` names whom
+/// the environment's data key is wrapped to now (a removal matters only while it still is).
+pub fn unapproved(project: &Project, env: &str, wrapped: &[String]) -> Result<Vec<String>> {
     let declared = &project.env(env)?.recipients;
     let approved = approved(project, env)?;
     let mut changes = Vec::new();
@@ -420,13 +416,6 @@ pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
             Some(_) => {}
         }
     }
-    // A removal matters only while the file is still wrapped to them.
-    let wrapped = project
-        .env_path(env)
-        .ok()
-        .and_then(|p| crate::backend::file::read_env_file(&p).ok())
-        .map(|f| f.recipients)
-        .unwrap_or_default();
     for name in approved
         .keys()
         .filter(|n| !declared.contains_key(*n) && wrapped.contains(n))
@@ -440,7 +429,7 @@ pub fn unapproved(project: &Project, env: &str) -> Result<Vec<String>> {
 /// Recipients gone from the manifest do not block: nobody is encrypted to because of them
 /// (and approvals are per machine, not per git branch).
 pub fn require_approved(project: &Project, env: &str) -> Result<()> {
-    let changes: Vec<String> = unapproved(project, env)?
+    let changes: Vec<String> = unapproved(project, env, &[])?
         .into_iter()
         .filter(|c| !c.starts_with("- "))
         .collect();
@@ -477,279 +466,28 @@ pub fn short_key(key: &str) -> String {
     }
 }
 
-/// One link of the rekey chain (sealed under the current key).
-#[derive(Clone, PartialEq, Eq)]
-pub struct Link {
-    /// The key id before.
-    pub from: String,
-    /// The key id after.
-    pub to: String,
-    /// The new key's verifier.
-    pub to_verifier: String,
-    /// The old key's rekey secret, whose SHA-256 is the old verifier.
-    pub from_secret: String,
-    /// HMAC under the old key's rekey secret.
-    pub proof: String,
-}
-
-impl std::fmt::Debug for Link {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Link")
-            .field("from", &self.from)
-            .field("to", &self.to)
-            .finish_non_exhaustive()
-    }
-}
-
-/// Reads the chain sealed in `file` (opened with `key`).
-#[must_use]
-pub fn chain(file: &EnvFile, key: &DataKey) -> Vec<Link> {
-    let Some(token) = &file.rekeys else {
-        return Vec::new();
-    };
-    let Some(plain) = key.open_blob(REKEY_PURPOSE, &file.project, &file.env, token) else {
-        return Vec::new();
-    };
-    std::str::from_utf8(&plain)
-        .unwrap_or("")
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(' ');
-            Some(Link {
-                from: f.next()?.to_owned(),
-                to: f.next()?.to_owned(),
-                to_verifier: f.next()?.to_owned(),
-                from_secret: f.next()?.to_owned(),
-                proof: f.next()?.to_owned(),
-            })
-        })
-        .collect()
-}
-
-/// The chain for a new key `new` replacing `old`: the old chain plus one link.
-#[must_use]
-pub fn extend_chain(file: &EnvFile, old: &DataKey, new: &DataKey) -> String {
-    let mut links = chain(file, old);
-    let (to, to_verifier) = (new.key_id(), new.verifier());
-    let from_secret = old.rekey_secret();
-    links.push(Link {
-        from: old.key_id(),
-        proof: crypto::rekey_proof(&from_secret, &file.project, &file.env, &to, &to_verifier),
-        from_secret: from_secret.to_string(),
-        to,
-        to_verifier,
-    });
-    let start = links.len().saturating_sub(MAX_CHAIN);
-    let text = zeroize::Zeroizing::new(
-        links[start..]
-            .iter()
-            .map(|l| {
-                format!(
-                    "{} {} {} {} {}\n",
-                    l.from, l.to, l.to_verifier, l.from_secret, l.proof
-                )
-            })
-            .collect::<String>(),
-    );
-    new.seal_blob(REKEY_PURPOSE, &file.project, &file.env, text.as_bytes())
-}
-
-/// The links of the chain that lead, proof by proof, from `pin` to `key`, if they do.
-fn chain_leads(pin: &Pin, file: &EnvFile, key: &DataKey) -> Option<Vec<Link>> {
-    let links = chain(file, key);
-    let start = links
-        .iter()
-        .position(|l| crypto::same_hex(&l.from, &pin.key_id))?;
-    let mut verifier = pin.verifier.clone();
-    let mut current = pin.key_id.clone();
-    for l in &links[start..] {
-        // The link reveals the old key's rekey secret: it must hash to the verifier we
-        // hold (only the old key's holders know it), and the proof must be made with it.
-        if !link_holds(l, &verifier, &file.project, &file.env)
-            || !crypto::same_hex(&l.from, &current)
-        {
-            return None;
-        }
-        verifier.clone_from(&l.to_verifier);
-        current.clone_from(&l.to);
-    }
-    (crypto::same_hex(&current, &key.key_id()) && crypto::same_hex(&verifier, &key.verifier()))
-        .then(|| links[start..].to_vec())
-}
-
-/// Whether `link` was made by someone who knew the key whose verifier is `verifier`.
-pub(crate) fn link_holds(link: &Link, verifier: &str, project: &str, env: &str) -> bool {
-    let knows_old =
-        crypto::verifier_of(&link.from_secret).is_some_and(|v| crypto::same_hex(&v, verifier));
-    let want = crypto::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
-    knows_old && crypto::same_hex(&want, &link.proof)
-}
-
-/// Checks an opened environment against the pin: the same key, or a key the chain proves
-/// was made by someone who knew the pinned one, and that git history does not show as a
-/// fork (the pin then rolls forward). With no pin, asks on the terminal, or fails closed.
-pub fn check(
-    project: &Project,
-    env: &str,
-    key: &DataKey,
-    file: &EnvFile,
-    path: &Path,
-    keys: &Keys,
-) -> Result<()> {
-    match find(project, env)? {
-        Found::Pin(pinned, _) if crypto::same_hex(&pinned.key_id, &key.key_id()) => Ok(()),
-        Found::Pin(pinned, source) => {
-            let Some(links) = chain_leads(&pinned, file, key) else {
-                return Err(Error::Untrusted {
-                    env: env.to_owned(),
-                    path: path.to_owned(),
-                    pinned: pinned.key_id,
-                    found: key.key_id(),
-                });
-            };
-            if let Some(fork) =
-                crate::project::rekey_history::find_fork(path, file, keys, &pinned, &links)
-            {
-                return Err(Error::Forked {
-                    env: env.to_owned(),
-                    path: path.to_owned(),
-                    fork: format!(
-                        "has data key {}, made from key {}, which git history (commit {}) shows was already replaced by key {}",
-                        fork.ours,
-                        fork.from,
-                        fork.commit.chars().take(12).collect::<String>(),
-                        fork.theirs
-                    ),
-                });
-            }
-            if source == Source::Mine {
-                pin(project, env, key, None)?;
-            }
-            output::status(&format!(
-                "aisecrets: `{env}` has a new data key {} made by a member (recipient change); trusted through the key you had",
-                key.key_id()
-            ));
-            Ok(())
-        }
-        Found::ProjectChanged(was) => Err(Error::ProjectChanged {
-            env: env.to_owned(),
-            path: project.manifest_path(),
-            pinned: was,
-            found: project.id().to_owned(),
-        }),
-        Found::Nothing(legacy) => {
-            if !prompt::has_terminal() {
-                return Err(Error::NoPin {
-                    env: env.to_owned(),
-                    path: path.to_owned(),
-                });
-            }
-            let mut notes: Vec<String> = legacy
-                .map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())).to_owned())
-                .into_iter()
-                .collect();
-            notes.extend(elsewhere_note(project, env)?);
-            let note = (!notes.is_empty()).then(|| notes.join("\n"));
-            if ask_to_trust(project, env, key, note.as_deref())? {
-                let recipients = project.env(env)?.recipients.clone();
-                pin(project, env, key, Some(recipients))
-            } else {
-                Err(Error::Prompt("not trusted; nothing was used"))
-            }
-        }
-    }
-}
-
-/// What `trust` and a first open show before pinning.
-#[must_use]
-pub fn describe(project: &Project, env: &str, key: &DataKey) -> String {
-    let mut s = format!(
-        "environment `{env}` of project {} in {}\n  key id: {}\n  recipients:\n",
-        project.id(),
-        project.root.display(),
-        key.key_id()
-    );
-    if let Ok(decl) = project.env(env) {
-        for (name, k) in &decl.recipients {
-            s.push_str(&format!(
-                "    {name}  {}  {}\n",
-                short_key(k),
-                fingerprint(k)
-            ));
-        }
-    }
-    s
-}
-
-fn ask_to_trust(project: &Project, env: &str, key: &DataKey, note: Option<&str>) -> Result<bool> {
-    output::status(&format!(
-        "first time you open this environment in this folder:\n{}{}check the key id with a teammate you know",
-        describe(project, env, key),
-        note.map(|n| format!("{n}\n")).unwrap_or_default()
-    ));
-    prompt::confirm("Trust it? [y/N] ")
-}
-
 /// The `AISECRETS_TRUST` value for the given environments' pins in this repository (and
 /// those `AISECRETS_TRUST` already holds): `PROJECT/ENV=KEY_ID:VERIFIER` for an encrypted
-/// file, `PROJECT/ENV=vault:SHA256` for a Vault environment.
-pub fn print_value(project: &Project, envs: &[String]) -> Result<Option<String>> {
+/// file, `PROJECT/ENV=vault:SHA256` for a Vault environment. `vault_settings` holds the
+/// current settings of the Vault environments among `envs`.
+pub fn print_value(
+    project: &Project,
+    envs: &[String],
+    vault_settings: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Option<String>> {
     let mut parts = Vec::new();
     for env in envs {
         let name = slot(project.id(), env);
-        if project.vault_decl(env)?.is_some() {
-            let current = crate::backend::vault::settings(project, env)?;
-            if vault_pin(project, env)?.is_some_and(|p| p == current) {
-                parts.push(format!("{name}=vault:{}", vault_digest(&current)));
+        if let Some(current) = vault_settings.get(env) {
+            if vault_pin(project, env)?.is_some_and(|p| &p == current) {
+                parts.push(format!("{name}=vault:{}", vault_digest(current)));
             }
         } else if let Some((p, _)) = get(project, env)? {
-            let format = if p.min_format >= crate::backend::file::format::FORMAT {
-                ":2"
-            } else {
-                ""
-            };
+            let format = if p.min_format >= MAC_FORMAT { ":2" } else { "" };
             parts.push(format!("{name}={}:{}{format}", p.key_id, p.verifier));
         }
     }
     Ok((!parts.is_empty()).then(|| parts.join(",")))
-}
-
-/// Refuses a format 1 file (which has no MAC, so lines can be dropped unseen) where this
-/// user's pin says the environment was already in format 2; records format 2 the first
-/// time it is seen.
-pub fn check_format(project: &Project, env: &str, file: &EnvFile, path: &Path) -> Result<()> {
-    use crate::backend::file::format::FORMAT;
-    let Some((pinned, source)) = get(project, env)? else {
-        return Ok(());
-    };
-    if file.format < pinned.min_format {
-        return Err(Error::corrupt(
-            path,
-            format!(
-                "it is in format {}, without the file MAC, but `{env}` was in format {} when you last opened it (lines can be removed from a format {} file unseen)",
-                file.format, pinned.min_format, file.format
-            ),
-        ));
-    }
-    if file.format == FORMAT && pinned.min_format < FORMAT && matches!(source, Source::Mine) {
-        raise_min_format(project, env)?;
-    }
-    Ok(())
-}
-
-/// Records that `env` of `project` is in the current format for this user (if pinned here).
-pub fn raise_min_format(project: &Project, env: &str) -> Result<()> {
-    use crate::backend::file::format::FORMAT;
-    let (repo, _) = repo(project)?;
-    match repo.envs.get(env) {
-        Some(p) if p.min_format < FORMAT && !p.key_id.is_empty() => {}
-        _ => return Ok(()),
-    }
-    update(project, |r| {
-        if let Some(p) = r.envs.get_mut(env) {
-            p.min_format = p.min_format.max(FORMAT);
-        }
-    })
 }
 
 #[cfg(test)]

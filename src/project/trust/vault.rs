@@ -3,6 +3,9 @@
 //! token, a changed path would receive the next push or hand another team's secrets to
 //! this repository's code. So nothing is sent until this user has accepted the settings in
 //! this repository, and a later change is refused until accepted again.
+//!
+//! The Vault backend reports its settings (`backend::vault::settings`); the pins, the
+//! check and the first-use question are trust's.
 
 use std::collections::BTreeMap;
 
@@ -10,22 +13,27 @@ use crate::base::error::{Error, Result};
 use crate::base::secret;
 use crate::project::Project;
 
-/// Checks the settings of `env` before anything is sent: the pinned ones, else the digest
-/// in `AISECRETS_TRUST` (CI), else a first use that asks exactly like a first open of an
-/// encrypted file (no terminal: an error naming `aisecrets trust` and `AISECRETS_TRUST`).
+use super::{Ask, EnvPin, FirstUse, env_pins, load, repo, slot, update};
+use crate::keys::crypto;
+
+/// Checks the settings of `env` (`current`, as the Vault backend reports them) before
+/// anything is sent: the pinned ones, else the digest in `AISECRETS_TRUST` (CI), else a
+/// first use that `ask` decides exactly like a first open of an encrypted file (no
+/// terminal: an error naming `aisecrets trust` and `AISECRETS_TRUST`).
 /// Pins are kept under the repository's path and include the project id, so no edit of
 /// the manifest makes a trusted repository look new.
-pub fn check(project: &Project, env: &str) -> Result<()> {
-    let current = super::settings(project, env)?;
-    match crate::project::trust::vault_pin(project, env)? {
+pub fn check(
+    project: &Project,
+    env: &str,
+    current: BTreeMap<String, String>,
+    ask: Ask,
+) -> Result<()> {
+    match vault_pin(project, env)? {
         Some(pinned) if pinned == current => Ok(()),
         Some(pinned) => Err(changed(env, &pinned, &current)),
         None => {
-            if let Some(digest) = crate::project::trust::env_vault_digest(project, env)? {
-                if crate::keys::crypto::same_hex(
-                    &digest,
-                    &crate::project::trust::vault_digest(&current),
-                ) {
+            if let Some(digest) = env_vault_digest(project, env)? {
+                if crate::keys::crypto::same_hex(&digest, &vault_digest(&current)) {
                     return Ok(());
                 }
                 return Err(Error::Vault {
@@ -37,25 +45,13 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
                     ),
                 });
             }
-            if !crate::base::prompt::has_terminal() {
-                return Err(Error::NoVaultPin {
-                    env: env.to_owned(),
-                    address: current
-                        .get("address")
-                        .filter(|a| !a.is_empty())
-                        .map_or_else(
-                            || "from VAULT_ADDR".to_owned(),
-                            |a| secret::sanitize(a, 120),
-                        ),
-                });
-            }
-            let legacy = crate::project::trust::legacy_vault_pin(project, env)?.map(|old| {
+            let legacy = legacy_vault_pin(project, env)?.map(|old| {
                 let mut now: BTreeMap<String, String> = current.clone();
                 now.remove("project");
-                crate::project::trust::legacy_note(old == now)
+                super::legacy_note(old == now)
             });
             // A renamed environment is new too: show what this folder already trusts.
-            let others: Vec<String> = crate::project::trust::vault_pins(project)?
+            let others: Vec<String> = vault_pins(project)?
                 .into_iter()
                 .map(|(name, s)| {
                     format!(
@@ -72,20 +68,29 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
                     others.join(", ")
                 )
             };
-            crate::base::output::status(&format!(
-                "first time you use this Vault environment in this folder ({}):\n{}{}{}",
-                project.root.display(),
-                describe(env, &current, None),
-                legacy.map(|n| format!("\n{n}")).unwrap_or_default(),
-                others
-            ));
-            if crate::base::prompt::confirm(
-                "Send your Vault credentials there and use these paths? [y/N] ",
-            )? {
-                crate::project::trust::pin_vault(project, env, current)
-            } else {
-                Err(Error::Prompt("not trusted; nothing was sent"))
-            }
+            let no_terminal = Error::NoVaultPin {
+                env: env.to_owned(),
+                address: current
+                    .get("address")
+                    .filter(|a| !a.is_empty())
+                    .map_or_else(
+                        || "from VAULT_ADDR".to_owned(),
+                        |a| secret::sanitize(a, 120),
+                    ),
+            };
+            ask(FirstUse {
+                text: format!(
+                    "first time you use this Vault environment in this folder ({}):\n{}{}{}",
+                    project.root.display(),
+                    describe(env, &current, None),
+                    legacy.map(|n| format!("\n{n}")).unwrap_or_default(),
+                    others
+                ),
+                question: "Send your Vault credentials there and use these paths? [y/N] ",
+                no_terminal,
+                declined: "not trusted; nothing was sent",
+            })?;
+            pin_vault(project, env, current)
         }
     }
 }
@@ -158,4 +163,42 @@ fn changed(
             "check who changed them and why (`git log -p aisecrets.toml`), then accept them with `aisecrets trust --env {env}`"
         ),
     }
+}
+
+/// The pinned Vault settings of `env` in `project`'s repository, if any.
+pub fn vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
+    Ok(repo(project)?.0.vault.remove(env))
+}
+
+/// Every pinned Vault environment of `project`'s repository: name to settings.
+pub fn vault_pins(project: &Project) -> Result<BTreeMap<String, BTreeMap<String, String>>> {
+    Ok(repo(project)?.0.vault)
+}
+
+/// Pins the Vault settings of `env` in `project`'s repository.
+pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String>) -> Result<()> {
+    update(project, |r| {
+        r.vault.insert(env.to_owned(), settings);
+    })
+}
+
+/// The SHA-256 (hex) of a Vault environment's settings, as `AISECRETS_TRUST` carries it.
+#[must_use]
+pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
+    use sha2::Digest;
+    let text = serde_json::to_vec(settings).unwrap_or_default();
+    crypto::hex(&sha2::Sha256::digest(&text))
+}
+
+/// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.
+pub fn env_vault_digest(project: &Project, env: &str) -> Result<Option<String>> {
+    Ok(match env_pins()?.remove(&slot(project.id(), env)) {
+        Some(EnvPin::Vault(d)) => Some(d),
+        _ => None,
+    })
+}
+
+/// The Vault settings an older aisecrets pinned for this project id (somewhere).
+pub fn legacy_vault_pin(project: &Project, env: &str) -> Result<Option<BTreeMap<String, String>>> {
+    Ok(load()?.vault.remove(&slot(project.id(), env)))
 }

@@ -19,10 +19,10 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::backend::file::EnvFile;
+use super::EnvFile;
 use crate::keys::crypto::{self, DataKey};
 use crate::keys::identity::Keys;
-use crate::project::trust::{self, Link, Pin};
+use crate::project::trust::{self, Link, Pin, Sealed};
 
 /// How many commits touching the file are looked at, newest first.
 const MAX_COMMITS: usize = 1000;
@@ -100,6 +100,15 @@ pub fn find_fork(
     None
 }
 
+/// Where `file`'s rekey chain is sealed, for [`trust::chain()`].
+pub(super) fn sealed(file: &EnvFile) -> Sealed<'_> {
+    Sealed {
+        project: &file.project,
+        env: &file.env,
+        blob: file.rekeys.as_deref(),
+    }
+}
+
 /// A link of `old`'s chain that leaves a key on our path for another successor, proven by
 /// someone who knew that key.
 fn fork_in(
@@ -109,7 +118,7 @@ fn fork_in(
     successor: &BTreeMap<String, String>,
     current: &str,
 ) -> Option<Fork> {
-    trust::chain(old, key).into_iter().find_map(|h| {
+    trust::chain(sealed(old), key).into_iter().find_map(|h| {
         let from = h.from.to_ascii_lowercase();
         let ours = successor.get(&from)?;
         let verifier = verifiers.get(&from)?;
