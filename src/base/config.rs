@@ -19,7 +19,14 @@ use serde::Deserialize;
 
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
-use crate::keys::cache::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
+
+/// The longest an unlock may last.
+pub const MAX_UNLOCK: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The unlock duration when neither `--for` nor the config says one.
+pub const DEFAULT_UNLOCK: Duration = Duration::from_secs(8 * 3600);
+/// The value of `[cache] allow_shared_keyring` that accepts a cache every process of the
+/// user can read.
+pub const SHARED_OPT_IN: &str = "readable-by-all-my-processes";
 
 /// The user's settings.
 #[derive(Debug, Default, Deserialize)]

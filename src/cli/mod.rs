@@ -1,6 +1,7 @@
 //! The command line, as clap derive types. Doc comments are the help text.
 
 pub mod docs;
+mod hint;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -66,13 +66,7 @@ mod secret_service;
 #[cfg(target_os = "linux")]
 pub use kernel::leave_session_keyring;
 
-/// The longest an unlock may last.
-pub const MAX_UNLOCK: Duration = Duration::from_secs(30 * 24 * 3600);
-/// The unlock duration when neither `--for` nor the config says one.
-pub const DEFAULT_UNLOCK: Duration = Duration::from_secs(8 * 3600);
-/// The value of `[cache] allow_shared_keyring` that accepts a cache every process of the
-/// user can read.
-pub const SHARED_OPT_IN: &str = "readable-by-all-my-processes";
+pub use crate::base::config::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
 const MAGIC: &str = "aisecrets-unlock v1";
 
 /// A keyring that can hold the unlocked identity.
