@@ -11,8 +11,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
 use crate::base::secret::{self, SecretValue};
-use crate::keys::crypto::{self, DataKey, Meta, Opened, UnwrapError};
 use crate::keys::identity::Keys;
+use crate::keys::seal::{self, DataKey, Meta, Opened};
+use crate::keys::wrap::{self, UnwrapError};
 use crate::project::{Project, owner};
 pub use format::EnvFile;
 
@@ -101,7 +102,7 @@ fn open_file(
             ),
         ));
     }
-    let key = match crypto::unwrap_data_key(&file.data_key, keys.identities()) {
+    let key = match wrap::unwrap_data_key(&file.data_key, keys.identities()) {
         Ok(k) => k,
         Err(UnwrapError::NoMatch) => {
             return Err(not_a_recipient(project, env, path, keys.public_key()));
@@ -235,7 +236,7 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
 
 /// Opens every value (one bad value refuses the file), on all cores for large files.
 fn open_all(
-    opener: &crypto::Opener,
+    opener: &seal::Opener,
     file: &EnvFile,
     path: &Path,
 ) -> Result<BTreeMap<String, Opened>> {
@@ -551,13 +552,13 @@ pub fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<S
     let mut parsed = Vec::new();
     for (name, k) in recipients {
         parsed.push(
-            crypto::parse_recipient(k).map_err(|reason| Error::BadRecipient {
+            wrap::parse_recipient(k).map_err(|reason| Error::BadRecipient {
                 name: name.clone(),
                 reason,
             })?,
         );
     }
-    crypto::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
+    wrap::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
         name: recipients.keys().cloned().collect::<Vec<_>>().join(", "),
         reason,
     })

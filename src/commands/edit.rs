@@ -55,7 +55,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .conflicts()
         .into_iter()
         .map(|(n, o)| {
-            let who = |m: &crate::keys::crypto::Meta| {
+            let who = |m: &crate::keys::seal::Meta| {
                 format!(
                     "set by {} at {}",
                     crate::base::secret::sanitize(&m.set_by, 64),

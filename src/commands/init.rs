@@ -7,7 +7,7 @@ use crate::base::error::{Error, Result};
 use crate::cli::InitArgs;
 use crate::project::Project;
 use crate::project::manifest;
-use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity};
+use crate::{base::exit, base::output, base::secret, keys::identity, keys::seal};
 
 /// Runs `init`.
 pub(super) fn run(args: &InitArgs) -> Result<u8> {
@@ -33,11 +33,7 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
                 .map_err(|e| Error::io("read", p.manifest_path(), e))?;
             (p.root, text, false)
         }
-        None => (
-            cwd,
-            manifest::new_manifest_text(&crypto::random_id(16)),
-            true,
-        ),
+        None => (cwd, manifest::new_manifest_text(&seal::random_id(16)), true),
     };
     let _lock = atomic::lock_dir(&root)?;
     // Read again under the lock, so a concurrent edit of the manifest is not lost.

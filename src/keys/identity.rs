@@ -18,7 +18,7 @@ use crate::base::atomic;
 use crate::base::error::{Error, Result};
 use crate::base::prompt;
 use crate::keys::cache::{self, Cached, KeyCache};
-use crate::keys::crypto::Identity;
+use crate::keys::wrap::Identity;
 
 /// The scrypt work factor (log2 N) of new identities: pinned, because the age crate
 /// calibrates per build and a debug build would write weak files.

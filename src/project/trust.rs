@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use crate::backend::file::EnvFile;
 use crate::base::atomic;
 use crate::base::error::{Error, Result};
-use crate::keys::crypto::{self, DataKey};
 use crate::keys::identity::Keys;
+use crate::keys::seal::{self, DataKey};
 use crate::project::Project;
 use crate::{base::output, base::prompt, base::secret};
 
@@ -101,7 +101,7 @@ fn repo_key(project: &Project) -> Result<String> {
         std::fs::canonicalize(&project.root).map_err(|e| Error::io("resolve", &project.root, e))?;
     Ok(match root.to_str() {
         Some(s) => s.to_owned(),
-        None => format!("hex:{}", crypto::hex(root.as_os_str().as_bytes())),
+        None => format!("hex:{}", seal::hex(root.as_os_str().as_bytes())),
     })
 }
 
@@ -173,7 +173,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
     let bad = || {
         Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[:2] or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
     };
-    let hex_of = |s: &str, len: usize| s.len() == len && crypto::unhex(s).is_some();
+    let hex_of = |s: &str, len: usize| s.len() == len && seal::unhex(s).is_some();
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
         let (slot, value) = entry.split_once('=').ok_or_else(bad)?;
@@ -331,7 +331,7 @@ pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String
 pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
     use sha2::Digest;
     let text = serde_json::to_vec(settings).unwrap_or_default();
-    crypto::hex(&sha2::Sha256::digest(&text))
+    seal::hex(&sha2::Sha256::digest(&text))
 }
 
 /// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.
@@ -459,7 +459,7 @@ pub fn require_approved(project: &Project, env: &str) -> Result<()> {
 pub fn fingerprint(key: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(key.trim().as_bytes());
-    format!("SHA256:{}", &crypto::hex(&d)[..16])
+    format!("SHA256:{}", &seal::hex(&d)[..16])
 }
 
 /// A key shortened for display.
@@ -534,7 +534,7 @@ pub fn extend_chain(file: &EnvFile, old: &DataKey, new: &DataKey) -> String {
     let from_secret = old.rekey_secret();
     links.push(Link {
         from: old.key_id(),
-        proof: crypto::rekey_proof(&from_secret, &file.project, &file.env, &to, &to_verifier),
+        proof: seal::rekey_proof(&from_secret, &file.project, &file.env, &to, &to_verifier),
         from_secret: from_secret.to_string(),
         to,
         to_verifier,
@@ -559,30 +559,29 @@ fn chain_leads(pin: &Pin, file: &EnvFile, key: &DataKey) -> Option<Vec<Link>> {
     let links = chain(file, key);
     let start = links
         .iter()
-        .position(|l| crypto::same_hex(&l.from, &pin.key_id))?;
+        .position(|l| seal::same_hex(&l.from, &pin.key_id))?;
     let mut verifier = pin.verifier.clone();
     let mut current = pin.key_id.clone();
     for l in &links[start..] {
         // The link reveals the old key's rekey secret: it must hash to the verifier we
         // hold (only the old key's holders know it), and the proof must be made with it.
-        if !link_holds(l, &verifier, &file.project, &file.env)
-            || !crypto::same_hex(&l.from, &current)
+        if !link_holds(l, &verifier, &file.project, &file.env) || !seal::same_hex(&l.from, &current)
         {
             return None;
         }
         verifier.clone_from(&l.to_verifier);
         current.clone_from(&l.to);
     }
-    (crypto::same_hex(&current, &key.key_id()) && crypto::same_hex(&verifier, &key.verifier()))
+    (seal::same_hex(&current, &key.key_id()) && seal::same_hex(&verifier, &key.verifier()))
         .then(|| links[start..].to_vec())
 }
 
 /// Whether `link` was made by someone who knew the key whose verifier is `verifier`.
 pub(crate) fn link_holds(link: &Link, verifier: &str, project: &str, env: &str) -> bool {
     let knows_old =
-        crypto::verifier_of(&link.from_secret).is_some_and(|v| crypto::same_hex(&v, verifier));
-    let want = crypto::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
-    knows_old && crypto::same_hex(&want, &link.proof)
+        seal::verifier_of(&link.from_secret).is_some_and(|v| seal::same_hex(&v, verifier));
+    let want = seal::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
+    knows_old && seal::same_hex(&want, &link.proof)
 }
 
 /// Checks an opened environment against the pin: the same key, or a key the chain proves
@@ -597,7 +596,7 @@ pub fn check(
     keys: &Keys,
 ) -> Result<()> {
     match find(project, env)? {
-        Found::Pin(pinned, _) if crypto::same_hex(&pinned.key_id, &key.key_id()) => Ok(()),
+        Found::Pin(pinned, _) if seal::same_hex(&pinned.key_id, &key.key_id()) => Ok(()),
         Found::Pin(pinned, source) => {
             let Some(links) = chain_leads(&pinned, file, key) else {
                 return Err(Error::Untrusted {
@@ -645,7 +644,7 @@ pub fn check(
                 });
             }
             let mut notes: Vec<String> = legacy
-                .map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())).to_owned())
+                .map(|l| legacy_note(seal::same_hex(&l.key_id, &key.key_id())).to_owned())
                 .into_iter()
                 .collect();
             notes.extend(elsewhere_note(project, env)?);

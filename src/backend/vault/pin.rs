@@ -22,7 +22,7 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
         Some(pinned) => Err(changed(env, &pinned, &current)),
         None => {
             if let Some(digest) = crate::project::trust::env_vault_digest(project, env)? {
-                if crate::keys::crypto::same_hex(
+                if crate::keys::seal::same_hex(
                     &digest,
                     &crate::project::trust::vault_digest(&current),
                 ) {

@@ -17,7 +17,7 @@ use std::path::Path;
 use crate::backend::file::{self, EnvFile};
 use crate::base::atomic;
 use crate::base::error::Result;
-use crate::keys::crypto::DataKey;
+use crate::keys::seal::DataKey;
 use crate::{base::exit, base::output};
 
 /// Runs the driver: `base` (%O), `ours` (%A, also the output), `theirs` (%B).
@@ -258,7 +258,7 @@ fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
     })?;
     let not_yours = "your identity cannot open it (you are not one of its recipients): \
                      keep one side (`git checkout --ours/--theirs`) and ask a recipient to merge";
-    let key = crate::keys::crypto::unwrap_data_key(&file.data_key, keys.identities())
+    let key = crate::keys::wrap::unwrap_data_key(&file.data_key, keys.identities())
         .map_err(|_| not_yours)?;
     if key.key_id() == file.key_id {
         Ok(key)

@@ -48,9 +48,9 @@ pub(super) fn run(file: &Path) -> Result<u8> {
     let _ = writeln!(
         out,
         "data_key: sha256:{}",
-        &crate::keys::crypto::hex(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
+        &crate::keys::seal::hex(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
     );
-    let opener = key.as_ref().map(crate::keys::crypto::DataKey::opener);
+    let opener = key.as_ref().map(crate::keys::seal::DataKey::opener);
     for (name, token) in &env.secrets {
         let opened = opener
             .as_ref()
@@ -67,7 +67,7 @@ pub(super) fn run(file: &Path) -> Result<u8> {
             // so someone who cannot open still sees which names changed.
             _ => format!(
                 "(cannot open; sealed {})",
-                &crate::keys::crypto::hex(&sha2::Sha256::digest(token.as_bytes()))[..8]
+                &crate::keys::seal::hex(&sha2::Sha256::digest(token.as_bytes()))[..8]
             ),
         };
         let _ = writeln!(out, "{name} = {shown}");

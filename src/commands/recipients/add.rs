@@ -4,7 +4,7 @@
 use crate::base::error::{Error, Result};
 use crate::cli::{RecipientsAddArgs, RecipientsApproveArgs};
 use crate::project::Project;
-use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity, project::trust};
+use crate::{base::exit, base::output, base::secret, keys::identity, keys::wrap, project::trust};
 
 /// Runs `recipients add`.
 pub(super) fn run(args: &RecipientsAddArgs) -> Result<u8> {
@@ -56,7 +56,7 @@ fn add(
 ) -> Result<u8> {
     super::check_name(name)?;
     let key = key.trim();
-    crypto::parse_recipient(key).map_err(|reason| Error::BadRecipient {
+    wrap::parse_recipient(key).map_err(|reason| Error::BadRecipient {
         name: name.to_owned(),
         reason,
     })?;

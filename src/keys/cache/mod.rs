@@ -16,7 +16,7 @@
 //! - a random 32-byte **wrapping key**, `aisecrets-key:<public key>`, in the session
 //!   keyring, possessor-only, with the kernel's own timeout set to the unlock limit: past it
 //!   the kernel refuses every read and later collects the key, whether or not aisecrets runs;
-//! - the identity **sealed** under it (XChaCha20-Poly1305, [`crate::keys::crypto::DataKey`]'s
+//! - the identity **sealed** under it (XChaCha20-Poly1305, [`crate::keys::seal::DataKey`]'s
 //!   blob sealing, bound to the public key), stored in the Secret Service (an item that
 //!   carries the wrapping key's id as `slot`) or, without one, next to the wrapping key in
 //!   the kernel keyring (`aisecrets:<public key>`, possessor-only, same timeout). The Secret

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::KeyCache;
 use super::kernel::Holder;
-use crate::keys::crypto::DataKey;
+use crate::keys::seal::DataKey;
 
 /// What the seal is bound to, besides the public key.
 const PURPOSE: &str = "unlock-cache";
