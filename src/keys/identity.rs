@@ -143,35 +143,66 @@ fn encrypt_with_passphrase(pass: SecretString, plain: &[u8]) -> Result<Vec<u8>> 
     Ok(out)
 }
 
-/// The user's public key, without unlocking anything when that can be avoided.
-pub fn public_key() -> Result<String> {
-    let derived = |keys: Keys, source_desc: String| {
-        keys.public.ok_or(Error::BadIdentity {
-            source_desc,
-            reason: "its public key cannot be derived (plugin identity)".into(),
-        })
-    };
-    if let Some(text) = env_identity() {
-        return derived(
-            parse_text(&text, "AISECRETS_IDENTITY", None)?,
-            "AISECRETS_IDENTITY".into(),
-        );
+/// Where the identity comes from: resolved once, in the order of precedence the module
+/// header gives, and then opened, described or unlocked from that one answer.
+enum Source {
+    /// `AISECRETS_IDENTITY`: the identity text itself.
+    Env(Zeroizing<String>),
+    /// `AISECRETS_IDENTITY_FILE`: an age identity file or an OpenSSH private key.
+    File(PathBuf),
+    /// The stored identity under the user folder, which may not exist yet.
+    Stored(PathBuf),
+}
+
+impl Source {
+    /// The source in use now.
+    fn resolve() -> Result<Self> {
+        if let Some(text) = env_identity() {
+            return Ok(Self::Env(text));
+        }
+        if let Some(file) = env_identity_file() {
+            return Ok(Self::File(file));
+        }
+        Ok(Self::Stored(identity_path()?))
     }
-    if let Some(file) = env_identity_file() {
-        return derived(load_file(&file)?, file.display().to_string());
-    }
-    let pubp = pub_path()?;
-    if let Ok(text) = std::fs::read_to_string(&pubp) {
-        let key = text.trim();
-        if key.parse::<age::x25519::Recipient>().is_ok() {
-            return Ok(key.to_owned());
+
+    /// How errors name it: `AISECRETS_IDENTITY`, or the file's path.
+    fn name(&self) -> String {
+        match self {
+            Self::Env(_) => "AISECRETS_IDENTITY".into(),
+            Self::File(path) | Self::Stored(path) => path.display().to_string(),
         }
     }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
+
+    /// Opens it, asking for a passphrase on the terminal if needed.
+    fn open(&self) -> Result<Keys> {
+        match self {
+            Self::Env(text) => parse_text(text, "AISECRETS_IDENTITY", None),
+            Self::File(path) => {
+                let text = read_identity_text(path)?;
+                parse_text(&text, &path.display().to_string(), Some(path))
+            }
+            Self::Stored(path) => load_stored(path),
+        }
     }
-    derived(load_stored()?, path.display().to_string())
+
+    /// Its public key, without unlocking anything when that can be avoided.
+    fn public_key(&self) -> Result<String> {
+        if let Self::Stored(_) = self
+            && let Some(key) = stored_public()
+        {
+            return Ok(key);
+        }
+        self.open()?.public.ok_or_else(|| Error::BadIdentity {
+            source_desc: self.name(),
+            reason: "its public key cannot be derived (plugin identity)".into(),
+        })
+    }
+}
+
+/// The user's public key, without unlocking anything when that can be avoided.
+pub fn public_key() -> Result<String> {
+    Source::resolve()?.public_key()
 }
 
 /// `AISECRETS_IDENTITY`, from where start-up put it (it is no longer in the environment).
@@ -187,28 +218,23 @@ fn env_identity_file() -> Option<PathBuf> {
 
 /// Opens the user's identities, asking for a passphrase on the terminal if needed.
 pub fn load() -> Result<Keys> {
-    if let Some(text) = env_identity() {
-        return parse_text(&text, "AISECRETS_IDENTITY", None);
-    }
-    if let Some(file) = env_identity_file() {
-        return load_file(&file);
-    }
-    load_stored()
+    Source::resolve()?.open()
 }
 
-fn load_file(path: &Path) -> Result<Keys> {
-    let text = read_identity_text(path)?;
-    parse_text(&text, &path.display().to_string(), Some(path))
+/// The stored identity's text, or [`Error::NoIdentity`] when there is none.
+fn read_stored(path: &Path) -> Result<Zeroizing<String>> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(Error::NoIdentity {
+            path: path.to_owned(),
+        });
+    }
+    read_identity_text(path)
 }
 
-fn load_stored() -> Result<Keys> {
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
-    }
-    let text = read_identity_text(&path)?;
+fn load_stored(path: &Path) -> Result<Keys> {
+    let text = read_stored(path)?;
     if !is_encrypted(&text) {
-        return parse_text(&text, &path.display().to_string(), Some(&path));
+        return parse_text(&text, &path.display().to_string(), Some(path));
     }
     // Passphrase-protected: a live cache item opens it without scrypt.
     let public = stored_public();
@@ -234,7 +260,7 @@ fn load_stored() -> Result<Keys> {
     if let (None, Some(public), false) = (&selection.cache, &public, selection.chosen_none) {
         cache::drop_stale(public);
     }
-    let plain = ask_and_open(&text, &path, hint)?;
+    let plain = ask_and_open(&text, path, hint)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
     repair_pub(keys.public.as_deref());
     if let (Some(cache), Some(public)) = (&selection.cache, &keys.public) {
@@ -251,33 +277,34 @@ fn load_stored() -> Result<Keys> {
 /// The identities, only if they open without asking anything (environment variables, an
 /// unprotected file, or a live cache item); `None` when a passphrase would be needed.
 pub fn load_if_open() -> Result<Option<Keys>> {
-    if env_identity().is_some() {
-        return load().map(Some);
-    }
-    if let Some(file) = env_identity_file() {
-        // An encrypted file (age or SSH) would need a passphrase: not without asking.
-        let text = read_identity_text(&file)?;
-        let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
-            .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
-        if is_encrypted(&text) || ssh_encrypted {
-            return Ok(None);
+    match Source::resolve()? {
+        source @ Source::Env(_) => source.open().map(Some),
+        Source::File(file) => {
+            // An encrypted file (age or SSH) would need a passphrase: not without asking.
+            let text = read_identity_text(&file)?;
+            let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
+                .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
+            if is_encrypted(&text) || ssh_encrypted {
+                return Ok(None);
+            }
+            parse_text(&text, &file.display().to_string(), Some(&file)).map(Some)
         }
-        return load().map(Some);
+        Source::Stored(path) => {
+            if std::fs::symlink_metadata(&path).is_err() {
+                return Ok(None);
+            }
+            let text = read_identity_text(&path)?;
+            if !is_encrypted(&text) {
+                return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
+            }
+            let config = crate::base::config::load()?;
+            let selection = cache::select(&config).map_err(Error::Usage)?;
+            Ok(match (&selection.cache, stored_public()) {
+                (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
+                _ => None,
+            })
+        }
     }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Ok(None);
-    }
-    let text = read_identity_text(&path)?;
-    if !is_encrypted(&text) {
-        return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
-    }
-    let config = crate::base::config::load()?;
-    let selection = cache::select(&config).map_err(Error::Usage)?;
-    Ok(match (&selection.cache, stored_public()) {
-        (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
-        _ => None,
-    })
 }
 
 fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
@@ -364,14 +391,10 @@ pub struct Unlocked {
 /// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
 /// for `ttl`.
 pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
-    if env_identity().is_some() || env_identity_file().is_some() {
+    let Source::Stored(path) = Source::resolve()? else {
         return Ok(None);
-    }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
-    }
-    let text = read_identity_text(&path)?;
+    };
+    let text = read_stored(&path)?;
     if !is_encrypted(&text) {
         return Ok(None);
     }
@@ -433,30 +456,36 @@ pub struct Described {
 
 /// Describes the identity in use without opening it.
 pub fn describe() -> Result<Option<Described>> {
-    if env_identity().is_some() {
-        return Ok(Some(Described {
+    let source = Source::resolve()?;
+    Ok(Some(match &source {
+        Source::Env(_) => Described {
             source: "AISECRETS_IDENTITY".into(),
-            public: public_key().ok(),
+            public: source.public_key().ok(),
             passphrase: false,
-        }));
-    }
-    if let Some(file) = env_identity_file() {
-        let encrypted = read_identity_text(&file).is_ok_and(|t| is_encrypted(&t));
-        return Ok(Some(Described {
-            source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
-            public: if encrypted { None } else { public_key().ok() },
-            passphrase: encrypted,
-        }));
-    }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Ok(None);
-    }
-    let encrypted = read_identity_text(&path).is_ok_and(|t| is_encrypted(&t));
-    Ok(Some(Described {
-        source: path.display().to_string(),
-        public: stored_public(),
-        passphrase: encrypted,
+        },
+        Source::File(file) => {
+            let encrypted = read_identity_text(file).is_ok_and(|t| is_encrypted(&t));
+            Described {
+                source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
+                public: if encrypted {
+                    None
+                } else {
+                    source.public_key().ok()
+                },
+                passphrase: encrypted,
+            }
+        }
+        Source::Stored(path) => {
+            if std::fs::symlink_metadata(path).is_err() {
+                return Ok(None);
+            }
+            let encrypted = read_identity_text(path).is_ok_and(|t| is_encrypted(&t));
+            Described {
+                source: path.display().to_string(),
+                public: stored_public(),
+                passphrase: encrypted,
+            }
+        }
     }))
 }
 
