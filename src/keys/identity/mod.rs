@@ -5,10 +5,8 @@
 //! stored identity under the user folder (`AISECRETS_HOME`, else
 //! `$XDG_CONFIG_HOME/aisecrets`).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -20,11 +18,11 @@ use crate::base::prompt;
 use crate::keys::cache::{self, Cached, KeyCache};
 use crate::keys::wrap::Identity;
 
-/// The scrypt work factor (log2 N) of new identities: pinned, because the age crate
-/// calibrates per build and a debug build would write weak files.
-pub const WORK_FACTOR: u8 = 18;
-/// The highest work factor aisecrets will spend time on when opening an identity.
-pub const MAX_WORK_FACTOR: u8 = 22;
+mod passphrase;
+
+pub use passphrase::{MAX_WORK_FACTOR, PASSPHRASE_TRIES, WORK_FACTOR, decrypt_identity_with};
+use passphrase::{ask_and_open, decrypt_identity, encrypt_with_passphrase};
+
 const MAX_IDENTITY_FILE: u64 = 1 << 20;
 
 /// The user's opened identities, and the public key of the first one when it is known.
@@ -66,16 +64,6 @@ pub fn identity_path() -> Result<PathBuf> {
 
 fn pub_path() -> Result<PathBuf> {
     Ok(home()?.join("identity.pub"))
-}
-
-/// The scrypt work factor for new identities: [`WORK_FACTOR`], or
-/// `AISECRETS_SCRYPT_WORK_FACTOR` (1 to 22), which the test suite sets low.
-fn work_factor() -> u8 {
-    std::env::var("AISECRETS_SCRYPT_WORK_FACTOR")
-        .ok()
-        .and_then(|v| v.parse::<u8>().ok())
-        .filter(|n| (1..=MAX_WORK_FACTOR).contains(n))
-        .unwrap_or(WORK_FACTOR)
 }
 
 /// What `identity new` made.
@@ -123,24 +111,6 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .map_err(|e| Error::io("create", dir, e))
-}
-
-fn encrypt_with_passphrase(pass: SecretString, plain: &[u8]) -> Result<Vec<u8>> {
-    let mut r = age::scrypt::Recipient::new(pass);
-    r.set_work_factor(work_factor());
-    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient)).map_err(
-        |e| Error::BadIdentity {
-            source_desc: "new identity".into(),
-            reason: e.to_string(),
-        },
-    )?;
-    let mut out = Vec::new();
-    let io = |e: std::io::Error| Error::io("encrypt", "the new identity", e);
-    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
-    let mut w = enc.wrap_output(armor).map_err(io)?;
-    w.write_all(plain).map_err(io)?;
-    w.finish().and_then(ArmoredWriter::finish).map_err(io)?;
-    Ok(out)
 }
 
 /// Where the identity comes from: resolved once, in the order of precedence the module
@@ -538,75 +508,4 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
         return Err(bad("it holds no identity"));
     }
     Ok(Keys { identities, public })
-}
-
-/// Opens a passphrase-protected identity file, asking on the terminal.
-fn decrypt_identity(text: &str, path: &Path) -> Result<Zeroizing<String>> {
-    ask_and_open(
-        text,
-        path,
-        "set AISECRETS_IDENTITY (CI) or AISECRETS_IDENTITY_FILE, or run this in a terminal",
-    )
-}
-
-/// How many times a passphrase is asked on the terminal before giving up, as ssh and sudo.
-pub const PASSPHRASE_TRIES: u8 = 3;
-
-/// Asks for the passphrase on the terminal and opens the identity, up to
-/// [`PASSPHRASE_TRIES`] times (#13): a typo costs a retype, not the whole command.
-fn ask_and_open(text: &str, path: &Path, hint: &str) -> Result<Zeroizing<String>> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let pass = prompt::hidden(
-            &format!("Passphrase for {}: ", path.display()),
-            "the identity's passphrase",
-            hint,
-        )?;
-        match decrypt_identity_with(text, path, pass) {
-            Err(Error::WrongPassphrase { .. }) if attempt < PASSPHRASE_TRIES => {
-                crate::base::output::status("wrong passphrase, try again");
-            }
-            Err(Error::WrongPassphrase { path }) => {
-                return Err(Error::PassphraseTries {
-                    path,
-                    tries: PASSPHRASE_TRIES,
-                });
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Opens a passphrase-protected identity with `pass`.
-pub fn decrypt_identity_with(
-    text: &str,
-    path: &Path,
-    pass: SecretString,
-) -> Result<Zeroizing<String>> {
-    let bad = |reason: String| Error::BadIdentity {
-        source_desc: path.display().to_string(),
-        reason,
-    };
-    let dec = age::Decryptor::new(ArmoredReader::new(text.as_bytes()))
-        .map_err(|e| bad(format!("it is not a valid encrypted identity ({e})")))?;
-    let mut id = age::scrypt::Identity::new(pass);
-    id.set_max_work_factor(MAX_WORK_FACTOR);
-    let mut r = match dec.decrypt(std::iter::once(&id as &dyn age::Identity)) {
-        Ok(r) => r,
-        Err(age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys) => {
-            return Err(Error::WrongPassphrase {
-                path: path.to_owned(),
-            });
-        }
-        Err(age::DecryptError::ExcessiveWork { required, .. }) => {
-            return Err(bad(format!(
-                "its scrypt work factor {required} is over the limit of {MAX_WORK_FACTOR}"
-            )));
-        }
-        Err(e) => return Err(bad(format!("it does not open ({e})"))),
-    };
-    let mut plain = Zeroizing::new(String::new());
-    std::io::Read::read_to_string(&mut r, &mut plain).map_err(|_| bad("it is damaged".into()))?;
-    Ok(plain)
 }
