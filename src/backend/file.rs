@@ -554,13 +554,13 @@ pub fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<S
         parsed.push(
             wrap::parse_recipient(k).map_err(|reason| Error::BadRecipient {
                 name: name.clone(),
-                reason,
+                reason: reason.to_string(),
             })?,
         );
     }
     wrap::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
         name: recipients.keys().cloned().collect::<Vec<_>>().join(", "),
-        reason,
+        reason: reason.to_string(),
     })
 }
 

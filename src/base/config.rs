@@ -116,15 +116,18 @@ impl Config {
 }
 
 /// Parses `90s`, `30m`, `8h`, `1d`..., between one second and 30 days.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+///
+/// # Errors
+/// Text that is not such a duration, or one out of range.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let d = humantime::parse_duration(text.trim()).map_err(|_| {
-        format!(
+        anyhow::anyhow!(
             "`{}` is not a duration like 90s, 30m or 8h",
             crate::base::secret::sanitize(text, 40)
         )
     })?;
     if d < Duration::from_secs(1) || d > MAX_UNLOCK {
-        return Err("a duration must be between 1s and 30d".into());
+        anyhow::bail!("a duration must be between 1s and 30d");
     }
     Ok(d)
 }

@@ -260,7 +260,7 @@ pub struct UnlockArgs {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::base::config::parse_duration(s)
+    crate::base::config::parse_duration(s).map_err(|e| e.to_string())
 }
 
 /// Arguments of `status`.

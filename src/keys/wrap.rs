@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
+use anyhow::{anyhow, bail};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
@@ -21,20 +22,19 @@ pub type Identity = Box<dyn age::Identity + Send + Sync>;
 pub type Recipient = Box<dyn age::Recipient + Send>;
 
 /// Wraps the data key to `recipients` as an armored age file.
-pub fn wrap_data_key(key: &DataKey, recipients: &[Recipient]) -> Result<String, String> {
+///
+/// # Errors
+/// age cannot encrypt to them (a plugin that fails, for one).
+pub fn wrap_data_key(key: &DataKey, recipients: &[Recipient]) -> anyhow::Result<String> {
     let enc = age::Encryptor::with_recipients(
         recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     let mut out = Vec::new();
-    let armor =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut w = enc.wrap_output(armor).map_err(|e| e.to_string())?;
-    w.write_all(key.bytes()).map_err(|e| e.to_string())?;
-    w.finish()
-        .and_then(ArmoredWriter::finish)
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| e.to_string())
+    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor)?;
+    let mut w = enc.wrap_output(armor)?;
+    w.write_all(key.bytes())?;
+    w.finish().and_then(ArmoredWriter::finish)?;
+    Ok(String::from_utf8(out)?)
 }
 
 /// Why a `data_key` block could not be opened.
@@ -113,36 +113,29 @@ fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
 
 /// Refuses to run a plugin found through a relative PATH entry (the current folder, which
 /// may be a repository) or living inside the current folder.
-fn check_plugin_path(name: &str) -> Result<(), String> {
+fn check_plugin_path(name: &str) -> anyhow::Result<()> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     let cwd = std::env::current_dir().unwrap_or_default();
     for dir in std::env::split_paths(&path) {
         if dir.as_os_str().is_empty() || dir.is_relative() {
-            return Err(
-                "PATH holds a relative folder; refusing to look for an age plugin through it"
-                    .into(),
-            );
+            bail!("PATH holds a relative folder; refusing to look for an age plugin through it");
         }
         let candidate = dir.join(format!("age-plugin-{name}"));
         if candidate.is_file() {
             if candidate.starts_with(&cwd) {
-                return Err(format!(
-                    "age-plugin-{name} was found inside the current folder; refusing to run it"
-                ));
+                bail!("age-plugin-{name} was found inside the current folder; refusing to run it");
             }
             return Ok(());
         }
     }
-    Err(format!(
-        "age-plugin-{name} is not on PATH: install it to encrypt to this recipient"
-    ))
+    bail!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
 }
 
 /// Parses a recipient public key as the manifest stores it.
-pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
+pub fn parse_recipient(key: &str) -> anyhow::Result<Recipient> {
     let key = key.trim();
     if key.starts_with("AGE-SECRET-KEY-") || key.contains("PRIVATE KEY") {
-        return Err("this is a private key, not a public key; never share or commit it".into());
+        bail!("this is a private key, not a public key; never share or commit it");
     }
     if key.starts_with("age1") {
         if let Ok(r) = key.parse::<age::x25519::Recipient>() {
@@ -164,26 +157,26 @@ pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
                 crate::base::prompt::TtyCallbacks,
             )
             .map_err(|_| {
-                format!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
+                anyhow!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
             })?;
             return Ok(Box::new(plugin));
         }
-        return Err("not a valid age public key (age1...)".into());
+        bail!("not a valid age public key (age1...)");
     }
     if key.starts_with("ssh-") {
         return match key.parse::<age::ssh::Recipient>() {
             Ok(r) => Ok(Box::new(r)),
-            Err(age::ssh::ParseRecipientKeyError::Unsupported(t)) => Err(format!(
+            Err(age::ssh::ParseRecipientKeyError::Unsupported(t)) => Err(anyhow!(
                 "unsupported SSH key type {}",
                 crate::base::secret::sanitize(&t, 40)
             )),
             Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
-                Err("SSH RSA key is larger than 4096 bits".into())
+                Err(anyhow!("SSH RSA key is larger than 4096 bits"))
             }
-            Err(_) => Err("not a valid SSH public key".into()),
+            Err(_) => Err(anyhow!("not a valid SSH public key")),
         };
     }
-    Err("expected an age public key (age1...) or an SSH public key (ssh-ed25519, ssh-rsa)".into())
+    bail!("expected an age public key (age1...) or an SSH public key (ssh-ed25519, ssh-rsa)")
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use anyhow::{anyhow, bail};
 use serde_json::{Value, json};
 use sha2::Digest;
 
@@ -163,28 +164,28 @@ pub fn read() -> Result<(PathBuf, Vec<String>)> {
 }
 
 /// Checks the chain; `Err` names the first line (1-based) that was removed or altered.
-pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String> {
+pub fn verify(log: &Path, lines: &[String]) -> anyhow::Result<usize> {
     let mut prev = GENESIS.to_owned();
     for (i, line) in lines.iter().enumerate() {
         let mut v: Value = serde_json::from_str(line)
-            .map_err(|_| format!("line {} is not an audit record: it was altered", i + 1))?;
+            .map_err(|_| anyhow!("line {} is not an audit record: it was altered", i + 1))?;
         let own = v.as_object_mut().and_then(|o| o.remove("hash"));
         let body = serde_json::to_string(&v).unwrap_or_default();
         if own.as_ref().and_then(Value::as_str) != Some(sha(&body).as_str()) {
-            return Err(format!("line {} was altered", i + 1));
+            bail!("line {} was altered", i + 1);
         }
         if v["head_missing"].as_bool() == Some(true) {
-            return Err(format!(
+            bail!(
                 "the head file was missing when line {} was written: lines before it may have been removed",
                 i + 1
-            ));
+            );
         }
         if v["prev"].as_str() != Some(prev.as_str()) {
-            return Err(format!(
+            bail!(
                 "line {} does not follow the line before it: a line was removed before line {}",
                 i + 1,
                 i + 1
-            ));
+            );
         }
         prev = sha(line);
     }
@@ -195,14 +196,14 @@ pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String
             parts.next().and_then(|n| n.parse::<usize>().ok()),
         );
         if n != Some(lines.len()) || h != prev {
-            return Err(format!(
+            bail!(
                 "the last line{} was removed or altered (the log ends at line {})",
                 n.map(|n| format!(" ({n})")).unwrap_or_default(),
                 lines.len()
-            ));
+            );
         }
     } else if !lines.is_empty() {
-        return Err("the head file is missing: the log's end cannot be checked".into());
+        bail!("the head file is missing: the log's end cannot be checked");
     }
     Ok(lines.len())
 }

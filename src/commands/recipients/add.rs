@@ -58,7 +58,7 @@ fn add(
     let key = key.trim();
     wrap::parse_recipient(key).map_err(|reason| Error::BadRecipient {
         name: name.to_owned(),
-        reason,
+        reason: reason.to_string(),
     })?;
     let envs = super::target_envs(project, env)?;
     for env in &envs {

@@ -333,18 +333,20 @@ fn store_in_cache(
     public: &str,
     plain: &str,
     ttl: Duration,
-) -> Result<u64, String> {
+) -> anyhow::Result<u64> {
     let identity = plain
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .ok_or("the identity holds no X25519 key")?;
+        .ok_or_else(|| anyhow::anyhow!("the identity holds no X25519 key"))?;
     let item = Cached {
         expires: crate::backend::file::now() + ttl.as_secs(),
         public: public.to_owned(),
         identity: Zeroizing::new(identity.to_owned()),
     };
-    cache.put(public, &item.encode(), ttl)?;
+    cache
+        .put(public, &item.encode(), ttl)
+        .map_err(anyhow::Error::msg)?;
     Ok(item.expires)
 }
 
@@ -397,7 +399,8 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     })?;
     repair_pub(Some(&public));
     let ttl = ttl.unwrap_or_else(|| config.unlock_for());
-    let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl).map_err(Error::NoCache)?;
+    let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl)
+        .map_err(|e| Error::NoCache(e.to_string()))?;
     Ok(Some(Unlocked {
         backend: cache.name(),
         expires,
