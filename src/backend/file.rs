@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::base::secret::{self, SecretValue};
 use crate::keys::identity::Keys;
 use crate::keys::seal::{self, DataKey, Meta, Opened};
@@ -49,7 +49,7 @@ pub enum Change {
 
 /// Reads and parses an environment file without opening anything. A symlink is refused.
 pub fn read_env_file(path: &Path) -> Result<EnvFile> {
-    let bytes = atomic::read_project_file(path, MAX_ENV_FILE)?;
+    let bytes = files::read_project_file(path, MAX_ENV_FILE)?;
     let text =
         String::from_utf8(bytes).map_err(|_| Error::corrupt(path, "it is not UTF-8 text"))?;
     EnvFile::parse(path, &text)
@@ -68,7 +68,7 @@ pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenE
 
 fn open_checked(project: &Project, env: &str, keys: &Keys, check_trust: bool) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
-    atomic::refuse_symlinks_below(&project.root, &path)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
     owner::check(&path, &project.root)?;
     let file = match read_env_file(&path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -463,7 +463,7 @@ pub fn modify<T>(
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let _lock = atomic::lock_dir(&dir)?;
+    let _lock = files::lock_dir(&dir)?;
     let mut open_env = open(project, env, keys)?;
     let before = open_env.file.clone();
     let (out, changed) = f(&mut open_env)?;
@@ -495,7 +495,7 @@ pub fn modify_many<T>(
     dirs.dedup();
     let _locks = dirs
         .iter()
-        .map(|d| atomic::lock_dir(d))
+        .map(|d| files::lock_dir(d))
         .collect::<Result<Vec<_>>>()?;
     let mut opened = envs
         .iter()
@@ -519,7 +519,7 @@ pub fn modify_many<T>(
 /// Writes an opened environment back as `text` (rendered by [`render_checked`]: the current
 /// format with a fresh MAC), and remembers the upgrade.
 fn write(project: &Project, open_env: &OpenEnv, text: &str) -> Result<()> {
-    atomic::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
+    files::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
     if open_env.file.format < format::FORMAT {
         // Upgraded: from now on this user refuses a format 1 file here.
         crate::project::trust::raise_min_format(project, &open_env.file.env)?;
@@ -576,7 +576,7 @@ pub fn create_env(
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    atomic::refuse_symlinks_below(&project.root, &path)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
     let key = DataKey::generate();
     let file = EnvFile {
         format: format::FORMAT,
@@ -590,14 +590,14 @@ pub fn create_env(
         secrets: BTreeMap::new(),
         conflicts: BTreeMap::new(),
     };
-    let _lock = atomic::lock_dir(&dir)?;
+    let _lock = files::lock_dir(&dir)?;
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::UnsafePath {
             path,
             reason: "already exists; refusing to overwrite an environment file",
         });
     }
-    atomic::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
+    files::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
     crate::project::trust::pin(project, env, &key, Some(recipients.clone()))?;
     crate::project::trust::raise_min_format(project, env)?;
     Ok(path)

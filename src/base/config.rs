@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 
 /// The longest an unlock may last.
 pub const MAX_UNLOCK: Duration = Duration::from_secs(30 * 24 * 3600);
@@ -58,13 +58,13 @@ pub struct CacheConfig {
 
 /// The config file's path.
 pub fn path() -> Result<PathBuf> {
-    Ok(crate::keys::identity::home()?.join("config.toml"))
+    Ok(files::home()?.join("config.toml"))
 }
 
 /// Loads the config; a missing file is the default config.
 pub fn load() -> Result<Config> {
     let path = path()?;
-    let bytes = match atomic::read_regular(&path, 1 << 20) {
+    let bytes = match files::read_regular(&path, 1 << 20) {
         Ok(b) => b,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Config::default());

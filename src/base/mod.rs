@@ -3,11 +3,11 @@
 //! user's own config, files written atomically, dotenv text, the `--mask` filter, and the
 //! start-up hardening of aisecrets' own process.
 
-pub mod atomic;
 pub mod config;
 pub mod dotenv;
 pub mod error;
 pub mod exit;
+pub mod files;
 pub mod hardening;
 pub mod mask;
 pub mod output;

@@ -12,8 +12,8 @@ use anyhow::{anyhow, bail};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::project::Project;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -21,7 +21,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// The log's path: `AISECRETS_HOME/audit.jsonl`, else `$XDG_STATE_HOME/aisecrets/audit.jsonl`.
 pub fn path() -> Result<PathBuf> {
     if std::env::var_os("AISECRETS_HOME").is_some_and(|h| !h.is_empty()) {
-        return Ok(crate::keys::identity::home()?.join("audit.jsonl"));
+        return Ok(crate::base::files::home()?.join("audit.jsonl"));
     }
     dirs::state_dir()
         .map(|d| d.join("aisecrets").join("audit.jsonl"))
@@ -62,7 +62,7 @@ fn append(
 ) -> Result<()> {
     let log = path()?;
     if let Some(dir) = log.parent() {
-        crate::keys::identity::create_private_dir(dir)?;
+        crate::base::files::create_private_dir(dir)?;
     }
     let mut file = fs::OpenOptions::new()
         .read(true)
@@ -107,7 +107,7 @@ fn append(
     // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
         .map_err(|e| Error::io("write", &log, e))?;
-    atomic::replace_unsynced(
+    files::replace_unsynced(
         &head_path(&log),
         format!("{} {}\n", sha(&line), count + 1).as_bytes(),
         0o600,

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::file::EnvFile;
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::keys::identity::Keys;
 use crate::keys::seal::{self, DataKey};
 use crate::project::Project;
@@ -110,12 +110,12 @@ fn slot(project: &str, env: &str) -> String {
 }
 
 fn path() -> Result<PathBuf> {
-    Ok(crate::keys::identity::home()?.join("trust.toml"))
+    Ok(crate::base::files::home()?.join("trust.toml"))
 }
 
 fn load() -> Result<TrustFile> {
     let path = path()?;
-    match atomic::read_regular(&path, 16 << 20) {
+    match files::read_regular(&path, 16 << 20) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|_| Error::Config {
                 path: path.clone(),
@@ -136,9 +136,9 @@ fn load() -> Result<TrustFile> {
 /// Changes the pins of `project`'s repository under a lock on the user folder.
 fn update(project: &Project, f: impl FnOnce(&mut Repo)) -> Result<()> {
     let key = repo_key(project)?;
-    let home = crate::keys::identity::home()?;
-    crate::keys::identity::create_private_dir(&home)?;
-    let _lock = atomic::lock_dir(&home)?;
+    let home = crate::base::files::home()?;
+    crate::base::files::create_private_dir(&home)?;
+    let _lock = files::lock_dir(&home)?;
     let mut file = load()?;
     f(file.repos.entry(key).or_default());
     let path = path()?;
@@ -146,7 +146,7 @@ fn update(project: &Project, f: impl FnOnce(&mut Repo)) -> Result<()> {
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    atomic::write_atomic(&path, text.as_bytes(), 0o600)
+    files::write_atomic(&path, text.as_bytes(), 0o600)
 }
 
 /// The pins of `project`'s repository, and the legacy (pre-#12) file.

@@ -10,13 +10,13 @@ use std::path::Path;
 use sha2::Digest;
 
 use crate::backend::file::EnvFile;
-use crate::base::atomic;
 use crate::base::error::Result;
+use crate::base::files;
 use crate::{base::exit, base::output, git};
 
 /// Runs the textconv driver on `file`.
 pub(super) fn run(file: &Path) -> Result<u8> {
-    let bytes = atomic::read_project_file(file, crate::backend::file::MAX_ENV_FILE)?;
+    let bytes = files::read_project_file(file, crate::backend::file::MAX_ENV_FILE)?;
     let text = String::from_utf8_lossy(&bytes);
     let Ok(env) = EnvFile::parse(file, &text) else {
         // Not (or no longer) an aisecrets file: show it as it is.

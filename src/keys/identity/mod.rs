@@ -12,8 +12,8 @@ use zeroize::Zeroizing;
 
 use std::time::Duration;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::base::prompt;
 use crate::keys::cache::{self, Cached, KeyCache};
 use crate::keys::wrap::Identity;
@@ -45,25 +45,13 @@ impl Keys {
     }
 }
 
-/// The folder of the user's own files.
-pub fn home() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("AISECRETS_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    dirs::config_dir()
-        .map(|d| d.join("aisecrets"))
-        .ok_or_else(|| {
-            Error::Failed("cannot find a config folder: set HOME or AISECRETS_HOME".into())
-        })
-}
-
 /// The stored identity's path.
 pub fn identity_path() -> Result<PathBuf> {
-    Ok(home()?.join("identity.age"))
+    Ok(files::home()?.join("identity.age"))
 }
 
 fn pub_path() -> Result<PathBuf> {
-    Ok(home()?.join("identity.pub"))
+    Ok(files::home()?.join("identity.pub"))
 }
 
 /// What `identity new` made.
@@ -80,8 +68,8 @@ pub fn create(no_passphrase: bool) -> Result<Created> {
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::IdentityExists { path });
     }
-    let dir = home()?;
-    create_private_dir(&dir)?;
+    let dir = files::home()?;
+    files::create_private_dir(&dir)?;
     let passphrase = if no_passphrase {
         None
     } else {
@@ -98,19 +86,9 @@ pub fn create(no_passphrase: bool) -> Result<Created> {
         None => Zeroizing::new(text.as_bytes().to_vec()),
         Some(pass) => Zeroizing::new(encrypt_with_passphrase(pass, text.as_bytes())?),
     };
-    atomic::create_new(&path, &bytes, 0o600)?;
-    atomic::write_atomic(&pub_path()?, format!("{public}\n").as_bytes(), 0o644)?;
+    files::create_new(&path, &bytes, 0o600)?;
+    files::write_atomic(&pub_path()?, format!("{public}\n").as_bytes(), 0o644)?;
     Ok(Created { public, path })
-}
-
-/// Creates the user folder with mode 0700 (parents as needed).
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io("create", dir, e))
 }
 
 /// Where the identity comes from: resolved once, in the order of precedence the module
@@ -278,7 +256,7 @@ pub fn load_if_open() -> Result<Option<Keys>> {
 }
 
 fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
-    let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
+    let bytes = Zeroizing::new(files::read_regular(path, MAX_IDENTITY_FILE)?);
     Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(
         |_| Error::BadIdentity {
             source_desc: path.display().to_string(),
@@ -293,7 +271,7 @@ fn repair_pub(public: Option<&str>) {
     if let (Some(public), Ok(path)) = (public, pub_path())
         && stored_public().as_deref() != Some(public)
     {
-        let _ = atomic::write_atomic(&path, format!("{public}\n").as_bytes(), 0o644);
+        let _ = files::write_atomic(&path, format!("{public}\n").as_bytes(), 0o644);
     }
 }
 
