@@ -6,7 +6,6 @@ pub mod format;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::base::error::{Error, Result};
 use crate::base::files;
@@ -295,14 +294,6 @@ fn whose(project: &Project, env: &str, keys: &Keys) -> String {
         .unwrap_or_else(crate::base::error::whoami)
 }
 
-/// Seconds since the Unix epoch.
-#[must_use]
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl OpenEnv {
     /// The value of `name`, or an error with a suggestion.
     pub fn get(&self, name: &str) -> Result<&SecretValue> {
@@ -325,7 +316,7 @@ impl OpenEnv {
             None => Change::Added,
         };
         let meta = Meta {
-            set_at: now(),
+            set_at: crate::base::time::now(),
             set_by: self.me.clone(),
             exposed: Vec::new(),
         };

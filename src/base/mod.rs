@@ -13,4 +13,5 @@ pub mod mask;
 pub mod output;
 pub mod prompt;
 pub mod secret;
+pub mod time;
 pub mod user;

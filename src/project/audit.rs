@@ -82,7 +82,7 @@ fn append(
             .map_or(c.to_owned(), |f| f.to_string_lossy().into_owned())
     });
     let event = json!({
-        "time": crate::base::output::timestamp(crate::backend::file::now()),
+        "time": crate::base::output::timestamp(crate::base::time::now()),
         "user": std::env::var("USER").ok(),
         "host": host,
         "project": target.map(|(p, _)| p.id().to_owned()),

@@ -51,8 +51,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::backend::file::now;
 use crate::base::config::Config;
+use crate::base::time::now;
 
 #[cfg(target_os = "linux")]
 mod kernel;

@@ -91,7 +91,7 @@ impl KeyCache for Sealed {
         // The key first, with its timeout: a blob is never stored without a key that dies.
         self.holder.put_key(public, raw.as_ref(), ttl)?;
         let sealed = key.seal_blob(PURPOSE, public, "", payload);
-        let expires = crate::backend::file::now() + ttl.as_secs();
+        let expires = crate::base::time::now() + ttl.as_secs();
         let stored = self
             .store
             .put(public, &key.key_id(), sealed.as_bytes(), expires, ttl);

@@ -318,7 +318,7 @@ fn store_in_cache(
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
         .ok_or_else(|| anyhow::anyhow!("the identity holds no X25519 key"))?;
     let item = Cached {
-        expires: crate::backend::file::now() + ttl.as_secs(),
+        expires: crate::base::time::now() + ttl.as_secs(),
         public: public.to_owned(),
         identity: Zeroizing::new(identity.to_owned()),
     };
