@@ -200,7 +200,7 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
     let name = pending
         .clone()
         .or_else(|| known_as.clone())
-        .unwrap_or_else(crate::base::error::whoami);
+        .unwrap_or_else(crate::base::user::name);
     let key = mine.unwrap_or("<your public key>");
     let next = if listed_here {
         format!(
@@ -291,7 +291,7 @@ fn whose(project: &Project, env: &str, keys: &Keys) -> String {
                 .find(|(_, k)| Some(k.trim()) == mine)
                 .map(|(n, _)| n.clone())
         })
-        .unwrap_or_else(crate::base::error::whoami)
+        .unwrap_or_else(crate::base::user::name)
 }
 
 impl OpenEnv {

@@ -438,8 +438,3 @@ impl Error {
         }
     }
 }
-
-/// The name this user goes by, for hints: see [`crate::base::user::name`].
-pub(crate) fn whoami() -> String {
-    crate::base::user::name()
-}
