@@ -97,7 +97,7 @@ fn open_file(
             &path,
             format!(
                 "it holds environment `{}`, not `{env}`",
-                secret::sanitize(&file.env, 64)
+                crate::base::output::sanitize(&file.env, 64)
             ),
         ));
     }

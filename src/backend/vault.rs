@@ -16,7 +16,6 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::base::error::{Error, Result};
-use crate::base::secret;
 
 pub use http::Http;
 pub use lease::{ChildTokenDecl, LeaseDecl};
@@ -68,7 +67,7 @@ fn check_api_path(what: &str, p: &str) -> std::result::Result<(), String> {
     } else {
         Err(format!(
             "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
-            secret::sanitize(p, 80)
+            crate::base::output::sanitize(p, 80)
         ))
     }
 }

@@ -123,7 +123,7 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let d = humantime::parse_duration(text.trim()).map_err(|_| {
         anyhow::anyhow!(
             "`{}` is not a duration like 90s, 30m or 8h",
-            crate::base::secret::sanitize(text, 40)
+            crate::base::output::sanitize(text, 40)
         )
     })?;
     if d < Duration::from_secs(1) || d > MAX_UNLOCK {

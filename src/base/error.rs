@@ -399,24 +399,6 @@ impl Error {
         }
     }
 
-    /// The one "no such secret" error: the name, a "did you mean" when one is close, and
-    /// the known names in the hint.
-    pub fn no_such_secret<'a>(
-        name: &str,
-        env: &str,
-        known: impl IntoIterator<Item = &'a str>,
-    ) -> Self {
-        let mut known: Vec<String> = known.into_iter().map(str::to_owned).collect();
-        known.sort();
-        known.dedup();
-        Self::NoSuchSecret {
-            name: crate::base::secret::sanitize(name, 64),
-            env: env.to_owned(),
-            similar: crate::base::secret::did_you_mean(name, known.iter().map(String::as_str)),
-            known,
-        }
-    }
-
     /// Builds a [`Error::Corrupt`] for `path`.
     pub fn corrupt(path: impl Into<PathBuf>, reason: impl Into<String>) -> Self {
         Self::Corrupt {

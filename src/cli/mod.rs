@@ -449,7 +449,7 @@ pub fn explain_run_error(e: &clap::Error) -> Option<String> {
     Some(format!(
         "aisecrets: error: `run` has no option `{}`{similar}; options go before `--` and the command after it: \
          `aisecrets run [OPTIONS] -- CMD [ARGS...]` (`aisecrets run --help` lists the options)",
-        crate::base::secret::sanitize(&arg, 64)
+        crate::base::output::sanitize(&arg, 64)
     ))
 }
 

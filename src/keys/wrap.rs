@@ -168,7 +168,7 @@ pub fn parse_recipient(key: &str) -> anyhow::Result<Recipient> {
             Ok(r) => Ok(Box::new(r)),
             Err(age::ssh::ParseRecipientKeyError::Unsupported(t)) => Err(anyhow!(
                 "unsupported SSH key type {}",
-                crate::base::secret::sanitize(&t, 40)
+                crate::base::output::sanitize(&t, 40)
             )),
             Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
                 Err(anyhow!("SSH RSA key is larger than 4096 bits"))

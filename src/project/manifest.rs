@@ -153,7 +153,7 @@ impl Project {
         self.manifest.environments.get(env).ok_or_else(|| {
             let known = self.env_names();
             Error::UnknownEnv {
-                env: secret::sanitize(env, 64),
+                env: crate::base::output::sanitize(env, 64),
                 known,
             }
         })
@@ -287,7 +287,10 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
         if !secret::valid_recipient_name(scope) {
             return Err(manifest_err(
                 path,
-                &format!("scope name `{}` is invalid", secret::sanitize(scope, 64)),
+                &format!(
+                    "scope name `{}` is invalid",
+                    crate::base::output::sanitize(scope, 64)
+                ),
             ));
         }
         for name in &decl.secrets {
@@ -328,7 +331,7 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
             path,
             &format!(
                 "project.default_env names `{}`, which is not declared",
-                secret::sanitize(d, 64)
+                crate::base::output::sanitize(d, 64)
             ),
         ));
     }

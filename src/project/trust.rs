@@ -29,7 +29,7 @@ use crate::base::files;
 use crate::keys::identity::Keys;
 use crate::keys::seal::{self, DataKey};
 use crate::project::Project;
-use crate::{base::output, base::prompt, base::secret};
+use crate::{base::output, base::prompt};
 
 /// What the chain blob is bound to.
 pub const REKEY_PURPOSE: &str = "rekeys";
@@ -376,7 +376,7 @@ fn elsewhere_note(project: &Project, env: &str) -> Result<Option<String>> {
         if !trusted || folder == &here {
             continue;
         }
-        let shown = secret::sanitize(folder, 200);
+        let shown = output::sanitize(folder, 200);
         if Path::new(&here).starts_with(folder) {
             inside.push(shown);
         } else {
@@ -466,7 +466,7 @@ pub fn fingerprint(key: &str) -> String {
 #[must_use]
 pub fn short_key(key: &str) -> String {
     // By characters: the key is the repository's text and may hold any (no byte slicing).
-    let key = secret::sanitize(key.trim(), 200);
+    let key = output::sanitize(key.trim(), 200);
     let chars: Vec<char> = key.chars().collect();
     if chars.len() > 40 {
         let head: String = chars[..20].iter().collect();

@@ -122,7 +122,7 @@ impl EnvFile {
             secret::check_name(name).map_err(|_| {
                 bad(format!(
                     "it holds an invalid secret name `{}`",
-                    secret::sanitize(name, 64)
+                    crate::base::output::sanitize(name, 64)
                 ))
             })?;
         }
@@ -130,7 +130,7 @@ impl EnvFile {
             if !raw.secrets.contains_key(name) {
                 return Err(bad(format!(
                     "its conflict `{}` names no secret",
-                    secret::sanitize(name, 64)
+                    crate::base::output::sanitize(name, 64)
                 )));
             }
         }

@@ -7,7 +7,6 @@
 use std::collections::BTreeMap;
 
 use crate::base::error::{Error, Result};
-use crate::base::secret;
 use crate::project::Project;
 
 /// Checks the settings of `env` before anything is sent: the pinned ones, else the digest
@@ -45,7 +44,7 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
                         .filter(|a| !a.is_empty())
                         .map_or_else(
                             || "from VAULT_ADDR".to_owned(),
-                            |a| secret::sanitize(a, 120),
+                            |a| crate::base::output::sanitize(a, 120),
                         ),
                 });
             }
@@ -60,7 +59,10 @@ pub fn check(project: &Project, env: &str) -> Result<()> {
                 .map(|(name, s)| {
                     format!(
                         "`{name}` at {}",
-                        secret::sanitize(s.get("address").map_or("", String::as_str), 120)
+                        crate::base::output::sanitize(
+                            s.get("address").map_or("", String::as_str),
+                            120
+                        )
                     )
                 })
                 .collect();
@@ -103,14 +105,14 @@ pub fn describe(
         let was = pinned
             .and_then(|p| p.get(k))
             .filter(|old| *old != v)
-            .map(|old| format!("   (was: {})", secret::sanitize(old, 80)))
+            .map(|old| format!("   (was: {})", crate::base::output::sanitize(old, 80)))
             .unwrap_or_default();
         text.push_str(&format!(
             "\n  {k} = {}{was}",
             if v.is_empty() {
                 "(none)".to_owned()
             } else {
-                secret::sanitize(v, 120)
+                crate::base::output::sanitize(v, 120)
             }
         ));
     }
@@ -139,7 +141,7 @@ fn changed(
                     .map_or("(none)".to_owned(), |v| {
                         let tail: String = v.chars().skip(skip).collect();
                         let prefix = if skip > 0 { "..." } else { "" };
-                        format!("{prefix}{}", secret::sanitize(&tail, 80))
+                        format!("{prefix}{}", crate::base::output::sanitize(&tail, 80))
                     })
             };
             changes.push((k.clone(), format!("{k}: {} -> {}", show(a), show(b))));

@@ -169,7 +169,7 @@ pub fn select(config: &Config) -> Result<Selection, String> {
         }
         other => Err(format!(
             "unknown keyring `{}`: use secret-service, keyutils, keychain, credential-manager or none",
-            crate::base::secret::sanitize(other, 40)
+            crate::base::output::sanitize(other, 40)
         )),
     }
 }
