@@ -9,6 +9,7 @@ pub mod error;
 pub mod exit;
 pub mod files;
 pub mod hardening;
+pub mod hex;
 pub mod mask;
 pub mod output;
 pub mod prompt;

@@ -16,6 +16,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::base::error::Result;
+use crate::base::hex;
 use crate::base::secret::SecretValue;
 
 /// Length of the data key in bytes.
@@ -83,7 +84,7 @@ impl DataKey {
     pub fn key_id(&self) -> String {
         let mut id = [0u8; 16];
         hkdf(self.0.as_ref(), b"aisecrets/v1/key-id", &mut id);
-        hex(&id)
+        hex::encode(&id)
     }
 
     fn value_cipher(&self) -> XChaCha20Poly1305 {
@@ -169,7 +170,7 @@ impl DataKey {
     pub fn verifier(&self) -> String {
         use sha2::Digest;
         let secret = self.rekey_secret_bytes();
-        hex(&Sha256::digest(&secret[..]))
+        hex::encode(&Sha256::digest(&secret[..]))
     }
 
     /// A short fingerprint of `value` for `name`, keyed by this data key (so a low-entropy
@@ -185,7 +186,7 @@ impl DataKey {
         mac.update(name.as_bytes());
         mac.update(&[0]);
         mac.update(value.expose().as_bytes());
-        hex(&mac.finalize().into_bytes()[..4])
+        hex::encode(&mac.finalize().into_bytes()[..4])
     }
 
     /// A MAC of a whole environment file (format 2), to feed with the file's canonical
@@ -204,7 +205,7 @@ impl DataKey {
     /// whoever replaced it knew it. Its SHA-256 is the public verifier.
     #[must_use]
     pub fn rekey_secret(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex(self.rekey_secret_bytes().as_ref()))
+        Zeroizing::new(hex::encode(self.rekey_secret_bytes().as_ref()))
     }
 
     fn rekey_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
@@ -259,13 +260,13 @@ impl FileMac {
     /// The MAC, lowercase hex.
     #[must_use]
     pub fn hex(self) -> String {
-        hex(&hmac::Mac::finalize(self.0).into_bytes())
+        hex::encode(&hmac::Mac::finalize(self.0).into_bytes())
     }
 
     /// Whether the MAC equals `mac` (hex); constant time.
     #[must_use]
     pub fn verify(self, mac: &str) -> bool {
-        unhex(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
+        hex::decode(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
     }
 }
 
@@ -389,7 +390,7 @@ pub fn rekey_proof(
     to_verifier: &str,
 ) -> String {
     use hmac::Mac;
-    let key = Zeroizing::new(unhex(from_secret).unwrap_or_default());
+    let key = Zeroizing::new(hex::decode(from_secret).unwrap_or_default());
     let mut mac =
         <hmac::Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
     for (i, part) in ["aisecrets/v1/rekey", project, env, to_key_id, to_verifier]
@@ -401,15 +402,15 @@ pub fn rekey_proof(
         }
         mac.update(part.as_bytes());
     }
-    hex(&mac.finalize().into_bytes())
+    hex::encode(&mac.finalize().into_bytes())
 }
 
-/// `hex(SHA-256(unhex(secret_hex)))`: the verifier of a rekey secret.
+/// `hex::encode(SHA-256(hex::decode(secret_hex)))`: the verifier of a rekey secret.
 #[must_use]
 pub fn verifier_of(secret_hex: &str) -> Option<String> {
     use sha2::Digest;
-    let raw = Zeroizing::new(unhex(secret_hex)?);
-    Some(hex(&Sha256::digest(raw.as_slice())))
+    let raw = Zeroizing::new(hex::decode(secret_hex)?);
+    Some(hex::encode(&Sha256::digest(raw.as_slice())))
 }
 
 /// Constant-time comparison of two hex strings.
@@ -418,36 +419,12 @@ pub fn same_hex(a: &str, b: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
-/// Decodes lowercase or uppercase hex.
-#[must_use]
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// Lowercase hex.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// A random id of `n` bytes, hex.
 #[must_use]
 pub fn random_id(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    hex(&b)
+    hex::encode(&b)
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ fn head_path(log: &Path) -> PathBuf {
 }
 
 fn sha(line: &str) -> String {
-    crate::keys::seal::hex(&sha2::Sha256::digest(line.as_bytes()))
+    crate::base::hex::encode(&sha2::Sha256::digest(line.as_bytes()))
 }
 
 /// Appends one event. A log that cannot be written costs a warning, not the command.

@@ -101,7 +101,10 @@ fn repo_key(project: &Project) -> Result<String> {
         std::fs::canonicalize(&project.root).map_err(|e| Error::io("resolve", &project.root, e))?;
     Ok(match root.to_str() {
         Some(s) => s.to_owned(),
-        None => format!("hex:{}", seal::hex(root.as_os_str().as_bytes())),
+        None => format!(
+            "hex:{}",
+            crate::base::hex::encode(root.as_os_str().as_bytes())
+        ),
     })
 }
 
@@ -173,7 +176,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
     let bad = || {
         Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[:2] or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
     };
-    let hex_of = |s: &str, len: usize| s.len() == len && seal::unhex(s).is_some();
+    let hex_of = |s: &str, len: usize| s.len() == len && crate::base::hex::decode(s).is_some();
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
         let (slot, value) = entry.split_once('=').ok_or_else(bad)?;
@@ -331,7 +334,7 @@ pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String
 pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
     use sha2::Digest;
     let text = serde_json::to_vec(settings).unwrap_or_default();
-    seal::hex(&sha2::Sha256::digest(&text))
+    crate::base::hex::encode(&sha2::Sha256::digest(&text))
 }
 
 /// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.
@@ -459,7 +462,7 @@ pub fn require_approved(project: &Project, env: &str) -> Result<()> {
 pub fn fingerprint(key: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(key.trim().as_bytes());
-    format!("SHA256:{}", &seal::hex(&d)[..16])
+    format!("SHA256:{}", &crate::base::hex::encode(&d)[..16])
 }
 
 /// A key shortened for display.

@@ -48,7 +48,7 @@ pub(super) fn run(file: &Path) -> Result<u8> {
     let _ = writeln!(
         out,
         "data_key: sha256:{}",
-        &crate::keys::seal::hex(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
+        &crate::base::hex::encode(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
     );
     let opener = key.as_ref().map(crate::keys::seal::DataKey::opener);
     for (name, token) in &env.secrets {
@@ -67,7 +67,7 @@ pub(super) fn run(file: &Path) -> Result<u8> {
             // so someone who cannot open still sees which names changed.
             _ => format!(
                 "(cannot open; sealed {})",
-                &crate::keys::seal::hex(&sha2::Sha256::digest(token.as_bytes()))[..8]
+                &crate::base::hex::encode(&sha2::Sha256::digest(token.as_bytes()))[..8]
             ),
         };
         let _ = writeln!(out, "{name} = {shown}");
