@@ -96,10 +96,94 @@ fn base_and_keys_use_nothing_above_them() {
     assert!(wrong.is_empty(), "upward edges:\n{}", wrong.join("\n"));
 }
 
+/// The second path part of each `crate::<layer>::<module>` a file names (`crate::base::error`
+/// gives `error`; `crate::base::{error, output}` gives both).
+fn modules_of(text: &str, layer: &str) -> Vec<String> {
+    let prefix = format!("crate::{layer}::");
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices(&prefix) {
+        let rest = &text[i + prefix.len()..];
+        let names: Vec<&str> = match rest.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(0)].split(',').collect(),
+            None => vec![rest],
+        };
+        for n in names {
+            let n: String = n
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !n.is_empty() && n != "self" {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_cycles_among_the_modules_of_base_and_keys() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for layer in ["base", "keys"] {
+        let mut files = Vec::new();
+        rust_files(&src.join(layer), &mut files);
+        let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            std::collections::BTreeMap::new();
+        for file in files {
+            let rel = file.strip_prefix(src.join(layer)).unwrap();
+            let module = rel.iter().next().unwrap().to_string_lossy();
+            let module = module.trim_end_matches(".rs").to_owned();
+            let text: String = std::fs::read_to_string(&file)
+                .unwrap()
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let entry = edges.entry(module.clone()).or_default();
+            entry.extend(
+                modules_of(&text, layer)
+                    .into_iter()
+                    .filter(|m| *m != module),
+            );
+        }
+        // Depth-first search; a module met again on the current path closes a cycle.
+        fn visit(
+            m: &str,
+            edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+        ) {
+            if let Some(at) = path.iter().position(|p| p == m) {
+                panic!("cycle: {} -> {m}", path[at..].join(" -> "));
+            }
+            if done.contains(m) {
+                return;
+            }
+            path.push(m.to_owned());
+            for next in edges.get(m).into_iter().flatten() {
+                visit(next, edges, path, done);
+            }
+            path.pop();
+            done.insert(m.to_owned());
+        }
+        let mut done = std::collections::BTreeSet::new();
+        for m in edges.keys() {
+            visit(m, &edges, &mut Vec::new(), &mut done);
+        }
+    }
+}
+
 #[test]
 fn the_reader_sees_grouped_and_plain_paths() {
     let text = "use crate::base::error::Error; // crate::backend\n\
                 use crate::{base::output, keys::{seal, wrap}};\n\
                 let x = crate::git::get_config(d);";
     assert_eq!(uses(text), ["base", "base", "keys", "git"]);
+    assert_eq!(
+        modules_of(
+            "use crate::keys::{seal, wrap::Identity}; crate::keys::cache::x",
+            "keys"
+        ),
+        ["seal", "wrap", "cache"]
+    );
 }
