@@ -22,7 +22,7 @@ pub(crate) fn git(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
         return Err(Error::Failed(format!(
             "git {} failed: {}",
             args.first().copied().unwrap_or(""),
-            crate::base::secret::sanitize(err.lines().next().unwrap_or("").trim(), 200)
+            crate::base::output::sanitize(err.lines().next().unwrap_or("").trim(), 200)
         )));
     }
     Ok(out.stdout)
@@ -194,7 +194,7 @@ pub fn merge_sides(dir: &Path) -> Option<(String, String)> {
         });
         Some(match name {
             Some(n) if !n.is_empty() => {
-                format!("{} ({sha})", crate::base::secret::sanitize(&n, 80))
+                format!("{} ({sha})", crate::base::output::sanitize(&n, 80))
             }
             _ => sha,
         })

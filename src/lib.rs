@@ -7,13 +7,13 @@
 //!
 //! | layer      | holds |
 //! |------------|-------|
-//! | `cli`, `commands` | the command line (clap types, man page, completions) and one module per subcommand; the only layer that prompts the user for decisions |
+//! | `cli`, `commands` | the command line (clap types, man page, completions, the hint after an error) and one module per subcommand; the only layer that prompts the user for decisions |
 //! | `run`      | the child of `aisecrets run`: environment, signals, exit status, RAM folders, refused names |
 //! | `backend`  | where an environment lives: an encrypted file in the repository, or an OpenBao/Vault secret |
 //! | `project`  | the committed manifest, who owns the repository, the user's trust pins, rekey history, the audit log |
-//! | `keys`     | the identity, the unlock cache, and all cryptography |
+//! | `keys`     | the identity, the unlock cache, and all cryptography: value sealing (`seal`), age and its recipients (`wrap`) |
 //! | `git`, `scan` | the git calls aisecrets makes; the leak scanner |
-//! | `base`     | errors and exit codes, secret values, output and prompts, the user's config, atomic files, dotenv, masking, hardening |
+//! | `base`     | errors and exit codes, secret values, terminal-safe output and prompts, the user's config, the user folder and atomic files, the clock, hex, dotenv, masking, hardening; it uses nothing above it |
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod backend;

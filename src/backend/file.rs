@@ -12,14 +12,14 @@ pub mod history;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use super::Change;
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::base::secret::{self, SecretValue};
-use crate::keys::crypto::{self, DataKey, Meta, Opened, UnwrapError};
 use crate::keys::identity::Keys;
+use crate::keys::seal::{self, DataKey, Meta, Opened};
+use crate::keys::wrap::{self, UnwrapError};
 use crate::project::trust::{self, Ask};
 use crate::project::{Project, owner};
 pub use access::{keys_for, not_a_recipient, wrapped_to};
@@ -50,7 +50,7 @@ pub struct OpenEnv {
 
 /// Reads and parses an environment file without opening anything. A symlink is refused.
 pub fn read_env_file(path: &Path) -> Result<EnvFile> {
-    let bytes = atomic::read_project_file(path, MAX_ENV_FILE)?;
+    let bytes = files::read_project_file(path, MAX_ENV_FILE)?;
     let text =
         String::from_utf8(bytes).map_err(|_| Error::corrupt(path, "it is not UTF-8 text"))?;
     EnvFile::parse(path, &text)
@@ -70,7 +70,7 @@ pub fn open_untrusted(project: &Project, env: &str, keys: &Keys) -> Result<OpenE
 
 fn open_checked(project: &Project, env: &str, keys: &Keys, trust: Option<Ask>) -> Result<OpenEnv> {
     let path = project.env_path(env)?;
-    atomic::refuse_symlinks_below(&project.root, &path)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
     owner::check(&path, &project.root)?;
     let file = match read_env_file(&path) {
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -100,11 +100,11 @@ fn open_file(
             &path,
             format!(
                 "it holds environment `{}`, not `{env}`",
-                secret::sanitize(&file.env, 64)
+                crate::base::output::sanitize(&file.env, 64)
             ),
         ));
     }
-    let key = match crypto::unwrap_data_key(&file.data_key, keys.identities()) {
+    let key = match wrap::unwrap_data_key(&file.data_key, keys.identities()) {
         Ok(k) => k,
         Err(UnwrapError::NoMatch) => {
             return Err(not_a_recipient(project, env, path, keys.public_key()));
@@ -190,7 +190,7 @@ fn check_trust(
 
 /// Opens every value (one bad value refuses the file), on all cores for large files.
 fn open_all(
-    opener: &crypto::Opener,
+    opener: &seal::Opener,
     file: &EnvFile,
     path: &Path,
 ) -> Result<BTreeMap<String, Opened>> {
@@ -246,15 +246,7 @@ fn whose(project: &Project, env: &str, keys: &Keys) -> String {
                 .find(|(_, k)| Some(k.trim()) == mine)
                 .map(|(n, _)| n.clone())
         })
-        .unwrap_or_else(crate::base::error::whoami)
-}
-
-/// Seconds since the Unix epoch.
-#[must_use]
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .unwrap_or_else(crate::base::user::name)
 }
 
 impl OpenEnv {
@@ -279,7 +271,7 @@ impl OpenEnv {
             None => Change::Added,
         };
         let meta = Meta {
-            set_at: now(),
+            set_at: crate::base::time::now(),
             set_by: self.me.clone(),
             exposed: Vec::new(),
         };
@@ -418,7 +410,7 @@ pub fn modify<T>(
     let dir = path
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let _lock = atomic::lock_dir(&dir)?;
+    let _lock = files::lock_dir(&dir)?;
     let mut open_env = open(project, env, keys, ask)?;
     let before = open_env.file.clone();
     let (out, changed) = f(&mut open_env)?;
@@ -451,7 +443,7 @@ pub fn modify_many<T>(
     dirs.dedup();
     let _locks = dirs
         .iter()
-        .map(|d| atomic::lock_dir(d))
+        .map(|d| files::lock_dir(d))
         .collect::<Result<Vec<_>>>()?;
     let mut opened = envs
         .iter()
@@ -475,7 +467,7 @@ pub fn modify_many<T>(
 /// Writes an opened environment back as `text` (rendered by [`render_checked`]: the current
 /// format with a fresh MAC), and remembers the upgrade.
 fn write(project: &Project, open_env: &OpenEnv, text: &str) -> Result<()> {
-    atomic::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
+    files::write_atomic(&open_env.path, text.as_bytes(), 0o644)?;
     if open_env.file.format < format::FORMAT {
         // Upgraded: from now on this user refuses a format 1 file here.
         trust::raise_min_format(project, &open_env.file.env)?;
@@ -508,15 +500,15 @@ pub fn wrap_to(key: &DataKey, recipients: &BTreeMap<String, String>) -> Result<S
     let mut parsed = Vec::new();
     for (name, k) in recipients {
         parsed.push(
-            crypto::parse_recipient(k).map_err(|reason| Error::BadRecipient {
+            wrap::parse_recipient(k).map_err(|reason| Error::BadRecipient {
                 name: name.clone(),
-                reason,
+                reason: reason.to_string(),
             })?,
         );
     }
-    crypto::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
+    wrap::wrap_data_key(key, &parsed).map_err(|reason| Error::BadRecipient {
         name: recipients.keys().cloned().collect::<Vec<_>>().join(", "),
-        reason,
+        reason: reason.to_string(),
     })
 }
 
@@ -532,7 +524,7 @@ pub fn create_env(
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
-    atomic::refuse_symlinks_below(&project.root, &path)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
     let key = DataKey::generate();
     let file = EnvFile {
         format: format::FORMAT,
@@ -546,14 +538,14 @@ pub fn create_env(
         secrets: BTreeMap::new(),
         conflicts: BTreeMap::new(),
     };
-    let _lock = atomic::lock_dir(&dir)?;
+    let _lock = files::lock_dir(&dir)?;
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::UnsafePath {
             path,
             reason: "already exists; refusing to overwrite an environment file",
         });
     }
-    atomic::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
+    files::write_atomic(&path, file.render(&key).as_bytes(), 0o644)?;
     trust::pin(project, env, &key, Some(recipients.clone()))?;
     trust::raise_min_format(project, env)?;
     Ok(path)

@@ -37,7 +37,7 @@ use std::path::PathBuf;
 
 use crate::base::error::{Error, Result};
 use crate::base::secret::SecretValue;
-use crate::keys::crypto::Meta;
+use crate::keys::seal::Meta;
 use crate::project::Project;
 use crate::project::trust::Ask;
 

@@ -19,7 +19,6 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::base::error::{Error, Result};
-use crate::base::secret;
 
 pub use env::Env;
 pub use http::Http;
@@ -89,7 +88,7 @@ fn check_api_path(what: &'static str, p: &str) -> std::result::Result<(), BadPat
     } else {
         Err(BadPath {
             what,
-            shown: secret::sanitize(p, 80),
+            shown: crate::base::output::sanitize(p, 80),
         })
     }
 }

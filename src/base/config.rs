@@ -17,9 +17,16 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
-use crate::keys::cache::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
+use crate::base::files;
+
+/// The longest an unlock may last.
+pub const MAX_UNLOCK: Duration = Duration::from_secs(30 * 24 * 3600);
+/// The unlock duration when neither `--for` nor the config says one.
+pub const DEFAULT_UNLOCK: Duration = Duration::from_secs(8 * 3600);
+/// The value of `[cache] allow_shared_keyring` that accepts a cache every process of the
+/// user can read.
+pub const SHARED_OPT_IN: &str = "readable-by-all-my-processes";
 
 /// The user's settings.
 #[derive(Debug, Default, Deserialize)]
@@ -51,13 +58,13 @@ pub struct CacheConfig {
 
 /// The config file's path.
 pub fn path() -> Result<PathBuf> {
-    Ok(crate::keys::identity::home()?.join("config.toml"))
+    Ok(files::home()?.join("config.toml"))
 }
 
 /// Loads the config; a missing file is the default config.
 pub fn load() -> Result<Config> {
     let path = path()?;
-    let bytes = match atomic::read_regular(&path, 1 << 20) {
+    let bytes = match files::read_regular(&path, 1 << 20) {
         Ok(b) => b,
         Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Config::default());
@@ -109,15 +116,18 @@ impl Config {
 }
 
 /// Parses `90s`, `30m`, `8h`, `1d`..., between one second and 30 days.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+///
+/// # Errors
+/// Text that is not such a duration, or one out of range.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let d = humantime::parse_duration(text.trim()).map_err(|_| {
-        format!(
+        anyhow::anyhow!(
             "`{}` is not a duration like 90s, 30m or 8h",
-            crate::base::secret::sanitize(text, 40)
+            crate::base::output::sanitize(text, 40)
         )
     })?;
     if d < Duration::from_secs(1) || d > MAX_UNLOCK {
-        return Err("a duration must be between 1s and 30d".into());
+        anyhow::bail!("a duration must be between 1s and 30d");
     }
     Ok(d)
 }

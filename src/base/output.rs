@@ -1,4 +1,6 @@
-//! Writing to stdout and stderr. A closed stdout (`aisecrets get X | head -c0`) is not an
+//! Writing to stdout and stderr, and text that is safe to print: untrusted text sanitised
+//! for the terminal, a "did you mean" for a mistyped name, and the one "no such secret"
+//! error built from both. A closed stdout (`aisecrets get X | head -c0`) is not an
 //! error: the command ends quietly with success, as ripgrep and bat do.
 
 use std::io::Write;
@@ -25,4 +27,110 @@ pub fn status(line: &str) {
 pub fn timestamp(secs: u64) -> String {
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
         .to_string()
+}
+
+/// Makes untrusted text safe to print on a terminal: control characters are escaped and
+/// long text is cut.
+#[must_use]
+pub fn sanitize(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The closest of `candidates` to `name`, if one is close enough to suggest.
+#[must_use]
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let upper = name.to_ascii_uppercase();
+    let words = |s: &str| -> Vec<String> {
+        s.split('_')
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_uppercase)
+            .collect()
+    };
+    let mine = words(name);
+    // One list's words, in order, all within the other's: OPENAI_KEY and OPENAI_API_KEY.
+    let within = |a: &[String], b: &[String]| {
+        let mut it = b.iter();
+        a.len() >= 2 && a.iter().all(|w| it.any(|x| x == w))
+    };
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&upper, &c.to_ascii_uppercase()), c))
+        .filter(|(d, c)| {
+            *d <= 2.max(c.len() / 4) || {
+                let theirs = words(c);
+                within(&mine, &theirs) || within(&theirs, &mine)
+            }
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.to_owned())
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Error {
+    /// The one "no such secret" error: the name, a "did you mean" when one is close, and
+    /// the known names in the hint.
+    pub fn no_such_secret<'a>(
+        name: &str,
+        env: &str,
+        known: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut known: Vec<String> = known.into_iter().map(str::to_owned).collect();
+        known.sort();
+        known.dedup();
+        Self::NoSuchSecret {
+            name: sanitize(name, 64),
+            env: env.to_owned(),
+            similar: did_you_mean(name, known.iter().map(String::as_str)),
+            known,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        let names = ["OPENAI_API_KEY", "HF_TOKEN"];
+        assert_eq!(
+            did_you_mean("OPENAI_API_KY", names).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+        assert_eq!(did_you_mean("hf_token", names).as_deref(), Some("HF_TOKEN"));
+        assert_eq!(did_you_mean("WANDB", names), None);
+        // #13: `get OPENAI_KEY` suggests OPENAI_API_KEY, as `run --only` does.
+        assert_eq!(
+            did_you_mean("OPENAI_KEY", names).as_deref(),
+            Some("OPENAI_API_KEY")
+        );
+    }
 }

@@ -127,7 +127,7 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
-        eprintln!("{}", crate::base::secret::sanitize(message, 400));
+        eprintln!("{}", crate::base::output::sanitize(message, 400));
     }
 
     fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
@@ -139,7 +139,7 @@ impl age::Callbacks for TtyCallbacks {
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {
-        let prompt = format!("{}: ", crate::base::secret::sanitize(description, 200));
+        let prompt = format!("{}: ", crate::base::output::sanitize(description, 200));
         hidden(
             &prompt,
             "a key passphrase",

@@ -6,6 +6,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::base::error::{Error, Result};
+use crate::base::output;
 
 /// The largest value aisecrets stores.
 pub const MAX_VALUE_LEN: usize = 1 << 20;
@@ -66,28 +67,9 @@ pub fn check_recipient_name(name: &str) -> Result<()> {
 fn invalid(kind: &'static str, name: &str, rule: &'static str) -> Error {
     Error::InvalidName {
         kind,
-        name: sanitize(name, 64),
+        name: output::sanitize(name, 64),
         rule,
     }
-}
-
-/// Makes untrusted text safe to print on a terminal: control characters are escaped and
-/// long text is cut.
-#[must_use]
-pub fn sanitize(text: &str, max_chars: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max_chars {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// A secret value: UTF-8 without NUL, at most [`MAX_VALUE_LEN`] bytes, wiped on drop.
@@ -143,52 +125,6 @@ impl fmt::Debug for SecretValue {
     }
 }
 
-/// The closest of `candidates` to `name`, if one is close enough to suggest.
-#[must_use]
-pub fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let upper = name.to_ascii_uppercase();
-    let words = |s: &str| -> Vec<String> {
-        s.split('_')
-            .filter(|w| !w.is_empty())
-            .map(str::to_ascii_uppercase)
-            .collect()
-    };
-    let mine = words(name);
-    // One list's words, in order, all within the other's: OPENAI_KEY and OPENAI_API_KEY.
-    let within = |a: &[String], b: &[String]| {
-        let mut it = b.iter();
-        a.len() >= 2 && a.iter().all(|w| it.any(|x| x == w))
-    };
-    candidates
-        .into_iter()
-        .map(|c| (levenshtein(&upper, &c.to_ascii_uppercase()), c))
-        .filter(|(d, c)| {
-            *d <= 2.max(c.len() / 4) || {
-                let theirs = words(c);
-                within(&mine, &theirs) || within(&theirs, &mine)
-            }
-        })
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c.to_owned())
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != *cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,21 +157,5 @@ mod tests {
         assert!(SecretValue::new("A", Zeroizing::new("x".repeat(MAX_VALUE_LEN))).is_ok());
         let v = SecretValue::new("A", Zeroizing::new("sk-FAKE".into())).unwrap();
         assert!(!format!("{v:?}").contains("sk-FAKE"));
-    }
-
-    #[test]
-    fn suggestions() {
-        let names = ["OPENAI_API_KEY", "HF_TOKEN"];
-        assert_eq!(
-            did_you_mean("OPENAI_API_KY", names).as_deref(),
-            Some("OPENAI_API_KEY")
-        );
-        assert_eq!(did_you_mean("hf_token", names).as_deref(), Some("HF_TOKEN"));
-        assert_eq!(did_you_mean("WANDB", names), None);
-        // #13: `get OPENAI_KEY` suggests OPENAI_API_KEY, as `run --only` does.
-        assert_eq!(
-            did_you_mean("OPENAI_KEY", names).as_deref(),
-            Some("OPENAI_API_KEY")
-        );
     }
 }

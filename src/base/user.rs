@@ -15,7 +15,7 @@ pub fn name_and_source() -> (String, &'static str) {
     }
     if let Some(n) = std::env::current_dir()
         .ok()
-        .and_then(|d| crate::git::get_config(&d, "user.name"))
+        .and_then(|d| git_user_name(&d))
         .and_then(|n| recipient_form(&n))
     {
         return (n, "git config user.name");
@@ -30,6 +30,21 @@ pub fn name_and_source() -> (String, &'static str) {
 #[must_use]
 pub fn name() -> String {
     name_and_source().0
+}
+
+/// `git config --get user.name` in `dir`, when set. Run here rather than through
+/// `crate::git`, which sits a layer above this one.
+fn git_user_name(dir: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["config", "--get", "user.name"])
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// A git user name as a recipient name: "Ada Lovelace" -> "ada-lovelace".

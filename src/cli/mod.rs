@@ -1,6 +1,7 @@
 //! The command line, as clap derive types. Doc comments are the help text.
 
 pub mod docs;
+mod hint;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -259,7 +260,7 @@ pub struct UnlockArgs {
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::base::config::parse_duration(s)
+    crate::base::config::parse_duration(s).map_err(|e| e.to_string())
 }
 
 /// Arguments of `status`.
@@ -448,7 +449,7 @@ pub fn explain_run_error(e: &clap::Error) -> Option<String> {
     Some(format!(
         "aisecrets: error: `run` has no option `{}`{similar}; options go before `--` and the command after it: \
          `aisecrets run [OPTIONS] -- CMD [ARGS...]` (`aisecrets run --help` lists the options)",
-        crate::base::secret::sanitize(&arg, 64)
+        crate::base::output::sanitize(&arg, 64)
     ))
 }
 

@@ -72,7 +72,7 @@ fn parse_since(s: &str) -> Result<String> {
     let t = humantime::parse_rfc3339_weak(&full).map_err(|_| {
         Error::Usage(format!(
             "--since `{}`: expected a date like 2026-11-28 or 2026-11-28T10:00:00Z",
-            crate::base::secret::sanitize(s, 40)
+            crate::base::output::sanitize(s, 40)
         ))
     })?;
     Ok(humantime::format_rfc3339_seconds(t).to_string())

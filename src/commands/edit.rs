@@ -55,10 +55,10 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
         .conflicts()
         .into_iter()
         .map(|(n, o)| {
-            let who = |m: &crate::keys::crypto::Meta| {
+            let who = |m: &crate::keys::seal::Meta| {
                 format!(
                     "set by {} at {}",
-                    crate::base::secret::sanitize(&m.set_by, 64),
+                    crate::base::output::sanitize(&m.set_by, 64),
                     output::timestamp(m.set_at)
                 )
             };
@@ -114,7 +114,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
             Edited::Failed(127) => {
                 return Err(Error::Failed(format!(
                     "the editor `{}` was not found (the shell said 127); set VISUAL or EDITOR to one you have; nothing was written",
-                    crate::base::secret::sanitize(&base, 64)
+                    crate::base::output::sanitize(&base, 64)
                 )));
             }
             Edited::Failed(code) => {

@@ -1,6 +1,7 @@
 //! `aisecrets identity new|show`.
 
-use crate::base::error::{Result, whoami};
+use crate::base::error::Result;
+use crate::base::user;
 use crate::cli::IdentityCommand;
 use crate::{base::exit, base::output, keys::identity};
 
@@ -22,7 +23,7 @@ pub(super) fn run(cmd: IdentityCommand) -> Result<u8> {
                 format!(
                     "{key}\n\nA teammate adds you to a project with:\n  aisecrets recipients add {name} {key}\n",
                     key = created.public,
-                    name = whoami()
+                    name = user::name()
                 )
                 .as_bytes(),
             )?;

@@ -5,8 +5,8 @@ use std::path::Path;
 use zeroize::Zeroizing;
 
 use crate::backend::{self, Change};
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::cli::ImportArgs;
 use crate::{base::dotenv, base::exit, base::output};
 
@@ -50,7 +50,7 @@ fn read_input(path: &Path) -> Result<(Zeroizing<String>, String)> {
         );
         return Ok((bytes, "standard input".to_owned()));
     }
-    let bytes = Zeroizing::new(atomic::read_regular(path, 64 << 20)?);
+    let bytes = Zeroizing::new(files::read_regular(path, 64 << 20)?);
     let text = std::str::from_utf8(&bytes).map_err(|_| Error::Dotenv {
         source_desc: path.display().to_string(),
         line: 0,

@@ -2,12 +2,12 @@
 //! project around it.
 
 use crate::backend::file;
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::cli::InitArgs;
 use crate::project::Project;
 use crate::project::manifest;
-use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity};
+use crate::{base::exit, base::output, base::secret, keys::identity, keys::seal};
 
 /// Runs `init`.
 pub(super) fn run(args: &InitArgs) -> Result<u8> {
@@ -33,13 +33,9 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
                 .map_err(|e| Error::io("read", p.manifest_path(), e))?;
             (p.root, text, false)
         }
-        None => (
-            cwd,
-            manifest::new_manifest_text(&crypto::random_id(16)),
-            true,
-        ),
+        None => (cwd, manifest::new_manifest_text(&seal::random_id(16)), true),
     };
-    let _lock = atomic::lock_dir(&root)?;
+    let _lock = files::lock_dir(&root)?;
     // Read again under the lock, so a concurrent edit of the manifest is not lost.
     let text = if is_new {
         text
@@ -63,9 +59,9 @@ pub(super) fn run(args: &InitArgs) -> Result<u8> {
     )?;
     let manifest_path = project.manifest_path();
     if is_new {
-        atomic::create_new(&manifest_path, text.as_bytes(), 0o644)?;
+        files::create_new(&manifest_path, text.as_bytes(), 0o644)?;
     } else {
-        atomic::write_atomic(&manifest_path, text.as_bytes(), 0o644)?;
+        files::write_atomic(&manifest_path, text.as_bytes(), 0o644)?;
     }
     let rel = env_path.strip_prefix(&root).unwrap_or(&env_path);
     let named = if source == "--name" {

@@ -219,13 +219,13 @@ fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>
         let decl = project.manifest.scopes.get(scope).ok_or_else(|| {
             Error::Failed(format!(
                 "no scope `{}` in aisecrets.toml (known: {}){}",
-                secret::sanitize(scope, 64),
+                crate::base::output::sanitize(scope, 64),
                 if known.is_empty() {
                     "none; declare [scopes.NAME] secrets = [...]".to_owned()
                 } else {
                     known.join(", ")
                 },
-                secret::did_you_mean(scope, known.iter().copied())
+                crate::base::output::did_you_mean(scope, known.iter().copied())
                     .map(|s| format!("; did you mean `{s}`?"))
                     .unwrap_or_default()
             ))

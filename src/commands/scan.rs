@@ -19,7 +19,7 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let mut own_files: Vec<PathBuf> = Vec::new();
     let mut allow = Allow::default();
     if let Some(p) = &project {
-        allow = Allow::new(&p.manifest.scan.allow).map_err(Error::Failed)?;
+        allow = Allow::new(&p.manifest.scan.allow).map_err(|e| Error::Failed(e.to_string()))?;
         for env in p.file_env_names() {
             if let Ok(path) = p.env_path(&env) {
                 own_files.push(path);

@@ -13,7 +13,7 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
     if !args.value_in_argv.is_empty() {
         // Never echo it: it is (probably) a secret, and it is already in argv and history.
         return Err(Error::ValueInArgv {
-            name: secret::sanitize(&args.name.name, 64),
+            name: output::sanitize(&args.name.name, 64),
         });
     }
     let args = &args.name;

@@ -111,7 +111,7 @@ fn health(project: &Project) -> Result<Value> {
         .max_age
         .as_deref()
         .and_then(|a| humantime::parse_duration(a).ok());
-    let now = crate::backend::file::now();
+    let now = crate::base::time::now();
     let (mut exposed, mut stale, mut unchecked, mut unapproved) = (vec![], vec![], vec![], vec![]);
     let mut conflicts = vec![];
     for env in project.file_env_names() {

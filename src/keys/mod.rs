@@ -1,6 +1,8 @@
 //! Keys: the user's identity (where it lives, how it opens), the unlock cache, and all
-//! cryptography (the data key, sealed values, age and its recipients).
+//! cryptography: value sealing under the data key (`seal`), and age with its recipients
+//! (`wrap`).
 
 pub mod cache;
-pub mod crypto;
 pub mod identity;
+pub mod seal;
+pub mod wrap;

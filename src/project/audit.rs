@@ -8,11 +8,12 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use anyhow::{anyhow, bail};
 use serde_json::{Value, json};
 use sha2::Digest;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::project::Project;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -20,7 +21,7 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 /// The log's path: `AISECRETS_HOME/audit.jsonl`, else `$XDG_STATE_HOME/aisecrets/audit.jsonl`.
 pub fn path() -> Result<PathBuf> {
     if std::env::var_os("AISECRETS_HOME").is_some_and(|h| !h.is_empty()) {
-        return Ok(crate::keys::identity::home()?.join("audit.jsonl"));
+        return Ok(crate::base::files::home()?.join("audit.jsonl"));
     }
     dirs::state_dir()
         .map(|d| d.join("aisecrets").join("audit.jsonl"))
@@ -34,7 +35,7 @@ fn head_path(log: &Path) -> PathBuf {
 }
 
 fn sha(line: &str) -> String {
-    crate::keys::crypto::hex(&sha2::Sha256::digest(line.as_bytes()))
+    crate::base::hex::encode(&sha2::Sha256::digest(line.as_bytes()))
 }
 
 /// Appends one event. A log that cannot be written costs a warning, not the command.
@@ -61,7 +62,7 @@ fn append(
 ) -> Result<()> {
     let log = path()?;
     if let Some(dir) = log.parent() {
-        crate::keys::identity::create_private_dir(dir)?;
+        crate::base::files::create_private_dir(dir)?;
     }
     let mut file = fs::OpenOptions::new()
         .read(true)
@@ -81,7 +82,7 @@ fn append(
             .map_or(c.to_owned(), |f| f.to_string_lossy().into_owned())
     });
     let event = json!({
-        "time": crate::base::output::timestamp(crate::backend::file::now()),
+        "time": crate::base::output::timestamp(crate::base::time::now()),
         "user": std::env::var("USER").ok(),
         "host": host,
         "project": target.map(|(p, _)| p.id().to_owned()),
@@ -106,7 +107,7 @@ fn append(
     // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
         .map_err(|e| Error::io("write", &log, e))?;
-    atomic::replace_unsynced(
+    files::replace_unsynced(
         &head_path(&log),
         format!("{} {}\n", sha(&line), count + 1).as_bytes(),
         0o600,
@@ -163,28 +164,28 @@ pub fn read() -> Result<(PathBuf, Vec<String>)> {
 }
 
 /// Checks the chain; `Err` names the first line (1-based) that was removed or altered.
-pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String> {
+pub fn verify(log: &Path, lines: &[String]) -> anyhow::Result<usize> {
     let mut prev = GENESIS.to_owned();
     for (i, line) in lines.iter().enumerate() {
         let mut v: Value = serde_json::from_str(line)
-            .map_err(|_| format!("line {} is not an audit record: it was altered", i + 1))?;
+            .map_err(|_| anyhow!("line {} is not an audit record: it was altered", i + 1))?;
         let own = v.as_object_mut().and_then(|o| o.remove("hash"));
         let body = serde_json::to_string(&v).unwrap_or_default();
         if own.as_ref().and_then(Value::as_str) != Some(sha(&body).as_str()) {
-            return Err(format!("line {} was altered", i + 1));
+            bail!("line {} was altered", i + 1);
         }
         if v["head_missing"].as_bool() == Some(true) {
-            return Err(format!(
+            bail!(
                 "the head file was missing when line {} was written: lines before it may have been removed",
                 i + 1
-            ));
+            );
         }
         if v["prev"].as_str() != Some(prev.as_str()) {
-            return Err(format!(
+            bail!(
                 "line {} does not follow the line before it: a line was removed before line {}",
                 i + 1,
                 i + 1
-            ));
+            );
         }
         prev = sha(line);
     }
@@ -195,14 +196,14 @@ pub fn verify(log: &Path, lines: &[String]) -> std::result::Result<usize, String
             parts.next().and_then(|n| n.parse::<usize>().ok()),
         );
         if n != Some(lines.len()) || h != prev {
-            return Err(format!(
+            bail!(
                 "the last line{} was removed or altered (the log ends at line {})",
                 n.map(|n| format!(" ({n})")).unwrap_or_default(),
                 lines.len()
-            ));
+            );
         }
     } else if !lines.is_empty() {
-        return Err("the head file is missing: the log's end cannot be checked".into());
+        bail!("the head file is missing: the log's end cannot be checked");
     }
     Ok(lines.len())
 }

@@ -7,8 +7,8 @@ use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::base::secret;
 
 /// The manifest's file name.
@@ -117,7 +117,7 @@ impl Project {
     pub fn load(root: &Path) -> Result<Self> {
         let path = root.join(MANIFEST);
         super::owner::check(&path, root)?;
-        let bytes = atomic::read_project_file(&path, MAX_MANIFEST)?;
+        let bytes = files::read_project_file(&path, MAX_MANIFEST)?;
         let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
         let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {
             path: path.clone(),
@@ -153,7 +153,7 @@ impl Project {
         self.manifest.environments.get(env).ok_or_else(|| {
             let known = self.env_names();
             Error::UnknownEnv {
-                env: secret::sanitize(env, 64),
+                env: crate::base::output::sanitize(env, 64),
                 known,
             }
         })
@@ -282,7 +282,10 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
         if !secret::valid_recipient_name(scope) {
             return Err(manifest_err(
                 path,
-                &format!("scope name `{}` is invalid", secret::sanitize(scope, 64)),
+                &format!(
+                    "scope name `{}` is invalid",
+                    crate::base::output::sanitize(scope, 64)
+                ),
             ));
         }
         for name in &decl.secrets {
@@ -323,7 +326,7 @@ fn validate(path: &Path, m: &Manifest) -> Result<()> {
             path,
             &format!(
                 "project.default_env names `{}`, which is not declared",
-                secret::sanitize(d, 64)
+                crate::base::output::sanitize(d, 64)
             ),
         ));
     }
@@ -372,8 +375,8 @@ pub fn edit(
     f: impl FnOnce(&mut toml_edit::DocumentMut) -> Result<()>,
 ) -> Result<Project> {
     let path = root.join(MANIFEST);
-    let _lock = atomic::lock_dir(root)?;
-    let bytes = atomic::read_project_file(&path, MAX_MANIFEST)?;
+    let _lock = files::lock_dir(root)?;
+    let bytes = files::read_project_file(&path, MAX_MANIFEST)?;
     let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
     let mut doc: toml_edit::DocumentMut = text
         .parse()
@@ -383,7 +386,7 @@ pub fn edit(
     let manifest: Manifest =
         toml::from_str(&new_text).map_err(|e| manifest_err(&path, &one_line(e.message())))?;
     validate(&path, &manifest)?;
-    atomic::write_atomic(&path, new_text.as_bytes(), 0o644)?;
+    files::write_atomic(&path, new_text.as_bytes(), 0o644)?;
     Ok(Project {
         root: root.to_owned(),
         manifest,

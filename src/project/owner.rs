@@ -34,7 +34,7 @@ pub fn check(path: &Path, folder: &Path) -> Result<()> {
         .map_or_else(|| "another user".to_owned(), |u| u.name);
     Err(Error::NotOwned {
         path: path.to_path_buf(),
-        owner: format!("{} (uid {uid})", crate::base::secret::sanitize(&name, 64)),
+        owner: format!("{} (uid {uid})", crate::base::output::sanitize(&name, 64)),
         folder: std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf()),
     })
 }

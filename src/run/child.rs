@@ -125,7 +125,7 @@ pub fn run(
         Err(source) => {
             handle.close();
             return Err(Error::Spawn {
-                program: crate::base::secret::sanitize(&program.to_string_lossy(), 200),
+                program: crate::base::output::sanitize(&program.to_string_lossy(), 200),
                 source,
             });
         }
@@ -418,7 +418,7 @@ pub fn run_editor(argv: &[String], file: &std::path::Path) -> Result<Edited> {
         Err(source) => {
             handle.close();
             return Err(Error::Spawn {
-                program: crate::base::secret::sanitize(program, 200),
+                program: crate::base::output::sanitize(program, 200),
                 source,
             });
         }

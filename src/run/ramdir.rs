@@ -67,7 +67,7 @@ impl RamDir {
         let name = format!(
             "{PREFIX}{kind}-{}-{}",
             std::process::id(),
-            crate::keys::crypto::random_id(8)
+            crate::keys::seal::random_id(8)
         );
         let path = base.join(name);
         fs::DirBuilder::new()

@@ -2,6 +2,7 @@
 //! `scan` lets pass knowingly (and counts). The inline `aisecrets: allow` comment is checked
 //! where findings are placed (`mod.rs`).
 
+use anyhow::anyhow;
 use regex::Regex;
 
 /// `[scan] allow`: path globs, and `re:` regexes matched against a found value.
@@ -17,18 +18,18 @@ impl Allow {
     ///
     /// # Errors
     /// A regex or glob that does not compile.
-    pub fn new(entries: &[String]) -> std::result::Result<Self, String> {
+    pub fn new(entries: &[String]) -> anyhow::Result<Self> {
         let mut a = Self::default();
         for e in entries {
             if let Some(re) = e.strip_prefix("re:") {
                 a.values.push(
                     Regex::new(re)
-                        .map_err(|_| format!("[scan] allow: `{e}` is not a valid regex"))?,
+                        .map_err(|_| anyhow!("[scan] allow: `{e}` is not a valid regex"))?,
                 );
             } else {
                 a.paths.push(
                     Regex::new(&glob(e))
-                        .map_err(|_| format!("[scan] allow: `{e}` is not a valid glob"))?,
+                        .map_err(|_| anyhow!("[scan] allow: `{e}` is not a valid glob"))?,
                 );
             }
         }

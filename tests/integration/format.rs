@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use aisecrets::base::secret::SecretValue;
-use aisecrets::keys::crypto::{DataKey, Meta};
+use aisecrets::keys::seal::{DataKey, Meta};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use zeroize::Zeroizing;
 
@@ -51,7 +51,7 @@ fn the_documented_vector_holds() {
     assert_eq!(next.key_id(), v["next_key_id"]);
     assert_eq!(next.verifier(), v["next_verifier"]);
     assert_eq!(*key.rekey_secret(), v["rekey_secret"]);
-    let proof = aisecrets::keys::crypto::rekey_proof(
+    let proof = aisecrets::keys::seal::rekey_proof(
         &v["rekey_secret"],
         &v["project"],
         &v["env"],
@@ -98,20 +98,20 @@ fn the_documented_vector_holds() {
     hkdf::Hkdf::<sha2::Sha256>::new(None, &unhex(&v["data_key"]))
         .expand(b"aisecrets/v2/file-mac", &mut mac_key)
         .unwrap();
-    assert_eq!(aisecrets::keys::crypto::hex(&mac_key), v["mac_key"]);
+    assert_eq!(aisecrets::base::hex::encode(&mac_key), v["mac_key"]);
     let file = aisecrets::backend::file::EnvFile::parse(
         std::path::Path::new("x"),
         &block(&doc(), "toml vector-file"),
     )
     .unwrap();
     assert_eq!(
-        aisecrets::keys::crypto::hex(&file.mac_input()),
+        aisecrets::base::hex::encode(&file.mac_input()),
         v["mac_input"]
     );
     let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&mac_key).unwrap();
     mac.update(&unhex(&v["mac_input"]));
     assert_eq!(
-        aisecrets::keys::crypto::hex(&mac.finalize().into_bytes()),
+        aisecrets::base::hex::encode(&mac.finalize().into_bytes()),
         v["mac"]
     );
     assert_eq!(file.mac.as_deref(), Some(v["mac"].as_str()));
@@ -152,7 +152,7 @@ fn the_documented_file_opens() {
     let text = block(&d, "toml vector-file");
     std::fs::write(w.path("identity.txt"), format!("{}\n", v["identity"])).unwrap();
     let data_key = age_open_data_key(&text, &w.path("identity.txt"), &w.path("data_key.age"));
-    assert_eq!(aisecrets::keys::crypto::hex(&data_key), v["data_key"]);
+    assert_eq!(aisecrets::base::hex::encode(&data_key), v["data_key"]);
 }
 
 /// The documented file as format 1: no `mac` line, `format = 1`.

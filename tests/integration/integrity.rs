@@ -230,7 +230,7 @@ fn the_reference_age_cli_opens_the_data_key() {
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
     let data_key = age_open_data_key(&text, &w.home.join("identity.age"), &w.path("data_key.age"));
     assert_eq!(data_key.len(), 32);
-    let key_id = aisecrets::keys::crypto::DataKey::from_bytes(&data_key)
+    let key_id = aisecrets::keys::seal::DataKey::from_bytes(&data_key)
         .unwrap()
         .key_id();
     assert!(text.contains(&format!("key_id = \"{key_id}\"")));
@@ -240,7 +240,7 @@ fn the_reference_age_cli_opens_the_data_key() {
         .find_map(|l| l.strip_prefix("project = \""))
         .unwrap()
         .trim_end_matches('"');
-    let key = aisecrets::keys::crypto::DataKey::from_bytes(&data_key).unwrap();
+    let key = aisecrets::keys::seal::DataKey::from_bytes(&data_key).unwrap();
     let tok = token_of(&text, "OPENAI_API_KEY");
     assert_eq!(
         key.open(project, "dev", "OPENAI_API_KEY", &tok)

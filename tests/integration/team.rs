@@ -32,7 +32,7 @@ impl Mate {
 }
 
 /// A data key a forger makes, wrapped to `public` with the reference age CLI.
-fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::keys::crypto::DataKey, String) {
+fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::keys::seal::DataKey, String) {
     let bytes: Vec<u8> = (seed..seed + 32).collect();
     let raw = w.path("forged.bin");
     std::fs::write(&raw, &bytes).unwrap();
@@ -43,19 +43,14 @@ fn forge_key(w: &World, public: &str, seed: u8) -> (aisecrets::keys::crypto::Dat
         .unwrap();
     assert!(out.status.success());
     (
-        aisecrets::keys::crypto::DataKey::from_bytes(&bytes).unwrap(),
+        aisecrets::keys::seal::DataKey::from_bytes(&bytes).unwrap(),
         String::from_utf8(out.stdout).unwrap(),
     )
 }
 
 /// A value sealed under `key`, as a forger who made that key would.
-fn sealed(
-    key: &aisecrets::keys::crypto::DataKey,
-    project: &str,
-    name: &str,
-    value: &str,
-) -> String {
-    let meta = aisecrets::keys::crypto::Meta {
+fn sealed(key: &aisecrets::keys::seal::DataKey, project: &str, name: &str, value: &str) -> String {
+    let meta = aisecrets::keys::seal::Meta {
         set_at: 1,
         set_by: "tester".into(),
         exposed: vec![],
@@ -559,7 +554,7 @@ fn a_rekey_chain_forged_from_the_public_verifier_is_refused() {
         let mut file = aisecrets::backend::file::EnvFile::parse(Path::new("x"), &text).unwrap();
         let (to, to_verifier) = (key.key_id(), key.verifier());
         let proof =
-            aisecrets::keys::crypto::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
+            aisecrets::keys::seal::rekey_proof(&fake_secret, project, "dev", &to, &to_verifier);
         let line = format!("{old_kid} {to} {to_verifier} {fake_secret} {proof}\n");
         file.rekeys = Some(key.seal_blob(
             aisecrets::project::trust::REKEY_PURPOSE,

@@ -57,7 +57,7 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
     let name = pending
         .clone()
         .or_else(|| known_as.clone())
-        .unwrap_or_else(crate::base::error::whoami);
+        .unwrap_or_else(crate::base::user::name);
     let key = mine.unwrap_or("<your public key>");
     let next = if listed_here {
         format!(

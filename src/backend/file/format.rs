@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use crate::base::error::{Error, Result};
 use crate::base::secret;
-use crate::keys::crypto::{DataKey, VALUE_PREFIX};
+use crate::keys::seal::{DataKey, VALUE_PREFIX};
 
 /// The format version this build writes (it also reads [`FORMAT_V1`]).
 pub const FORMAT: i64 = 2;
@@ -122,7 +122,7 @@ impl EnvFile {
             secret::check_name(name).map_err(|_| {
                 bad(format!(
                     "it holds an invalid secret name `{}`",
-                    secret::sanitize(name, 64)
+                    crate::base::output::sanitize(name, 64)
                 ))
             })?;
         }
@@ -130,7 +130,7 @@ impl EnvFile {
             if !raw.secrets.contains_key(name) {
                 return Err(bad(format!(
                     "its conflict `{}` names no secret",
-                    secret::sanitize(name, 64)
+                    crate::base::output::sanitize(name, 64)
                 )));
             }
         }
@@ -208,7 +208,7 @@ impl EnvFile {
     }
 
     /// The file MAC of this content under `key`, hex.
-    fn compute_mac(&self, key: &DataKey) -> crate::keys::crypto::FileMac {
+    fn compute_mac(&self, key: &DataKey) -> crate::keys::seal::FileMac {
         let mut mac = key.file_mac();
         self.feed_mac_input(&mut |b| mac.update(b));
         mac

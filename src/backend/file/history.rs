@@ -20,8 +20,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::EnvFile;
-use crate::keys::crypto::{self, DataKey};
 use crate::keys::identity::Keys;
+use crate::keys::seal::{self, DataKey};
+use crate::keys::wrap;
 use crate::project::trust::{self, Link, Pin, Sealed};
 
 /// How many commits touching the file are looked at, newest first.
@@ -87,10 +88,10 @@ pub fn find_fork(
         {
             continue;
         }
-        let Ok(key) = crypto::unwrap_data_key(&old.data_key, keys.identities()) else {
+        let Ok(key) = wrap::unwrap_data_key(&old.data_key, keys.identities()) else {
             continue;
         };
-        if !crypto::same_hex(&key.key_id(), &old.key_id) {
+        if !seal::same_hex(&key.key_id(), &old.key_id) {
             continue;
         }
         if let Some(fork) = fork_in(&old, &key, &verifiers, &successor, &file.key_id) {
@@ -122,7 +123,7 @@ fn fork_in(
         let from = h.from.to_ascii_lowercase();
         let ours = successor.get(&from)?;
         let verifier = verifiers.get(&from)?;
-        (!crypto::same_hex(ours, &h.to) && trust::link_holds(&h, verifier, &old.project, &old.env))
+        (!seal::same_hex(ours, &h.to) && trust::link_holds(&h, verifier, &old.project, &old.env))
             .then(|| Fork {
                 from: h.from.clone(),
                 theirs: h.to.clone(),

@@ -7,7 +7,6 @@ use zeroize::Zeroizing;
 
 use super::{Token, VaultDecl, client_timeout, env_var};
 use crate::base::error::{Error, Result};
-use crate::base::secret;
 
 /// The most we read of one answer.
 const MAX_BODY: u64 = 64 << 20;
@@ -57,7 +56,7 @@ impl Reply {
             errors: Vec<String>,
         }
         serde_json::from_slice::<Errors>(&self.body)
-            .map(|e| secret::sanitize(&e.errors.join("; "), 300))
+            .map(|e| crate::base::output::sanitize(&e.errors.join("; "), 300))
             .unwrap_or_default()
     }
 }
@@ -74,14 +73,14 @@ fn parse_address_full(a: &str) -> std::result::Result<(String, bool), String> {
     let (scheme, rest) = a.split_once("://").ok_or_else(|| {
         format!(
             "address `{}` needs https:// or http://",
-            secret::sanitize(a, 80)
+            crate::base::output::sanitize(a, 80)
         )
     })?;
     let host_port = rest.split('/').next().unwrap_or_default();
     if host_port.is_empty() || rest.contains(['?', '#', '@', ' ']) || rest.contains('/') {
         return Err(format!(
             "address `{}` must be like https://vault.example.com:8200",
-            secret::sanitize(a, 80)
+            crate::base::output::sanitize(a, 80)
         ));
     }
     let host = if let Some(h) = host_port.strip_prefix('[') {
@@ -101,13 +100,13 @@ fn parse_address_full(a: &str) -> std::result::Result<(String, bool), String> {
             } else {
                 Err(format!(
                     "address `{}` is plain http to another machine, which would send the token in clear: use https (AISECRETS_VAULT_ALLOW_HTTP=1 allows it anyway)",
-                    secret::sanitize(a, 80)
+                    crate::base::output::sanitize(a, 80)
                 ))
             }
         }
         _ => Err(format!(
             "address `{}` needs https:// or http://",
-            secret::sanitize(a, 80)
+            crate::base::output::sanitize(a, 80)
         )),
     }
 }
@@ -292,7 +291,7 @@ impl Http {
             .map_err(|e| Error::Vault {
                 what: format!(
                     "could not get a GitHub Actions OIDC token: {}",
-                    secret::sanitize(&e.to_string(), 200)
+                    crate::base::output::sanitize(&e.to_string(), 200)
                 ),
                 hint: "check the runner's network; or set VAULT_JWT".into(),
             })?;
@@ -321,7 +320,7 @@ impl Http {
     /// A failure below HTTP: unreachable, timed out, TLS.
     fn transport_error(&self, e: &ureq::Error) -> Error {
         let addr = &self.base;
-        let text = secret::sanitize(&e.to_string(), 200);
+        let text = crate::base::output::sanitize(&e.to_string(), 200);
         let lower = text.to_ascii_lowercase();
         let tls = matches!(
             e,

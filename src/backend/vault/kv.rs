@@ -56,7 +56,7 @@ impl Snapshot {
             let names: Vec<String> = self
                 .other
                 .keys()
-                .map(|k| format!("`{}`", secret::sanitize(k, 40)))
+                .map(|k| format!("`{}`", crate::base::output::sanitize(k, 40)))
                 .collect();
             crate::base::output::status(&format!(
                 "aisecrets: note: {} also holds {} that aisecrets leaves alone (not a variable name, or not a string value): {}",
@@ -109,7 +109,7 @@ fn check_kv2(client: &Client, decl: &VaultDecl) -> Result<()> {
                 if kind == "kv" {
                     "a KV version 1 engine".to_owned()
                 } else {
-                    format!("a `{}` engine", secret::sanitize(kind, 40))
+                    format!("a `{}` engine", crate::base::output::sanitize(kind, 40))
                 }
             ),
             hint: format!(
@@ -154,7 +154,7 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
                     "deleted"
                 },
                 deleted
-                    .map(|t| format!("at {}", secret::sanitize(t, 40)))
+                    .map(|t| format!("at {}", crate::base::output::sanitize(t, 40)))
                     .unwrap_or_default()
             ),
             hint: format!(

@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 
 use super::{Client, Token, check_api_path};
 use crate::base::error::{Error, Result};
-use crate::base::secret::{self, SecretValue};
+use crate::base::secret::SecretValue;
 
 /// `NAME = { path = "database/creds/train", template = "postgres://{{username}}:..." }`.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,7 +31,7 @@ impl LeaseDecl {
         if matches!(first, "auth" | "sys" | "cubbyhole" | "identity") {
             return Err(format!(
                 "path `{}` is not a secrets engine that issues leases (like database/creds/ROLE)",
-                secret::sanitize(&self.path, 80)
+                crate::base::output::sanitize(&self.path, 80)
             ));
         }
         if self.template.is_some() && self.field.is_some() {
@@ -97,7 +97,7 @@ fn placeholders(t: &str) -> std::result::Result<Vec<&str>, String> {
         {
             return Err(format!(
                 "template placeholder `{{{{{}}}}}` must name a field like username",
-                secret::sanitize(name, 40)
+                crate::base::output::sanitize(name, 40)
             ));
         }
         out.push(name);
@@ -177,7 +177,7 @@ impl<'a> Held<'a> {
                 None => Err(Error::Failed(format!(
                     "the answer of {} has no field `{}` for {name} (it has: {})",
                     decl.path,
-                    secret::sanitize(f, 40),
+                    crate::base::output::sanitize(f, 40),
                     leased.data.keys().cloned().collect::<Vec<_>>().join(", ")
                 ))),
             }

@@ -15,16 +15,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::backend::file::{self, EnvFile};
-use crate::base::atomic;
 use crate::base::error::Result;
-use crate::keys::crypto::DataKey;
+use crate::base::files;
+use crate::keys::seal::DataKey;
 use crate::{base::exit, base::output};
 
 /// Runs the driver: `base` (%O), `ours` (%A, also the output), `theirs` (%B).
 pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -> Result<u8> {
     let shown = path.unwrap_or("file");
     let read = |p: &Path| -> Result<String> {
-        Ok(String::from_utf8_lossy(&atomic::read_regular(p, file::MAX_ENV_FILE)?).into_owned())
+        Ok(String::from_utf8_lossy(&files::read_regular(p, file::MAX_ENV_FILE)?).into_owned())
     };
     let (b, o, t) = (read(base)?, read(ours)?, read(theirs)?);
     if o.contains("[project]") || t.contains("[project]") {
@@ -189,7 +189,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
     }
     // Written in the current format, with a MAC under the key both sides share.
     let text = file::render_checked(&merged, &key, ours)?;
-    atomic::write_atomic(ours, text.as_bytes(), 0o644)?;
+    files::write_atomic(ours, text.as_bytes(), 0o644)?;
     crate::project::trust::raise_min_format(&project, &merged.env)?;
     if conflicts.is_empty() {
         return Ok(exit::OK);
@@ -258,7 +258,7 @@ fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
     })?;
     let not_yours = "your identity cannot open it (you are not one of its recipients): \
                      keep one side (`git checkout --ours/--theirs`) and ask a recipient to merge";
-    let key = crate::keys::crypto::unwrap_data_key(&file.data_key, keys.identities())
+    let key = crate::keys::wrap::unwrap_data_key(&file.data_key, keys.identities())
         .map_err(|_| not_yours)?;
     if key.key_id() == file.key_id {
         Ok(key)
@@ -378,7 +378,7 @@ fn manifest(b: &str, o: &str, t: &str, ours: &Path, shown: &str) -> Result<u8> {
             result["environments"][env]["recipients"] = Item::Table(tbl);
         }
     }
-    atomic::write_atomic(ours, result.to_string().as_bytes(), 0o644)?;
+    files::write_atomic(ours, result.to_string().as_bytes(), 0o644)?;
     if clashes.is_empty() {
         Ok(exit::OK)
     } else {

@@ -36,8 +36,8 @@ pub(super) fn full_setup(
 
 /// The opened data key of an environment file, if this user's identity opens it without
 /// asking (drivers run inside git, with nobody to ask).
-fn open_key(file: &crate::backend::file::EnvFile) -> Option<crate::keys::crypto::DataKey> {
+fn open_key(file: &crate::backend::file::EnvFile) -> Option<crate::keys::seal::DataKey> {
     let keys = crate::keys::identity::load_if_open().ok()??;
-    let key = crate::keys::crypto::unwrap_data_key(&file.data_key, keys.identities()).ok()?;
+    let key = crate::keys::wrap::unwrap_data_key(&file.data_key, keys.identities()).ok()?;
     (key.key_id() == file.key_id).then_some(key)
 }

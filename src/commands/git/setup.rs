@@ -12,8 +12,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::project::Project;
 use crate::{base::exit, base::output, git};
 
@@ -207,7 +207,7 @@ fn auto_hook(top: &Path, exe: &str) -> Result<Option<bool>> {
 
 /// Appends the `lines` missing from `path` (under `header`); `true` if it wrote anything.
 fn append_lines(path: &Path, header: &str, lines: &[String]) -> Result<bool> {
-    atomic::refuse_symlink(path)?;
+    files::refuse_symlink(path)?;
     let old = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
@@ -233,7 +233,7 @@ fn append_lines(path: &Path, header: &str, lines: &[String]) -> Result<bool> {
         text.push_str(l);
         text.push('\n');
     }
-    atomic::write_atomic(path, text.as_bytes(), 0o644)?;
+    files::write_atomic(path, text.as_bytes(), 0o644)?;
     Ok(true)
 }
 
@@ -263,7 +263,7 @@ fn install_hook(top: &Path, exe: &str) -> Result<bool> {
         }
         _ => {}
     }
-    atomic::write_atomic(&hook, content.as_bytes(), 0o755)?;
+    files::write_atomic(&hook, content.as_bytes(), 0o755)?;
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| Error::io("chmod", &hook, e))?;
     Ok(true)

@@ -10,13 +10,13 @@ use std::path::Path;
 use sha2::Digest;
 
 use crate::backend::file::EnvFile;
-use crate::base::atomic;
 use crate::base::error::Result;
+use crate::base::files;
 use crate::{base::exit, base::output, git};
 
 /// Runs the textconv driver on `file`.
 pub(super) fn run(file: &Path) -> Result<u8> {
-    let bytes = atomic::read_project_file(file, crate::backend::file::MAX_ENV_FILE)?;
+    let bytes = files::read_project_file(file, crate::backend::file::MAX_ENV_FILE)?;
     let text = String::from_utf8_lossy(&bytes);
     let Ok(env) = EnvFile::parse(file, &text) else {
         // Not (or no longer) an aisecrets file: show it as it is.
@@ -48,9 +48,9 @@ pub(super) fn run(file: &Path) -> Result<u8> {
     let _ = writeln!(
         out,
         "data_key: sha256:{}",
-        &crate::keys::crypto::hex(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
+        &crate::base::hex::encode(&sha2::Sha256::digest(env.data_key.as_bytes()))[..16]
     );
-    let opener = key.as_ref().map(crate::keys::crypto::DataKey::opener);
+    let opener = key.as_ref().map(crate::keys::seal::DataKey::opener);
     for (name, token) in &env.secrets {
         let opened = opener
             .as_ref()
@@ -67,7 +67,7 @@ pub(super) fn run(file: &Path) -> Result<u8> {
             // so someone who cannot open still sees which names changed.
             _ => format!(
                 "(cannot open; sealed {})",
-                &crate::keys::crypto::hex(&sha2::Sha256::digest(token.as_bytes()))[..8]
+                &crate::base::hex::encode(&sha2::Sha256::digest(token.as_bytes()))[..8]
             ),
         };
         let _ = writeln!(out, "{name} = {shown}");

@@ -4,7 +4,7 @@
 use crate::base::error::{Error, Result};
 use crate::cli::{RecipientsAddArgs, RecipientsApproveArgs};
 use crate::project::Project;
-use crate::{base::exit, base::output, base::secret, keys::crypto, keys::identity, project::trust};
+use crate::{base::exit, base::output, keys::identity, keys::wrap, project::trust};
 
 /// Runs `recipients add`.
 pub(super) fn run(args: &RecipientsAddArgs) -> Result<u8> {
@@ -30,7 +30,7 @@ pub(super) fn approve(args: &RecipientsApproveArgs) -> Result<u8> {
             .collect();
         return Err(Error::Failed(format!(
             "no pending request from `{}` in aisecrets.toml (pending: {}); pull first, or ask them to run `aisecrets request-access`",
-            secret::sanitize(&args.name, 64),
+            output::sanitize(&args.name, 64),
             if pending.is_empty() {
                 "none".to_owned()
             } else {
@@ -56,9 +56,9 @@ fn add(
 ) -> Result<u8> {
     super::check_name(name)?;
     let key = key.trim();
-    crypto::parse_recipient(key).map_err(|reason| Error::BadRecipient {
+    wrap::parse_recipient(key).map_err(|reason| Error::BadRecipient {
         name: name.to_owned(),
-        reason,
+        reason: reason.to_string(),
     })?;
     let envs = super::target_envs(project, env)?;
     for env in &envs {

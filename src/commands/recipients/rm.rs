@@ -5,7 +5,7 @@
 use crate::base::error::{Error, Result};
 use crate::cli::RecipientsRmArgs;
 use crate::project::Project;
-use crate::{base::exit, base::output, base::secret, keys::identity, project::trust};
+use crate::{base::exit, base::output, keys::identity, project::trust};
 
 /// Runs `recipients rm`.
 pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
@@ -26,10 +26,10 @@ pub(super) fn run(args: &RecipientsRmArgs) -> Result<u8> {
             .values()
             .flat_map(|d| d.recipients.keys().map(String::as_str))
             .collect();
-        let similar = secret::did_you_mean(name, all.iter().copied());
+        let similar = output::did_you_mean(name, all.iter().copied());
         return Err(Error::Failed(format!(
             "`{}` is not a recipient of {}{}",
-            secret::sanitize(name, 64),
+            output::sanitize(name, 64),
             args.env
                 .env
                 .as_deref()

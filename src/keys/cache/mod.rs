@@ -16,7 +16,7 @@
 //! - a random 32-byte **wrapping key**, `aisecrets-key:<public key>`, in the session
 //!   keyring, possessor-only, with the kernel's own timeout set to the unlock limit: past it
 //!   the kernel refuses every read and later collects the key, whether or not aisecrets runs;
-//! - the identity **sealed** under it (XChaCha20-Poly1305, [`crate::keys::crypto::DataKey`]'s
+//! - the identity **sealed** under it (XChaCha20-Poly1305, [`crate::keys::seal::DataKey`]'s
 //!   blob sealing, bound to the public key), stored in the Secret Service (an item that
 //!   carries the wrapping key's id as `slot`) or, without one, next to the wrapping key in
 //!   the kernel keyring (`aisecrets:<public key>`, possessor-only, same timeout). The Secret
@@ -51,8 +51,8 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::backend::file::now;
 use crate::base::config::Config;
+use crate::base::time::now;
 
 #[cfg(target_os = "linux")]
 mod kernel;
@@ -66,13 +66,7 @@ mod secret_service;
 #[cfg(target_os = "linux")]
 pub use kernel::leave_session_keyring;
 
-/// The longest an unlock may last.
-pub const MAX_UNLOCK: Duration = Duration::from_secs(30 * 24 * 3600);
-/// The unlock duration when neither `--for` nor the config says one.
-pub const DEFAULT_UNLOCK: Duration = Duration::from_secs(8 * 3600);
-/// The value of `[cache] allow_shared_keyring` that accepts a cache every process of the
-/// user can read.
-pub const SHARED_OPT_IN: &str = "readable-by-all-my-processes";
+pub use crate::base::config::{DEFAULT_UNLOCK, MAX_UNLOCK, SHARED_OPT_IN};
 const MAGIC: &str = "aisecrets-unlock v1";
 
 /// A keyring that can hold the unlocked identity.
@@ -175,7 +169,7 @@ pub fn select(config: &Config) -> Result<Selection, String> {
         }
         other => Err(format!(
             "unknown keyring `{}`: use secret-service, keyutils, keychain, credential-manager or none",
-            crate::base::secret::sanitize(other, 40)
+            crate::base::output::sanitize(other, 40)
         )),
     }
 }

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::KeyCache;
 use super::kernel::Holder;
-use crate::keys::crypto::DataKey;
+use crate::keys::seal::DataKey;
 
 /// What the seal is bound to, besides the public key.
 const PURPOSE: &str = "unlock-cache";
@@ -91,7 +91,7 @@ impl KeyCache for Sealed {
         // The key first, with its timeout: a blob is never stored without a key that dies.
         self.holder.put_key(public, raw.as_ref(), ttl)?;
         let sealed = key.seal_blob(PURPOSE, public, "", payload);
-        let expires = crate::backend::file::now() + ttl.as_secs();
+        let expires = crate::base::time::now() + ttl.as_secs();
         let stored = self
             .store
             .put(public, &key.key_id(), sealed.as_bytes(), expires, ttl);

@@ -108,7 +108,7 @@ impl Store for SecretServiceStore {
         let Ok(found) = self.0.search_items(attrs(public, None)) else {
             return;
         };
-        let now = crate::backend::file::now();
+        let now = crate::base::time::now();
         for item in &found.unlocked {
             let dead = item.get_attributes().is_ok_and(|a| {
                 !a.contains_key("slot")

@@ -3,7 +3,7 @@
 //! without asking. Works on the chain's parts (project id, environment, the sealed blob)
 //! that the file backend passes in: trust knows nothing of the file format.
 
-use crate::keys::crypto::{self, DataKey};
+use crate::keys::seal::{self, DataKey};
 
 use super::Pin;
 
@@ -80,7 +80,7 @@ pub fn extend_chain(file: Sealed<'_>, old: &DataKey, new: &DataKey) -> String {
     let from_secret = old.rekey_secret();
     links.push(Link {
         from: old.key_id(),
-        proof: crypto::rekey_proof(&from_secret, file.project, file.env, &to, &to_verifier),
+        proof: seal::rekey_proof(&from_secret, file.project, file.env, &to, &to_verifier),
         from_secret: from_secret.to_string(),
         to,
         to_verifier,
@@ -105,27 +105,26 @@ pub(super) fn chain_leads(pin: &Pin, file: Sealed<'_>, key: &DataKey) -> Option<
     let links = chain(file, key);
     let start = links
         .iter()
-        .position(|l| crypto::same_hex(&l.from, &pin.key_id))?;
+        .position(|l| seal::same_hex(&l.from, &pin.key_id))?;
     let mut verifier = pin.verifier.clone();
     let mut current = pin.key_id.clone();
     for l in &links[start..] {
         // The link reveals the old key's rekey secret: it must hash to the verifier we
         // hold (only the old key's holders know it), and the proof must be made with it.
-        if !link_holds(l, &verifier, file.project, file.env) || !crypto::same_hex(&l.from, &current)
-        {
+        if !link_holds(l, &verifier, file.project, file.env) || !seal::same_hex(&l.from, &current) {
             return None;
         }
         verifier.clone_from(&l.to_verifier);
         current.clone_from(&l.to);
     }
-    (crypto::same_hex(&current, &key.key_id()) && crypto::same_hex(&verifier, &key.verifier()))
+    (seal::same_hex(&current, &key.key_id()) && seal::same_hex(&verifier, &key.verifier()))
         .then(|| links[start..].to_vec())
 }
 
 /// Whether `link` was made by someone who knew the key whose verifier is `verifier`.
 pub fn link_holds(link: &Link, verifier: &str, project: &str, env: &str) -> bool {
     let knows_old =
-        crypto::verifier_of(&link.from_secret).is_some_and(|v| crypto::same_hex(&v, verifier));
-    let want = crypto::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
-    knows_old && crypto::same_hex(&want, &link.proof)
+        seal::verifier_of(&link.from_secret).is_some_and(|v| seal::same_hex(&v, verifier));
+    let want = seal::rekey_proof(&link.from_secret, project, env, &link.to, &link.to_verifier);
+    knows_old && seal::same_hex(&want, &link.proof)
 }

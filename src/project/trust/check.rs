@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use crate::base::error::{Error, Result};
-use crate::keys::crypto::{self, DataKey};
+use crate::keys::seal::{self, DataKey};
 use crate::project::Project;
 
 use super::chain::{Link, Sealed, chain_leads};
@@ -44,7 +44,7 @@ pub fn check(
     ask: Ask,
 ) -> Result<Verdict> {
     match find(project, env)? {
-        Found::Pin(pinned, _) if crypto::same_hex(&pinned.key_id, &key.key_id()) => {
+        Found::Pin(pinned, _) if seal::same_hex(&pinned.key_id, &key.key_id()) => {
             Ok(Verdict::Trusted)
         }
         Found::Pin(pinned, source) => {
@@ -70,7 +70,7 @@ pub fn check(
         }),
         Found::Nothing(legacy) => {
             let mut notes: Vec<String> = legacy
-                .map(|l| legacy_note(crypto::same_hex(&l.key_id, &key.key_id())).to_owned())
+                .map(|l| legacy_note(seal::same_hex(&l.key_id, &key.key_id())).to_owned())
                 .into_iter()
                 .collect();
             notes.extend(elsewhere_note(project, env)?);

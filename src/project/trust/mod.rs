@@ -40,10 +40,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
-use crate::base::secret;
-use crate::keys::crypto::{self, DataKey};
+use crate::base::files;
+use crate::keys::seal::DataKey;
 use crate::project::Project;
 
 /// The first environment file format with a MAC over the whole file: a pin that saw it
@@ -134,7 +133,10 @@ fn repo_key(project: &Project) -> Result<String> {
         std::fs::canonicalize(&project.root).map_err(|e| Error::io("resolve", &project.root, e))?;
     Ok(match root.to_str() {
         Some(s) => s.to_owned(),
-        None => format!("hex:{}", crypto::hex(root.as_os_str().as_bytes())),
+        None => format!(
+            "hex:{}",
+            crate::base::hex::encode(root.as_os_str().as_bytes())
+        ),
     })
 }
 
@@ -143,12 +145,12 @@ fn slot(project: &str, env: &str) -> String {
 }
 
 fn path() -> Result<PathBuf> {
-    Ok(crate::keys::identity::home()?.join("trust.toml"))
+    Ok(crate::base::files::home()?.join("trust.toml"))
 }
 
 fn load() -> Result<TrustFile> {
     let path = path()?;
-    match atomic::read_regular(&path, 16 << 20) {
+    match files::read_regular(&path, 16 << 20) {
         Ok(bytes) => {
             let text = String::from_utf8(bytes).map_err(|_| Error::Config {
                 path: path.clone(),
@@ -169,9 +171,9 @@ fn load() -> Result<TrustFile> {
 /// Changes the pins of `project`'s repository under a lock on the user folder.
 fn update(project: &Project, f: impl FnOnce(&mut Repo)) -> Result<()> {
     let key = repo_key(project)?;
-    let home = crate::keys::identity::home()?;
-    crate::keys::identity::create_private_dir(&home)?;
-    let _lock = atomic::lock_dir(&home)?;
+    let home = crate::base::files::home()?;
+    crate::base::files::create_private_dir(&home)?;
+    let _lock = files::lock_dir(&home)?;
     let mut file = load()?;
     f(file.repos.entry(key).or_default());
     let path = path()?;
@@ -179,7 +181,7 @@ fn update(project: &Project, f: impl FnOnce(&mut Repo)) -> Result<()> {
         path: path.clone(),
         reason: e.to_string(),
     })?;
-    atomic::write_atomic(&path, text.as_bytes(), 0o600)
+    files::write_atomic(&path, text.as_bytes(), 0o600)
 }
 
 /// The pins of `project`'s repository, and the legacy (pre-#12) file.
@@ -206,7 +208,7 @@ fn env_pins() -> Result<BTreeMap<String, EnvPin>> {
     let bad = || {
         Error::Failed("AISECRETS_TRUST is malformed: expected PROJECT/ENV=KEY_ID:VERIFIER[:2] or PROJECT/ENV=vault:SHA256 [,...] as `aisecrets trust --print` prints".into())
     };
-    let hex_of = |s: &str, len: usize| s.len() == len && crypto::unhex(s).is_some();
+    let hex_of = |s: &str, len: usize| s.len() == len && crate::base::hex::decode(s).is_some();
     let mut pins = BTreeMap::new();
     for entry in text.split([',', ' ', '\n']).filter(|e| !e.is_empty()) {
         let (slot, value) = entry.split_once('=').ok_or_else(bad)?;
@@ -371,7 +373,7 @@ fn elsewhere_note(project: &Project, env: &str) -> Result<Option<String>> {
         if !trusted || folder == &here {
             continue;
         }
-        let shown = secret::sanitize(folder, 200);
+        let shown = crate::base::output::sanitize(folder, 200);
         if Path::new(&here).starts_with(folder) {
             inside.push(shown);
         } else {
@@ -448,14 +450,14 @@ pub fn require_approved(project: &Project, env: &str) -> Result<()> {
 pub fn fingerprint(key: &str) -> String {
     use sha2::Digest;
     let d = sha2::Sha256::digest(key.trim().as_bytes());
-    format!("SHA256:{}", &crypto::hex(&d)[..16])
+    format!("SHA256:{}", &crate::base::hex::encode(&d)[..16])
 }
 
 /// A key shortened for display.
 #[must_use]
 pub fn short_key(key: &str) -> String {
     // By characters: the key is the repository's text and may hold any (no byte slicing).
-    let key = secret::sanitize(key.trim(), 200);
+    let key = crate::base::output::sanitize(key.trim(), 200);
     let chars: Vec<char> = key.chars().collect();
     if chars.len() > 40 {
         let head: String = chars[..20].iter().collect();

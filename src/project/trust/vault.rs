@@ -10,11 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::base::error::{Error, Result};
-use crate::base::secret;
 use crate::project::Project;
 
 use super::{Ask, EnvPin, FirstUse, env_pins, load, repo, slot, update};
-use crate::keys::crypto;
 
 /// Checks the settings of `env` (`current`, as the Vault backend reports them) before
 /// anything is sent: the pinned ones, else the digest in `AISECRETS_TRUST` (CI), else a
@@ -33,7 +31,7 @@ pub fn check(
         Some(pinned) => Err(changed(env, &pinned, &current)),
         None => {
             if let Some(digest) = env_vault_digest(project, env)? {
-                if crate::keys::crypto::same_hex(&digest, &vault_digest(&current)) {
+                if crate::keys::seal::same_hex(&digest, &vault_digest(&current)) {
                     return Ok(());
                 }
                 return Err(Error::Vault {
@@ -56,7 +54,10 @@ pub fn check(
                 .map(|(name, s)| {
                     format!(
                         "`{name}` at {}",
-                        secret::sanitize(s.get("address").map_or("", String::as_str), 120)
+                        crate::base::output::sanitize(
+                            s.get("address").map_or("", String::as_str),
+                            120
+                        )
                     )
                 })
                 .collect();
@@ -75,7 +76,7 @@ pub fn check(
                     .filter(|a| !a.is_empty())
                     .map_or_else(
                         || "from VAULT_ADDR".to_owned(),
-                        |a| secret::sanitize(a, 120),
+                        |a| crate::base::output::sanitize(a, 120),
                     ),
             };
             ask(FirstUse {
@@ -108,14 +109,14 @@ pub fn describe(
         let was = pinned
             .and_then(|p| p.get(k))
             .filter(|old| *old != v)
-            .map(|old| format!("   (was: {})", secret::sanitize(old, 80)))
+            .map(|old| format!("   (was: {})", crate::base::output::sanitize(old, 80)))
             .unwrap_or_default();
         text.push_str(&format!(
             "\n  {k} = {}{was}",
             if v.is_empty() {
                 "(none)".to_owned()
             } else {
-                secret::sanitize(v, 120)
+                crate::base::output::sanitize(v, 120)
             }
         ));
     }
@@ -144,7 +145,7 @@ fn changed(
                     .map_or("(none)".to_owned(), |v| {
                         let tail: String = v.chars().skip(skip).collect();
                         let prefix = if skip > 0 { "..." } else { "" };
-                        format!("{prefix}{}", secret::sanitize(&tail, 80))
+                        format!("{prefix}{}", crate::base::output::sanitize(&tail, 80))
                     })
             };
             changes.push((k.clone(), format!("{k}: {} -> {}", show(a), show(b))));
@@ -187,7 +188,7 @@ pub fn pin_vault(project: &Project, env: &str, settings: BTreeMap<String, String
 pub fn vault_digest(settings: &BTreeMap<String, String>) -> String {
     use sha2::Digest;
     let text = serde_json::to_vec(settings).unwrap_or_default();
-    crypto::hex(&sha2::Sha256::digest(&text))
+    crate::base::hex::encode(&sha2::Sha256::digest(&text))
 }
 
 /// The Vault settings digest `AISECRETS_TRUST` names for `env` of `project`, if any.

@@ -5,26 +5,24 @@
 //! stored identity under the user folder (`AISECRETS_HOME`, else
 //! `$XDG_CONFIG_HOME/aisecrets`).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use age::secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
 use std::time::Duration;
 
-use crate::base::atomic;
 use crate::base::error::{Error, Result};
+use crate::base::files;
 use crate::base::prompt;
 use crate::keys::cache::{self, Cached, KeyCache};
-use crate::keys::crypto::Identity;
+use crate::keys::wrap::Identity;
 
-/// The scrypt work factor (log2 N) of new identities: pinned, because the age crate
-/// calibrates per build and a debug build would write weak files.
-pub const WORK_FACTOR: u8 = 18;
-/// The highest work factor aisecrets will spend time on when opening an identity.
-pub const MAX_WORK_FACTOR: u8 = 22;
+mod passphrase;
+
+pub use passphrase::{MAX_WORK_FACTOR, PASSPHRASE_TRIES, WORK_FACTOR, decrypt_identity_with};
+use passphrase::{ask_and_open, decrypt_identity, encrypt_with_passphrase};
+
 const MAX_IDENTITY_FILE: u64 = 1 << 20;
 
 /// The user's opened identities, and the public key of the first one when it is known.
@@ -47,35 +45,13 @@ impl Keys {
     }
 }
 
-/// The folder of the user's own files.
-pub fn home() -> Result<PathBuf> {
-    if let Some(h) = std::env::var_os("AISECRETS_HOME").filter(|h| !h.is_empty()) {
-        return Ok(PathBuf::from(h));
-    }
-    dirs::config_dir()
-        .map(|d| d.join("aisecrets"))
-        .ok_or_else(|| {
-            Error::Failed("cannot find a config folder: set HOME or AISECRETS_HOME".into())
-        })
-}
-
 /// The stored identity's path.
 pub fn identity_path() -> Result<PathBuf> {
-    Ok(home()?.join("identity.age"))
+    Ok(files::home()?.join("identity.age"))
 }
 
 fn pub_path() -> Result<PathBuf> {
-    Ok(home()?.join("identity.pub"))
-}
-
-/// The scrypt work factor for new identities: [`WORK_FACTOR`], or
-/// `AISECRETS_SCRYPT_WORK_FACTOR` (1 to 22), which the test suite sets low.
-fn work_factor() -> u8 {
-    std::env::var("AISECRETS_SCRYPT_WORK_FACTOR")
-        .ok()
-        .and_then(|v| v.parse::<u8>().ok())
-        .filter(|n| (1..=MAX_WORK_FACTOR).contains(n))
-        .unwrap_or(WORK_FACTOR)
+    Ok(files::home()?.join("identity.pub"))
 }
 
 /// What `identity new` made.
@@ -92,8 +68,8 @@ pub fn create(no_passphrase: bool) -> Result<Created> {
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::IdentityExists { path });
     }
-    let dir = home()?;
-    create_private_dir(&dir)?;
+    let dir = files::home()?;
+    files::create_private_dir(&dir)?;
     let passphrase = if no_passphrase {
         None
     } else {
@@ -110,68 +86,71 @@ pub fn create(no_passphrase: bool) -> Result<Created> {
         None => Zeroizing::new(text.as_bytes().to_vec()),
         Some(pass) => Zeroizing::new(encrypt_with_passphrase(pass, text.as_bytes())?),
     };
-    atomic::create_new(&path, &bytes, 0o600)?;
-    atomic::write_atomic(&pub_path()?, format!("{public}\n").as_bytes(), 0o644)?;
+    files::create_new(&path, &bytes, 0o600)?;
+    files::write_atomic(&pub_path()?, format!("{public}\n").as_bytes(), 0o644)?;
     Ok(Created { public, path })
 }
 
-/// Creates the user folder with mode 0700 (parents as needed).
-pub fn create_private_dir(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io("create", dir, e))
+/// Where the identity comes from: resolved once, in the order of precedence the module
+/// header gives, and then opened, described or unlocked from that one answer.
+enum Source {
+    /// `AISECRETS_IDENTITY`: the identity text itself.
+    Env(Zeroizing<String>),
+    /// `AISECRETS_IDENTITY_FILE`: an age identity file or an OpenSSH private key.
+    File(PathBuf),
+    /// The stored identity under the user folder, which may not exist yet.
+    Stored(PathBuf),
 }
 
-fn encrypt_with_passphrase(pass: SecretString, plain: &[u8]) -> Result<Vec<u8>> {
-    let mut r = age::scrypt::Recipient::new(pass);
-    r.set_work_factor(work_factor());
-    let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient)).map_err(
-        |e| Error::BadIdentity {
-            source_desc: "new identity".into(),
-            reason: e.to_string(),
-        },
-    )?;
-    let mut out = Vec::new();
-    let io = |e: std::io::Error| Error::io("encrypt", "the new identity", e);
-    let armor = ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(io)?;
-    let mut w = enc.wrap_output(armor).map_err(io)?;
-    w.write_all(plain).map_err(io)?;
-    w.finish().and_then(ArmoredWriter::finish).map_err(io)?;
-    Ok(out)
+impl Source {
+    /// The source in use now.
+    fn resolve() -> Result<Self> {
+        if let Some(text) = env_identity() {
+            return Ok(Self::Env(text));
+        }
+        if let Some(file) = env_identity_file() {
+            return Ok(Self::File(file));
+        }
+        Ok(Self::Stored(identity_path()?))
+    }
+
+    /// How errors name it: `AISECRETS_IDENTITY`, or the file's path.
+    fn name(&self) -> String {
+        match self {
+            Self::Env(_) => "AISECRETS_IDENTITY".into(),
+            Self::File(path) | Self::Stored(path) => path.display().to_string(),
+        }
+    }
+
+    /// Opens it, asking for a passphrase on the terminal if needed.
+    fn open(&self) -> Result<Keys> {
+        match self {
+            Self::Env(text) => parse_text(text, "AISECRETS_IDENTITY", None),
+            Self::File(path) => {
+                let text = read_identity_text(path)?;
+                parse_text(&text, &path.display().to_string(), Some(path))
+            }
+            Self::Stored(path) => load_stored(path),
+        }
+    }
+
+    /// Its public key, without unlocking anything when that can be avoided.
+    fn public_key(&self) -> Result<String> {
+        if let Self::Stored(_) = self
+            && let Some(key) = stored_public()
+        {
+            return Ok(key);
+        }
+        self.open()?.public.ok_or_else(|| Error::BadIdentity {
+            source_desc: self.name(),
+            reason: "its public key cannot be derived (plugin identity)".into(),
+        })
+    }
 }
 
 /// The user's public key, without unlocking anything when that can be avoided.
 pub fn public_key() -> Result<String> {
-    let derived = |keys: Keys, source_desc: String| {
-        keys.public.ok_or(Error::BadIdentity {
-            source_desc,
-            reason: "its public key cannot be derived (plugin identity)".into(),
-        })
-    };
-    if let Some(text) = env_identity() {
-        return derived(
-            parse_text(&text, "AISECRETS_IDENTITY", None)?,
-            "AISECRETS_IDENTITY".into(),
-        );
-    }
-    if let Some(file) = env_identity_file() {
-        return derived(load_file(&file)?, file.display().to_string());
-    }
-    let pubp = pub_path()?;
-    if let Ok(text) = std::fs::read_to_string(&pubp) {
-        let key = text.trim();
-        if key.parse::<age::x25519::Recipient>().is_ok() {
-            return Ok(key.to_owned());
-        }
-    }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
-    }
-    derived(load_stored()?, path.display().to_string())
+    Source::resolve()?.public_key()
 }
 
 /// `AISECRETS_IDENTITY`, from where start-up put it (it is no longer in the environment).
@@ -187,28 +166,23 @@ fn env_identity_file() -> Option<PathBuf> {
 
 /// Opens the user's identities, asking for a passphrase on the terminal if needed.
 pub fn load() -> Result<Keys> {
-    if let Some(text) = env_identity() {
-        return parse_text(&text, "AISECRETS_IDENTITY", None);
-    }
-    if let Some(file) = env_identity_file() {
-        return load_file(&file);
-    }
-    load_stored()
+    Source::resolve()?.open()
 }
 
-fn load_file(path: &Path) -> Result<Keys> {
-    let text = read_identity_text(path)?;
-    parse_text(&text, &path.display().to_string(), Some(path))
+/// The stored identity's text, or [`Error::NoIdentity`] when there is none.
+fn read_stored(path: &Path) -> Result<Zeroizing<String>> {
+    if std::fs::symlink_metadata(path).is_err() {
+        return Err(Error::NoIdentity {
+            path: path.to_owned(),
+        });
+    }
+    read_identity_text(path)
 }
 
-fn load_stored() -> Result<Keys> {
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
-    }
-    let text = read_identity_text(&path)?;
+fn load_stored(path: &Path) -> Result<Keys> {
+    let text = read_stored(path)?;
     if !is_encrypted(&text) {
-        return parse_text(&text, &path.display().to_string(), Some(&path));
+        return parse_text(&text, &path.display().to_string(), Some(path));
     }
     // Passphrase-protected: a live cache item opens it without scrypt.
     let public = stored_public();
@@ -234,7 +208,7 @@ fn load_stored() -> Result<Keys> {
     if let (None, Some(public), false) = (&selection.cache, &public, selection.chosen_none) {
         cache::drop_stale(public);
     }
-    let plain = ask_and_open(&text, &path, hint)?;
+    let plain = ask_and_open(&text, path, hint)?;
     let keys = parse_text(&plain, &path.display().to_string(), None)?;
     repair_pub(keys.public.as_deref());
     if let (Some(cache), Some(public)) = (&selection.cache, &keys.public) {
@@ -251,37 +225,38 @@ fn load_stored() -> Result<Keys> {
 /// The identities, only if they open without asking anything (environment variables, an
 /// unprotected file, or a live cache item); `None` when a passphrase would be needed.
 pub fn load_if_open() -> Result<Option<Keys>> {
-    if env_identity().is_some() {
-        return load().map(Some);
-    }
-    if let Some(file) = env_identity_file() {
-        // An encrypted file (age or SSH) would need a passphrase: not without asking.
-        let text = read_identity_text(&file)?;
-        let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
-            .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
-        if is_encrypted(&text) || ssh_encrypted {
-            return Ok(None);
+    match Source::resolve()? {
+        source @ Source::Env(_) => source.open().map(Some),
+        Source::File(file) => {
+            // An encrypted file (age or SSH) would need a passphrase: not without asking.
+            let text = read_identity_text(&file)?;
+            let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
+                .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
+            if is_encrypted(&text) || ssh_encrypted {
+                return Ok(None);
+            }
+            parse_text(&text, &file.display().to_string(), Some(&file)).map(Some)
         }
-        return load().map(Some);
+        Source::Stored(path) => {
+            if std::fs::symlink_metadata(&path).is_err() {
+                return Ok(None);
+            }
+            let text = read_identity_text(&path)?;
+            if !is_encrypted(&text) {
+                return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
+            }
+            let config = crate::base::config::load()?;
+            let selection = cache::select(&config).map_err(Error::Usage)?;
+            Ok(match (&selection.cache, stored_public()) {
+                (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
+                _ => None,
+            })
+        }
     }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Ok(None);
-    }
-    let text = read_identity_text(&path)?;
-    if !is_encrypted(&text) {
-        return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
-    }
-    let config = crate::base::config::load()?;
-    let selection = cache::select(&config).map_err(Error::Usage)?;
-    Ok(match (&selection.cache, stored_public()) {
-        (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
-        _ => None,
-    })
 }
 
 fn read_identity_text(path: &Path) -> Result<Zeroizing<String>> {
-    let bytes = Zeroizing::new(atomic::read_regular(path, MAX_IDENTITY_FILE)?);
+    let bytes = Zeroizing::new(files::read_regular(path, MAX_IDENTITY_FILE)?);
     Ok(Zeroizing::new(String::from_utf8(bytes.to_vec()).map_err(
         |_| Error::BadIdentity {
             source_desc: path.display().to_string(),
@@ -296,7 +271,7 @@ fn repair_pub(public: Option<&str>) {
     if let (Some(public), Ok(path)) = (public, pub_path())
         && stored_public().as_deref() != Some(public)
     {
-        let _ = atomic::write_atomic(&path, format!("{public}\n").as_bytes(), 0o644);
+        let _ = files::write_atomic(&path, format!("{public}\n").as_bytes(), 0o644);
     }
 }
 
@@ -336,18 +311,20 @@ fn store_in_cache(
     public: &str,
     plain: &str,
     ttl: Duration,
-) -> Result<u64, String> {
+) -> anyhow::Result<u64> {
     let identity = plain
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .ok_or("the identity holds no X25519 key")?;
+        .ok_or_else(|| anyhow::anyhow!("the identity holds no X25519 key"))?;
     let item = Cached {
-        expires: crate::backend::file::now() + ttl.as_secs(),
+        expires: crate::base::time::now() + ttl.as_secs(),
         public: public.to_owned(),
         identity: Zeroizing::new(identity.to_owned()),
     };
-    cache.put(public, &item.encode(), ttl)?;
+    cache
+        .put(public, &item.encode(), ttl)
+        .map_err(anyhow::Error::msg)?;
     Ok(item.expires)
 }
 
@@ -364,14 +341,10 @@ pub struct Unlocked {
 /// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
 /// for `ttl`.
 pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
-    if env_identity().is_some() || env_identity_file().is_some() {
+    let Source::Stored(path) = Source::resolve()? else {
         return Ok(None);
-    }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Err(Error::NoIdentity { path });
-    }
-    let text = read_identity_text(&path)?;
+    };
+    let text = read_stored(&path)?;
     if !is_encrypted(&text) {
         return Ok(None);
     }
@@ -404,7 +377,8 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     })?;
     repair_pub(Some(&public));
     let ttl = ttl.unwrap_or_else(|| config.unlock_for());
-    let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl).map_err(Error::NoCache)?;
+    let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl)
+        .map_err(|e| Error::NoCache(e.to_string()))?;
     Ok(Some(Unlocked {
         backend: cache.name(),
         expires,
@@ -433,30 +407,36 @@ pub struct Described {
 
 /// Describes the identity in use without opening it.
 pub fn describe() -> Result<Option<Described>> {
-    if env_identity().is_some() {
-        return Ok(Some(Described {
+    let source = Source::resolve()?;
+    Ok(Some(match &source {
+        Source::Env(_) => Described {
             source: "AISECRETS_IDENTITY".into(),
-            public: public_key().ok(),
+            public: source.public_key().ok(),
             passphrase: false,
-        }));
-    }
-    if let Some(file) = env_identity_file() {
-        let encrypted = read_identity_text(&file).is_ok_and(|t| is_encrypted(&t));
-        return Ok(Some(Described {
-            source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
-            public: if encrypted { None } else { public_key().ok() },
-            passphrase: encrypted,
-        }));
-    }
-    let path = identity_path()?;
-    if std::fs::symlink_metadata(&path).is_err() {
-        return Ok(None);
-    }
-    let encrypted = read_identity_text(&path).is_ok_and(|t| is_encrypted(&t));
-    Ok(Some(Described {
-        source: path.display().to_string(),
-        public: stored_public(),
-        passphrase: encrypted,
+        },
+        Source::File(file) => {
+            let encrypted = read_identity_text(file).is_ok_and(|t| is_encrypted(&t));
+            Described {
+                source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
+                public: if encrypted {
+                    None
+                } else {
+                    source.public_key().ok()
+                },
+                passphrase: encrypted,
+            }
+        }
+        Source::Stored(path) => {
+            if std::fs::symlink_metadata(path).is_err() {
+                return Ok(None);
+            }
+            let encrypted = read_identity_text(path).is_ok_and(|t| is_encrypted(&t));
+            Described {
+                source: path.display().to_string(),
+                public: stored_public(),
+                passphrase: encrypted,
+            }
+        }
     }))
 }
 
@@ -509,75 +489,4 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
         return Err(bad("it holds no identity"));
     }
     Ok(Keys { identities, public })
-}
-
-/// Opens a passphrase-protected identity file, asking on the terminal.
-fn decrypt_identity(text: &str, path: &Path) -> Result<Zeroizing<String>> {
-    ask_and_open(
-        text,
-        path,
-        "set AISECRETS_IDENTITY (CI) or AISECRETS_IDENTITY_FILE, or run this in a terminal",
-    )
-}
-
-/// How many times a passphrase is asked on the terminal before giving up, as ssh and sudo.
-pub const PASSPHRASE_TRIES: u8 = 3;
-
-/// Asks for the passphrase on the terminal and opens the identity, up to
-/// [`PASSPHRASE_TRIES`] times (#13): a typo costs a retype, not the whole command.
-fn ask_and_open(text: &str, path: &Path, hint: &str) -> Result<Zeroizing<String>> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let pass = prompt::hidden(
-            &format!("Passphrase for {}: ", path.display()),
-            "the identity's passphrase",
-            hint,
-        )?;
-        match decrypt_identity_with(text, path, pass) {
-            Err(Error::WrongPassphrase { .. }) if attempt < PASSPHRASE_TRIES => {
-                crate::base::output::status("wrong passphrase, try again");
-            }
-            Err(Error::WrongPassphrase { path }) => {
-                return Err(Error::PassphraseTries {
-                    path,
-                    tries: PASSPHRASE_TRIES,
-                });
-            }
-            other => return other,
-        }
-    }
-}
-
-/// Opens a passphrase-protected identity with `pass`.
-pub fn decrypt_identity_with(
-    text: &str,
-    path: &Path,
-    pass: SecretString,
-) -> Result<Zeroizing<String>> {
-    let bad = |reason: String| Error::BadIdentity {
-        source_desc: path.display().to_string(),
-        reason,
-    };
-    let dec = age::Decryptor::new(ArmoredReader::new(text.as_bytes()))
-        .map_err(|e| bad(format!("it is not a valid encrypted identity ({e})")))?;
-    let mut id = age::scrypt::Identity::new(pass);
-    id.set_max_work_factor(MAX_WORK_FACTOR);
-    let mut r = match dec.decrypt(std::iter::once(&id as &dyn age::Identity)) {
-        Ok(r) => r,
-        Err(age::DecryptError::DecryptionFailed | age::DecryptError::NoMatchingKeys) => {
-            return Err(Error::WrongPassphrase {
-                path: path.to_owned(),
-            });
-        }
-        Err(age::DecryptError::ExcessiveWork { required, .. }) => {
-            return Err(bad(format!(
-                "its scrypt work factor {required} is over the limit of {MAX_WORK_FACTOR}"
-            )));
-        }
-        Err(e) => return Err(bad(format!("it does not open ({e})"))),
-    };
-    let mut plain = Zeroizing::new(String::new());
-    std::io::Read::read_to_string(&mut r, &mut plain).map_err(|_| bad("it is damaged".into()))?;
-    Ok(plain)
 }

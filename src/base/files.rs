@@ -1,4 +1,5 @@
-//! Atomic, locked writes: a temp file in the same folder, fsync, rename, fsync the folder;
+//! Files and folders: the user folder (`AISECRETS_HOME`) and private folders; atomic, locked
+//! writes: a temp file in the same folder, fsync, rename, fsync the folder;
 //! an exclusive lock on the folder around every read-modify-write; never through a symlink.
 //! Project files (manifest, environment files) are also read only without following a
 //! symlink, so a repository cannot point them at a file outside the project (#12).
@@ -197,4 +198,26 @@ fn read_bounded(path: &Path, max: u64, nofollow: bool) -> Result<Vec<u8>> {
         });
     }
     Ok(buf)
+}
+
+/// The folder of the user's own files.
+pub fn home() -> Result<PathBuf> {
+    if let Some(h) = std::env::var_os("AISECRETS_HOME").filter(|h| !h.is_empty()) {
+        return Ok(PathBuf::from(h));
+    }
+    dirs::config_dir()
+        .map(|d| d.join("aisecrets"))
+        .ok_or_else(|| {
+            Error::Failed("cannot find a config folder: set HOME or AISECRETS_HOME".into())
+        })
+}
+
+/// Creates the user folder with mode 0700 (parents as needed).
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("create", dir, e))
 }

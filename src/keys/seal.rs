@@ -1,13 +1,11 @@
-//! All cryptography: the data key, sealing values, and every call into `age`.
+//! Value sealing: the environment's data key, the values sealed under it, the whole-file
+//! MAC, and the rekey proofs that link an old data key to a new one.
 //!
-//! Construction (see `docs/FORMAT.md`): a random 32-byte data key per environment, wrapped
-//! by age to the environment's recipients. Values are sealed with XChaCha20-Poly1305 under
+//! Construction (see `docs/FORMAT.md`): a random 32-byte data key per environment (wrapped
+//! to the recipients by [`crate::keys::wrap`]). Values are sealed with XChaCha20-Poly1305 under
 //! `HKDF-SHA256(data key, info = "aisecrets/v1/value-key")`, with a fresh 24-byte nonce and
 //! associated data binding the project id, the environment and the name.
 
-use std::io::{Read, Write};
-
-use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
@@ -18,6 +16,7 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use crate::base::error::Result;
+use crate::base::hex;
 use crate::base::secret::SecretValue;
 
 /// Length of the data key in bytes.
@@ -28,14 +27,6 @@ const NONCE_LEN: usize = 24;
 /// The HKDF info of the whole-file MAC key (format 2); distinct from every other use.
 const FILE_MAC_INFO: &[u8] = b"aisecrets/v2/file-mac";
 const TAG_LEN: usize = 16;
-/// The most recipient stanzas a `data_key` block may carry; more is refused before any
-/// X25519 work is done (a crafted header could otherwise cost seconds).
-pub const MAX_STANZAS: usize = 1024;
-
-/// A boxed age identity.
-pub type Identity = Box<dyn age::Identity + Send + Sync>;
-/// A boxed age recipient.
-pub type Recipient = Box<dyn age::Recipient + Send>;
 
 /// An environment's data key. Wiped on drop, never printed.
 pub struct DataKey(Zeroizing<[u8; DATA_KEY_LEN]>);
@@ -93,7 +84,7 @@ impl DataKey {
     pub fn key_id(&self) -> String {
         let mut id = [0u8; 16];
         hkdf(self.0.as_ref(), b"aisecrets/v1/key-id", &mut id);
-        hex(&id)
+        hex::encode(&id)
     }
 
     fn value_cipher(&self) -> XChaCha20Poly1305 {
@@ -179,7 +170,7 @@ impl DataKey {
     pub fn verifier(&self) -> String {
         use sha2::Digest;
         let secret = self.rekey_secret_bytes();
-        hex(&Sha256::digest(&secret[..]))
+        hex::encode(&Sha256::digest(&secret[..]))
     }
 
     /// A short fingerprint of `value` for `name`, keyed by this data key (so a low-entropy
@@ -195,7 +186,7 @@ impl DataKey {
         mac.update(name.as_bytes());
         mac.update(&[0]);
         mac.update(value.expose().as_bytes());
-        hex(&mac.finalize().into_bytes()[..4])
+        hex::encode(&mac.finalize().into_bytes()[..4])
     }
 
     /// A MAC of a whole environment file (format 2), to feed with the file's canonical
@@ -214,7 +205,7 @@ impl DataKey {
     /// whoever replaced it knew it. Its SHA-256 is the public verifier.
     #[must_use]
     pub fn rekey_secret(&self) -> Zeroizing<String> {
-        Zeroizing::new(hex(self.rekey_secret_bytes().as_ref()))
+        Zeroizing::new(hex::encode(self.rekey_secret_bytes().as_ref()))
     }
 
     fn rekey_secret_bytes(&self) -> Zeroizing<[u8; 32]> {
@@ -252,7 +243,7 @@ impl DataKey {
     }
 
     /// The raw key, for wrapping to recipients.
-    fn bytes(&self) -> &[u8] {
+    pub(super) fn bytes(&self) -> &[u8] {
         self.0.as_ref()
     }
 }
@@ -269,13 +260,13 @@ impl FileMac {
     /// The MAC, lowercase hex.
     #[must_use]
     pub fn hex(self) -> String {
-        hex(&hmac::Mac::finalize(self.0).into_bytes())
+        hex::encode(&hmac::Mac::finalize(self.0).into_bytes())
     }
 
     /// Whether the MAC equals `mac` (hex); constant time.
     #[must_use]
     pub fn verify(self, mac: &str) -> bool {
-        unhex(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
+        hex::decode(mac).is_some_and(|got| hmac::Mac::verify_slice(self.0, &got).is_ok())
     }
 }
 
@@ -399,7 +390,7 @@ pub fn rekey_proof(
     to_verifier: &str,
 ) -> String {
     use hmac::Mac;
-    let key = Zeroizing::new(unhex(from_secret).unwrap_or_default());
+    let key = Zeroizing::new(hex::decode(from_secret).unwrap_or_default());
     let mut mac =
         <hmac::Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
     for (i, part) in ["aisecrets/v1/rekey", project, env, to_key_id, to_verifier]
@@ -411,15 +402,15 @@ pub fn rekey_proof(
         }
         mac.update(part.as_bytes());
     }
-    hex(&mac.finalize().into_bytes())
+    hex::encode(&mac.finalize().into_bytes())
 }
 
-/// `hex(SHA-256(unhex(secret_hex)))`: the verifier of a rekey secret.
+/// `hex::encode(SHA-256(hex::decode(secret_hex)))`: the verifier of a rekey secret.
 #[must_use]
 pub fn verifier_of(secret_hex: &str) -> Option<String> {
     use sha2::Digest;
-    let raw = Zeroizing::new(unhex(secret_hex)?);
-    Some(hex(&Sha256::digest(raw.as_slice())))
+    let raw = Zeroizing::new(hex::decode(secret_hex)?);
+    Some(hex::encode(&Sha256::digest(raw.as_slice())))
 }
 
 /// Constant-time comparison of two hex strings.
@@ -428,202 +419,12 @@ pub fn same_hex(a: &str, b: &str) -> bool {
     subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()).into()
 }
 
-/// Decodes lowercase or uppercase hex.
-#[must_use]
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-/// Lowercase hex.
-#[must_use]
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
-}
-
 /// A random id of `n` bytes, hex.
 #[must_use]
 pub fn random_id(n: usize) -> String {
     let mut b = vec![0u8; n];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    hex(&b)
-}
-
-/// Wraps the data key to `recipients` as an armored age file.
-pub fn wrap_data_key(key: &DataKey, recipients: &[Recipient]) -> Result<String, String> {
-    let enc = age::Encryptor::with_recipients(
-        recipients.iter().map(|r| r.as_ref() as &dyn age::Recipient),
-    )
-    .map_err(|e| e.to_string())?;
-    let mut out = Vec::new();
-    let armor =
-        ArmoredWriter::wrap_output(&mut out, Format::AsciiArmor).map_err(|e| e.to_string())?;
-    let mut w = enc.wrap_output(armor).map_err(|e| e.to_string())?;
-    w.write_all(key.bytes()).map_err(|e| e.to_string())?;
-    w.finish()
-        .and_then(ArmoredWriter::finish)
-        .map_err(|e| e.to_string())?;
-    String::from_utf8(out).map_err(|e| e.to_string())
-}
-
-/// Why a `data_key` block could not be opened.
-#[derive(Debug)]
-pub enum UnwrapError {
-    /// None of the identities is a recipient.
-    NoMatch,
-    /// The block is malformed, forged or not a data key; the text says which check failed.
-    Invalid(String),
-}
-
-/// Opens an armored `data_key` block with `identities`.
-pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey, UnwrapError> {
-    check_stanza_count(armored)?;
-    // Undo the armor first and parse the header from one buffer: age's streaming header
-    // parser re-parses from the start on every read, which is quadratic in the number of
-    // recipients (100 recipients cost ~100 ms that way, well under 1 ms this way).
-    let mut binary = Vec::with_capacity(armored.len());
-    ArmoredReader::new(armored.as_bytes())
-        .read_to_end(&mut binary)
-        .map_err(|e| {
-            UnwrapError::Invalid(format!("the data key block is not a valid age file ({e})"))
-        })?;
-    let dec = age::Decryptor::new_buffered(binary.as_slice()).map_err(|e| {
-        UnwrapError::Invalid(format!("the data key block is not a valid age file ({e})"))
-    })?;
-    if dec.is_scrypt() {
-        return Err(UnwrapError::Invalid(
-            "the data key block is passphrase-encrypted, which aisecrets never writes".into(),
-        ));
-    }
-    let mut r = match dec.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)) {
-        Ok(r) => r,
-        Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapError::NoMatch),
-        Err(e) => {
-            return Err(UnwrapError::Invalid(format!(
-                "the data key block does not open ({e})"
-            )));
-        }
-    };
-    let mut buf = Zeroizing::new(Vec::with_capacity(DATA_KEY_LEN));
-    r.by_ref()
-        .take(DATA_KEY_LEN as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| UnwrapError::Invalid(format!("the data key block is damaged ({e})")))?;
-    DataKey::from_bytes(&buf).ok_or_else(|| {
-        UnwrapError::Invalid("the data key block does not hold a 32-byte key".into())
-    })
-}
-
-/// Counts `-> ` stanza lines in the age header inside an armored block without any
-/// public-key work, so a header with thousands of stanzas is refused cheaply.
-fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
-    let body: String = armored
-        .lines()
-        .filter(|l| !l.starts_with("-----"))
-        .collect::<Vec<_>>()
-        .concat();
-    // Only the header matters; decode a bounded prefix (a stanza is at least ~50 bytes).
-    let limit = (MAX_STANZAS + 2) * 120;
-    let prefix = &body.as_bytes()[..body.len().min(limit / 3 * 4)];
-    let prefix = &prefix[..prefix.len() / 4 * 4];
-    let decoded = B64.decode(prefix).unwrap_or_default();
-    let stanzas = decoded
-        .split(|&b| b == b'\n')
-        .take_while(|l| !l.starts_with(b"---"))
-        .filter(|l| l.starts_with(b"-> "))
-        .count();
-    if stanzas > MAX_STANZAS {
-        return Err(UnwrapError::Invalid(format!(
-            "the data key block has too many recipient stanzas (over {MAX_STANZAS})"
-        )));
-    }
-    Ok(())
-}
-
-/// Refuses to run a plugin found through a relative PATH entry (the current folder, which
-/// may be a repository) or living inside the current folder.
-fn check_plugin_path(name: &str) -> Result<(), String> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    for dir in std::env::split_paths(&path) {
-        if dir.as_os_str().is_empty() || dir.is_relative() {
-            return Err(
-                "PATH holds a relative folder; refusing to look for an age plugin through it"
-                    .into(),
-            );
-        }
-        let candidate = dir.join(format!("age-plugin-{name}"));
-        if candidate.is_file() {
-            if candidate.starts_with(&cwd) {
-                return Err(format!(
-                    "age-plugin-{name} was found inside the current folder; refusing to run it"
-                ));
-            }
-            return Ok(());
-        }
-    }
-    Err(format!(
-        "age-plugin-{name} is not on PATH: install it to encrypt to this recipient"
-    ))
-}
-
-/// Parses a recipient public key as the manifest stores it.
-pub fn parse_recipient(key: &str) -> Result<Recipient, String> {
-    let key = key.trim();
-    if key.starts_with("AGE-SECRET-KEY-") || key.contains("PRIVATE KEY") {
-        return Err("this is a private key, not a public key; never share or commit it".into());
-    }
-    if key.starts_with("age1") {
-        if let Ok(r) = key.parse::<age::x25519::Recipient>() {
-            return Ok(Box::new(r));
-        }
-        // A plugin recipient is age1<name>1<data>: wrapping to it runs `age-plugin-<name>`.
-        // It is only ever used after the user approved it (`recipients add` or `ack`), and
-        // only from an absolute PATH entry outside the current folder (threat model T4).
-        let is_plugin = key
-            .strip_prefix("age1")
-            .is_some_and(|rest| rest.contains('1') && !key.starts_with("age1pq"));
-        if let (true, Ok(r)) = (is_plugin, key.parse::<age::plugin::Recipient>()) {
-            let name = r.plugin().to_owned();
-            check_plugin_path(&name)?;
-            let plugin = age::plugin::RecipientPluginV1::new(
-                &name,
-                &[r],
-                &[],
-                crate::base::prompt::TtyCallbacks,
-            )
-            .map_err(|_| {
-                format!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
-            })?;
-            return Ok(Box::new(plugin));
-        }
-        return Err("not a valid age public key (age1...)".into());
-    }
-    if key.starts_with("ssh-") {
-        return match key.parse::<age::ssh::Recipient>() {
-            Ok(r) => Ok(Box::new(r)),
-            Err(age::ssh::ParseRecipientKeyError::Unsupported(t)) => Err(format!(
-                "unsupported SSH key type {}",
-                crate::base::secret::sanitize(&t, 40)
-            )),
-            Err(age::ssh::ParseRecipientKeyError::RsaModulusTooLarge) => {
-                Err("SSH RSA key is larger than 4096 bits".into())
-            }
-            Err(_) => Err("not a valid SSH public key".into()),
-        };
-    }
-    Err("expected an age public key (age1...) or an SSH public key (ssh-ed25519, ssh-rsa)".into())
+    hex::encode(&b)
 }
 
 #[cfg(test)]
@@ -668,20 +469,5 @@ mod tests {
         };
         let t = k.seal("p", "dev", "N", &value("sk-FAKE"), &exposed);
         assert_eq!(k.open("p", "dev", "N", &t).unwrap().meta, exposed);
-    }
-
-    #[test]
-    fn wrap_unwrap() {
-        let id = age::x25519::Identity::generate();
-        let k = DataKey::generate();
-        let armored = wrap_data_key(&k, &[Box::new(id.to_public())]).unwrap();
-        let ids: Vec<Identity> = vec![Box::new(id)];
-        let back = unwrap_data_key(&armored, &ids).unwrap();
-        assert_eq!(back.key_id(), k.key_id());
-        let other: Vec<Identity> = vec![Box::new(age::x25519::Identity::generate())];
-        assert!(matches!(
-            unwrap_data_key(&armored, &other),
-            Err(UnwrapError::NoMatch)
-        ));
     }
 }

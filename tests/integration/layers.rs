@@ -1,0 +1,189 @@
+//! The source tree's layers (src/lib.rs): a module uses only modules of its own layer or
+//! below. Checked here for the layers that hold it already, `base` and `keys` (#14); the
+//! others join the list as their cycles go.
+
+use std::path::Path;
+
+/// Layers from the bottom, as src/lib.rs lists them.
+const LAYERS: &[&[&str]] = &[
+    &["base"],
+    &["git", "scan"],
+    &["keys"],
+    &["project"],
+    &["backend"],
+    &["run"],
+    &["cli", "commands"],
+];
+
+fn rank(top: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&top))
+}
+
+/// The top-level modules a source file names through `crate::`, comments left out.
+fn uses(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .map(|l| l.split("//").next().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |s: &str| -> String {
+        s.trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `crate::{a::b, c}`: every name at depth 0 of the braces.
+            let mut depth = 0;
+            let mut start = 0;
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        out.push(ident(&group[start..j]));
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        out.push(ident(&group[start..j]));
+                        start = j + 1;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            out.push(ident(rest));
+        }
+    }
+    out.retain(|m| !m.is_empty() && m != "self");
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn base_and_keys_use_nothing_above_them() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for layer in ["base", "keys"] {
+        let own = rank(layer).unwrap();
+        let mut files = Vec::new();
+        rust_files(&src.join(layer), &mut files);
+        assert!(!files.is_empty(), "no files under src/{layer}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for used in uses(&text) {
+                let r = rank(&used)
+                    .unwrap_or_else(|| panic!("{}: crate::{used} is in no layer", file.display()));
+                if r > own {
+                    wrong.push(format!("{} uses crate::{used}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "upward edges:\n{}", wrong.join("\n"));
+}
+
+/// The second path part of each `crate::<layer>::<module>` a file names (`crate::base::error`
+/// gives `error`; `crate::base::{error, output}` gives both).
+fn modules_of(text: &str, layer: &str) -> Vec<String> {
+    let prefix = format!("crate::{layer}::");
+    let mut out = Vec::new();
+    for (i, _) in text.match_indices(&prefix) {
+        let rest = &text[i + prefix.len()..];
+        let names: Vec<&str> = match rest.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(0)].split(',').collect(),
+            None => vec![rest],
+        };
+        for n in names {
+            let n: String = n
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !n.is_empty() && n != "self" {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_cycles_among_the_modules_of_base_and_keys() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for layer in ["base", "keys"] {
+        let mut files = Vec::new();
+        rust_files(&src.join(layer), &mut files);
+        let mut edges: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            std::collections::BTreeMap::new();
+        for file in files {
+            let rel = file.strip_prefix(src.join(layer)).unwrap();
+            let module = rel.iter().next().unwrap().to_string_lossy();
+            let module = module.trim_end_matches(".rs").to_owned();
+            let text: String = std::fs::read_to_string(&file)
+                .unwrap()
+                .lines()
+                .map(|l| l.split("//").next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let entry = edges.entry(module.clone()).or_default();
+            entry.extend(
+                modules_of(&text, layer)
+                    .into_iter()
+                    .filter(|m| *m != module),
+            );
+        }
+        // Depth-first search; a module met again on the current path closes a cycle.
+        fn visit(
+            m: &str,
+            edges: &std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut std::collections::BTreeSet<String>,
+        ) {
+            if let Some(at) = path.iter().position(|p| p == m) {
+                panic!("cycle: {} -> {m}", path[at..].join(" -> "));
+            }
+            if done.contains(m) {
+                return;
+            }
+            path.push(m.to_owned());
+            for next in edges.get(m).into_iter().flatten() {
+                visit(next, edges, path, done);
+            }
+            path.pop();
+            done.insert(m.to_owned());
+        }
+        let mut done = std::collections::BTreeSet::new();
+        for m in edges.keys() {
+            visit(m, &edges, &mut Vec::new(), &mut done);
+        }
+    }
+}
+
+#[test]
+fn the_reader_sees_grouped_and_plain_paths() {
+    let text = "use crate::base::error::Error; // crate::backend\n\
+                use crate::{base::output, keys::{seal, wrap}};\n\
+                let x = crate::git::get_config(d);";
+    assert_eq!(uses(text), ["base", "base", "keys", "git"]);
+    assert_eq!(
+        modules_of(
+            "use crate::keys::{seal, wrap::Identity}; crate::keys::cache::x",
+            "keys"
+        ),
+        ["seal", "wrap", "cache"]
+    );
+}
