@@ -127,6 +127,11 @@ impl Token {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The token as the value of variable `name` (moved, not copied).
+    pub fn into_value(self, name: &str) -> Result<secret::SecretValue> {
+        secret::SecretValue::new(name, self.0)
+    }
 }
 
 impl std::fmt::Debug for Token {
