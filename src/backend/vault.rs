@@ -9,6 +9,7 @@ mod http;
 pub mod kv;
 pub mod lease;
 pub mod pin;
+mod wire;
 
 use std::time::Duration;
 
@@ -56,26 +57,24 @@ fn default_approle_mount() -> String {
 
 /// A path segment list that is safe to put in a URL: no empty, `.` or `..` segment, and
 /// only characters Vault paths use.
-fn check_api_path(what: &str, p: &str) -> std::result::Result<(), String> {
+fn check_api_path(what: &str, p: &str) -> anyhow::Result<()> {
     let ok = !p.is_empty()
         && p.len() <= 512
         && p.split('/')
             .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
         && p.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
-            secret::sanitize(p, 80)
-        ))
-    }
+    anyhow::ensure!(
+        ok,
+        "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
+        secret::sanitize(p, 80)
+    );
+    Ok(())
 }
 
 impl VaultDecl {
     /// Checks the declaration (the manifest is untrusted input).
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> anyhow::Result<()> {
         check_api_path("path", &self.path)?;
         check_api_path("mount", &self.mount)?;
         check_api_path("jwt_mount", &self.jwt_mount)?;
@@ -119,8 +118,13 @@ fn credential(vault: &str, bao: &str) -> Option<Zeroizing<String>> {
 pub struct Token(Zeroizing<String>);
 
 impl Token {
-    fn new(s: impl AsRef<str>) -> Self {
-        Self(Zeroizing::new(s.as_ref().trim().to_owned()))
+    /// Takes the token's buffer and trims it in place (no copy is left behind).
+    fn new(mut s: Zeroizing<String>) -> Self {
+        let end = s.trim_end().len();
+        s.truncate(end);
+        let start = s.len() - s.trim_start().len();
+        s.drain(..start);
+        Self(s)
     }
     /// The token itself, for a header or a child's environment.
     #[must_use]
@@ -174,12 +178,7 @@ impl Client {
             } else {
                 "BAO_TOKEN"
             };
-            return Ok(Self::with_token(
-                http,
-                Token::new(t.as_str()),
-                source,
-                false,
-            ));
+            return Ok(Self::with_token(http, Token::new(t), source, false));
         }
         if let Some(t) = token_file()? {
             return Ok(Self::with_token(http, t, "~/.vault-token", false));
@@ -188,7 +187,13 @@ impl Client {
         let secret_id = credential("VAULT_SECRET_ID", "BAO_SECRET_ID");
         match (role_id, secret_id) {
             (Some(role_id), Some(secret_id)) => {
-                let body = serde_json::json!({ "role_id": *role_id, "secret_id": *secret_id });
+                let body = wire::body(
+                    &wire::AppRoleLogin {
+                        role_id: &role_id,
+                        secret_id: &secret_id,
+                    },
+                    role_id.len() + secret_id.len(),
+                );
                 let token = login(
                     &http,
                     &format!("auth/{}/login", decl.approle_mount),
@@ -209,7 +214,7 @@ impl Client {
         if let Some(role) = &decl.jwt_role
             && let Some(jwt) = ci_jwt(&http)?
         {
-            let body = serde_json::json!({ "role": role, "jwt": *jwt });
+            let body = wire::body(&wire::JwtLogin { role, jwt: &jwt }, role.len() + jwt.len());
             let token = login(
                 &http,
                 &format!("auth/{}/login", decl.jwt_mount),
@@ -349,7 +354,7 @@ fn token_file() -> Result<Option<Token>> {
                 hint: "log in again with `bao login` or `vault login`".into(),
             })?;
             let t = text.trim();
-            Ok((!t.is_empty()).then(|| Token::new(t)))
+            Ok((!t.is_empty()).then(|| Token::new(Zeroizing::new(t.to_owned()))))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
@@ -360,7 +365,7 @@ fn token_file() -> Result<Option<Token>> {
 /// `id-token: write`.
 fn ci_jwt(http: &Http) -> Result<Option<Zeroizing<String>>> {
     if let Some(jwt) = credential("VAULT_JWT", "BAO_JWT") {
-        return Ok(Some(Zeroizing::new(jwt.trim().to_owned())));
+        return Ok(Some(Token::new(jwt).0));
     }
     let (Ok(url), Ok(bearer)) = (
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
@@ -387,16 +392,15 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-/// Logs in at `api` and returns the client token.
+/// Logs in at `api` with `body` (see [`wire::body`]) and returns the client token.
 fn login(
     http: &Http,
     api: &str,
-    body: &serde_json::Value,
+    body: &Zeroizing<Vec<u8>>,
     what: &str,
     hint: &str,
 ) -> Result<Token> {
-    let bytes = Zeroizing::new(serde_json::to_vec(body).unwrap_or_default());
-    let reply = http.call("POST", api, None, Some(&bytes))?;
+    let reply = http.call("POST", api, None, Some(body))?;
     if !reply.is_success() {
         if matches!(reply.status, 400 | 403 | 404) {
             let detail = reply.errors();
@@ -416,15 +420,7 @@ fn login(
         }
         return Err(http.api_error(what, &reply));
     }
-    #[derive(Deserialize)]
-    struct Auth {
-        client_token: String,
-    }
-    #[derive(Deserialize)]
-    struct Login {
-        auth: Auth,
-    }
-    let login: Login = reply.json(what)?;
+    let login: wire::AuthReply = reply.json(what)?;
     Ok(Token::new(login.auth.client_token))
 }
 
@@ -504,4 +500,19 @@ pub fn settings(
         );
     }
     Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_trimmed_in_its_own_buffer() {
+        let raw = Zeroizing::new(" \ts.FAKE-token\n".to_owned());
+        let before = raw.as_ptr();
+        let t = Token::new(raw);
+        assert_eq!(t.expose(), "s.FAKE-token");
+        assert_eq!(t.0.as_ptr(), before, "the token was copied");
+        assert_eq!(format!("{t:?}"), "Token(..)");
+    }
 }

@@ -171,7 +171,7 @@ fn save(
             }
             // Only what the user changed: a value someone else changed on disk while the
             // editor was open (a rotation, a git pull) is not put back.
-            if original.get(&name) == Some(&value) {
+            if original.get(&name).is_some_and(|o| o.ct_eq(&value)) {
                 continue;
             }
             match open.set(&name, value)? {

@@ -24,7 +24,7 @@ pub(super) fn run(args: &ImportArgs) -> Result<u8> {
             for (name, value) in &pairs {
                 match values.get(name) {
                     None => counts.0 += 1,
-                    Some(old) if old == value => {
+                    Some(old) if old.ct_eq(value) => {
                         counts.2 += 1;
                         continue;
                     }

@@ -28,7 +28,7 @@ pub(super) fn run(args: &SetArgs) -> Result<u8> {
         let (c, version) = vault::kv::update(&client, &decl, |values| {
             let c = match values.get(&args.name) {
                 None => Change::Added,
-                Some(old) if *old == value => Change::Unchanged,
+                Some(old) if old.ct_eq(&value) => Change::Unchanged,
                 Some(_) => Change::Changed,
             };
             if c != Change::Unchanged {

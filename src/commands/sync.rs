@@ -157,7 +157,7 @@ impl Plan {
         for (n, v) in source {
             match target.get(n) {
                 None => plan.add.push(n.clone()),
-                Some(t) if t == v => plan.same += 1,
+                Some(t) if t.ct_eq(v) => plan.same += 1,
                 Some(_) => plan.change.push(n.clone()),
             }
         }
@@ -215,7 +215,7 @@ fn write_all(
         let ((), version) = vault::kv::update(client, decl, |values| {
             let mut changed = false;
             for (n, v) in source {
-                if values.get(n) != Some(v) {
+                if !values.get(n).is_some_and(|o| o.ct_eq(v)) {
                     values.insert(n.clone(), v.clone());
                     changed = true;
                 }
