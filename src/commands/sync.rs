@@ -121,7 +121,8 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let where_ = write_all(&project, &to, to_vault.as_ref(), &source, &prune, &mut keys)?;
+    let total = source.len();
+    let where_ = write_all(&project, &to, to_vault.as_ref(), source, &prune, &mut keys)?;
     let mut names: Vec<String> = plan.add.iter().chain(&plan.change).cloned().collect();
     names.extend(prune.iter().cloned());
     crate::project::audit::record(verb, Some((&project, &to)), &names, Some(cmd), "ok");
@@ -130,7 +131,7 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
         plan.add.len(),
         plan.change.len(),
         prune.len(),
-        match source.len() {
+        match total {
             1 => "1 secret".to_owned(),
             n => format!("{n} secrets"),
         }
@@ -195,26 +196,25 @@ fn read_all(
         *keys = Some(identity::load()?);
     }
     let open = file::open(project, env, keys.as_ref().expect("just loaded"))?;
-    Ok(open
-        .values
-        .iter()
-        .map(|(n, o)| (n.clone(), o.value.clone()))
-        .collect())
+    // Moved out of the opened file, not copied.
+    Ok(open.values.into_iter().map(|(n, o)| (n, o.value)).collect())
 }
 
-/// Writes every value of `source` into `env` and removes `prune`, in one write.
+/// Writes every value of `source` into `env` and removes `prune`, in one write. The values
+/// move into a file; into Vault each attempt of the check-and-set loop copies them (into
+/// wiping buffers), since a raced attempt starts again.
 fn write_all(
     project: &Project,
     env: &str,
     vault: Option<&(vault::Client, vault::VaultDecl)>,
-    source: &BTreeMap<String, SecretValue>,
+    source: BTreeMap<String, SecretValue>,
     prune: &[String],
     keys: &mut Option<identity::Keys>,
 ) -> Result<String> {
     if let Some((client, decl)) = vault {
         let ((), version) = vault::kv::update(client, decl, |values| {
             let mut changed = false;
-            for (n, v) in source {
+            for (n, v) in &source {
                 if !values.get(n).is_some_and(|o| o.ct_eq(v)) {
                     values.insert(n.clone(), v.clone());
                     changed = true;
@@ -233,7 +233,7 @@ fn write_all(
     file::modify(project, env, keys.as_ref().expect("just loaded"), |open| {
         let mut changed = false;
         for (n, v) in source {
-            changed |= open.set(n, v.clone())? != Change::Unchanged;
+            changed |= open.set(&n, v)? != Change::Unchanged;
         }
         for n in prune {
             open.remove(n)?;
