@@ -245,15 +245,19 @@ impl Http {
                 hint: "set VAULT_ADDR to the active node's address".into(),
             });
         }
-        let body = response
-            .into_body()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| self.transport_error(&e))?;
+        // Read into a wiping buffer of the announced size, so it does not grow (a growing
+        // buffer leaves unwiped copies of tokens and values behind, #14); a chunked answer
+        // may still grow it. ureq's own read buffer is not ours to wipe.
+        let mut body = response.into_body();
+        let announced = body.content_length().unwrap_or(0).min(MAX_BODY);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(announced).unwrap_or(0).max(1024),
+        ));
+        std::io::Read::read_to_end(&mut body.with_config().limit(MAX_BODY).reader(), &mut bytes)
+            .map_err(|e| self.transport_error(&ureq::Error::from(e)))?;
         Ok(Reply {
             status,
-            body: Zeroizing::new(body),
+            body: bytes,
         })
     }
 
