@@ -117,14 +117,19 @@ fn credential(vault: &str, bao: &str) -> Option<Zeroizing<String>> {
 #[derive(Clone)]
 pub struct Token(Zeroizing<String>);
 
+/// Trims `s` in its own buffer: no copy is left behind.
+fn trimmed(mut s: Zeroizing<String>) -> Zeroizing<String> {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
+}
+
 impl Token {
-    /// Takes the token's buffer and trims it in place (no copy is left behind).
-    fn new(mut s: Zeroizing<String>) -> Self {
-        let end = s.trim_end().len();
-        s.truncate(end);
-        let start = s.len() - s.trim_start().len();
-        s.drain(..start);
-        Self(s)
+    /// Takes the token's buffer and trims it in place.
+    fn new(s: Zeroizing<String>) -> Self {
+        Self(trimmed(s))
     }
     /// The token itself, for a header or a child's environment.
     #[must_use]
@@ -365,7 +370,7 @@ fn token_file() -> Result<Option<Token>> {
 /// `id-token: write`.
 fn ci_jwt(http: &Http) -> Result<Option<Zeroizing<String>>> {
     if let Some(jwt) = credential("VAULT_JWT", "BAO_JWT") {
-        return Ok(Some(Token::new(jwt).0));
+        return Ok(Some(trimmed(jwt)));
     }
     let (Ok(url), Ok(bearer)) = (
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
