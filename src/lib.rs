@@ -56,17 +56,16 @@ pub fn main() -> ExitCode {
     #[cfg(unix)]
     run::ramdir::sweep_stale();
     match commands::dispatch(cli) {
-        Ok(code) => {
-            // The child died of the terminal's Ctrl-C (or Ctrl-\\): die of it too, now that
-            // everything is dropped and wiped, so a shell loop around us stops.
+        Ok(base::exit::Outcome::Exit(code)) => ExitCode::from(code),
+        // Everything below has returned, so every `Drop` has run (leases and tokens revoked,
+        // RAM folders removed, values wiped): now die of the signal, so that a shell loop
+        // around us stops as it would for the child itself (#14).
+        Ok(outcome @ base::exit::Outcome::Signal(sig)) => {
             #[cfg(unix)]
-            {
-                let sig = run::child::RERAISE.load(std::sync::atomic::Ordering::SeqCst);
-                if sig != 0 {
-                    let _ = signal_hook::low_level::emulate_default_handler(sig);
-                }
-            }
-            ExitCode::from(code)
+            let _ = signal_hook::low_level::emulate_default_handler(sig);
+            #[cfg(not(unix))]
+            let _ = sig;
+            ExitCode::from(outcome.code())
         }
         Err(e) => {
             report(&e);

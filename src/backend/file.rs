@@ -266,7 +266,7 @@ impl OpenEnv {
     pub fn set(&mut self, name: &str, value: SecretValue) -> Result<Change> {
         secret::check_name(name)?;
         let change = match self.values.get(name) {
-            Some(old) if old.value == value => return Ok(Change::Unchanged),
+            Some(old) if old.value.ct_eq(&value) => return Ok(Change::Unchanged),
             Some(_) => Change::Changed,
             None => Change::Added,
         };

@@ -12,6 +12,7 @@ mod env;
 mod http;
 pub mod kv;
 pub mod lease;
+mod wire;
 
 use std::time::Duration;
 
@@ -57,40 +58,21 @@ fn default_approle_mount() -> String {
     "approle".to_owned()
 }
 
-/// A manifest value that is not a safe API path segment list.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "{what} `{shown}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)"
-)]
-pub(crate) struct BadPath {
-    what: &'static str,
-    shown: String,
-}
-
-/// The lease declarations ([`lease`]) still report their problems as text.
-impl From<BadPath> for String {
-    fn from(e: BadPath) -> Self {
-        e.to_string()
-    }
-}
-
 /// A path segment list that is safe to put in a URL: no empty, `.` or `..` segment, and
 /// only characters Vault paths use.
-fn check_api_path(what: &'static str, p: &str) -> std::result::Result<(), BadPath> {
+fn check_api_path(what: &str, p: &str) -> anyhow::Result<()> {
     let ok = !p.is_empty()
         && p.len() <= 512
         && p.split('/')
             .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
         && p.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.' | b'@'));
-    if ok {
-        Ok(())
-    } else {
-        Err(BadPath {
-            what,
-            shown: crate::base::output::sanitize(p, 80),
-        })
-    }
+    anyhow::ensure!(
+        ok,
+        "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
+        crate::base::output::sanitize(p, 80)
+    );
+    Ok(())
 }
 
 impl VaultDecl {
@@ -138,14 +120,29 @@ fn credential(vault: &str, bao: &str) -> Option<Zeroizing<String>> {
 #[derive(Clone)]
 pub struct Token(Zeroizing<String>);
 
+/// Trims `s` in its own buffer: no copy is left behind.
+fn trimmed(mut s: Zeroizing<String>) -> Zeroizing<String> {
+    let end = s.trim_end().len();
+    s.truncate(end);
+    let start = s.len() - s.trim_start().len();
+    s.drain(..start);
+    s
+}
+
 impl Token {
-    fn new(s: impl AsRef<str>) -> Self {
-        Self(Zeroizing::new(s.as_ref().trim().to_owned()))
+    /// Takes the token's buffer and trims it in place.
+    fn new(s: Zeroizing<String>) -> Self {
+        Self(trimmed(s))
     }
     /// The token itself, for a header or a child's environment.
     #[must_use]
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// The token as the value of variable `name` (moved, not copied).
+    pub fn into_value(self, name: &str) -> Result<crate::base::secret::SecretValue> {
+        crate::base::secret::SecretValue::new(name, self.0)
     }
 }
 
@@ -189,12 +186,7 @@ impl Client {
             } else {
                 "BAO_TOKEN"
             };
-            return Ok(Self::with_token(
-                http,
-                Token::new(t.as_str()),
-                source,
-                false,
-            ));
+            return Ok(Self::with_token(http, Token::new(t), source, false));
         }
         if let Some(t) = token_file()? {
             return Ok(Self::with_token(http, t, "~/.vault-token", false));
@@ -203,7 +195,13 @@ impl Client {
         let secret_id = credential("VAULT_SECRET_ID", "BAO_SECRET_ID");
         match (role_id, secret_id) {
             (Some(role_id), Some(secret_id)) => {
-                let body = serde_json::json!({ "role_id": *role_id, "secret_id": *secret_id });
+                let body = wire::body(
+                    &wire::AppRoleLogin {
+                        role_id: &role_id,
+                        secret_id: &secret_id,
+                    },
+                    role_id.len() + secret_id.len(),
+                );
                 let token = login(
                     &http,
                     &format!("auth/{}/login", decl.approle_mount),
@@ -224,7 +222,7 @@ impl Client {
         if let Some(role) = &decl.jwt_role
             && let Some(jwt) = ci_jwt(&http)?
         {
-            let body = serde_json::json!({ "role": role, "jwt": *jwt });
+            let body = wire::body(&wire::JwtLogin { role, jwt: &jwt }, role.len() + jwt.len());
             let token = login(
                 &http,
                 &format!("auth/{}/login", decl.jwt_mount),
@@ -364,7 +362,7 @@ fn token_file() -> Result<Option<Token>> {
                 hint: "log in again with `bao login` or `vault login`".into(),
             })?;
             let t = text.trim();
-            Ok((!t.is_empty()).then(|| Token::new(t)))
+            Ok((!t.is_empty()).then(|| Token::new(Zeroizing::new(t.to_owned()))))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", path, e)),
@@ -375,7 +373,7 @@ fn token_file() -> Result<Option<Token>> {
 /// `id-token: write`.
 fn ci_jwt(http: &Http) -> Result<Option<Zeroizing<String>>> {
     if let Some(jwt) = credential("VAULT_JWT", "BAO_JWT") {
-        return Ok(Some(Zeroizing::new(jwt.trim().to_owned())));
+        return Ok(Some(trimmed(jwt)));
     }
     let (Ok(url), Ok(bearer)) = (
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
@@ -402,16 +400,15 @@ fn urlencode(s: &str) -> String {
     out
 }
 
-/// Logs in at `api` and returns the client token.
+/// Logs in at `api` with `body` (see [`wire::body`]) and returns the client token.
 fn login(
     http: &Http,
     api: &str,
-    body: &serde_json::Value,
+    body: &Zeroizing<Vec<u8>>,
     what: &str,
     hint: &str,
 ) -> Result<Token> {
-    let bytes = Zeroizing::new(serde_json::to_vec(body).unwrap_or_default());
-    let reply = http.call("POST", api, None, Some(&bytes))?;
+    let reply = http.call("POST", api, None, Some(body))?;
     if !reply.is_success() {
         if matches!(reply.status, 400 | 403 | 404) {
             let detail = reply.errors();
@@ -431,15 +428,7 @@ fn login(
         }
         return Err(http.api_error(what, &reply));
     }
-    #[derive(Deserialize)]
-    struct Auth {
-        client_token: String,
-    }
-    #[derive(Deserialize)]
-    struct Login {
-        auth: Auth,
-    }
-    let login: Login = reply.json(what)?;
+    let login: wire::AuthReply = reply.json(what)?;
     Ok(Token::new(login.auth.client_token))
 }
 
@@ -519,4 +508,19 @@ pub fn settings_of(
         }
     }
     Ok(all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_is_trimmed_in_its_own_buffer() {
+        let raw = Zeroizing::new(" \ts.FAKE-token\n".to_owned());
+        let before = raw.as_ptr();
+        let t = Token::new(raw);
+        assert_eq!(t.expose(), "s.FAKE-token");
+        assert_eq!(t.0.as_ptr(), before, "the token was copied");
+        assert_eq!(format!("{t:?}"), "Token(..)");
+    }
 }

@@ -48,8 +48,17 @@ pub fn parse(text: &str, source_desc: &str) -> Result<Vec<(String, SecretValue)>
         let rest = rest.trim_start();
         let value = match rest.chars().next() {
             Some(q @ ('\'' | '"')) => {
-                // The quoted value may run over several lines.
-                let mut buf = Zeroizing::new(rest[1..].to_owned());
+                // The quoted value may run over several lines: then the buffer has room
+                // for all that follows, so it never grows and leaves no copy behind.
+                let first = &rest[1..];
+                let mut buf = if closing_quote(first, q).is_some() {
+                    Zeroizing::new(first.to_owned())
+                } else {
+                    let room: usize = lines[i..].iter().map(|l| l.len() + 1).sum();
+                    let mut b = Zeroizing::new(String::with_capacity(first.len() + room));
+                    b.push_str(first);
+                    b
+                };
                 let end = loop {
                     if let Some(end) = closing_quote(&buf, q) {
                         break end;
@@ -138,12 +147,18 @@ pub enum ExportFormat {
 }
 
 /// Renders `pairs` in `format`. The result holds plaintext: the caller writes it to
-/// stdout and wipes it.
+/// stdout and wipes it. It is written into a buffer sized for the worst case up front, so
+/// it never grows (a growing buffer leaves unwiped copies of what it held behind, #14).
 pub fn export<'a>(
     format: ExportFormat,
     pairs: impl Iterator<Item = (&'a str, &'a SecretValue)>,
 ) -> Result<Zeroizing<String>> {
-    let mut out = Zeroizing::new(String::new());
+    let pairs: Vec<(&str, &SecretValue)> = pairs.collect();
+    let bound = export_len(format, &pairs);
+    if format == ExportFormat::Json {
+        return export_json(pairs, bound);
+    }
+    let mut out = Zeroizing::new(String::with_capacity(bound));
     match format {
         ExportFormat::Dotenv => {
             for (name, value) in pairs {
@@ -175,33 +190,62 @@ pub fn export<'a>(
                 out.push_str("export ");
                 out.push_str(name);
                 out.push_str("='");
-                out.push_str(&value.expose().replace('\'', "'\\''"));
+                for c in value.expose().chars() {
+                    if c == '\'' {
+                        out.push_str("'\\''");
+                    } else {
+                        out.push(c);
+                    }
+                }
                 out.push_str("'\n");
             }
         }
-        ExportFormat::Json => {
-            let map: serde_json::Map<String, serde_json::Value> = pairs
-                .map(|(n, v)| {
-                    (
-                        n.to_owned(),
-                        serde_json::Value::String(v.expose().to_owned()),
-                    )
-                })
-                .collect();
-            let text = Zeroizing::new(
-                serde_json::to_string_pretty(&serde_json::Value::Object(map)).map_err(|_| {
-                    Error::Export {
-                        name: String::new(),
-                        format: "json",
-                        reason: "serialisation failed",
-                    }
-                })?,
-            );
-            out.push_str(&text);
-            out.push('\n');
-        }
+        ExportFormat::Json => {}
     }
     Ok(out)
+}
+
+/// [`export`] as one JSON object, names sorted, serialised straight from the values into a
+/// buffer of `bound` bytes: no map of plain strings in between.
+fn export_json(mut pairs: Vec<(&str, &SecretValue)>, bound: usize) -> Result<Zeroizing<String>> {
+    struct Object<'a>(&'a [(&'a str, &'a SecretValue)]);
+    impl serde::Serialize for Object<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+            use serde::ser::SerializeMap as _;
+            let mut m = s.serialize_map(Some(self.0.len()))?;
+            for (n, v) in self.0 {
+                m.serialize_entry(n, v.expose())?;
+            }
+            m.end()
+        }
+    }
+    pairs.sort_by(|a, b| a.0.cmp(b.0));
+    pairs.dedup_by(|a, b| a.0 == b.0);
+    let failed = || Error::Export {
+        name: String::new(),
+        format: "json",
+        reason: "serialisation failed",
+    };
+    let mut bytes = Zeroizing::new(Vec::with_capacity(bound));
+    serde_json::to_writer_pretty(&mut *bytes, &Object(&pairs)).map_err(|_| failed())?;
+    bytes.push(b'\n');
+    // The buffer moves into the string: no copy.
+    let text = String::from_utf8(std::mem::take(&mut *bytes)).map_err(|e| {
+        drop(Zeroizing::new(e.into_bytes()));
+        failed()
+    })?;
+    Ok(Zeroizing::new(text))
+}
+
+/// The most bytes `export` can write for `pairs` in `format`: a value's byte becomes at
+/// most two (dotenv), four (shell: `'\\''`) or six (JSON: `\u00XX`) bytes.
+fn export_len(format: ExportFormat, pairs: &[(&str, &SecretValue)]) -> usize {
+    let per = |n: &str, v: &SecretValue| match format {
+        ExportFormat::Dotenv => n.len() + 2 * v.expose().len() + 4,
+        ExportFormat::Shell => n.len() + 4 * v.expose().len() + 11,
+        ExportFormat::Json => 6 * n.len() + 6 * v.expose().len() + 12,
+    };
+    pairs.iter().map(|(n, v)| per(n, v)).sum::<usize>() + 4
 }
 
 #[cfg(test)]
@@ -249,6 +293,46 @@ mod tests {
             let e = parse(bad, "t").unwrap_err().to_string();
             assert!(!e.contains("sk-FAKE"), "{e}");
         }
+    }
+
+    #[test]
+    fn export_writes_into_a_buffer_that_never_grows() {
+        let tricky = ["plain", "it's '' ''", "a\nb\r", "\u{1}\u{2}\"\\", "ünï", ""];
+        let vals: Vec<(String, SecretValue)> = tricky
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                (
+                    format!("K{i}"),
+                    SecretValue::new("K", Zeroizing::new((*v).to_owned())).unwrap(),
+                )
+            })
+            .collect();
+        let pairs = || vals.iter().map(|(n, v)| (n.as_str(), v));
+        for format in [
+            ExportFormat::Dotenv,
+            ExportFormat::Shell,
+            ExportFormat::Json,
+        ] {
+            let refs: Vec<_> = pairs().collect();
+            let sized = String::with_capacity(export_len(format, &refs)).capacity();
+            let out = export(format, pairs()).unwrap();
+            assert_eq!(out.capacity(), sized, "{format:?}: the buffer grew");
+        }
+        // JSON as before: one pretty object, names sorted.
+        let json = export(ExportFormat::Json, pairs()).unwrap();
+        let map: serde_json::Map<String, serde_json::Value> = vals
+            .iter()
+            .map(|(n, v)| (n.clone(), v.expose().into()))
+            .collect();
+        let before = serde_json::to_string_pretty(&serde_json::Value::Object(map)).unwrap() + "\n";
+        assert_eq!(json.as_str(), before);
+        assert_eq!(
+            export(ExportFormat::Json, std::iter::empty())
+                .unwrap()
+                .as_str(),
+            "{}\n"
+        );
     }
 
     #[test]

@@ -12,3 +12,24 @@ pub const NOT_EXECUTABLE: u8 = 126;
 pub const NOT_FOUND: u8 = 127;
 /// `run`: a child killed by signal N exits with `SIGNAL_BASE + N`.
 pub const SIGNAL_BASE: u8 = 128;
+
+/// How a command ends. Only `main` acts on it, after every `Drop` has run (#14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// Exit with this code.
+    Exit(u8),
+    /// Die of this signal (a terminal's Ctrl-C that killed the child, or a signal that
+    /// stopped `run` before its child started); `SIGNAL_BASE + N` if it does not kill.
+    Signal(i32),
+}
+
+impl Outcome {
+    /// The exit code that stands for it.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Exit(c) => c,
+            Self::Signal(sig) => SIGNAL_BASE.saturating_add(u8::try_from(sig).unwrap_or(0)),
+        }
+    }
+}

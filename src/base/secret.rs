@@ -73,8 +73,10 @@ fn invalid(kind: &'static str, name: &str, rule: &'static str) -> Error {
 }
 
 /// A secret value: UTF-8 without NUL, at most [`MAX_VALUE_LEN`] bytes, wiped on drop.
-/// It has no `Debug` or `Display`: the only way out is [`SecretValue::expose`].
-#[derive(Clone, PartialEq, Eq)]
+/// It has no `Debug` or `Display`: the only way out is [`SecretValue::expose`]. Nor has it
+/// `PartialEq`: compare with [`SecretValue::ct_eq`], whose time does not depend on where
+/// two values differ (#14).
+#[derive(Clone)]
 pub struct SecretValue(Zeroizing<String>);
 
 impl SecretValue {
@@ -117,6 +119,14 @@ impl SecretValue {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether both hold the same value, in time that depends on the lengths only.
+    #[must_use]
+    pub fn ct_eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq as _;
+        // subtle compares slices of different lengths as unequal without looking further.
+        bool::from(self.0.as_bytes().ct_eq(other.0.as_bytes()))
+    }
 }
 
 impl fmt::Debug for SecretValue {
@@ -157,5 +167,16 @@ mod tests {
         assert!(SecretValue::new("A", Zeroizing::new("x".repeat(MAX_VALUE_LEN))).is_ok());
         let v = SecretValue::new("A", Zeroizing::new("sk-FAKE".into())).unwrap();
         assert!(!format!("{v:?}").contains("sk-FAKE"));
+    }
+
+    #[test]
+    fn ct_eq_compares_whole_values() {
+        let v = |s: &str| SecretValue::new("A", Zeroizing::new(s.to_owned())).unwrap();
+        assert!(v("sk-FAKE-1").ct_eq(&v("sk-FAKE-1")));
+        assert!(v("").ct_eq(&v("")));
+        assert!(!v("sk-FAKE-1").ct_eq(&v("sk-FAKE-2")));
+        assert!(!v("sk-FAKE").ct_eq(&v("sk-FAKE-1")));
+        assert!(!v("sk-FAKE-1").ct_eq(&v("sk-FAKE")));
+        assert!(!v("").ct_eq(&v("x")));
     }
 }

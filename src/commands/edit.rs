@@ -41,12 +41,7 @@ const GUI_EDITORS: &[&str] = &[
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let keys = file::keys_for(&project, &env)?;
-    let open = file::open(&project, &env, &keys, super::ask)?;
-    let original: BTreeMap<String, SecretValue> = open
-        .values
-        .iter()
-        .map(|(n, o)| (n.clone(), o.value.clone()))
-        .collect();
+    let mut open = file::open(&project, &env, &keys, super::ask)?;
     // Each side of a conflict is labelled: which branch (or commit) and who set it when,
     // from the value's sealed metadata (#13).
     let sides = crate::git::merge_sides(&project.root);
@@ -79,6 +74,11 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
             );
             (n, o.value)
         })
+        .collect();
+    // The values move out of the opened file: no second copy of each.
+    let original: BTreeMap<String, SecretValue> = std::mem::take(&mut open.values)
+        .into_iter()
+        .map(|(n, o)| (n, o.value))
         .collect();
     drop(open);
     let (argv, base, waits) = editor_argv();
@@ -172,7 +172,7 @@ fn save(
                 }
                 // Only what the user changed: a value someone else changed on disk while the
                 // editor was open (a rotation, a git pull) is not put back.
-                if original.get(&name) == Some(&value) {
+                if original.get(&name).is_some_and(|o| o.ct_eq(&value)) {
                     continue;
                 }
                 match open.set(&name, value)? {
@@ -279,7 +279,21 @@ fn render(
     conflicts: &BTreeMap<String, SecretValue>,
     labels: &BTreeMap<String, (String, String)>,
 ) -> Result<Zeroizing<String>> {
-    let mut text = Zeroizing::new(format!(
+    // Room for everything up front: a growing buffer leaves unwiped copies behind (#14).
+    // A value takes at most twice its length in dotenv quoting, plus its name and quotes.
+    let line = |n: &str, v: &SecretValue| n.len() + 2 * v.expose().len() + 4;
+    let room: usize = values.iter().map(|(n, v)| line(n, v) + 16).sum::<usize>()
+        + conflicts
+            .iter()
+            .map(|(n, v)| {
+                let (a, b) = labels.get(n).map_or((0, 0), |(a, b)| (a.len(), b.len()));
+                line(n, v) + n.len() + a + b + 160
+            })
+            .sum::<usize>()
+        + env.len()
+        + 256;
+    let mut text = Zeroizing::new(String::with_capacity(room));
+    text.push_str(&format!(
         "# aisecrets: environment {env}. One NAME=value per line; quotes as in .env files.\n\
          # Save and quit to re-encrypt (only changed values). This copy lives in RAM and is removed.\n"
     ));

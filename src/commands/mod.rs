@@ -26,11 +26,12 @@ mod unlock;
 use std::path::PathBuf;
 
 use crate::base::error::{Error, Result};
+use crate::base::exit::Outcome;
 use crate::cli::{Cli, Command};
 use crate::project::Project;
 
-/// Runs the parsed command line and returns the exit code.
-pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
+/// Runs the parsed command line and returns how it ends (`run` may end in a signal).
+pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
     // Every command that works on a project makes sure this clone merges secrets files
     // with the driver (#13); git's own calls (drivers, hook) and user-only commands do not.
     let on_project = matches!(
@@ -57,7 +58,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
     {
         git::auto_setup(&project);
     }
-    match cli.command {
+    let code = match cli.command {
+        Command::Run(a) => return run::run(a),
         Command::Identity(c) => identity::run(c),
         Command::Init(a) => init::run(&a),
         Command::Set(a) => set::run(&a),
@@ -66,7 +68,6 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::List(a) => list::run(&a),
         Command::Import(a) => import::run(&a),
         Command::Export(a) => export::run(&a),
-        Command::Run(a) => run::run(a),
         Command::Rotate(a) => rotate::run(&a),
         Command::Push(a) => sync::run(&a, sync::Direction::Push),
         Command::Pull(a) => sync::run(&a, sync::Direction::Pull),
@@ -81,7 +82,8 @@ pub(crate) fn dispatch(cli: Cli) -> Result<u8> {
         Command::Lock => lock::run(),
         Command::Status(a) => status::run(&a),
         Command::Completions(a) => completions::run(&a),
-    }
+    };
+    code.map(Outcome::Exit)
 }
 
 fn cwd() -> Result<PathBuf> {

@@ -6,17 +6,28 @@ use std::ffi::OsString;
 
 use crate::backend::{self, Purpose};
 use crate::base::error::{Error, Result};
+use crate::base::exit::Outcome;
 use crate::base::mask::Masker;
 use crate::base::secret::{self, SecretValue};
 use crate::cli::RunArgs;
 use crate::project::Project;
 use crate::run::ramdir::RamDir;
+use crate::run::stop::Stop;
 use crate::{
     backend::vault, base::config, base::hardening, project::audit, run::child, run::policy,
 };
 
-/// Runs `run`; the exit code is the child's.
-pub(super) fn run(args: RunArgs) -> Result<u8> {
+/// Runs `run`; the outcome is the child's exit code, or a signal to die of once everything
+/// here is dropped: leases and tokens revoked, the RAM folder removed (#14).
+pub(super) fn run(args: RunArgs) -> Result<Outcome> {
+    let Some((program, rest)) = args.command.split_first() else {
+        return Err(Error::Usage(
+            "run needs a command: aisecrets run -- COMMAND ARGS...".into(),
+        ));
+    };
+    // Declared first, so it goes last: SIGINT, SIGTERM and SIGHUP are held back (once
+    // armed) until every credential below is revoked and every folder removed.
+    let mut stop = Stop::new();
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let wanted = wanted_names(&project, &args)?;
     let decl = project.env(&env)?.clone();
@@ -33,7 +44,19 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     } else {
         Purpose::All
     };
+    // A Vault environment's settings are checked (a first use asks, and Ctrl-C still works
+    // there) before signals are held: a login token of our own must be revoked whenever we
+    // stop. A file's identity and trust prompts come before it too (in `read`).
+    if let Some(v) = backend.vault() {
+        v.check_settings()?;
+        stop.arm()?;
+        if let Some(outcome) = stop.outcome() {
+            return Ok(outcome);
+        }
+    }
     let mut snap = backend.read(purpose)?;
+    // The prompts are behind us: from here on a signal is held for cleanup.
+    stop.arm()?;
     let leased: Vec<&String> = decl
         .leases
         .keys()
@@ -77,40 +100,26 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let vault_env = backend.as_ref().and_then(|b| b.vault());
     let client = vault_env.map(backend::vault::Env::client).transpose()?;
     // Short-lived credentials, taken only now that the run is allowed; `held` revokes
-    // them when it goes, however this function ends.
+    // them when it goes, however this function ends (it is declared after the client it
+    // borrows, so it goes first).
     let mut held = client.map(vault::lease::Held::new);
-    // A signal while leases are being taken must not leave them behind: it is noted, and
-    // acted on (revoke, then die of it) between calls and before the child starts.
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    if held.is_some() {
-        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
-            signal_hook::flag::register_usize(sig, std::sync::Arc::clone(&stop), sig as usize)
-                .map_err(|e| Error::io("install signal handlers for", "run", e))?;
-        }
-    }
-    let stopped = |held: &mut Option<vault::lease::Held<'_>>| {
-        let sig = stop.load(std::sync::atomic::Ordering::SeqCst);
-        if sig != 0 {
-            if let Some(h) = held.as_mut() {
-                h.revoke();
-            }
-            let _ = signal_hook::low_level::emulate_default_handler(sig as i32);
-            std::process::exit(128 + sig as i32);
-        }
-    };
     let mut selected = selected;
     for name in &leased {
-        stopped(&mut held);
+        if let Some(outcome) = stop.outcome() {
+            return Ok(outcome);
+        }
         if let Some(h) = held.as_mut() {
             let value = h.lease(name, &decl.leases[name.as_str()])?;
             selected.insert((*name).clone(), value);
         }
     }
-    stopped(&mut held);
     let mut token_vars: Vec<(String, OsString)> = Vec::new();
     if args.vault_token
         && let (Some(h), Some(c), Some(v)) = (held.as_mut(), client, vault_env)
     {
+        if let Some(outcome) = stop.outcome() {
+            return Ok(outcome);
+        }
         let kv = v.decl();
         let scope = format!("{}-{env}", &project.id()[..8]);
         let token = h.child_token(
@@ -119,10 +128,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
             kv,
             &scope,
         )?;
-        let t = SecretValue::new(
-            "VAULT_TOKEN",
-            zeroize::Zeroizing::new(token.expose().to_owned()),
-        )?;
+        let t = token.into_value("VAULT_TOKEN")?;
         token_vars.push(("VAULT_ADDR".into(), c.address().into()));
         token_vars.push(("BAO_ADDR".into(), c.address().into()));
         if let Some(ns) = c.namespace() {
@@ -132,19 +138,25 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
         token_vars.push(("BAO_TOKEN".into(), OsString::from(t.expose())));
         selected.insert("VAULT_TOKEN".into(), t);
     }
+    if let Some(outcome) = stop.outcome() {
+        return Ok(outcome);
+    }
     if !args.allow_argv {
         check_argv(&args.command, &selected)?;
     }
     // File secrets: the value in a 0600 file in a fresh 0700 folder on a RAM filesystem,
     // the variable set to its path; the folder goes when this function returns.
-    let mut files: Option<RamDir> = None;
-    let mut extra: Vec<(String, OsString)> = Vec::new();
+    let files = if selected
+        .keys()
+        .any(|n| project.manifest.files.contains_key(n))
+    {
+        Some(RamDir::create("run")?)
+    } else {
+        None
+    };
+    let mut extra: Vec<(String, OsString)> = Vec::with_capacity(selected.len());
     for (name, value) in &selected {
-        if let Some(file_name) = project.manifest.files.get(name) {
-            if files.is_none() {
-                files = Some(RamDir::create("run")?);
-            }
-            let dir = files.as_ref().expect("just made");
+        if let (Some(file_name), Some(dir)) = (project.manifest.files.get(name), files.as_ref()) {
             let path = dir.write(file_name, value.expose().as_bytes())?;
             extra.push((name.clone(), path.into_os_string()));
         } else {
@@ -155,12 +167,7 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let masker = args
         .mask
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
-    let names: Vec<String> = selected.keys().cloned().collect();
-    drop(selected);
-    let (program, rest) = args
-        .command
-        .split_first()
-        .expect("clap requires at least one command word");
+    let names: Vec<String> = selected.into_keys().collect();
     audit::record(
         "run",
         Some((&project, &env)),
@@ -179,23 +186,22 @@ pub(super) fn run(args: RunArgs) -> Result<u8> {
     let env_vars = child::child_env(extra, withhold);
     // Nothing reads the taken credentials from here on: wiped before the child exists.
     hardening::forget_all();
-    stopped(&mut held);
-    let code = std::thread::scope(|scope| {
+    let outcome = std::thread::scope(|scope| {
         // Leases outlive their first TTL while the child runs: a thread renews them.
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let (keep, kept) = std::sync::mpsc::channel::<()>();
         if let Some(h) = held.as_ref() {
-            scope.spawn(move || h.keep_alive(&stopped));
+            scope.spawn(move || h.keep_alive(&kept));
         }
-        let code = child::run(program, rest, env_vars, masker.as_ref());
-        drop(stop);
-        code
+        let outcome = child::run(program, rest, env_vars, masker.as_ref(), &stop);
+        drop(keep);
+        outcome
     });
-    // The child is gone: its leases and token go now, before we return its status.
-    if let Some(h) = held.as_mut() {
-        h.revoke();
-    }
+    // The child is gone: its leases and tokens go now, then the folder, before we return
+    // its status.
+    drop(held);
+    drop(backend);
     drop(files);
-    code
+    outcome
 }
 
 /// The names asked for with --only or --scope; `None` for all.

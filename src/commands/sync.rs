@@ -156,7 +156,7 @@ impl Plan {
         for (n, v) in source {
             match target.get(n) {
                 None => plan.add.push(n.clone()),
-                Some(t) if t == v => plan.same += 1,
+                Some(t) if t.ct_eq(v) => plan.same += 1,
                 Some(_) => plan.change.push(n.clone()),
             }
         }

@@ -8,12 +8,13 @@
 //! aisecrets is PID 1) are forwarded. Elsewhere (no terminal, or in the background) the
 //! child gets a process group of its own and everything is forwarded. Either way each signal
 //! reaches the child once. When the child dies of the Ctrl-C or Ctrl-\\ that the terminal
-//! sent, aisecrets dies of it too, so a shell loop stops; otherwise it exits 128 + signal.
+//! sent, aisecrets dies of it too (as [`Outcome::Signal`], once everything is dropped), so
+//! a shell loop stops; otherwise it exits 128 + signal.
 #![allow(unsafe_code)]
 
 use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -27,14 +28,12 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
 
 use crate::base::error::{Error, Result};
-use crate::base::exit;
+use crate::base::exit::{self, Outcome};
 use crate::base::mask::Masker;
+use crate::run::stop::Stop;
 
 /// The signals forwarded to the child.
 pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
-
-/// A signal aisecrets should die of once everything is cleaned up (0: none).
-pub static RERAISE: AtomicI32 = AtomicI32::new(0);
 
 /// The environment a child of `run` gets: ours without any `AISECRETS_*` variable, the
 /// credential variables start-up took ([`crate::base::hardening`]) back as they were except
@@ -64,13 +63,16 @@ pub fn is_own_var(name: &OsStr) -> bool {
 }
 
 /// Runs `program args` with exactly `env`, waits for it, and returns its exit code (or
-/// 128 + the signal that killed it).
+/// 128 + the signal that killed it, or that signal to die of when it came from the
+/// terminal). A signal `stop` noted before the child could start is returned instead, and
+/// nothing is started.
 pub fn run(
     program: &OsStr,
     args: &[OsString],
     env: Vec<(OsString, OsString)>,
     mask: Option<&Masker>,
-) -> Result<u8> {
+    stop: &Stop,
+) -> Result<Outcome> {
     let stdin = std::io::stdin();
     let foreground =
         stdin.is_terminal() && unistd::tcgetpgrp(stdin.as_fd()).ok() == Some(unistd::getpgrp());
@@ -80,17 +82,23 @@ pub fn run(
     let mut signals = SignalsInfo::<WithOrigin>::new(FORWARDED)
         .map_err(|e| Error::io("install signal handlers for", "run", e))?;
     let handle = signals.handle();
+    // From here on a signal is forwarded to the child; one that came before is ours.
+    if let Some(outcome) = stop.outcome() {
+        handle.close();
+        return Ok(outcome);
+    }
 
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env);
     if !foreground {
         cmd.process_group(0);
     }
-    // With --mask, the child's output goes through us (see `Output::attach`).
-    let mut outputs = if mask.is_some() {
+    // With --mask, the child's output goes through us (see `Output::attach`); we keep
+    // `child_ends` only until the child has them.
+    let (outputs, child_ends) = if mask.is_some() {
         Output::attach(&mut cmd)?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
@@ -117,9 +125,7 @@ pub fn run(
     let child = cmd.spawn();
     // Close our copies of the child's ends, or the readers never see the end.
     drop(cmd);
-    for o in &mut outputs {
-        o.child = None;
-    }
+    drop(child_ends);
     let child = match child {
         Ok(c) => c,
         Err(source) => {
@@ -170,18 +176,23 @@ pub fn run(
     handle.close();
     let _ = forwarder.join();
     Ok(match status {
-        Ok(WaitStatus::Exited(_, code)) => u8::try_from(code & 0xff).unwrap_or(exit::ERROR),
+        Ok(WaitStatus::Exited(_, code)) => {
+            Outcome::Exit(u8::try_from(code & 0xff).unwrap_or(exit::ERROR))
+        }
         Ok(WaitStatus::Signaled(_, sig, _)) => {
             let terminal = from_terminal.load(Ordering::SeqCst);
             if foreground
                 && terminal == sig as i32
                 && matches!(sig, Signal::SIGINT | Signal::SIGQUIT)
             {
-                RERAISE.store(sig as i32, Ordering::SeqCst);
+                Outcome::Signal(sig as i32)
+            } else {
+                Outcome::Exit(
+                    exit::SIGNAL_BASE.saturating_add(u8::try_from(sig as i32).unwrap_or(0)),
+                )
             }
-            exit::SIGNAL_BASE.saturating_add(u8::try_from(sig as i32).unwrap_or(0))
         }
-        _ => exit::ERROR,
+        _ => Outcome::Exit(exit::ERROR),
     })
 }
 
@@ -199,8 +210,6 @@ fn wait(pid: Pid) -> nix::Result<WaitStatus> {
 struct Output {
     /// Our end, read by the copier.
     ours: std::os::fd::OwnedFd,
-    /// The child's end, until the child has it.
-    child: Option<std::os::fd::OwnedFd>,
     /// 1 for stdout, 2 for stderr.
     target: i32,
 }
@@ -210,21 +219,23 @@ impl Output {
     /// isatty, colours and progress bars behave), else a pipe. When our stdout and stderr are
     /// the same terminal, pipe or file (a terminal, `2>&1`), the child gets one channel for
     /// both, as it would without aisecrets, so the order of its writes across the two is
-    /// kept exactly (#12); otherwise one each.
-    fn attach(cmd: &mut Command) -> Result<Vec<Self>> {
+    /// kept exactly (#12); otherwise one each. Returns our ends and the child's, which the
+    /// caller closes once the child is spawned (or the readers never see the end).
+    fn attach(cmd: &mut Command) -> Result<(Vec<Self>, Vec<OwnedFd>)> {
         if same_destination() {
-            let both = Self::new(1)?;
-            cmd.stdout(both.child_end()?).stderr(both.child_end()?);
-            return Ok(vec![both]);
+            let (both, end) = Self::new(1)?;
+            cmd.stdout(child_end(&end)?).stderr(child_end(&end)?);
+            return Ok((vec![both], vec![end]));
         }
-        let out = Self::new(1)?;
-        cmd.stdout(out.child_end()?);
-        let err = Self::new(2)?;
-        cmd.stderr(err.child_end()?);
-        Ok(vec![out, err])
+        let (out, out_end) = Self::new(1)?;
+        cmd.stdout(child_end(&out_end)?);
+        let (err, err_end) = Self::new(2)?;
+        cmd.stderr(child_end(&err_end)?);
+        Ok((vec![out, err], vec![out_end, err_end]))
     }
 
-    fn new(target: i32) -> Result<Self> {
+    /// Our end and the child's.
+    fn new(target: i32) -> Result<(Self, OwnedFd)> {
         let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
         let ours_is_tty = match target {
             1 => std::io::stdout().is_terminal(),
@@ -248,11 +259,13 @@ impl Output {
                     &t,
                 );
             }
-            Ok(Self {
-                ours: pty.master,
-                child: Some(pty.slave),
-                target,
-            })
+            Ok((
+                Self {
+                    ours: pty.master,
+                    target,
+                },
+                pty.slave,
+            ))
         } else {
             // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
             let (read, write) = nix::unistd::pipe().map_err(io)?;
@@ -266,22 +279,8 @@ impl Output {
                 nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
             )
             .map_err(io)?;
-            Ok(Self {
-                ours: read,
-                child: Some(write),
-                target,
-            })
+            Ok((Self { ours: read, target }, write))
         }
-    }
-
-    fn child_end(&self) -> Result<std::process::Stdio> {
-        let fd = self
-            .child
-            .as_ref()
-            .expect("taken once")
-            .try_clone()
-            .map_err(|e| Error::io("set up output for", "run --mask", e))?;
-        Ok(std::process::Stdio::from(fd))
     }
 
     /// Writes masked output to our stdout or stderr; false once our reader is gone.
@@ -356,6 +355,14 @@ impl Output {
         }
         self.write(&stream.release());
     }
+}
+
+/// A copy of the child's end of an output, for its stdout or stderr.
+fn child_end(end: &OwnedFd) -> Result<std::process::Stdio> {
+    let fd = end
+        .try_clone()
+        .map_err(|e| Error::io("set up output for", "run --mask", e))?;
+    Ok(std::process::Stdio::from(fd))
 }
 
 /// Whether our stdout and stderr are the same terminal, pipe or file.

@@ -24,5 +24,6 @@ mod team;
 mod trust_hardening;
 mod util;
 mod vault;
+mod vault_signals;
 mod walkthrough;
 mod writes;

@@ -10,22 +10,22 @@ use std::time::{Duration, Instant};
 
 use crate::util::{HF, OPENAI, World, run_ok, wait_for};
 
-fn need(var: &str) -> String {
+pub(crate) fn need(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
         panic!("{var} is not set: run the tests with scripts/test, which starts OpenBao and PostgreSQL (scripts/with-vault)")
     })
 }
 
-fn addr() -> String {
+pub(crate) fn addr() -> String {
     need("AISECRETS_TEST_BAO_ADDR")
 }
 
-fn root_token() -> String {
+pub(crate) fn root_token() -> String {
     need("AISECRETS_TEST_BAO_TOKEN")
 }
 
 /// A name no other test uses.
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static N: AtomicUsize = AtomicUsize::new(0);
     format!(
         "{prefix}-{}-{}",
@@ -71,7 +71,7 @@ fn bao_bin() -> &'static str {
 }
 
 /// The `bao` CLI as the server's root, against `address`.
-fn bao_at(address: &str, token: &str, args: &[&str]) -> Output {
+pub(crate) fn bao_at(address: &str, token: &str, args: &[&str]) -> Output {
     let mut c = Command::new(bao_bin());
     for v in VAULT_VARS {
         c.env_remove(v);
@@ -85,7 +85,7 @@ fn bao_at(address: &str, token: &str, args: &[&str]) -> Output {
 }
 
 #[track_caller]
-fn bao(args: &[&str]) -> String {
+pub(crate) fn bao(args: &[&str]) -> String {
     let out = bao_at(&addr(), &root_token(), args);
     assert!(
         out.status.success(),
@@ -111,7 +111,7 @@ fn kv_data(path: &str) -> serde_json::Map<String, serde_json::Value> {
 
 /// A world with `dev` (a file) and `prod` in Vault at a path of its own, plus `extra`
 /// appended to the manifest; the user has trusted `prod`'s settings (a first use asks).
-fn vault_world(extra: &str) -> (World, String) {
+pub(crate) fn vault_world(extra: &str) -> (World, String) {
     let w = World::new();
     let path = unique("ml/test");
     append(
@@ -126,7 +126,7 @@ fn vault_world(extra: &str) -> (World, String) {
     (w, path)
 }
 
-fn append(w: &World, text: &str) {
+pub(crate) fn append(w: &World, text: &str) {
     let mut f = std::fs::OpenOptions::new()
         .append(true)
         .open(w.project.join("aisecrets.toml"))
@@ -135,7 +135,7 @@ fn append(w: &World, text: &str) {
 }
 
 /// A command with no Vault variables but `VAULT_TOKEN` = the root token.
-fn vcmd<I, S>(w: &World, args: I) -> crate::util::Cmd
+pub(crate) fn vcmd<I, S>(w: &World, args: I) -> crate::util::Cmd
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
@@ -144,7 +144,7 @@ where
 }
 
 /// A command with no Vault variables at all.
-fn bare<I, S>(w: &World, args: I) -> crate::util::Cmd
+pub(crate) fn bare<I, S>(w: &World, args: I) -> crate::util::Cmd
 where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
@@ -456,7 +456,7 @@ fn each_auth_method_works_in_the_documented_order() {
 }
 
 /// How many live tokens AppRole `role` has (by each accessor's metadata).
-fn live_tokens_of_role(role: &str) -> usize {
+pub(crate) fn live_tokens_of_role(role: &str) -> usize {
     let list = bao(&["list", "-format=json", "auth/token/accessors"]);
     let accessors: Vec<String> = serde_json::from_str(&list).unwrap();
     accessors

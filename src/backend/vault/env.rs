@@ -50,6 +50,17 @@ impl<'a> Env<'a> {
         })
     }
 
+    /// Checks the settings against this user's pin (a first use asks), without logging in:
+    /// for `run`, which holds signals from the login on.
+    pub fn check_settings(&self) -> Result<()> {
+        trust::vault::check(
+            self.project,
+            &self.env,
+            super::settings(self.project, &self.env)?,
+            self.ask,
+        )
+    }
+
     /// Checks the settings against this user's pin, then logs in: nothing is sent to a
     /// server this user has not accepted.
     fn connect(&mut self) -> Result<&Client> {
@@ -204,7 +215,7 @@ impl Values for Kv<'_> {
         secret::check_name(name)?;
         let change = match self.values.get(name) {
             None => Change::Added,
-            Some(old) if *old == value => return Ok(Change::Unchanged),
+            Some(old) if old.ct_eq(&value) => return Ok(Change::Unchanged),
             Some(_) => Change::Changed,
         };
         self.values.insert(name.to_owned(), value);

@@ -63,25 +63,25 @@ impl Reply {
 
 /// Checks an address: http or https, a host, and plain http only on loopback (a token
 /// must not cross a network in clear) unless `AISECRETS_VAULT_ALLOW_HTTP=1`.
-pub(super) fn parse_address(a: &str) -> std::result::Result<String, String> {
+pub(super) fn parse_address(a: &str) -> anyhow::Result<String> {
     parse_address_full(a).map(|(s, _)| s)
 }
 
 /// [`parse_address`], and whether the host is loopback.
-fn parse_address_full(a: &str) -> std::result::Result<(String, bool), String> {
+fn parse_address_full(a: &str) -> anyhow::Result<(String, bool)> {
     let a = a.trim().trim_end_matches('/');
     let (scheme, rest) = a.split_once("://").ok_or_else(|| {
-        format!(
+        anyhow::anyhow!(
             "address `{}` needs https:// or http://",
             crate::base::output::sanitize(a, 80)
         )
     })?;
     let host_port = rest.split('/').next().unwrap_or_default();
     if host_port.is_empty() || rest.contains(['?', '#', '@', ' ']) || rest.contains('/') {
-        return Err(format!(
+        anyhow::bail!(
             "address `{}` must be like https://vault.example.com:8200",
             crate::base::output::sanitize(a, 80)
-        ));
+        );
     }
     let host = if let Some(h) = host_port.strip_prefix('[') {
         h.split(']').next().unwrap_or_default()
@@ -98,16 +98,16 @@ fn parse_address_full(a: &str) -> std::result::Result<(String, bool), String> {
             if loopback || std::env::var("AISECRETS_VAULT_ALLOW_HTTP").is_ok_and(|v| v == "1") {
                 Ok((a.to_owned(), loopback))
             } else {
-                Err(format!(
+                anyhow::bail!(
                     "address `{}` is plain http to another machine, which would send the token in clear: use https (AISECRETS_VAULT_ALLOW_HTTP=1 allows it anyway)",
                     crate::base::output::sanitize(a, 80)
-                ))
+                )
             }
         }
-        _ => Err(format!(
+        _ => anyhow::bail!(
             "address `{}` needs https:// or http://",
             crate::base::output::sanitize(a, 80)
-        )),
+        ),
     }
 }
 
@@ -172,7 +172,7 @@ impl Http {
                 hint: "set VAULT_ADDR, or `address` in the environment's vault table in aisecrets.toml".into(),
             })?;
         let (base, loopback) = parse_address_full(&raw).map_err(|reason| Error::Vault {
-            what: reason,
+            what: reason.to_string(),
             hint: "fix VAULT_ADDR or the environment's vault.address in aisecrets.toml".into(),
         })?;
         let namespace =
@@ -244,15 +244,19 @@ impl Http {
                 hint: "set VAULT_ADDR to the active node's address".into(),
             });
         }
-        let body = response
-            .into_body()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| self.transport_error(&e))?;
+        // Read into a wiping buffer of the announced size, so it does not grow (a growing
+        // buffer leaves unwiped copies of tokens and values behind, #14); a chunked answer
+        // may still grow it. ureq's own read buffer is not ours to wipe.
+        let mut body = response.into_body();
+        let announced = body.content_length().unwrap_or(0).min(MAX_BODY);
+        let mut bytes = Zeroizing::new(Vec::with_capacity(
+            usize::try_from(announced).unwrap_or(0).max(1024),
+        ));
+        std::io::Read::read_to_end(&mut body.with_config().limit(MAX_BODY).reader(), &mut bytes)
+            .map_err(|e| self.transport_error(&ureq::Error::from(e)))?;
         Ok(Reply {
             status,
-            body: Zeroizing::new(body),
+            body: bytes,
         })
     }
 
@@ -284,9 +288,11 @@ impl Http {
             )
             .build()
             .into();
+        // ureq keeps its own copy of the header, unwiped; ours is wiped.
+        let authorization = Zeroizing::new(format!("bearer {bearer}"));
         let response = agent
             .get(url)
-            .header("Authorization", format!("bearer {bearer}"))
+            .header("Authorization", authorization.as_str())
             .call()
             .map_err(|e| Error::Vault {
                 what: format!(
@@ -304,12 +310,8 @@ impl Http {
                 .read_to_vec()
                 .unwrap_or_default(),
         );
-        #[derive(serde::Deserialize)]
-        struct Oidc {
-            value: String,
-        }
-        match serde_json::from_slice::<Oidc>(&body) {
-            Ok(o) if ok => Ok(Zeroizing::new(o.value)),
+        match serde_json::from_slice::<super::wire::Oidc>(&body) {
+            Ok(o) if ok => Ok(o.value),
             _ => Err(Error::Vault {
                 what: "GitHub Actions refused the OIDC token request".into(),
                 hint: "give the job `permissions: id-token: write`, or set VAULT_JWT".into(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::ser::SerializeMap;
 use zeroize::Zeroizing;
 
-use super::{Client, VaultDecl};
+use super::{Client, VaultDecl, wire};
 use crate::base::error::{Error, Result};
 use crate::base::secret::{self, SecretValue};
 
@@ -97,9 +97,16 @@ fn check_kv2(client: &Client, decl: &VaultDecl) -> Result<()> {
     if !reply.is_success() {
         return Ok(());
     }
-    let doc: serde_json::Value = serde_json::from_slice(reply.body()).unwrap_or_default();
-    let kind = doc["data"]["type"].as_str().unwrap_or_default();
-    let version = doc["data"]["options"]["version"].as_str().unwrap_or("1");
+    let Ok(mount) = serde_json::from_slice::<wire::Mount>(reply.body()) else {
+        return Ok(());
+    };
+    let kind = mount.data.kind.as_str();
+    let version = mount
+        .data
+        .options
+        .as_ref()
+        .and_then(|o| o.get("version"))
+        .map_or("1", String::as_str);
     if kind != "kv" || version != "2" {
         return Err(Error::Vault {
             what: format!(
@@ -127,14 +134,14 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
     let api = format!("{}/data/{}", decl.mount, decl.path);
     let what = format!("read {}", decl.location());
     let reply = client.call("GET", &api, None, &what, &[404])?;
-    let doc: serde_json::Value = if reply.body().is_empty() {
-        serde_json::Value::Null
+    let doc: wire::KvRead = if reply.body().is_empty() {
+        wire::KvRead::default()
     } else {
         reply.json(&what)?
     };
-    let data = &doc["data"];
-    let metadata = &data["metadata"];
-    let version = metadata["version"].as_u64().unwrap_or(0);
+    let data = doc.data.unwrap_or_default();
+    let metadata = data.metadata.unwrap_or_default();
+    let version = metadata.version;
     if reply.status == 404 && version == 0 {
         // Nothing written yet, or no such mount, or not a KV v2 mount at all.
         if reply.errors().contains("no handler for route") {
@@ -142,13 +149,14 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
         }
         check_kv2(client, decl)?;
     }
-    let deleted = metadata["deletion_time"].as_str().filter(|t| !t.is_empty());
-    if version > 0 && (deleted.is_some() || metadata["destroyed"].as_bool() == Some(true)) {
+    drop(reply);
+    let deleted = metadata.deletion_time.as_deref().filter(|t| !t.is_empty());
+    if version > 0 && (deleted.is_some() || metadata.destroyed) {
         return Err(Error::Vault {
             what: format!(
                 "the latest version ({version}) of {} was {} {}",
                 decl.location(),
-                if metadata["destroyed"].as_bool() == Some(true) {
+                if metadata.destroyed {
                     "destroyed"
                 } else {
                     "deleted"
@@ -164,29 +172,28 @@ pub fn read(client: &Client, decl: &VaultDecl) -> Result<Snapshot> {
             ),
         });
     }
-    let updated = metadata["created_time"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
+    let updated = metadata.created_time.filter(|s| !s.is_empty());
     let mut values = BTreeMap::new();
     let mut other = serde_json::Map::new();
-    if let Some(map) = data["data"].as_object() {
-        for (k, v) in map {
-            // Only strings that are valid values under valid names are ours; anything
-            // else (numbers, objects, other keys) is left exactly as it is.
-            let value = match v {
-                serde_json::Value::String(s) if secret::check_name(k).is_ok() => {
-                    SecretValue::new(k, Zeroizing::new(s.clone())).ok()
-                }
-                _ => None,
-            };
-            match value {
-                Some(value) => {
-                    values.insert(k.clone(), value);
-                }
-                None => {
-                    other.insert(k.clone(), v.clone());
-                }
+    for (k, v) in data.data.unwrap_or_default() {
+        // Only strings that are valid values under valid names are ours (moved, not
+        // copied); anything else (numbers, objects, other keys) is left exactly as it is.
+        match v {
+            wire::Field::Text(s)
+                if secret::check_name(&k).is_ok()
+                    && s.len() <= secret::MAX_VALUE_LEN
+                    && !s.contains('\0') =>
+            {
+                let value = SecretValue::new(&k, s)?;
+                values.insert(k, value);
+            }
+            // Kept as it is on writes, so this copy (not aisecrets' value: a key that is not
+            // a variable name, or text no variable can hold) is not wiped.
+            wire::Field::Text(s) => {
+                other.insert(k, serde_json::Value::String(s.as_str().to_owned()));
+            }
+            wire::Field::Other(v) => {
+                other.insert(k, v);
             }
         }
     }
@@ -248,10 +255,10 @@ fn write(client: &Client, decl: &VaultDecl, snap: &Snapshot) -> Result<Written> 
         }
         return Err(client.http.api_error(&what, &reply));
     }
-    let doc: serde_json::Value = reply.json(&what)?;
-    Ok(Written::Version(
-        doc["data"]["version"].as_u64().unwrap_or(snap.version + 1),
-    ))
+    let version = reply
+        .json::<wire::KvWritten>(&what)
+        .map_or(snap.version + 1, |w| w.data.version);
+    Ok(Written::Version(version))
 }
 
 /// Reads, lets `change` edit the values, and writes them back with check-and-set; if

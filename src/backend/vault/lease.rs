@@ -2,10 +2,12 @@
 //! a child token, each revoked when the child exits, however it exits. If aisecrets itself
 //! is killed with SIGKILL, their TTL is what bounds them.
 
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{Client, Token, check_api_path};
+use super::{Client, Token, check_api_path, wire};
 use crate::base::error::{Error, Result};
 use crate::base::secret::SecretValue;
 
@@ -23,20 +25,20 @@ pub struct LeaseDecl {
 
 impl LeaseDecl {
     /// Checks the declaration.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> anyhow::Result<()> {
         check_api_path("path", &self.path)?;
         // Leases come from secrets engines; these would hand the child our own token,
         // identity or server state instead.
         let first = self.path.split('/').next().unwrap_or_default();
-        if matches!(first, "auth" | "sys" | "cubbyhole" | "identity") {
-            return Err(format!(
-                "path `{}` is not a secrets engine that issues leases (like database/creds/ROLE)",
-                crate::base::output::sanitize(&self.path, 80)
-            ));
-        }
-        if self.template.is_some() && self.field.is_some() {
-            return Err("set `template` or `field`, not both".into());
-        }
+        anyhow::ensure!(
+            !matches!(first, "auth" | "sys" | "cubbyhole" | "identity"),
+            "path `{}` is not a secrets engine that issues leases (like database/creds/ROLE)",
+            crate::base::output::sanitize(&self.path, 80)
+        );
+        anyhow::ensure!(
+            self.template.is_none() || self.field.is_none(),
+            "set `template` or `field`, not both"
+        );
         if let Some(t) = &self.template {
             placeholders(t)?;
         }
@@ -56,50 +58,49 @@ pub struct ChildTokenDecl {
 
 impl ChildTokenDecl {
     /// Checks the declaration.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self) -> anyhow::Result<()> {
         self.ttl_secs()?;
         for p in self.policies.iter().flatten() {
             check_api_path("policy", p)?;
-            if p == "root" {
-                return Err("policies must not include root: a root child token can make tokens that outlive the run".into());
-            }
+            anyhow::ensure!(
+                p != "root",
+                "policies must not include root: a root child token can make tokens that outlive the run"
+            );
         }
         Ok(())
     }
 
     /// The TTL in whole seconds (Vault does not read every humantime spelling).
-    pub fn ttl_secs(&self) -> std::result::Result<u64, String> {
+    pub fn ttl_secs(&self) -> anyhow::Result<u64> {
         match &self.ttl {
             None => Ok(3600),
             Some(t) => humantime::parse_duration(t)
                 .ok()
                 .map(|d| d.as_secs())
                 .filter(|s| *s > 0)
-                .ok_or_else(|| "ttl must be a duration like 30m or 2h".to_owned()),
+                .ok_or_else(|| anyhow::anyhow!("ttl must be a duration like 30m or 2h")),
         }
     }
 }
 
 /// The `{{field}}` names in a template.
-fn placeholders(t: &str) -> std::result::Result<Vec<&str>, String> {
+fn placeholders(t: &str) -> anyhow::Result<Vec<&str>> {
     let mut out = Vec::new();
     let mut rest = t;
     while let Some(start) = rest.find("{{") {
         let after = &rest[start + 2..];
         let end = after
             .find("}}")
-            .ok_or("template has a `{{` without its `}}`")?;
+            .ok_or_else(|| anyhow::anyhow!("template has a `{{{{` without its `}}}}`"))?;
         let name = after[..end].trim();
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        {
-            return Err(format!(
-                "template placeholder `{{{{{}}}}}` must name a field like username",
-                crate::base::output::sanitize(name, 40)
-            ));
-        }
+        anyhow::ensure!(
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')),
+            "template placeholder `{{{{{}}}}}` must name a field like username",
+            crate::base::output::sanitize(name, 40)
+        );
         out.push(name);
         rest = &after[end + 2..];
     }
@@ -140,18 +141,8 @@ impl<'a> Held<'a> {
     pub fn lease(&mut self, name: &str, decl: &LeaseDecl) -> Result<SecretValue> {
         let what = format!("issue the leased secret {} for {name}", decl.path);
         let reply = self.client.call("GET", &decl.path, None, &what, &[])?;
-        #[derive(Deserialize)]
-        struct Leased {
-            #[serde(default)]
-            lease_id: String,
-            #[serde(default)]
-            lease_duration: u64,
-            #[serde(default)]
-            renewable: bool,
-            #[serde(default)]
-            data: serde_json::Map<String, serde_json::Value>,
-        }
-        let leased: Leased = reply.json(&what)?;
+        let leased: wire::Leased = reply.json(&what)?;
+        drop(reply);
         if leased.lease_id.is_empty() {
             return Err(Error::Vault {
                 what: format!(
@@ -170,42 +161,7 @@ impl<'a> Held<'a> {
                 std::time::Instant::now(),
             ));
         }
-        let field = |f: &str| -> Result<Zeroizing<String>> {
-            match leased.data.get(f) {
-                Some(serde_json::Value::String(s)) => Ok(Zeroizing::new(s.clone())),
-                Some(v) => Ok(Zeroizing::new(v.to_string())),
-                None => Err(Error::Failed(format!(
-                    "the answer of {} has no field `{}` for {name} (it has: {})",
-                    decl.path,
-                    crate::base::output::sanitize(f, 40),
-                    leased.data.keys().cloned().collect::<Vec<_>>().join(", ")
-                ))),
-            }
-        };
-        let value = if let Some(t) = &decl.template {
-            let mut out = Zeroizing::new(String::new());
-            let mut rest = t.as_str();
-            while let Some(start) = rest.find("{{") {
-                out.push_str(&rest[..start]);
-                let after = &rest[start + 2..];
-                let end = after.find("}}").unwrap_or(after.len());
-                out.push_str(&field(after[..end].trim())?);
-                rest = after.get(end + 2..).unwrap_or_default();
-            }
-            out.push_str(rest);
-            out
-        } else if let Some(f) = &decl.field {
-            field(f)?
-        } else if leased.data.len() == 1 {
-            let only = leased.data.keys().next().cloned().unwrap_or_default();
-            field(&only)?
-        } else {
-            return Err(Error::Failed(format!(
-                "{} answers with several fields ({}): set `template` or `field` for {name} in aisecrets.toml",
-                decl.path,
-                leased.data.keys().cloned().collect::<Vec<_>>().join(", ")
-            )));
-        };
+        let value = build(name, decl, &leased.data)?;
         SecretValue::new(name, value)
     }
 
@@ -223,7 +179,7 @@ impl<'a> Held<'a> {
         let ttl = decl
             .map(ChildTokenDecl::ttl_secs)
             .transpose()
-            .map_err(Error::Failed)?
+            .map_err(|e| Error::Failed(e.to_string()))?
             .unwrap_or(3600);
         let mut body = serde_json::json!({
             "ttl": format!("{ttl}s"),
@@ -244,15 +200,7 @@ impl<'a> Held<'a> {
             "make a child token for --vault-token (the token needs `update` on auth/token/create)",
             &[],
         )?;
-        #[derive(Deserialize)]
-        struct Auth {
-            client_token: String,
-        }
-        #[derive(Deserialize)]
-        struct Created {
-            auth: Auth,
-        }
-        let created: Created = reply.json("make a child token")?;
+        let created: wire::AuthReply = reply.json("make a child token")?;
         let token = Token::new(created.auth.client_token);
         self.child = Some(token.clone());
         Ok(token)
@@ -266,10 +214,8 @@ impl<'a> Held<'a> {
             "look up the token for --vault-token",
             &[],
         )?;
-        let doc: serde_json::Value = reply.json("look up the token")?;
-        Ok(doc["data"]["policies"]
-            .as_array()
-            .is_some_and(|p| p.iter().any(|p| p == "root")))
+        let doc: wire::Lookup = reply.json("look up the token")?;
+        Ok(doc.data.policies.iter().any(|p| p == "root"))
     }
 
     /// Writes (or refreshes) `aisecrets-run-SCOPE`: read on this environment's KV path.
@@ -327,10 +273,10 @@ impl<'a> Held<'a> {
                         &format!("renew the lease of {name}"),
                         &[],
                     )
-                    .and_then(|r| r.json::<serde_json::Value>("renew a lease"));
+                    .and_then(|r| r.json::<wire::Renewed>("renew a lease"));
                 match renewed {
                     Ok(v) => {
-                        let got = v["lease_duration"].as_u64().unwrap_or(0);
+                        let got = v.lease_duration;
                         if got == 0 {
                             return false;
                         }
@@ -381,6 +327,60 @@ impl<'a> Held<'a> {
                 ));
             }
         }
+    }
+}
+
+/// The value of a leased variable from the answer's `data`: the template filled in, the
+/// one field named, or the only field. Built in a buffer sized up front, so no partial
+/// copy is left behind by its growing.
+fn build(
+    name: &str,
+    decl: &LeaseDecl,
+    data: &BTreeMap<String, wire::Field>,
+) -> Result<Zeroizing<String>> {
+    let field = |f: &str| -> Result<Zeroizing<String>> {
+        match data.get(f) {
+            Some(wire::Field::Text(s)) => Ok(s.clone()),
+            Some(wire::Field::Other(v)) => Ok(Zeroizing::new(v.to_string())),
+            None => Err(Error::Failed(format!(
+                "the answer of {} has no field `{}` for {name} (it has: {})",
+                decl.path,
+                crate::base::output::sanitize(f, 40),
+                data.keys().cloned().collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    };
+    if let Some(t) = &decl.template {
+        let names = placeholders(t).map_err(|e| Error::Failed(e.to_string()))?;
+        let mut parts = Vec::with_capacity(names.len());
+        for n in &names {
+            parts.push(field(n)?);
+        }
+        let mut out = Zeroizing::new(String::with_capacity(
+            t.len() + parts.iter().map(|p| p.len()).sum::<usize>(),
+        ));
+        let mut rest = t.as_str();
+        let mut parts = parts.iter();
+        while let (Some(start), Some(part)) = (rest.find("{{"), parts.next()) {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("}}").unwrap_or(after.len());
+            out.push_str(part);
+            rest = after.get(end + 2..).unwrap_or_default();
+        }
+        out.push_str(rest);
+        return Ok(out);
+    }
+    if let Some(f) = &decl.field {
+        return field(f);
+    }
+    match data.keys().next() {
+        Some(only) if data.len() == 1 => field(only),
+        _ => Err(Error::Failed(format!(
+            "{} answers with several fields ({}): set `template` or `field` for {name} in aisecrets.toml",
+            decl.path,
+            data.keys().cloned().collect::<Vec<_>>().join(", ")
+        ))),
     }
 }
 

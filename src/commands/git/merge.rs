@@ -125,7 +125,7 @@ pub(super) fn run(base: &Path, ours: &Path, theirs: &Path, path: Option<&str>) -
             };
             let same = match (ov, tv) {
                 (Some(a), Some(b)) => {
-                    value(a).is_some_and(|va| value(b).is_some_and(|vb| va == vb))
+                    value(a).is_some_and(|va| value(b).is_some_and(|vb| va.ct_eq(&vb)))
                 }
                 _ => false,
             };
