@@ -51,18 +51,12 @@ pub fn refuse_symlink(path: &Path) -> Result<()> {
 /// Writes `bytes` to `path` atomically with `mode`: readers see the old file or the new
 /// one, never a mix, and a crash at any moment leaves the old file intact.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    replace(path, bytes, mode, true)
+    replace(path, bytes, mode)
 }
 
-/// Replaces `path` through a temp file and a rename, without fsync: for small files whose
-/// loss on a power cut is harmless (the audit head).
-pub fn replace_unsynced(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    replace(path, bytes, mode, false)
-}
-
-/// A temp file in the same folder, written (and synced with `sync`), renamed over `path`,
-/// and the folder synced. Never through a symlink.
-fn replace(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
+/// A temp file in the same folder, written and synced, renamed over `path`, and the folder
+/// synced. Never through a symlink.
+fn replace(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     refuse_symlink(path)?;
     let dir = parent(path);
     let mut tmp = tempfile::Builder::new()
@@ -72,17 +66,11 @@ fn replace(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
         .tempfile_in(&dir)
         .map_err(|e| Error::io("create a temporary file in", &dir, e))?;
     tmp.write_all(bytes)
-        .and_then(|()| {
-            if sync {
-                tmp.as_file().sync_all()
-            } else {
-                Ok(())
-            }
-        })
+        .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::io("write", tmp.path().to_owned(), e))?;
     tmp.persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;
-    if sync { sync_dir(&dir) } else { Ok(()) }
+    sync_dir(&dir)
 }
 
 /// Creates `path` with `mode`, failing if anything (a file, a symlink, even a dangling

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use crate::backend::file;
-use crate::base::error::{Error, Result};
+use crate::base::error::Result;
 use crate::cli::StatusArgs;
 use crate::keys::cache::{self, Cached};
 use crate::project::Project;
@@ -242,7 +242,7 @@ fn render_health(out: &mut String, h: &Value) {
 
 fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
     let config = config::load()?;
-    let selection = cache::select(&config).map_err(Error::Usage)?;
+    let selection = cache::select(&config)?;
     let backend = selection.cache.as_ref().map_or("none", |c| c.name());
     let (expires, reason) = match (id, &selection.cache) {
         (None, _) => (None, Some("no identity".to_owned())),

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use sha2::Digest;
 
 use crate::base::error::{Error, Result};
-use crate::base::files;
 use crate::project::Project;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -107,11 +106,43 @@ fn append(
     // No fsync: the log is tamper-evidence, not a journal, and `run` pays for every sync.
     file.write_all(format!("{line}\n").as_bytes())
         .map_err(|e| Error::io("write", &log, e))?;
-    files::replace_unsynced(
+    write_head(
         &head_path(&log),
         format!("{} {}\n", sha(&line), count + 1).as_bytes(),
-        0o600,
     )
+}
+
+/// Overwrites the head file in place, under the log's lock (held by the caller). Not a temp
+/// file and a rename: on ext4 each new inode per `run` cost more than the rest of the audit
+/// record (#14, start-up). The head only grows (the count's digits), so a shorter one is
+/// only ever left by hand, and is cut to length. Never through a symlink; mode 0600.
+fn write_head(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::{FileExt, PermissionsExt};
+    let io = |e| Error::io("write", path, e);
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(io)?;
+    let meta = file.metadata().map_err(io)?;
+    if !meta.is_file() {
+        return Err(Error::io(
+            "write",
+            path,
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        ));
+    }
+    if meta.permissions().mode() & 0o777 != 0o600 {
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
+    }
+    file.write_all_at(bytes, 0).map_err(io)?;
+    if meta.len() > bytes.len() as u64 {
+        file.set_len(bytes.len() as u64).map_err(io)?;
+    }
+    Ok(())
 }
 
 /// The hash of the last line, the line count, and whether the head file was lost (with

@@ -88,6 +88,37 @@ pub fn run(
         return Ok(outcome);
     }
 
+    // The forwarder starts before the child, so it is running when the child ends: one
+    // started after the spawn may wait for a scheduler slice before it runs at all, and we
+    // wait for it on the way out (milliseconds on a busy machine, #14). It learns the
+    // child's pid once there is one; signals that come first wait in the pipe.
+    let (pid_tx, pid_rx) = std::sync::mpsc::sync_channel::<Pid>(1);
+    let from_terminal = std::sync::Arc::new(AtomicI32::new(0));
+    let seen = std::sync::Arc::clone(&from_terminal);
+    let forwarder = std::thread::spawn(move || {
+        let Ok(pid) = pid_rx.recv() else {
+            return; // no child was started
+        };
+        for info in signals.forever() {
+            // In the foreground, what the terminal sent has reached the child already.
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+                continue;
+            }
+            if let Ok(sig) = Signal::try_from(info.signal) {
+                let _ = signal::kill(pid, sig);
+            }
+        }
+        // Closed once the child is reaped. The terminal's Ctrl-C that killed the child
+        // reached us before the child's death did, but may still sit in the self-pipe:
+        // note it, so aisecrets dies of it too. Nothing is forwarded to a reaped pid.
+        for info in signals.pending() {
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                seen.store(info.signal, Ordering::SeqCst);
+            }
+        }
+    });
+
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env);
     if !foreground {
@@ -130,6 +161,8 @@ pub fn run(
         Ok(c) => c,
         Err(source) => {
             handle.close();
+            drop(pid_tx);
+            let _ = forwarder.join();
             return Err(Error::Spawn {
                 program: crate::base::output::sanitize(&program.to_string_lossy(), 200),
                 source,
@@ -137,28 +170,8 @@ pub fn run(
         }
     };
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    let from_terminal = std::sync::Arc::new(AtomicI32::new(0));
-    let seen = std::sync::Arc::clone(&from_terminal);
-    let forwarder = std::thread::spawn(move || {
-        for info in signals.forever() {
-            // In the foreground, what the terminal sent has reached the child already.
-            if foreground && matches!(info.cause, Cause::Kernel) {
-                seen.store(info.signal, Ordering::SeqCst);
-                continue;
-            }
-            if let Ok(sig) = Signal::try_from(info.signal) {
-                let _ = signal::kill(pid, sig);
-            }
-        }
-        // Closed once the child is reaped. The terminal's Ctrl-C that killed the child
-        // reached us before the child's death did, but may still sit in the self-pipe:
-        // note it, so aisecrets dies of it too. Nothing is forwarded to a reaped pid.
-        for info in signals.pending() {
-            if foreground && matches!(info.cause, Cause::Kernel) {
-                seen.store(info.signal, Ordering::SeqCst);
-            }
-        }
-    });
+    // The receiver lives until the forwarder ends, which is after this send.
+    let _ = pid_tx.send(pid);
 
     let done = std::sync::atomic::AtomicBool::new(false);
     let status = std::thread::scope(|scope| {

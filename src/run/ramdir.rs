@@ -113,14 +113,22 @@ impl Drop for RamDir {
 
 /// Removes `aisecrets-<kind>-<pid>-*` folders in `base` whose process no longer runs.
 pub fn sweep(base: &Path, kind: &str) {
-    let prefix = format!("{PREFIX}{kind}-");
+    sweep_kinds(base, &[kind]);
+}
+
+/// [`sweep`] for several kinds in one pass over `base` (start-up reads the folder once).
+fn sweep_kinds(base: &Path, kinds: &[&str]) {
+    let prefixes: Vec<String> = kinds.iter().map(|k| format!("{PREFIX}{k}-")).collect();
     let Ok(entries) = fs::read_dir(base) else {
         return;
     };
     let uid = nix::unistd::getuid().as_raw();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(&prefix)) else {
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| prefixes.iter().find_map(|p| n.strip_prefix(p.as_str())))
+        else {
             continue;
         };
         if rest.is_empty() || !entry.metadata().is_ok_and(|m| m.uid() == uid) {
@@ -143,7 +151,6 @@ pub fn sweep(base: &Path, kind: &str) {
 /// Sweeps stale `edit` and `run` folders of this user, if there is a RAM folder at all.
 pub fn sweep_stale() {
     if let Ok(base) = base() {
-        sweep(&base, "edit");
-        sweep(&base, "run");
+        sweep_kinds(&base, &["edit", "run"]);
     }
 }

@@ -2,9 +2,15 @@
 //! private session keyring, the wrapping key held there (possessor-only, kernel timeout),
 //! the sealed identity kept next to it when there is no Secret Service, and leaving the
 //! session keyring in a child before exec.
+//!
+//! Direct `linux-keyutils` calls, not `linux-keyutils-keyring-store` (#14): that store links
+//! each key into the user's persistent keyring (reachable by every process of the user, so
+//! the possession rule no longer separates them), and offers no kernel timeout, no key
+//! permissions and no choice of keyring; this file needs all three (see [`Holder`]).
 
 use std::time::Duration;
 
+use anyhow::{Context as _, Result, anyhow};
 use linux_keyutils::{
     Key, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission,
 };
@@ -45,19 +51,21 @@ impl Holder {
     /// The session keyring, if it is private, or if the user accepted a shared one.
     /// Asking for `@s` without one makes the kernel install `@us` as ours (this process
     /// only): that is exactly the shared case, and it is refused.
-    pub(super) fn session(allow_shared: bool) -> Result<Self, String> {
+    pub(super) fn session(allow_shared: bool) -> Result<Self> {
         let ring = KeyRing::from_special_id(KeyRingIdentifier::Session, false)
-            .map_err(|e| format!("the kernel keyring is not available ({e:?})"))?;
+            .map_err(keyerr)
+            .context("the kernel keyring is not available")?;
         let meta = ring
             .metadata()
-            .map_err(|e| format!("the kernel session keyring is not usable ({e:?})"))?;
+            .map_err(keyerr)
+            .context("the kernel session keyring is not usable")?;
         let private = is_private(
             meta.get_perms().bits(),
             meta.get_uid(),
             nix::unistd::geteuid().as_raw(),
         );
         if !private && !allow_shared {
-            return Err(super::NO_PRIVATE.into());
+            return Err(anyhow!(super::NO_PRIVATE));
         }
         Ok(Self {
             ring,
@@ -75,17 +83,17 @@ impl Holder {
             })
     }
 
-    fn find(&self, name: &str) -> Result<Option<Key>, String> {
+    fn find(&self, name: &str) -> Result<Option<Key>> {
         match self.ring.search(name) {
             Ok(key) => Ok(Some(key)),
             Err(KeyError::KeyDoesNotExist | KeyError::KeyExpired | KeyError::KeyRevoked) => {
                 Ok(None)
             }
-            Err(e) => Err(format!("{e:?}")),
+            Err(e) => Err(keyerr(e)).context("searching the session keyring"),
         }
     }
 
-    fn read(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    fn read(&self, name: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let Some(key) = self.find(name)? else {
             return Ok(None);
         };
@@ -94,19 +102,20 @@ impl Holder {
             Err(KeyError::KeyExpired | KeyError::KeyRevoked | KeyError::KeyDoesNotExist) => {
                 Ok(None)
             }
-            Err(e) => Err(format!("{e:?}")),
+            Err(e) => Err(keyerr(e)).context("reading a key of the session keyring"),
         }
     }
 
     /// Adds `payload` as `name`: the timeout first (a key that outlives the limit is never
     /// left behind), then possessor-only permissions (the kernel's default grants the
     /// user `view` only, so there is no window in which others may read it).
-    fn put(&self, name: &str, payload: &[u8], ttl: Duration) -> Result<(), String> {
+    fn put(&self, name: &str, payload: &[u8], ttl: Duration) -> Result<()> {
         let _ = self.remove(name);
         let key = self
             .ring
             .add_key(name, payload)
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(keyerr)
+            .context("adding a key to the session keyring")?;
         let secs = usize::try_from(ttl.as_secs().max(1)).unwrap_or(usize::MAX);
         let done = key.set_timeout(secs).and_then(|()| {
             key.set_perms(
@@ -117,30 +126,31 @@ impl Holder {
         });
         if let Err(e) = done {
             let _ = key.invalidate();
-            return Err(format!("{e:?}"));
+            return Err(keyerr(e)).context("setting the key's timeout and permissions");
         }
         Ok(())
     }
 
-    fn remove(&self, name: &str) -> Result<bool, String> {
+    fn remove(&self, name: &str) -> Result<bool> {
         match self.find(name)? {
             Some(key) => key
                 .invalidate()
                 .map(|()| true)
-                .map_err(|e| format!("{e:?}")),
+                .map_err(keyerr)
+                .context("invalidating a key of the session keyring"),
             None => Ok(false),
         }
     }
 
-    pub(super) fn read_key(&self, public: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    pub(super) fn read_key(&self, public: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         self.read(&key_name(public))
     }
 
-    pub(super) fn put_key(&self, public: &str, key: &[u8], ttl: Duration) -> Result<(), String> {
+    pub(super) fn put_key(&self, public: &str, key: &[u8], ttl: Duration) -> Result<()> {
         self.put(&key_name(public), key, ttl)
     }
 
-    pub(super) fn remove_key(&self, public: &str) -> Result<bool, String> {
+    pub(super) fn remove_key(&self, public: &str) -> Result<bool> {
         self.remove(&key_name(public))
     }
 }
@@ -153,7 +163,7 @@ impl Store for KernelStore {
         "keyutils"
     }
 
-    fn get(&self, public: &str, _slot: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    fn get(&self, public: &str, _slot: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         self.0.read(&blob_name(public))
     }
 
@@ -164,11 +174,11 @@ impl Store for KernelStore {
         sealed: &[u8],
         _expires: u64,
         ttl: Duration,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         self.0.put(&blob_name(public), sealed, ttl)
     }
 
-    fn delete(&self, public: &str, _slot: Option<&str>) -> Result<bool, String> {
+    fn delete(&self, public: &str, _slot: Option<&str>) -> Result<bool> {
         self.0.remove(&blob_name(public))
     }
 
@@ -178,6 +188,11 @@ impl Store for KernelStore {
             let _ = self.0.remove(&blob_name(public));
         }
     }
+}
+
+/// A `KeyError` as an error: it has `Debug` only (its names are the errno's meaning).
+fn keyerr(e: KeyError) -> anyhow::Error {
+    anyhow!("{e:?}")
 }
 
 /// Makes the calling process join a fresh anonymous session keyring, so it no longer

@@ -46,12 +46,33 @@
 //!
 //! `AISECRETS_KEYRING=secret-service|keyutils|none` (or the config's `keyring`) picks where
 //! the sealed half goes; the wrapping key is always in the kernel keyring.
+//!
+//! # Which crates talk to the keyrings (#14)
+//!
+//! The keyring crate family (keyring-core 1.x and its stores) is used where it gives what
+//! the cache needs, and direct calls are kept where it cannot:
+//!
+//! - **macOS Keychain, Windows Credential Manager:** keyring-core with
+//!   `apple-native-keyring-store` / `windows-native-keyring-store` (`native.rs`). There the
+//!   cache is one opaque item per account, which is exactly an `Entry`.
+//! - **Linux kernel keyring: `linux-keyutils` directly** (`kernel.rs`).
+//!   `linux-keyutils-keyring-store` links every key it writes into the user's *persistent*
+//!   keyring, which any process of the user can link to itself (`keyctl_get_persistent`):
+//!   that undoes the possession rule this design rests on. It sets neither the kernel
+//!   timeout nor possessor-only permissions, and always uses the session keyring whatever
+//!   it is (no private-or-refuse check, no anonymous one for the child).
+//! - **Secret Service: `dbus-secret-service` directly** (`secret_service.rs`).
+//!   `dbus-secret-service-keyring-store` keys an entry by `service`/`username` only, so it
+//!   cannot hold one item per session (`slot`) with its `expires` set at creation, and it
+//!   unlocks locked items by prompting; it also always opens an encrypted (DH) session, which
+//!   alone costs more than the start-up budget of a cached `run` (see that file's header).
 
 use std::time::Duration;
 
 use zeroize::Zeroizing;
 
 use crate::base::config::Config;
+use crate::base::error::{Error, Result};
 use crate::base::time::now;
 
 #[cfg(target_os = "linux")]
@@ -74,11 +95,20 @@ pub trait KeyCache {
     /// The backend's name, as `AISECRETS_KEYRING` spells it.
     fn name(&self) -> &'static str;
     /// The stored payload for `account`, if any.
-    fn get(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String>;
+    ///
+    /// # Errors
+    /// The keyring refused or failed (internal plumbing: callers report it or fall back).
+    fn get(&self, account: &str) -> anyhow::Result<Option<Zeroizing<Vec<u8>>>>;
     /// Stores `payload` for `account`, replacing any, for `ttl`.
-    fn put(&self, account: &str, payload: &[u8], ttl: Duration) -> Result<(), String>;
+    ///
+    /// # Errors
+    /// The keyring refused or failed; nothing is left half-stored.
+    fn put(&self, account: &str, payload: &[u8], ttl: Duration) -> anyhow::Result<()>;
     /// Deletes the item for `account`; `Ok(false)` if there was none.
-    fn delete(&self, account: &str) -> Result<bool, String>;
+    ///
+    /// # Errors
+    /// The keyring refused or failed.
+    fn delete(&self, account: &str) -> anyhow::Result<bool>;
 }
 
 /// The backend in use, or why there is none.
@@ -149,7 +179,10 @@ impl Cached {
 pub(crate) const NO_PRIVATE: &str = "no private session keyring here, so every process of yours could read the unlocked identity; start a shell with one (`keyctl session`, or pam_keyinit at login), or accept that with [cache] allow_shared_keyring = \"readable-by-all-my-processes\" in config.toml";
 
 /// What the user asked for: `AISECRETS_KEYRING`, else the config's `keyring`, else auto.
-pub fn select(config: &Config) -> Result<Selection, String> {
+///
+/// # Errors
+/// [`Error::Usage`] for a backend name aisecrets does not know.
+pub fn select(config: &Config) -> Result<Selection> {
     let choice = std::env::var("AISECRETS_KEYRING")
         .ok()
         .filter(|s| !s.is_empty())
@@ -167,10 +200,10 @@ pub fn select(config: &Config) -> Result<Selection, String> {
         "auto" | "secret-service" | "keyutils" | "keychain" | "credential-manager" => {
             Ok(platform_select(&choice, config.shared_keyring_allowed()))
         }
-        other => Err(format!(
+        other => Err(Error::Usage(format!(
             "unknown keyring `{}`: use secret-service, keyutils, keychain, credential-manager or none",
             crate::base::output::sanitize(other, 40)
-        )),
+        ))),
     }
 }
 
@@ -217,7 +250,7 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
     use sealed::Sealed;
     let holder = match Holder::session(allow_shared) {
         Ok(h) => h,
-        Err(why) => return none(why),
+        Err(why) => return none(format!("{why:#}")),
     };
     let shared = holder.shared;
     let in_kernel = |holder: Holder| -> Box<dyn KeyCache> {
@@ -229,12 +262,12 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
             Ok(ss) => found(Box::new(Sealed::new(holder, Box::new(ss))), None),
             Err(why) => found(
                 in_kernel(holder),
-                Some(format!("using the kernel keyring: {why}")),
+                Some(format!("using the kernel keyring: {why:#}")),
             ),
         },
         "secret-service" => match secret_service::connect() {
             Ok(ss) => found(Box::new(Sealed::new(holder, Box::new(ss))), None),
-            Err(why) => none(format!("the Secret Service was asked for, but {why}")),
+            Err(why) => none(format!("the Secret Service was asked for, but {why:#}")),
         },
         "keyutils" => found(in_kernel(holder), None),
         _ => none("no Keychain or Credential Manager on Linux".into()),
@@ -278,7 +311,7 @@ fn platform_select(choice: &str, allow_shared: bool) -> Selection {
                 shared: true,
                 ..found(c, None)
             },
-            Err(why) => none(why),
+            Err(why) => none(format!("{why:#}")),
         },
     }
 }

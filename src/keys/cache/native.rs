@@ -8,31 +8,34 @@
 
 use std::time::Duration;
 
+use anyhow::{Context as _, Result};
 use zeroize::Zeroizing;
 
 use super::KeyCache;
 
 #[cfg(any(target_os = "macos", target_os = "windows"))]
-pub(super) fn native() -> Result<Box<dyn KeyCache>, String> {
+pub(super) fn native() -> Result<Box<dyn KeyCache>> {
     #[cfg(target_os = "macos")]
-    let store = apple_native_keyring_store::keychain::Store::new().map_err(|e| e.to_string())?;
+    let store = apple_native_keyring_store::keychain::Store::new()
+        .context("the Keychain is not available")?;
     #[cfg(target_os = "windows")]
-    let store = windows_native_keyring_store::Store::new().map_err(|e| e.to_string())?;
+    let store = windows_native_keyring_store::Store::new()
+        .context("the Credential Manager is not available")?;
     keyring_core::set_default_store(store);
     Ok(Box::new(Native))
 }
 
 #[cfg(not(any(target_os = "macos", target_os = "windows")))]
-pub(super) fn native() -> Result<Box<dyn KeyCache>, String> {
-    Err("no OS keyring support on this platform".into())
+pub(super) fn native() -> Result<Box<dyn KeyCache>> {
+    Err(anyhow::anyhow!("no OS keyring support on this platform"))
 }
 
 #[cfg(any(target_os = "macos", target_os = "windows"))]
 struct Native;
 
 #[cfg(any(target_os = "macos", target_os = "windows"))]
-fn entry(account: &str) -> Result<keyring_core::Entry, String> {
-    keyring_core::Entry::new("aisecrets", account).map_err(|e| e.to_string())
+fn entry(account: &str) -> Result<keyring_core::Entry> {
+    keyring_core::Entry::new("aisecrets", account).context("making a keyring entry")
 }
 
 #[cfg(any(target_os = "macos", target_os = "windows"))]
@@ -45,25 +48,25 @@ impl KeyCache for Native {
         }
     }
 
-    fn get(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    fn get(&self, account: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         match entry(account)?.get_secret() {
             Ok(s) => Ok(Some(Zeroizing::new(s))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e).context("reading the keyring entry"),
         }
     }
 
-    fn put(&self, account: &str, payload: &[u8], _ttl: Duration) -> Result<(), String> {
+    fn put(&self, account: &str, payload: &[u8], _ttl: Duration) -> Result<()> {
         entry(account)?
             .set_secret(payload)
-            .map_err(|e| e.to_string())
+            .context("writing the keyring entry")
     }
 
-    fn delete(&self, account: &str) -> Result<bool, String> {
+    fn delete(&self, account: &str) -> Result<bool> {
         match entry(account)?.delete_credential() {
             Ok(()) => Ok(true),
             Err(keyring_core::Error::NoEntry) => Ok(false),
-            Err(e) => Err(e.to_string()),
+            Err(e) => Err(e).context("deleting the keyring entry"),
         }
     }
 }

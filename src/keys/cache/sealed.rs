@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use anyhow::{Context as _, Result};
 use rand::RngCore;
 use zeroize::Zeroizing;
 
@@ -20,7 +21,7 @@ pub(super) trait Store {
     /// The backend's name, as `AISECRETS_KEYRING` spells it.
     fn name(&self) -> &'static str;
     /// The sealed identity for `public` stored under `slot` (the wrapping key's id).
-    fn get(&self, public: &str, slot: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String>;
+    fn get(&self, public: &str, slot: &str) -> Result<Option<Zeroizing<Vec<u8>>>>;
     /// Stores `sealed` for `public` under `slot`, dead after `expires` (Unix seconds).
     fn put(
         &self,
@@ -29,9 +30,9 @@ pub(super) trait Store {
         sealed: &[u8],
         expires: u64,
         ttl: Duration,
-    ) -> Result<(), String>;
+    ) -> Result<()>;
     /// Deletes `slot`'s item, or with `None` every item for `public`; `Ok(true)` if any.
-    fn delete(&self, public: &str, slot: Option<&str>) -> Result<bool, String>;
+    fn delete(&self, public: &str, slot: Option<&str>) -> Result<bool>;
     /// Deletes items for `public` that can no longer be opened: expired, or left unsealed
     /// by an older version. Best effort.
     fn prune(&self, public: &str);
@@ -49,7 +50,7 @@ impl Sealed {
     }
 
     /// This session's wrapping key for `public`, when it is there and live.
-    fn key(&self, public: &str) -> Result<Option<DataKey>, String> {
+    fn key(&self, public: &str) -> Result<Option<DataKey>> {
         Ok(self
             .holder
             .read_key(public)?
@@ -62,7 +63,7 @@ impl KeyCache for Sealed {
         self.store.name()
     }
 
-    fn get(&self, public: &str) -> Result<Option<Zeroizing<Vec<u8>>>, String> {
+    fn get(&self, public: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let Some(key) = self.key(public)? else {
             // Nothing unlocked in this session (or it expired): dead items go.
             self.store.prune(public);
@@ -82,19 +83,22 @@ impl KeyCache for Sealed {
         Ok(opened)
     }
 
-    fn put(&self, public: &str, payload: &[u8], ttl: Duration) -> Result<(), String> {
+    fn put(&self, public: &str, payload: &[u8], ttl: Duration) -> Result<()> {
         let _ = self.delete(public);
         self.store.prune(public);
         let mut raw = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(raw.as_mut());
-        let key = DataKey::from_bytes(raw.as_ref()).ok_or("could not make a wrapping key")?;
+        let key = DataKey::from_bytes(raw.as_ref()).context("could not make a wrapping key")?;
         // The key first, with its timeout: a blob is never stored without a key that dies.
-        self.holder.put_key(public, raw.as_ref(), ttl)?;
+        self.holder
+            .put_key(public, raw.as_ref(), ttl)
+            .context("storing the wrapping key")?;
         let sealed = key.seal_blob(PURPOSE, public, "", payload);
         let expires = crate::base::time::now() + ttl.as_secs();
         let stored = self
             .store
-            .put(public, &key.key_id(), sealed.as_bytes(), expires, ttl);
+            .put(public, &key.key_id(), sealed.as_bytes(), expires, ttl)
+            .with_context(|| format!("storing the sealed identity in {}", self.store.name()));
         if stored.is_err() {
             let _ = self.holder.remove_key(public);
         }
@@ -102,7 +106,7 @@ impl KeyCache for Sealed {
     }
 
     /// Forgets this session's unlock: its wrapping key and its sealed item.
-    fn delete(&self, public: &str) -> Result<bool, String> {
+    fn delete(&self, public: &str) -> Result<bool> {
         let slot = self.key(public).ok().flatten().map(|k| k.key_id());
         let item = match &slot {
             Some(slot) => self.store.delete(public, Some(slot))?,

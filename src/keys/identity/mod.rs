@@ -187,7 +187,7 @@ fn load_stored(path: &Path) -> Result<Keys> {
     // Passphrase-protected: a live cache item opens it without scrypt.
     let public = stored_public();
     let config = crate::base::config::load()?;
-    let selection = cache::select(&config).map_err(Error::Usage)?;
+    let selection = cache::select(&config)?;
     if let (Some(cache), Some(public)) = (&selection.cache, &public)
         && let Some(keys) = from_cache(cache.as_ref(), public)
     {
@@ -215,7 +215,7 @@ fn load_stored(path: &Path) -> Result<Keys> {
         let ttl = config.unlock_for();
         if let Err(why) = store_in_cache(cache.as_ref(), public, &plain, ttl) {
             crate::base::output::status(&format!(
-                "aisecrets: could not cache the unlocked identity ({why})"
+                "aisecrets: could not cache the unlocked identity ({why:#})"
             ));
         }
     }
@@ -246,7 +246,7 @@ pub fn load_if_open() -> Result<Option<Keys>> {
                 return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
             }
             let config = crate::base::config::load()?;
-            let selection = cache::select(&config).map_err(Error::Usage)?;
+            let selection = cache::select(&config)?;
             Ok(match (&selection.cache, stored_public()) {
                 (Some(cache), Some(public)) => from_cache(cache.as_ref(), &public),
                 _ => None,
@@ -312,11 +312,12 @@ fn store_in_cache(
     plain: &str,
     ttl: Duration,
 ) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
     let identity = plain
         .lines()
         .map(str::trim)
         .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-        .ok_or_else(|| anyhow::anyhow!("the identity holds no X25519 key"))?;
+        .context("the identity holds no X25519 key")?;
     let item = Cached {
         expires: crate::base::time::now() + ttl.as_secs(),
         public: public.to_owned(),
@@ -349,7 +350,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
         return Ok(None);
     }
     let config = crate::base::config::load()?;
-    let selection = cache::select(&config).map_err(Error::Usage)?;
+    let selection = cache::select(&config)?;
     let shared = selection.shared;
     let Some(cache) = selection.cache else {
         if let (Some(public), false) = (stored_public(), selection.chosen_none) {
@@ -378,7 +379,7 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
     repair_pub(Some(&public));
     let ttl = ttl.unwrap_or_else(|| config.unlock_for());
     let expires = store_in_cache(cache.as_ref(), &public, &plain, ttl)
-        .map_err(|e| Error::NoCache(e.to_string()))?;
+        .map_err(|e| Error::NoCache(format!("{e:#}")))?;
     Ok(Some(Unlocked {
         backend: cache.name(),
         expires,
