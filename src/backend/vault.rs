@@ -16,90 +16,13 @@ mod wire;
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use crate::base::error::{Error, Result};
 
+pub use crate::project::vault_decl::{ChildTokenDecl, LeaseDecl, VaultDecl};
 pub use env::Env;
 pub use http::Http;
-pub use lease::{ChildTokenDecl, LeaseDecl};
-
-/// `vault = { address = "...", mount = "secret", path = "ml/prod" }` in an environment.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VaultDecl {
-    /// The server, like `https://vault.example.com:8200`; `VAULT_ADDR` wins when set.
-    pub address: Option<String>,
-    /// The KV v2 mount.
-    #[serde(default = "default_mount")]
-    pub mount: String,
-    /// The KV path that holds the environment's secrets, one key per variable.
-    pub path: String,
-    /// The namespace (Vault Enterprise, OpenBao); `VAULT_NAMESPACE` wins when set.
-    pub namespace: Option<String>,
-    /// The role for JWT (CI OIDC) login; without it JWT login is not tried.
-    pub jwt_role: Option<String>,
-    /// Where the JWT auth method is mounted.
-    #[serde(default = "default_jwt_mount")]
-    pub jwt_mount: String,
-    /// Where the AppRole auth method is mounted.
-    #[serde(default = "default_approle_mount")]
-    pub approle_mount: String,
-}
-
-fn default_mount() -> String {
-    "secret".to_owned()
-}
-fn default_jwt_mount() -> String {
-    "jwt".to_owned()
-}
-fn default_approle_mount() -> String {
-    "approle".to_owned()
-}
-
-/// A path segment list that is safe to put in a URL: no empty, `.` or `..` segment, and
-/// only characters Vault paths use.
-fn check_api_path(what: &str, p: &str) -> anyhow::Result<()> {
-    let ok = !p.is_empty()
-        && p.len() <= 512
-        && p.split('/')
-            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
-        && p.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'-' | b'.' | b'@'));
-    anyhow::ensure!(
-        ok,
-        "{what} `{}` must be a path like ml/prod (letters, digits, _ - . @, no leading or trailing /)",
-        crate::base::output::sanitize(p, 80)
-    );
-    Ok(())
-}
-
-impl VaultDecl {
-    /// Checks the declaration (the manifest is untrusted input).
-    pub fn validate(&self) -> anyhow::Result<()> {
-        check_api_path("path", &self.path)?;
-        check_api_path("mount", &self.mount)?;
-        check_api_path("jwt_mount", &self.jwt_mount)?;
-        check_api_path("approle_mount", &self.approle_mount)?;
-        if let Some(ns) = &self.namespace {
-            check_api_path("namespace", ns)?;
-        }
-        if let Some(role) = &self.jwt_role {
-            check_api_path("jwt_role", role)?;
-        }
-        if let Some(a) = &self.address {
-            http::parse_address(a).map_err(anyhow::Error::msg)?;
-        }
-        Ok(())
-    }
-
-    /// `secret/ml/prod`, for messages.
-    #[must_use]
-    pub fn location(&self) -> String {
-        format!("{}/{}", self.mount, self.path)
-    }
-}
 
 /// The vault CLI's variables, with OpenBao's `BAO_*` names as a fallback.
 pub(crate) fn env_var(vault: &str, bao: &str) -> Option<String> {

@@ -76,12 +76,12 @@ pub struct EnvDecl {
     #[serde(default)]
     pub recipients: BTreeMap<String, String>,
     /// `vault = { ... }`: the environment lives in OpenBao/Vault (KV v2), not in a file.
-    pub vault: Option<crate::backend::vault::VaultDecl>,
+    pub vault: Option<super::vault_decl::VaultDecl>,
     /// `[environments.NAME.leases]`: variables filled from leased Vault secrets by `run`.
     #[serde(default)]
-    pub leases: BTreeMap<String, crate::backend::vault::LeaseDecl>,
+    pub leases: BTreeMap<String, super::vault_decl::LeaseDecl>,
     /// `[environments.NAME.child_token]`: the token `run --vault-token` makes for its child.
-    pub child_token: Option<crate::backend::vault::ChildTokenDecl>,
+    pub child_token: Option<super::vault_decl::ChildTokenDecl>,
 }
 
 /// A project found on disk.

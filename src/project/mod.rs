@@ -5,5 +5,6 @@ pub mod audit;
 pub mod manifest;
 pub mod owner;
 pub mod trust;
+pub mod vault_decl;
 
 pub use manifest::Project;

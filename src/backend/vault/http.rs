@@ -61,56 +61,6 @@ impl Reply {
     }
 }
 
-/// Checks an address: http or https, a host, and plain http only on loopback (a token
-/// must not cross a network in clear) unless `AISECRETS_VAULT_ALLOW_HTTP=1`.
-pub(super) fn parse_address(a: &str) -> anyhow::Result<String> {
-    parse_address_full(a).map(|(s, _)| s)
-}
-
-/// [`parse_address`], and whether the host is loopback.
-fn parse_address_full(a: &str) -> anyhow::Result<(String, bool)> {
-    let a = a.trim().trim_end_matches('/');
-    let (scheme, rest) = a.split_once("://").ok_or_else(|| {
-        anyhow::anyhow!(
-            "address `{}` needs https:// or http://",
-            crate::base::output::sanitize(a, 80)
-        )
-    })?;
-    let host_port = rest.split('/').next().unwrap_or_default();
-    if host_port.is_empty() || rest.contains(['?', '#', '@', ' ']) || rest.contains('/') {
-        anyhow::bail!(
-            "address `{}` must be like https://vault.example.com:8200",
-            crate::base::output::sanitize(a, 80)
-        );
-    }
-    let host = if let Some(h) = host_port.strip_prefix('[') {
-        h.split(']').next().unwrap_or_default()
-    } else {
-        host_port.rsplit_once(':').map_or(host_port, |(h, _)| h)
-    };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match scheme {
-        "https" => Ok((a.to_owned(), loopback)),
-        "http" => {
-            if loopback || std::env::var("AISECRETS_VAULT_ALLOW_HTTP").is_ok_and(|v| v == "1") {
-                Ok((a.to_owned(), loopback))
-            } else {
-                anyhow::bail!(
-                    "address `{}` is plain http to another machine, which would send the token in clear: use https (AISECRETS_VAULT_ALLOW_HTTP=1 allows it anyway)",
-                    crate::base::output::sanitize(a, 80)
-                )
-            }
-        }
-        _ => anyhow::bail!(
-            "address `{}` needs https:// or http://",
-            crate::base::output::sanitize(a, 80)
-        ),
-    }
-}
-
 /// The roots to trust: `VAULT_CACERT` (a PEM file), `VAULT_CAPATH` (a folder of them),
 /// else the system's.
 fn root_certs() -> Result<ureq::tls::RootCerts> {
@@ -171,10 +121,14 @@ impl Http {
                 what: format!("no Vault address for {}", decl.location()),
                 hint: "set VAULT_ADDR, or `address` in the environment's vault table in aisecrets.toml".into(),
             })?;
-        let (base, loopback) = parse_address_full(&raw).map_err(|reason| Error::Vault {
-            what: reason.to_string(),
-            hint: "fix VAULT_ADDR or the environment's vault.address in aisecrets.toml".into(),
-        })?;
+        let (base, loopback) =
+            crate::project::vault_decl::parse_address_full(&raw).map_err(|reason| {
+                Error::Vault {
+                    what: reason.to_string(),
+                    hint: "fix VAULT_ADDR or the environment's vault.address in aisecrets.toml"
+                        .into(),
+                }
+            })?;
         let namespace =
             env_var("VAULT_NAMESPACE", "BAO_NAMESPACE").or_else(|| decl.namespace.clone());
         Self::new(base, namespace, loopback)

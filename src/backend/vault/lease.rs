@@ -4,108 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::{Client, Token, check_api_path, wire};
+use super::{Client, Token, wire};
 use crate::base::error::{Error, Result};
 use crate::base::secret::SecretValue;
-
-/// `NAME = { path = "database/creds/train", template = "postgres://{{username}}:..." }`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeaseDecl {
-    /// The API path that issues the leased secret (read with GET).
-    pub path: String,
-    /// How to build the variable from the answer's fields: `{{field}}` is replaced.
-    pub template: Option<String>,
-    /// Or: the one field to use as the value.
-    pub field: Option<String>,
-}
-
-impl LeaseDecl {
-    /// Checks the declaration.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        check_api_path("path", &self.path)?;
-        // Leases come from secrets engines; these would hand the child our own token,
-        // identity or server state instead.
-        let first = self.path.split('/').next().unwrap_or_default();
-        anyhow::ensure!(
-            !matches!(first, "auth" | "sys" | "cubbyhole" | "identity"),
-            "path `{}` is not a secrets engine that issues leases (like database/creds/ROLE)",
-            crate::base::output::sanitize(&self.path, 80)
-        );
-        anyhow::ensure!(
-            self.template.is_none() || self.field.is_none(),
-            "set `template` or `field`, not both"
-        );
-        if let Some(t) = &self.template {
-            placeholders(t)?;
-        }
-        Ok(())
-    }
-}
-
-/// `[environments.NAME.child_token]`: what `run --vault-token` asks for.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ChildTokenDecl {
-    /// Its time to live, like `30m` (default 1h); it is revoked at exit anyway.
-    pub ttl: Option<String>,
-    /// Its policies (default: the parent token's).
-    pub policies: Option<Vec<String>>,
-}
-
-impl ChildTokenDecl {
-    /// Checks the declaration.
-    pub fn validate(&self) -> anyhow::Result<()> {
-        self.ttl_secs()?;
-        for p in self.policies.iter().flatten() {
-            check_api_path("policy", p)?;
-            anyhow::ensure!(
-                p != "root",
-                "policies must not include root: a root child token can make tokens that outlive the run"
-            );
-        }
-        Ok(())
-    }
-
-    /// The TTL in whole seconds (Vault does not read every humantime spelling).
-    pub fn ttl_secs(&self) -> anyhow::Result<u64> {
-        match &self.ttl {
-            None => Ok(3600),
-            Some(t) => humantime::parse_duration(t)
-                .ok()
-                .map(|d| d.as_secs())
-                .filter(|s| *s > 0)
-                .ok_or_else(|| anyhow::anyhow!("ttl must be a duration like 30m or 2h")),
-        }
-    }
-}
-
-/// The `{{field}}` names in a template.
-fn placeholders(t: &str) -> anyhow::Result<Vec<&str>> {
-    let mut out = Vec::new();
-    let mut rest = t;
-    while let Some(start) = rest.find("{{") {
-        let after = &rest[start + 2..];
-        let end = after
-            .find("}}")
-            .ok_or_else(|| anyhow::anyhow!("template has a `{{{{` without its `}}}}`"))?;
-        let name = after[..end].trim();
-        anyhow::ensure!(
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')),
-            "template placeholder `{{{{{}}}}}` must name a field like username",
-            crate::base::output::sanitize(name, 40)
-        );
-        out.push(name);
-        rest = &after[end + 2..];
-    }
-    Ok(out)
-}
+use crate::project::vault_decl::{ChildTokenDecl, LeaseDecl, placeholders};
 
 /// Leases and a child token taken for one run; revoked by [`Held::revoke`] or on drop.
 pub struct Held<'a> {
