@@ -1,5 +1,10 @@
 //! The test harness: a hermetic home and project per test, a command builder with
 //! `#[track_caller]` assertions, and a leak check on every output.
+//!
+//! Built on `assert_cmd`: `cargo_bin!` locates the binary, `assert_cmd::Command` runs it
+//! (stdin fed from a thread, a timeout so a hung prompt fails instead of stalling CI), and
+//! its `Assert` (with `predicates`) checks exit codes and output. `World::command` still
+//! hands out a bare `std::process::Command` for the pseudo-terminal (rexpect) tests.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -11,10 +16,16 @@ use tempfile::TempDir;
 pub const OPENAI: &str = "sk-proj-FAKE0canary0openai0000000000";
 pub const HF: &str = "hf_FAKEcanaryHuggingFace000000000";
 
-/// The built binary.
+/// The built binary (found by `assert_cmd`, from the path cargo gives the test).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_aisecrets")
+    assert_cmd::cargo::cargo_bin!("aisecrets")
+        .to_str()
+        .expect("the binary's path is UTF-8")
 }
+
+/// The longest any one command may run before the test fails: far above the slowest
+/// (Vault leases, scrypt), low enough that a command waiting on a prompt does not hang CI.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One test's world: a user folder and a project folder in a fresh temp dir.
 pub struct World {
@@ -192,19 +203,12 @@ impl Cmd {
     /// Runs and returns the output, checking that no fake value leaked.
     #[track_caller]
     pub fn run(mut self) -> Out {
-        use std::io::Write;
-        self.cmd
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = self.cmd.spawn().expect("spawn aisecrets");
         let data = self.stdin.take().unwrap_or_default();
-        let mut sin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            let _ = sin.write_all(&data);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
+        let out = assert_cmd::Command::from_std(self.cmd)
+            .write_stdin(data)
+            .timeout(TIMEOUT)
+            .output()
+            .expect("spawn aisecrets");
         let out = Out(out);
         let err = out.stderr_str();
         for c in &self.canaries {
@@ -227,12 +231,7 @@ impl Cmd {
     #[track_caller]
     pub fn ok(self) -> Out {
         let out = self.run();
-        assert!(
-            out.0.status.success(),
-            "expected success, got {:?}\nstderr: {}",
-            out.0.status,
-            out.stderr_str()
-        );
+        out.assert().success();
         out
     }
 
@@ -240,12 +239,7 @@ impl Cmd {
     #[track_caller]
     pub fn fails(self, code: i32) -> Out {
         let out = self.run();
-        assert_eq!(
-            out.0.status.code(),
-            Some(code),
-            "stderr: {}",
-            out.stderr_str()
-        );
+        out.assert().code(code);
         out
     }
 }
@@ -262,11 +256,16 @@ impl Out {
         String::from_utf8_lossy(&self.0.stderr).into_owned()
     }
 
+    /// `assert_cmd`'s assertions on this output (exit code, stdout, stderr predicates).
+    pub fn assert(&self) -> assert_cmd::assert::Assert {
+        use assert_cmd::assert::OutputAssertExt;
+        self.0.clone().assert()
+    }
+
     /// Asserts stderr contains `needle`.
     #[track_caller]
     pub fn stderr_has(self, needle: &str) -> Self {
-        let e = self.stderr_str();
-        assert!(e.contains(needle), "stderr lacks {needle:?}:\n{e}");
+        self.assert().stderr(predicates::str::contains(needle));
         self
     }
 
