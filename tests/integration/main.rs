@@ -17,6 +17,7 @@ mod mask_scan;
 mod merging;
 mod names;
 mod newcomer;
+mod properties;
 mod run;
 mod run_extra;
 mod scan_catalogue;
