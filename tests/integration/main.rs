@@ -21,6 +21,7 @@ mod properties;
 mod run;
 mod run_extra;
 mod scan_catalogue;
+mod snapshots;
 mod team;
 mod trust_hardening;
 mod util;
