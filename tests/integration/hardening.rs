@@ -253,13 +253,10 @@ fn vault_world() -> (World, String) {
     );
     let token = std::env::var("AISECRETS_TEST_BAO_TOKEN").unwrap();
     let w = World::new();
-    let manifest = w.project.join("aisecrets.toml");
-    let mut text = std::fs::read_to_string(&manifest).unwrap();
-    text.push_str(&format!(
+    w.append_manifest(&format!(
         "\n[environments.prod]\nvault = {{ address = \"{addr}\", mount = \"secret\", path = \"ml/hardening-{}\" }}\n",
         std::process::id()
     ));
-    std::fs::write(&manifest, text).unwrap();
     w.cmd(["trust", "--env", "prod", "--yes"]).ok();
     (w, token)
 }

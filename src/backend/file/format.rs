@@ -271,7 +271,10 @@ impl EnvFile {
 #[doc(hidden)]
 pub fn both_parsers(text: &str) -> (Option<String>, std::result::Result<String, String>) {
     let show = |raw: Raw| format!("{raw:?}");
-    (fast(text).map(show), slow(text).map(show))
+    (
+        fast(text).map(show),
+        slow(text).map(show).map_err(|e| format!("{e:#}")),
+    )
 }
 
 /// The full TOML path, with the format looked at first so that a future format gets a clear
