@@ -470,7 +470,7 @@ fn a_live_runs_file_secrets_survive_another_aisecrets_in_another_pid_namespace()
         go = w.path("go").display(),
         s = seen.display()
     );
-    let mut c = w.cmd(["run", "--", "sh", "-c", &script]).cmd;
+    let mut c = w.run_sh(&script).cmd;
     let child = c
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -141,6 +141,11 @@ impl World {
         }
     }
 
+    /// `run -- sh -c script`: a shell child that sees the environment's secrets.
+    pub fn run_sh(&self, script: &str) -> Cmd {
+        self.cmd(["run", "--", "sh", "-c", script])
+    }
+
     /// The bare hermetic `std::process::Command`, for driving through a pseudo-terminal.
     pub fn command<I, S>(&self, args: I) -> std::process::Command
     where
