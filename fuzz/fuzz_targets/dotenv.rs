@@ -2,7 +2,7 @@
 //! and parsed again, is the same pairs.
 #![no_main]
 
-use aisecrets::dotenv::{self, ExportFormat};
+use aisecrets::base::dotenv::{self, ExportFormat};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //! and wherever the canonical fast path accepts a text the full TOML parser reads the same.
 #![no_main]
 
-use aisecrets::store::format::{self, EnvFile};
+use aisecrets::backend::file::format::{self, EnvFile};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use aisecrets::mask::Masker;
+use aisecrets::base::mask::Masker;
 use libfuzzer_sys::fuzz_target;
 
 const VALUE: &str = "fuzzFAKEvalue0123";

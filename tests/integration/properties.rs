@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use aisecrets::crypto::DataKey;
-use aisecrets::dotenv::{self, ExportFormat};
-use aisecrets::secret::SecretValue;
-use aisecrets::store::format::{self, EnvFile};
-use aisecrets::store::manifest;
+use aisecrets::backend::file::format::{self, EnvFile};
+use aisecrets::base::dotenv::{self, ExportFormat};
+use aisecrets::base::secret::SecretValue;
+use aisecrets::keys::crypto::DataKey;
+use aisecrets::project::manifest;
 use proptest::prelude::*;
 use zeroize::Zeroizing;
 
@@ -18,8 +18,9 @@ const END: &str = "-----END AGE ENCRYPTED FILE-----";
 
 /// A valid secret name (letters, digits and `_`, not a digit first, not `AISECRETS_*`).
 fn name() -> impl Strategy<Value = String> {
-    "[A-Za-z_][A-Za-z0-9_]{0,12}"
-        .prop_filter("a valid name", |n| aisecrets::secret::check_name(n).is_ok())
+    "[A-Za-z_][A-Za-z0-9_]{0,12}".prop_filter("a valid name", |n| {
+        aisecrets::base::secret::check_name(n).is_ok()
+    })
 }
 
 /// Any value a secret may hold: any text without NUL, weighted towards the characters the
@@ -168,7 +169,7 @@ proptest! {
         let parsed = EnvFile::parse(Path::new("x"), &text);
         prop_assert_eq!(
             parsed.is_ok(),
-            aisecrets::secret::check_env_name(&f.env).is_ok(),
+            aisecrets::base::secret::check_env_name(&f.env).is_ok(),
             "{:?}", parsed.err()
         );
     }
