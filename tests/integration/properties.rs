@@ -8,7 +8,7 @@ use std::path::Path;
 use aisecrets::backend::file::format::{self, EnvFile};
 use aisecrets::base::dotenv::{self, ExportFormat};
 use aisecrets::base::secret::SecretValue;
-use aisecrets::keys::crypto::DataKey;
+use aisecrets::keys::seal::DataKey;
 use aisecrets::project::manifest;
 use proptest::prelude::*;
 use zeroize::Zeroizing;
