@@ -119,11 +119,7 @@ impl Project {
         super::owner::check(&path, root)?;
         let bytes = files::read_project_file(&path, MAX_MANIFEST)?;
         let text = String::from_utf8(bytes).map_err(|_| manifest_err(&path, "is not UTF-8"))?;
-        let manifest: Manifest = toml::from_str(&text).map_err(|e| Error::Manifest {
-            path: path.clone(),
-            reason: one_line(e.message()),
-        })?;
-        validate(&path, &manifest)?;
+        let manifest = parse(&path, &text)?;
         Ok(Self {
             root: root.to_owned(),
             manifest,
@@ -201,6 +197,16 @@ impl Project {
         let rel = decl.file.clone().unwrap_or_else(|| default_env_file(env));
         Ok(self.root.join(rel))
     }
+}
+
+/// Parses and checks a manifest's text; `path` is for errors only.
+pub fn parse(path: &Path, text: &str) -> Result<Manifest> {
+    let manifest: Manifest = toml::from_str(text).map_err(|e| Error::Manifest {
+        path: path.to_owned(),
+        reason: one_line(e.message()),
+    })?;
+    validate(path, &manifest)?;
+    Ok(manifest)
 }
 
 /// `secrets/<env>.toml`.

@@ -298,13 +298,9 @@ fn the_child_of_run_never_possesses_the_cached_identity() {
     unlock(&w, "keyutils");
     let public = w.public_key();
     let out = w
-        .cmd([
-            "run",
-            "--",
-            "sh",
-            "-c",
-            &format!("keyctl search @s user aisecrets:{public}; keyctl show @s; env"),
-        ])
+        .run_sh(&format!(
+            "keyctl search @s user aisecrets:{public}; keyctl show @s; env"
+        ))
         .env("AISECRETS_KEYRING", "keyutils")
         .reveals()
         .run();

@@ -111,15 +111,9 @@ fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
         let script = attack_script(&public, &ids);
 
         // The child of run, which gets its secret but nothing of the cache.
-        let out = with(w.cmd([
-            "run",
-            "--",
-            "sh",
-            "-c",
-            &format!("{script}; echo HF=$HF_TOKEN"),
-        ]))
-        .reveals()
-        .ok();
+        let out = with(w.run_sh(&format!("{script}; echo HF=$HF_TOKEN")))
+            .reveals()
+            .ok();
         let text = out.stdout_str() + &out.stderr_str();
         assert!(text.contains(&format!("HF={VALUE}")), "{text}");
         nothing_usable(&text, wrap.as_deref(), "run's child");

@@ -9,7 +9,7 @@ use aisecrets::keys::seal::{DataKey, Meta};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use zeroize::Zeroizing;
 
-use crate::util::{World, age_open_data_key};
+use crate::util::{World, age_open_data_key, drop_token_line};
 
 fn doc() -> String {
     std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/FORMAT.md")).unwrap()
@@ -204,11 +204,7 @@ fn format_1_opens_is_upgraded_on_write_and_cannot_be_put_back() {
         .one_line_error()
         .stderr_has("format 1");
     // A format 2 file with a line removed is refused by its MAC, also with a CI pin.
-    let dropped: String = v2
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let dropped = drop_token_line(&v2, "HF_TOKEN");
     std::fs::write(w.dev_file(), dropped).unwrap();
     w.cmd(["get", "OPENAI_API_KEY"])
         .env("AISECRETS_IDENTITY", id)

@@ -6,31 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World, git_command, git_succeeded};
-
-/// Hermetic git in the project (see [`git_command`]).
-pub(crate) fn git(w: &World, args: &[&str]) -> std::process::Output {
-    w_git(w).args(args).output().expect("git")
-}
-
-fn w_git(w: &World) -> Command {
-    git_command(&w.project, "t", &w.path("userhome"), &w.home)
-}
-
-#[track_caller]
-pub(crate) fn git_ok(w: &World, args: &[&str]) -> String {
-    git_succeeded(&git(w, args), &format!("git {args:?}"))
-}
-
-/// A project in a git repository with `git setup` done and one commit.
-pub(crate) fn repo() -> World {
-    let w = World::with_secrets();
-    git_ok(&w, &["init", "-q", "-b", "main"]);
-    w.cmd(["git", "setup"]).ok();
-    git_ok(&w, &["add", "-A"]);
-    git_ok(&w, &["commit", "-qm", "init"]);
-    w
-}
+use crate::util::{HF, OPENAI, World, drop_token_line, git_command};
 
 fn editor(w: &World, name: &str, body: &str) -> String {
     let path = w.path(name);
@@ -55,7 +31,7 @@ fn leftover_edit_dirs() -> usize {
 
 #[test]
 fn setup_is_idempotent_and_keeps_plaintext_out_of_git() {
-    let w = repo();
+    let w = World::repo();
     let attrs = std::fs::read_to_string(w.project.join(".gitattributes")).unwrap();
     assert!(
         attrs.contains("secrets/*.toml diff=aisecrets merge=aisecrets"),
@@ -83,29 +59,29 @@ fn setup_is_idempotent_and_keeps_plaintext_out_of_git() {
     assert_eq!(before, after);
     std::fs::write(w.project.join(".env"), format!("OPENAI_API_KEY={OPENAI}\n")).unwrap();
     std::fs::write(w.project.join(".env.local"), "X=1\n").unwrap();
-    git_ok(&w, &["add", "."]);
-    let staged = git_ok(&w, &["diff", "--cached", "--name-only"]);
+    w.git_ok(&["add", "."]);
+    let staged = w.git_ok(&["diff", "--cached", "--name-only"]);
     assert!(!staged.contains(".env"), "{staged}");
 }
 
 #[test]
 fn setup_keeps_an_existing_hook_and_runs_it() {
     let w = World::with_secrets();
-    git_ok(&w, &["init", "-q", "-b", "main"]);
+    w.git_ok(&["init", "-q", "-b", "main"]);
     let hook = w.project.join(".git/hooks/pre-commit");
     let marker = w.path("old-hook-ran");
     std::fs::write(&hook, format!("#!/bin/sh\ntouch {}\n", marker.display())).unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
     w.cmd(["git", "setup"]).ok();
     std::fs::write(w.project.join("ok.py"), "print('clean')\n").unwrap();
-    git_ok(&w, &["add", "-A"]);
-    git_ok(&w, &["commit", "-qm", "clean"]);
+    w.git_ok(&["add", "-A"]);
+    w.git_ok(&["commit", "-qm", "clean"]);
     assert!(marker.exists(), "the hook that was there did not run");
 }
 
 #[test]
 fn the_hook_refuses_commits_that_add_secrets() {
-    let w = repo();
+    let w = World::repo();
     for (file, text) in [
         ("config.py", format!("KEY = '{OPENAI}'\n")),
         (
@@ -118,13 +94,13 @@ fn the_hook_refuses_commits_that_add_secrets() {
         ),
     ] {
         std::fs::write(w.project.join(file), &text).unwrap();
-        git_ok(&w, &["add", file]);
-        let out = git(&w, &["commit", "-qm", "leak"]);
+        w.git_ok(&["add", file]);
+        let out = w.git(&["commit", "-qm", "leak"]);
         assert!(!out.status.success(), "{file} was committed");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(file), "{err}");
         assert!(!err.contains(OPENAI), "the hook printed the value");
-        git_ok(&w, &["rm", "-q", "--cached", file]);
+        w.git_ok(&["rm", "-q", "--cached", file]);
         std::fs::remove_file(w.project.join(file)).unwrap();
     }
     std::fs::write(
@@ -132,17 +108,17 @@ fn the_hook_refuses_commits_that_add_secrets() {
         "import os\nkey = os.environ['OPENAI_API_KEY']\n",
     )
     .unwrap();
-    git_ok(&w, &["add", "clean.py"]);
-    git_ok(&w, &["commit", "-qm", "clean"]);
+    w.git_ok(&["add", "clean.py"]);
+    w.git_ok(&["commit", "-qm", "clean"]);
 }
 
 #[test]
 fn diff_shows_which_names_changed() {
-    let w = repo();
+    let w = World::repo();
     w.cmd(["set", "HF_TOKEN"])
         .stdin("hf_FAKEchangedchangedchanged00")
         .ok();
-    let diff = git_ok(&w, &["diff"]);
+    let diff = w.git_ok(&["diff"]);
     let changed: Vec<&str> = diff
         .lines()
         .filter(|l| {
@@ -157,7 +133,7 @@ fn diff_shows_which_names_changed() {
         "{diff}"
     );
     assert!(!diff.contains(HF) && !diff.contains("hf_FAKEchanged"));
-    git_ok(&w, &["commit", "-qam", "hf"]);
+    w.git_ok(&["commit", "-qam", "hf"]);
     // After recipients add: only the data key and the recipients line.
     let out = Command::new("age-keygen").output().unwrap();
     let bob = String::from_utf8(out.stderr)
@@ -166,7 +142,7 @@ fn diff_shows_which_names_changed() {
         .trim_start_matches("Public key: ")
         .to_owned();
     w.cmd(["recipients", "add", "bob", &bob]).ok();
-    let diff = git_ok(&w, &["diff", "--", "secrets/dev.toml"]);
+    let diff = w.git_ok(&["diff", "--", "secrets/dev.toml"]);
     let changed: Vec<&str> = diff
         .lines()
         .filter(|l| {
@@ -183,19 +159,19 @@ fn diff_shows_which_names_changed() {
     );
     assert_eq!(changed.len(), 4, "{diff}");
     // The raw file diff agrees: no sealed value changed.
-    let raw = git_ok(&w, &["diff", "--no-textconv", "--", "secrets/dev.toml"]);
+    let raw = w.git_ok(&["diff", "--no-textconv", "--", "secrets/dev.toml"]);
     assert!(
         !raw.lines()
             .any(|l| l.starts_with("+HF_TOKEN") || l.starts_with("+OPENAI")),
         "{raw}"
     );
     // reveal=true shows values, to this user only.
-    git_ok(&w, &["config", "aisecrets.reveal", "true"]);
+    w.git_ok(&["config", "aisecrets.reveal", "true"]);
     assert!(
-        git_ok(&w, &["log", "-p", "-1", "HEAD", "--", "secrets/dev.toml"])
+        w.git_ok(&["log", "-p", "-1", "HEAD", "--", "secrets/dev.toml"])
             .contains("hf_FAKEchangedchangedchanged00")
     );
-    git_ok(&w, &["config", "aisecrets.reveal", "false"]);
+    w.git_ok(&["config", "aisecrets.reveal", "false"]);
     // Someone who cannot open sees names and "cannot open", without an error.
     let key = Command::new("age-keygen").output().unwrap();
     let other = String::from_utf8(key.stdout)
@@ -223,24 +199,24 @@ fn diff_shows_which_names_changed() {
 
 #[test]
 fn different_names_merge_cleanly_and_the_same_name_is_a_named_conflict_that_edit_resolves() {
-    let w = repo();
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    let w = World::repo();
+    w.git_ok(&["checkout", "-qb", "other"]);
     w.cmd(["set", "ONLY_OTHER"]).stdin("other-FAKE-1").ok();
     w.cmd(["set", "BOTH"]).stdin("theirs-FAKE").ok();
     w.cmd(["set", "SAME"]).stdin("same-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "other"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
+    w.git_ok(&["commit", "-qam", "other"]);
+    w.git_ok(&["checkout", "-q", "main"]);
     w.cmd(["set", "ONLY_MAIN"]).stdin("main-FAKE-1").ok();
     w.cmd(["set", "SAME"]).stdin("same-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "main"]);
+    w.git_ok(&["commit", "-qam", "main"]);
     // First a merge with only different names and the same value: clean.
-    git_ok(&w, &["checkout", "-qb", "clean", "other"]);
-    git_ok(&w, &["reset", "-q", "--hard", "HEAD~1"]);
+    w.git_ok(&["checkout", "-qb", "clean", "other"]);
+    w.git_ok(&["reset", "-q", "--hard", "HEAD~1"]);
     w.cmd(["set", "ONLY_CLEAN"]).stdin("clean-FAKE").ok();
     w.cmd(["set", "SAME"]).stdin("same-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "clean"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
-    git_ok(&w, &["merge", "-q", "clean", "-m", "merge clean"]);
+    w.git_ok(&["commit", "-qam", "clean"]);
+    w.git_ok(&["checkout", "-q", "main"]);
+    w.git_ok(&["merge", "-q", "clean", "-m", "merge clean"]);
     for (name, value) in [
         ("ONLY_MAIN", "main-FAKE-1"),
         ("ONLY_CLEAN", "clean-FAKE"),
@@ -250,8 +226,8 @@ fn different_names_merge_cleanly_and_the_same_name_is_a_named_conflict_that_edit
     }
     // Now BOTH differs: the merge stops and names it; the file still opens (ours).
     w.cmd(["set", "BOTH"]).stdin("ours-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "ours"]);
-    let out = git(&w, &["merge", "other", "-m", "merge other"]);
+    w.git_ok(&["commit", "-qam", "ours"]);
+    let out = w.git(&["merge", "other", "-m", "merge other"]);
     assert!(!out.status.success());
     let text = both(&out);
     assert!(
@@ -285,13 +261,13 @@ fn different_names_merge_cleanly_and_the_same_name_is_a_named_conflict_that_edit
             .unwrap()
             .contains("[conflicts]")
     );
-    git_ok(&w, &["add", "secrets/dev.toml"]);
-    git_ok(&w, &["commit", "-qm", "resolved"]);
+    w.git_ok(&["add", "secrets/dev.toml"]);
+    w.git_ok(&["commit", "-qm", "resolved"]);
 }
 
 #[test]
 fn concurrent_recipient_additions_merge() {
-    let w = repo();
+    let w = World::repo();
     let key = |n: &str| {
         let out = Command::new("age-keygen").output().unwrap();
         let secret = String::from_utf8(out.stdout)
@@ -308,13 +284,13 @@ fn concurrent_recipient_additions_merge() {
         (n.to_owned(), secret, public)
     };
     let (bob, carol) = (key("bob"), key("carol"));
-    git_ok(&w, &["checkout", "-qb", "add-bob"]);
+    w.git_ok(&["checkout", "-qb", "add-bob"]);
     w.cmd(["recipients", "add", "bob", &bob.2]).ok();
-    git_ok(&w, &["commit", "-qam", "bob"]);
-    git_ok(&w, &["checkout", "-q", "main"]);
+    w.git_ok(&["commit", "-qam", "bob"]);
+    w.git_ok(&["checkout", "-q", "main"]);
     w.cmd(["recipients", "add", "carol", &carol.2]).ok();
-    git_ok(&w, &["commit", "-qam", "carol"]);
-    git_ok(&w, &["merge", "-q", "add-bob", "-m", "both"]);
+    w.git_ok(&["commit", "-qam", "carol"]);
+    w.git_ok(&["merge", "-q", "add-bob", "-m", "both"]);
     let manifest = std::fs::read_to_string(w.project.join("aisecrets.toml")).unwrap();
     assert!(
         manifest.contains("bob = ") && manifest.contains("carol = ") && !manifest.contains("<<<<"),
@@ -548,7 +524,7 @@ fn scan_follows_a_symlink_named_on_the_command_line() {
 
 /// `git` with extra environment variables (set, or removed with `None`).
 fn git_with(w: &World, args: &[&str], env: &[(&str, Option<&Path>)]) -> std::process::Output {
-    let mut c = w_git(w);
+    let mut c = w.git_command();
     c.args(args);
     for (k, v) in env {
         match v {
@@ -562,15 +538,15 @@ fn git_with(w: &World, args: &[&str], env: &[(&str, Option<&Path>)]) -> std::pro
 
 /// Back on main, a commit there too (`ON_MAIN`), so merging the other branch is three-way.
 fn main_moves_on(w: &World) {
-    git_ok(w, &["checkout", "-q", "main"]);
+    w.git_ok(&["checkout", "-q", "main"]);
     w.cmd(["set", "ON_MAIN"]).stdin("main-FAKE").ok();
-    git_ok(w, &["commit", "-qam", "main"]);
+    w.git_ok(&["commit", "-qam", "main"]);
 }
 
 /// Merging `other` fails, saying `needle`, and leaves our file intact (`HF_TOKEN` opens).
 #[track_caller]
 fn merge_is_refused(w: &World, what: &str, needle: &str) {
-    let out = git(w, &["merge", "other", "-m", "merge other"]);
+    let out = w.git(&["merge", "other", "-m", "merge other"]);
     let text = both(&out);
     assert!(!out.status.success(), "{what} merged: {text}");
     assert!(text.contains(needle), "{text}");
@@ -593,16 +569,12 @@ fn both(out: &std::process::Output) -> String {
 /// the merge stops with our file intact.
 #[test]
 fn a_line_dropped_on_a_branch_by_someone_without_the_key_is_not_merged_in() {
-    let w = repo();
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    let w = World::repo();
+    w.git_ok(&["checkout", "-qb", "other"]);
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let dropped: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let dropped = drop_token_line(&text, "HF_TOKEN");
     std::fs::write(w.dev_file(), dropped).unwrap();
-    git_ok(&w, &["commit", "-qam", "innocent-looking"]);
+    w.git_ok(&["commit", "-qam", "innocent-looking"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the deletion", "integrity");
 }
@@ -612,10 +584,10 @@ fn a_line_dropped_on_a_branch_by_someone_without_the_key_is_not_merged_in() {
 /// the merge, and the redone merge (with the identity) succeeds.
 #[test]
 fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
-    let w = repo();
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    let w = World::repo();
+    w.git_ok(&["checkout", "-qb", "other"]);
     w.cmd(["set", "ON_OTHER"]).stdin("other-FAKE").ok();
-    git_ok(&w, &["commit", "-qam", "other"]);
+    w.git_ok(&["commit", "-qam", "other"]);
     main_moves_on(&w);
     let ours = std::fs::read(w.dev_file()).unwrap();
     let no_identity = w.path("home-without-identity");
@@ -639,8 +611,8 @@ fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
         ours,
         "a file was written"
     );
-    git_ok(&w, &["merge", "--abort"]);
-    git_ok(&w, &["merge", "-q", "other", "-m", "merge other"]);
+    w.git_ok(&["merge", "--abort"]);
+    w.git_ok(&["merge", "-q", "other", "-m", "merge other"]);
     for (name, value) in [("ON_OTHER", "other-FAKE"), ("ON_MAIN", "main-FAKE")] {
         assert_eq!(w.cmd(["get", name]).ok().stdout_str(), format!("{value}\n"));
     }
@@ -652,7 +624,7 @@ fn a_merge_without_an_identity_is_a_conflict_that_says_how_to_redo_it() {
 /// held, or that it could not check it.
 #[test]
 fn the_diff_driver_says_whether_the_file_is_intact() {
-    let w = repo();
+    let w = World::repo();
     let textconv = |identity: Option<&str>| {
         let mut c = w.cmd(["git", "textconv", "secrets/dev.toml"]);
         if let Some(id) = identity {
@@ -674,11 +646,7 @@ fn the_diff_driver_says_whether_the_file_is_intact() {
     assert!(out.contains("integrity: unchecked"), "{out}");
     assert!(out.contains("HF_TOKEN = (cannot open"), "{out}");
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
-    let dropped: String = text
-        .lines()
-        .filter(|l| !l.starts_with("HF_TOKEN = "))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let dropped = drop_token_line(&text, "HF_TOKEN");
     std::fs::write(w.dev_file(), dropped).unwrap();
     let out = textconv(None);
     assert!(out.contains("integrity: FAILED"), "{out}");
@@ -688,10 +656,10 @@ fn the_diff_driver_says_whether_the_file_is_intact() {
 /// drop a line unseen is refused by the merge driver once this user saw format 2.
 #[test]
 fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
-    let w = repo();
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    let w = World::repo();
+    w.git_ok(&["checkout", "-qb", "other"]);
     w.downgrade_dropping_hf_token();
-    git_ok(&w, &["commit", "-qam", "old format"]);
+    w.git_ok(&["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "format 1");
 }
@@ -701,17 +669,17 @@ fn a_format_1_file_on_a_branch_does_not_downgrade_the_merge() {
 /// format check passes and a format 1 side that drops a line is laundered into a fresh MAC.
 #[test]
 fn a_manifest_planted_next_to_the_file_does_not_steer_the_merge_driver() {
-    let w = repo();
+    let w = World::repo();
     std::fs::copy(
         w.project.join("aisecrets.toml"),
         w.project.join("secrets/aisecrets.toml"),
     )
     .unwrap();
-    git_ok(&w, &["add", "-A"]);
-    git_ok(&w, &["commit", "-qm", "docs"]);
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    w.git_ok(&["add", "-A"]);
+    w.git_ok(&["commit", "-qm", "docs"]);
+    w.git_ok(&["checkout", "-qb", "other"]);
     w.downgrade_dropping_hf_token();
-    git_ok(&w, &["commit", "-qam", "old format"]);
+    w.git_ok(&["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "second aisecrets.toml");
 }
@@ -720,16 +688,16 @@ fn a_manifest_planted_next_to_the_file_does_not_steer_the_merge_driver() {
 /// branch's files only after the driver ran, so the format check still sees the pin).
 #[test]
 fn a_manifest_planted_on_the_same_branch_does_not_steer_the_merge_driver() {
-    let w = repo();
-    git_ok(&w, &["checkout", "-qb", "other"]);
+    let w = World::repo();
+    w.git_ok(&["checkout", "-qb", "other"]);
     std::fs::copy(
         w.project.join("aisecrets.toml"),
         w.project.join("secrets/aisecrets.toml"),
     )
     .unwrap();
-    git_ok(&w, &["add", "-A"]);
+    w.git_ok(&["add", "-A"]);
     w.downgrade_dropping_hf_token();
-    git_ok(&w, &["commit", "-qam", "old format"]);
+    w.git_ok(&["commit", "-qam", "old format"]);
     main_moves_on(&w);
     merge_is_refused(&w, "the downgrade", "format 1");
 }

@@ -58,18 +58,12 @@ fn the_child_of_run_finds_no_credential_in_aisecrets_environ_or_memory() {
     w.canary(FAKE_VAULT_TOKEN);
     let environ = w.path("parent-environ");
     let own = w.path("child-vault-token");
-    w.cmd([
-        "run",
-        "--",
-        "sh",
-        "-c",
-        "cat /proc/$PPID/environ > \"$ENVIRON\"; printf %s \"$VAULT_TOKEN\" > \"$OWN\"",
-    ])
-    .env("AISECRETS_IDENTITY", &identity)
-    .env("VAULT_TOKEN", FAKE_VAULT_TOKEN)
-    .env("ENVIRON", &environ)
-    .env("OWN", &own)
-    .ok();
+    w.run_sh("cat /proc/$PPID/environ > \"$ENVIRON\"; printf %s \"$VAULT_TOKEN\" > \"$OWN\"")
+        .env("AISECRETS_IDENTITY", &identity)
+        .env("VAULT_TOKEN", FAKE_VAULT_TOKEN)
+        .env("ENVIRON", &environ)
+        .env("OWN", &own)
+        .ok();
     let block = std::fs::read(&environ).unwrap();
     let text = String::from_utf8_lossy(&block);
     assert!(
@@ -94,13 +88,7 @@ fn the_child_of_run_finds_no_credential_in_aisecrets_environ_or_memory() {
         )
         .unwrap();
         let out = w
-            .cmd([
-                "run",
-                "--",
-                "sh",
-                "-c",
-                "python3 \"$SCAN\" $PPID \"$NEEDLES\"",
-            ])
+            .run_sh("python3 \"$SCAN\" $PPID \"$NEEDLES\"")
             .env("AISECRETS_IDENTITY", &identity)
             .env("SCAN", &scan)
             .env("NEEDLES", &scan_identity)
@@ -155,10 +143,7 @@ fn aisecrets_writes_no_core_file_and_its_limit_stays_zero() {
         assert!(cores.is_empty(), "core files: {cores:?}");
     }
     // The hard limit too: the child (same user) cannot raise ours with prlimit(2).
-    let limits = w
-        .cmd(["run", "--", "sh", "-c", "cat /proc/$PPID/limits"])
-        .ok()
-        .stdout_str();
+    let limits = w.run_sh("cat /proc/$PPID/limits").ok().stdout_str();
     assert_eq!(
         core_limits(&limits),
         ("0".to_owned(), "0".to_owned()),
@@ -253,13 +238,10 @@ fn vault_world() -> (World, String) {
     );
     let token = std::env::var("AISECRETS_TEST_BAO_TOKEN").unwrap();
     let w = World::new();
-    let manifest = w.project.join("aisecrets.toml");
-    let mut text = std::fs::read_to_string(&manifest).unwrap();
-    text.push_str(&format!(
+    w.append_manifest(&format!(
         "\n[environments.prod]\nvault = {{ address = \"{addr}\", mount = \"secret\", path = \"ml/hardening-{}\" }}\n",
         std::process::id()
     ));
-    std::fs::write(&manifest, text).unwrap();
     w.cmd(["trust", "--env", "prod", "--yes"]).ok();
     (w, token)
 }

@@ -1,7 +1,7 @@
 //! Broken, edited, forged or foreign files are refused whole: a one-line error that
 //! names the file, exit 1, nothing injected, nothing written.
 
-use crate::util::{HF, OPENAI, World, age_open_data_key};
+use crate::util::{HF, OPENAI, World, age_open_data_key, drop_token_line, token_of};
 
 /// Asserts that every reading command refuses the dev file, injects nothing and writes
 /// nothing, and that the error names the file.
@@ -30,14 +30,6 @@ fn refused(w: &World, needle: &str) {
 fn edit(w: &World, f: impl FnOnce(String) -> String) {
     let text = std::fs::read_to_string(w.dev_file()).unwrap();
     std::fs::write(w.dev_file(), f(text)).unwrap();
-}
-
-fn token_of(text: &str, name: &str) -> String {
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{name} = ")))
-        .unwrap();
-    line.split('"').nth(1).unwrap().to_owned()
 }
 
 #[test]
@@ -265,12 +257,7 @@ fn the_reference_age_cli_opens_the_data_key() {
 #[test]
 fn a_deleted_line_is_refused() {
     let w = World::with_secrets();
-    edit(&w, |t| {
-        t.lines()
-            .filter(|l| !l.starts_with("HF_TOKEN = "))
-            .map(|l| format!("{l}\n"))
-            .collect()
-    });
+    edit(&w, |t| drop_token_line(&t, "HF_TOKEN"));
     refused(&w, "mac does not match");
 }
 

@@ -7,7 +7,6 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::gitflow::{git, git_ok, repo};
 use crate::util::{OPENAI, World, wait_for};
 
 /// A child that prints a partial line and keeps running: the line shows while it runs,
@@ -169,14 +168,14 @@ fn mask_keeps_the_order_of_stdout_and_stderr_under_a_terminal() {
 /// look at it.
 #[test]
 fn scan_staged_and_the_hook_see_a_link_made_a_file() {
-    let w = repo();
+    let w = World::repo();
     std::os::unix::fs::symlink("settings.py", w.project.join("conf")).unwrap();
-    git_ok(&w, &["add", "conf"]);
-    git_ok(&w, &["commit", "-qm", "link"]);
+    w.git_ok(&["add", "conf"]);
+    w.git_ok(&["commit", "-qm", "link"]);
     std::fs::remove_file(w.project.join("conf")).unwrap();
     std::fs::write(w.project.join("conf"), format!("KEY = '{OPENAI}'\n")).unwrap();
-    git_ok(&w, &["add", "conf"]);
-    let status = git_ok(&w, &["diff", "--cached", "--name-status"]);
+    w.git_ok(&["add", "conf"]);
+    let status = w.git_ok(&["diff", "--cached", "--name-status"]);
     assert_eq!(status.trim(), "T\tconf");
     let out = w.cmd(["scan", "--staged"]).fails(1);
     assert!(
@@ -192,11 +191,11 @@ fn scan_staged_and_the_hook_see_a_link_made_a_file() {
 /// every byte (plain and hex here), and renamed or copied files are searched too.
 #[test]
 fn scan_staged_and_the_hook_search_binary_files() {
-    let w = repo();
+    let w = World::repo();
     let mut data = vec![0u8; 9000];
     data.extend_from_slice(format!("\n{OPENAI}\n").as_bytes());
     std::fs::write(w.project.join("data.bin"), &data).unwrap();
-    git_ok(&w, &["add", "data.bin"]);
+    w.git_ok(&["add", "data.bin"]);
     let out = w.cmd(["scan", "--staged"]).fails(1);
     assert!(
         out.stdout_str()
@@ -205,7 +204,7 @@ fn scan_staged_and_the_hook_search_binary_files() {
         out.stdout_str()
     );
     refused_by_the_hook(&w, "data.bin");
-    git_ok(&w, &["rm", "-q", "--cached", "data.bin"]);
+    w.git_ok(&["rm", "-q", "--cached", "data.bin"]);
     std::fs::remove_file(w.project.join("data.bin")).unwrap();
 
     // Hex in a binary, a renamed file and a copy.
@@ -214,16 +213,16 @@ fn scan_staged_and_the_hook_search_binary_files() {
     weights.extend_from_slice(hex.as_bytes());
     std::fs::write(w.project.join("model.pt"), &weights).unwrap();
     std::fs::write(w.project.join("a.txt"), "clean\n").unwrap();
-    git_ok(&w, &["add", "model.pt", "a.txt"]);
+    w.git_ok(&["add", "model.pt", "a.txt"]);
     let out = w.cmd(["scan", "--staged"]).fails(1);
     assert!(out.stdout_str().contains("model.pt:1:6: project secret"));
-    git_ok(&w, &["rm", "-q", "--cached", "model.pt"]);
+    w.git_ok(&["rm", "-q", "--cached", "model.pt"]);
     std::fs::remove_file(w.project.join("model.pt")).unwrap();
-    git_ok(&w, &["commit", "-qm", "clean"]);
-    git_ok(&w, &["mv", "a.txt", "b.txt"]);
+    w.git_ok(&["commit", "-qm", "clean"]);
+    w.git_ok(&["mv", "a.txt", "b.txt"]);
     std::fs::write(w.project.join("b.txt"), format!("clean\n{OPENAI}\n")).unwrap();
     std::fs::write(w.project.join("c.txt"), format!("clean\n{OPENAI}\n")).unwrap();
-    git_ok(&w, &["add", "b.txt", "c.txt"]);
+    w.git_ok(&["add", "b.txt", "c.txt"]);
     let text = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
     assert!(
         text.contains("b.txt:2:1: project secret") && text.contains("c.txt:2:1: project secret"),
@@ -235,26 +234,26 @@ fn scan_staged_and_the_hook_search_binary_files() {
 /// taken for keys.
 #[test]
 fn scan_staged_searches_environment_files_for_values() {
-    let w = repo();
+    let w = World::repo();
     let dev = w.dev_file();
     let sealed = std::fs::read(&dev).unwrap();
     let mut pasted = sealed.clone();
     pasted.extend_from_slice(format!("# {OPENAI}\n").as_bytes());
     std::fs::write(&dev, &pasted).unwrap();
-    git_ok(&w, &["add", "secrets/dev.toml"]);
+    w.git_ok(&["add", "secrets/dev.toml"]);
     std::fs::write(&dev, &sealed).unwrap();
     let text = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
     assert!(
         text.contains("secrets/dev.toml:") && text.contains("(OPENAI_API_KEY)"),
         "{text}"
     );
-    git_ok(&w, &["add", "secrets/dev.toml"]);
+    w.git_ok(&["add", "secrets/dev.toml"]);
     w.cmd(["scan", "--staged"]).ok();
 }
 
 #[track_caller]
 fn refused_by_the_hook(w: &World, file: &str) {
-    let out = git(w, &["commit", "-qm", "leak"]);
+    let out = w.git(&["commit", "-qm", "leak"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "{file} was committed: {err}");
     assert!(err.contains(file), "{err}");

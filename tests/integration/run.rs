@@ -97,14 +97,11 @@ fn values_arrive_literally() {
 #[test]
 fn exit_status_is_the_childs() {
     let w = World::with_secrets();
-    w.cmd(["run", "--", "sh", "-c", "exit 42"]).fails(42);
+    w.run_sh("exit 42").fails(42);
     w.cmd(["run", "--", "false"]).fails(1);
-    w.cmd(["run", "--", "sh", "-c", "kill -TERM $$"])
-        .fails(128 + 15);
-    w.cmd(["run", "--", "sh", "-c", "kill -KILL $$"])
-        .fails(128 + 9);
-    w.cmd(["run", "--", "sh", "-c", "kill -INT $$"])
-        .fails(128 + 2);
+    w.run_sh("kill -TERM $$").fails(128 + 15);
+    w.run_sh("kill -KILL $$").fails(128 + 9);
+    w.run_sh("kill -INT $$").fails(128 + 2);
 }
 
 #[test]

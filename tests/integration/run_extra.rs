@@ -6,14 +6,6 @@ use std::time::{Duration, Instant};
 
 use crate::util::{HF, OPENAI, World, run_ok, wait_for};
 
-fn add_to_manifest(w: &World, text: &str) {
-    let path = w.project.join("aisecrets.toml");
-    let mut m = std::fs::read_to_string(&path).unwrap();
-    m.push('\n');
-    m.push_str(text);
-    std::fs::write(path, m).unwrap();
-}
-
 fn child_env(w: &World, args: &[&str]) -> String {
     let mut full = vec!["run"];
     full.extend_from_slice(args);
@@ -32,10 +24,7 @@ fn only_and_scope_give_exactly_the_named_secrets() {
     w.cmd(["set", "WANDB_API_KEY"])
         .stdin("wandb-FAKE-0000")
         .ok();
-    add_to_manifest(
-        &w,
-        "[scopes.train]\nsecrets = [\"WANDB_API_KEY\", \"HF_TOKEN\"]\n",
-    );
+    w.append_manifest("\n[scopes.train]\nsecrets = [\"WANDB_API_KEY\", \"HF_TOKEN\"]\n");
     let env = child_env(&w, &["--only", "HF_TOKEN"]);
     assert!(env.contains(&format!("HF_TOKEN={HF}")) && env.contains("KEEP_ME=kept"));
     assert!(
@@ -103,10 +92,7 @@ fn file_secrets_live_in_ram_while_the_child_runs_and_go_after_any_exit() {
     w.cmd(["set", "GOOGLE_APPLICATION_CREDENTIALS"])
         .stdin(sa)
         .ok();
-    add_to_manifest(
-        &w,
-        "[files]\nGOOGLE_APPLICATION_CREDENTIALS = \"gcp-sa.json\"\n",
-    );
+    w.append_manifest("\n[files]\nGOOGLE_APPLICATION_CREDENTIALS = \"gcp-sa.json\"\n");
     let script = w.path("child.py");
     std::fs::write(&script, FILE_CHILD).unwrap();
     for (how, code) in [
@@ -475,10 +461,7 @@ fn a_live_runs_file_secrets_survive_another_aisecrets_in_another_pid_namespace()
     w.cmd(["set", "GOOGLE_APPLICATION_CREDENTIALS"])
         .stdin(sa)
         .ok();
-    add_to_manifest(
-        &w,
-        "[files]\nGOOGLE_APPLICATION_CREDENTIALS = \"gcp-sa.json\"\n",
-    );
+    w.append_manifest("\n[files]\nGOOGLE_APPLICATION_CREDENTIALS = \"gcp-sa.json\"\n");
     let ready = w.path("ready");
     let seen = w.path("seen");
     let script = format!(
@@ -487,7 +470,7 @@ fn a_live_runs_file_secrets_survive_another_aisecrets_in_another_pid_namespace()
         go = w.path("go").display(),
         s = seen.display()
     );
-    let mut c = w.cmd(["run", "--", "sh", "-c", &script]).cmd;
+    let mut c = w.run_sh(&script).cmd;
     let child = c
         .stdin(Stdio::null())
         .stdout(Stdio::null())

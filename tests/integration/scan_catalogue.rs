@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::gitflow::{git_ok, repo};
 use crate::util::{OPENAI, World};
 
 /// A made-up key body: deterministic, random-looking base62.
@@ -205,19 +204,19 @@ fn scan_json_names_places_and_never_values() {
 /// later commits is reported once.
 #[test]
 fn scan_history_reports_each_blob_once_with_its_first_commit() {
-    let w = repo();
+    let w = World::repo();
     let groq = format!("gsk_{}", body(52, 6));
     let lin = format!("lin_api_{}", body(40, 7));
     std::fs::write(w.project.join("old.py"), format!("k = '{groq}'\n")).unwrap();
-    git_ok(&w, &["add", "old.py"]);
-    git_ok(&w, &["commit", "-qm", "add key", "--no-verify"]);
-    let first = git_ok(&w, &["rev-parse", "HEAD"]).trim().to_owned();
+    w.git_ok(&["add", "old.py"]);
+    w.git_ok(&["commit", "-qm", "add key", "--no-verify"]);
+    let first = w.git_ok(&["rev-parse", "HEAD"]).trim().to_owned();
     std::fs::copy(w.project.join("old.py"), w.project.join("copy.py")).unwrap();
     std::fs::write(w.project.join("keep.py"), format!("k = '{lin}'\n")).unwrap();
-    git_ok(&w, &["add", "copy.py", "keep.py"]);
-    git_ok(&w, &["commit", "-qm", "copy", "--no-verify"]);
-    git_ok(&w, &["rm", "-q", "old.py", "copy.py"]);
-    git_ok(&w, &["commit", "-qm", "remove"]);
+    w.git_ok(&["add", "copy.py", "keep.py"]);
+    w.git_ok(&["commit", "-qm", "copy", "--no-verify"]);
+    w.git_ok(&["rm", "-q", "old.py", "copy.py"]);
+    w.git_ok(&["commit", "-qm", "remove"]);
     w.cmd(["scan", "."]).fails(1); // keep.py only
     let out = w.cmd(["scan", "--history"]).fails(1);
     let text = out.stdout_str();
@@ -230,7 +229,7 @@ fn scan_history_reports_each_blob_once_with_its_first_commit() {
             ),
             format!(
                 "keep.py:1:6: Linear API key (Linear) in {}",
-                &git_ok(&w, &["rev-parse", "HEAD~1"])[..12]
+                &w.git_ok(&["rev-parse", "HEAD~1"])[..12]
             ),
         ],
         "{text}"

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::util::{HF, OPENAI, World, age_key, git_in};
+use crate::util::{HF, OPENAI, World, age_key, git_in, token_lines};
 
 /// A teammate: an age key made by age-keygen, used through AISECRETS_IDENTITY, with a
 /// user folder of their own.
@@ -59,15 +59,6 @@ fn sealed(key: &aisecrets::keys::seal::DataKey, project: &str, name: &str, value
         aisecrets::base::secret::SecretValue::new(name, zeroize::Zeroizing::new(value.into()))
             .unwrap();
     key.seal(project, "dev", name, &value, &meta)
-}
-
-fn token_lines(w: &World) -> Vec<String> {
-    std::fs::read_to_string(w.dev_file())
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(" = \"v1:") && !l.starts_with("rekeys"))
-        .map(str::to_owned)
-        .collect()
 }
 
 fn key_id(w: &World, env: &str) -> String {

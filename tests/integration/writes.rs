@@ -3,13 +3,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::util::{HF, World};
-
-fn token_line<'a>(text: &'a str, name: &str) -> &'a str {
-    text.lines()
-        .find(|l| l.starts_with(&format!("{name} = ")))
-        .unwrap()
-}
+use crate::util::{HF, World, token_line};
 
 #[test]
 fn unchanged_values_keep_their_exact_ciphertext() {

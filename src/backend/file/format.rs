@@ -63,7 +63,7 @@ pub struct EnvFile {
     pub conflicts: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
     aisecrets: Header,
@@ -73,7 +73,7 @@ struct Raw {
     conflicts: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Header {
     format: i64,
@@ -118,6 +118,9 @@ impl EnvFile {
         if h.key_id.len() != 32 || !h.key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("its key_id is malformed".into()));
         }
+        // `render` writes the name into its first comment line: a name with a line break
+        // would add lines to the file (found by the property tests, #14).
+        secret::check_env_name(&h.env).map_err(|_| bad("its env name is malformed".into()))?;
         for name in raw.secrets.keys() {
             secret::check_name(name).map_err(|_| {
                 bad(format!(
@@ -260,6 +263,18 @@ impl EnvFile {
         }
         s
     }
+}
+
+/// Both parsers on one text, for the property tests and fuzz targets (not an API): the
+/// fast path's fields (`None` where it declines) and the full TOML parser's, each as its
+/// `Debug` text. Wherever the fast path accepts, the two must be equal.
+#[doc(hidden)]
+pub fn both_parsers(text: &str) -> (Option<String>, std::result::Result<String, String>) {
+    let show = |raw: Raw| format!("{raw:?}");
+    (
+        fast(text).map(show),
+        slow(text).map(show).map_err(|e| format!("{e:#}")),
+    )
 }
 
 /// The full TOML path, with the format looked at first so that a future format gets a clear

@@ -1,5 +1,10 @@
 //! The test harness: a hermetic home and project per test, a command builder with
 //! `#[track_caller]` assertions, and a leak check on every output.
+//!
+//! Built on `assert_cmd`: `cargo_bin!` locates the binary, `assert_cmd::Command` runs it
+//! (stdin fed from a thread, a timeout so a hung prompt fails instead of stalling CI), and
+//! its `Assert` (with `predicates`) checks exit codes and output. `World::command` still
+//! hands out a bare `std::process::Command` for the pseudo-terminal (rexpect) tests.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -7,14 +12,28 @@ use std::process::Output;
 
 use tempfile::TempDir;
 
+mod files;
+mod git;
+mod system;
+
+pub use files::*;
+pub use git::*;
+pub use system::*;
+
 /// Fake secret values used by tests; no output may contain them unless a test says so.
 pub const OPENAI: &str = "sk-proj-FAKE0canary0openai0000000000";
 pub const HF: &str = "hf_FAKEcanaryHuggingFace000000000";
 
-/// The built binary.
+/// The built binary (found by `assert_cmd`, from the path cargo gives the test).
 pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_aisecrets")
+    assert_cmd::cargo::cargo_bin!("aisecrets")
+        .to_str()
+        .expect("the binary's path is UTF-8")
 }
+
+/// The longest any one command may run before the test fails: far above the slowest
+/// (Vault leases, scrypt), low enough that a command waiting on a prompt does not hang CI.
+const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// One test's world: a user folder and a project folder in a fresh temp dir.
 pub struct World {
@@ -96,6 +115,16 @@ impl World {
             .to_owned()
     }
 
+    /// Appends `text` to the project's `aisecrets.toml`.
+    pub fn append_manifest(&self, text: &str) {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.project.join("aisecrets.toml"))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
     /// A hermetic command in the project folder.
     pub fn cmd<I, S>(&self, args: I) -> Cmd
     where
@@ -110,6 +139,11 @@ impl World {
             reveals: false,
             canaries: self.canaries.clone(),
         }
+    }
+
+    /// `run -- sh -c script`: a shell child that sees the environment's secrets.
+    pub fn run_sh(&self, script: &str) -> Cmd {
+        self.cmd(["run", "--", "sh", "-c", script])
     }
 
     /// The bare hermetic `std::process::Command`, for driving through a pseudo-terminal.
@@ -172,6 +206,12 @@ impl Cmd {
         self
     }
 
+    /// Removes every Vault and OpenBao variable ([`VAULT_VARS`]) the tests could inherit.
+    pub fn without_vault_env(mut self) -> Self {
+        remove_vault_env(&mut self.cmd);
+        self
+    }
+
     /// This command prints secret values on stdout on purpose (get, export, run).
     pub fn reveals(mut self) -> Self {
         self.reveals = true;
@@ -192,19 +232,12 @@ impl Cmd {
     /// Runs and returns the output, checking that no fake value leaked.
     #[track_caller]
     pub fn run(mut self) -> Out {
-        use std::io::Write;
-        self.cmd
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut child = self.cmd.spawn().expect("spawn aisecrets");
         let data = self.stdin.take().unwrap_or_default();
-        let mut sin = child.stdin.take().unwrap();
-        let writer = std::thread::spawn(move || {
-            let _ = sin.write_all(&data);
-        });
-        let out = child.wait_with_output().unwrap();
-        writer.join().unwrap();
+        let out = assert_cmd::Command::from_std(self.cmd)
+            .write_stdin(data)
+            .timeout(TIMEOUT)
+            .output()
+            .expect("spawn aisecrets");
         let out = Out(out);
         let err = out.stderr_str();
         for c in &self.canaries {
@@ -227,12 +260,7 @@ impl Cmd {
     #[track_caller]
     pub fn ok(self) -> Out {
         let out = self.run();
-        assert!(
-            out.0.status.success(),
-            "expected success, got {:?}\nstderr: {}",
-            out.0.status,
-            out.stderr_str()
-        );
+        out.assert().success();
         out
     }
 
@@ -240,12 +268,7 @@ impl Cmd {
     #[track_caller]
     pub fn fails(self, code: i32) -> Out {
         let out = self.run();
-        assert_eq!(
-            out.0.status.code(),
-            Some(code),
-            "stderr: {}",
-            out.stderr_str()
-        );
+        out.assert().code(code);
         out
     }
 }
@@ -262,11 +285,16 @@ impl Out {
         String::from_utf8_lossy(&self.0.stderr).into_owned()
     }
 
+    /// `assert_cmd`'s assertions on this output (exit code, stdout, stderr predicates).
+    pub fn assert(&self) -> assert_cmd::assert::Assert {
+        use assert_cmd::assert::OutputAssertExt;
+        self.0.clone().assert()
+    }
+
     /// Asserts stderr contains `needle`.
     #[track_caller]
     pub fn stderr_has(self, needle: &str) -> Self {
-        let e = self.stderr_str();
-        assert!(e.contains(needle), "stderr lacks {needle:?}:\n{e}");
+        self.assert().stderr(predicates::str::contains(needle));
         self
     }
 
@@ -309,142 +337,6 @@ pub fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// The throwaway unprivileged local user that root-only tests run things as.
-pub const THROWAWAY_USER: &str = "aisecrets-other";
-
-/// The uid and gid of [`THROWAWAY_USER`], made once, idempotently (test binaries and runs
-/// go in parallel, so another may make it at the same moment). Needs root.
-pub fn throwaway_user() -> (u32, u32) {
-    let lookup = || nix::unistd::User::from_name(THROWAWAY_USER).ok().flatten();
-    if lookup().is_none() {
-        // "Already exists" (9) is fine: another test made it in the meantime.
-        let status = std::process::Command::new("useradd")
-            .args([
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                THROWAWAY_USER,
-            ])
-            .status()
-            .expect("run useradd");
-        assert!(
-            status.success() || status.code() == Some(9),
-            "useradd: {status:?}"
-        );
-    }
-    let user = lookup().expect("the throwaway user exists");
-    (user.uid.as_raw(), user.gid.as_raw())
-}
-
-/// `program` run as `uid`:`gid` with no supplementary groups (setpriv; needs root).
-pub fn as_user(uid: u32, gid: u32, program: impl AsRef<OsStr>) -> std::process::Command {
-    let mut c = std::process::Command::new("setpriv");
-    c.arg(format!("--reuid={uid}"))
-        .arg(format!("--regid={gid}"))
-        .arg("--clear-groups")
-        .arg("--")
-        .arg(program);
-    c
-}
-
-/// `chown -R uid:gid dir`.
-#[track_caller]
-pub fn chown_tree(dir: &Path, uid: u32, gid: u32) {
-    let status = std::process::Command::new("chown")
-        .args(["-R", &format!("{uid}:{gid}")])
-        .arg(dir)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// Hermetic `git` in `dir`: author and committer `who` (`who@example.invalid`), no system
-/// config, `HOME` and `AISECRETS_HOME` as given, no OS keyring, this build's binary first
-/// on `PATH` (for hooks and drivers), stdin closed. Callers add the arguments.
-pub fn git_command(
-    dir: &Path,
-    who: &str,
-    home: &Path,
-    aisecrets_home: &Path,
-) -> std::process::Command {
-    let bin_dir = Path::new(bin()).parent().unwrap();
-    let email = format!("{who}@example.invalid");
-    let mut c = std::process::Command::new("git");
-    c.current_dir(dir)
-        .env("GIT_AUTHOR_NAME", who)
-        .env("GIT_AUTHOR_EMAIL", &email)
-        .env("GIT_COMMITTER_NAME", who)
-        .env("GIT_COMMITTER_EMAIL", &email)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", home)
-        .env("AISECRETS_HOME", aisecrets_home)
-        .env("AISECRETS_KEYRING", "none")
-        .env(
-            "PATH",
-            format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap()),
-        )
-        .stdin(std::process::Stdio::null());
-    c
-}
-
-/// Asserts that a git run succeeded (else panics with `what` and its output): its stdout.
-#[track_caller]
-pub fn git_succeeded(out: &Output, what: &str) -> String {
-    assert!(
-        out.status.success(),
-        "{what}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Hermetic `git` in `dir` with `dir` as its `HOME` (the user folder under it, as
-/// aisecrets would find it there), as author `t`; asserts success, returns stdout.
-#[track_caller]
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = git_command(dir, "t", dir, &dir.join(".config/aisecrets"))
-        .args(args)
-        .output()
-        .expect("git");
-    git_succeeded(&out, &format!("git {args:?}"))
-}
-
-/// Runs `c`, asserting that it succeeded (else panics with its stderr): its output.
-#[track_caller]
-pub fn run_ok(c: &mut std::process::Command) -> Output {
-    let out = c.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// Opens the data key block (the armored age block) of an environment file's `text` with
-/// the reference age CLI and `identity`, by way of the file `block`: the data key's bytes.
-#[track_caller]
-pub fn age_open_data_key(text: &str, identity: &Path, block: &Path) -> Vec<u8> {
-    let s = text.find("-----BEGIN").unwrap();
-    let e = text.find("-----END AGE ENCRYPTED FILE-----").unwrap() + 32;
-    std::fs::write(block, format!("{}\n", &text[s..e])).unwrap();
-    let out = std::process::Command::new("age")
-        .arg("-d")
-        .arg("-i")
-        .arg(identity)
-        .arg(block)
-        .output()
-        .expect("age (Debian package age)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
-
 /// The exit code of the command in a pseudo-terminal session (it must exit, not be killed).
 #[track_caller]
 pub fn exit_code(p: &mut rexpect::session::PtySession) -> i32 {
@@ -462,27 +354,4 @@ pub fn terminal_end(p: &mut rexpect::session::PtySession, text: &str, pass: &str
     let text = text.replace('\r', "");
     assert!(!text.contains(pass), "the passphrase was echoed:\n{text}");
     (text, code)
-}
-
-/// An age key made by age-keygen into `<name>.key`: (secret, public).
-pub fn age_key(w: &World, name: &str) -> (String, String) {
-    let path = w.path(&format!("{name}.key"));
-    let out = std::process::Command::new("age-keygen")
-        .arg("-o")
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let text = std::fs::read_to_string(&path).unwrap();
-    (
-        text.lines()
-            .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
-            .unwrap()
-            .to_owned(),
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .trim()
-            .trim_start_matches("Public key: ")
-            .to_owned(),
-    )
 }

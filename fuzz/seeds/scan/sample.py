@@ -1,0 +1,4 @@
+OPENAI_API_KEY = "sk-proj-abcdEFGH1234abcdEFGH1234abcdEFGH1234"
+key: ghp_FAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE
+postgres://user:hunter2hunter2@db:5432/x
+fuzzFAKEvalue0123456789
