@@ -70,7 +70,7 @@ fn man_page_is_current_and_has_its_sections() {
 #[test]
 fn every_subcommand_has_its_man_page() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
-    let pages = aisecrets::docs::man_pages();
+    let pages = aisecrets::cli::docs::man_pages();
     let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
     let refs = regex::Regex::new(r"\b(aisecrets(?:-[a-z-]+)?)\(1\)").unwrap();
     for (name, page) in &pages {
@@ -122,7 +122,7 @@ fn every_subcommand_has_its_man_page() {
 /// that the source reads (a `BAO_*` name through its `VAULT_*` twin and "BAO_*").
 #[test]
 fn man_page_lists_every_variable_the_code_reads() {
-    let page = String::from_utf8(aisecrets::docs::man_page()).unwrap();
+    let page = String::from_utf8(aisecrets::cli::docs::man_page()).unwrap();
     let env = &page[page.find(".SH ENVIRONMENT").unwrap()..];
     // Without roff's font escapes, which would glue `B` to a name (`\fBAISECRETS_ENV\fR`).
     let env = env[..env[1..].find(".SH ").unwrap()]
