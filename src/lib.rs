@@ -16,6 +16,13 @@
 //! | `base`     | errors and exit codes, secret values, terminal-safe output and prompts, the user's config, the user folder and atomic files, the clock, hex, dotenv, masking, hardening; it uses nothing above it |
 #![deny(rustdoc::broken_intra_doc_links)]
 
+// Files, signals, child processes, terminals and the RAM folder use Unix APIs with no
+// Windows counterpart yet: say so first, rather than in a hundred `std::os::unix` errors.
+#[cfg(not(unix))]
+compile_error!(
+    "aisecrets does not build on Windows yet: it needs Unix (Linux is supported; macOS is not yet). On Windows, use WSL 2."
+);
+
 pub mod backend;
 pub mod base;
 pub mod cli;

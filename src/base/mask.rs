@@ -1,5 +1,5 @@
 //! `run --mask`: a streaming filter that replaces every secret value in the child's output
-//! with `[REDACTED:NAME]`, in each form a value is commonly printed in (see [`encoded_forms`]:
+//! with `[REDACTED:NAME]`, in each form a value is commonly printed in (see `encoded_forms`:
 //! plain, base64, URL-encoded, hex in both cases, JSON string escapes), also when a value is
 //! split across several reads.
 //!

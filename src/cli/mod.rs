@@ -35,6 +35,8 @@ pub enum Command {
     #[command(subcommand)]
     Identity(IdentityCommand),
     /// Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment.
+    // Help text is plain text, not Markdown: `<env>` is not an HTML tag.
+    #[allow(rustdoc::invalid_html_tags)]
     Init(InitArgs),
     /// Set a secret; the value comes from stdin when piped, else a hidden prompt.
     Set(SetArgs),
@@ -403,6 +405,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub scope: Option<String>,
     /// Replace every secret value in the command's output with [REDACTED:NAME].
+    // Help text is plain text, not Markdown: the brackets are not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long)]
     pub mask: bool,
     /// Allow a secret value to appear in the command line (trackers record command lines).

@@ -17,12 +17,15 @@ use crate::project::Project;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The log's path: `AISECRETS_HOME/audit.jsonl`, else `$XDG_STATE_HOME/aisecrets/audit.jsonl`.
+/// The log's path: `AISECRETS_HOME/audit.jsonl`, else `$XDG_STATE_HOME/aisecrets/audit.jsonl`
+/// (`~/.local/state`). Where the platform has no state folder (macOS, not supported yet), the
+/// local data folder (`~/Library/Application Support`), not a warning on every write.
 pub fn path() -> Result<PathBuf> {
     if std::env::var_os("AISECRETS_HOME").is_some_and(|h| !h.is_empty()) {
         return Ok(crate::base::files::home()?.join("audit.jsonl"));
     }
     dirs::state_dir()
+        .or_else(dirs::data_local_dir)
         .map(|d| d.join("aisecrets").join("audit.jsonl"))
         .ok_or_else(|| {
             Error::Failed("cannot find a state folder: set HOME or AISECRETS_HOME".into())
