@@ -74,6 +74,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "VAULT_ROLE_ID, VAULT_SECRET_ID, VAULT_JWT",
         "AppRole login, and a JWT for login with the environment's jwt_role; tried after VAULT_TOKEN and ~/.vault-token.",
     ),
+    (
+        "CLAUDECODE, CLAUDE_CODE_ENTRYPOINT, CODEX_SANDBOX, CODEX_SANDBOX_NETWORK_DISABLED, CODEX_THREAD_ID, CODEX_CI, CURSOR_AGENT, COPILOT_CLI, GEMINI_CLI, AISECRETS_AGENT",
+        "Markers of a coding agent (Claude Code, Codex, Cursor, Copilot CLI, Gemini CLI; AISECRETS_AGENT=NAME by hand): get, export, edit and run without --mask refuse, and run needs --reason. [agents] allow_commands in config.toml makes exceptions.",
+    ),
     ("USER", "The default recipient name for init."),
     (
         "XDG_CONFIG_HOME",
@@ -116,6 +120,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "In CI, with the identity from the CI secret store:",
         "AISECRETS_IDENTITY=\"$SECRET\" aisecrets run -- pytest",
+    ),
+    (
+        "Let coding agents use the secrets without seeing them (MCP), allowing one name:",
+        "aisecrets agent setup claude\nprintf '[agents]\\nallow = [\"OPENAI_API_KEY\"]\\n' >> ~/.config/aisecrets/config.toml",
     ),
 ];
 
