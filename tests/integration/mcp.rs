@@ -46,8 +46,21 @@ fn prompt_program(w: &World, pin: Option<&str>) -> String {
     path.display().to_string()
 }
 
-/// Runs the Python client on `calls`; returns its result object.
+/// Runs the Python client on `calls`; returns its result object, after checking that no
+/// message carried any of `secrets` in any form.
 fn client(w: &World, calls: Value, extra_env: &[(&str, &str)], secrets: &[&str]) -> Value {
+    let result = client_unchecked(w, calls, extra_env, secrets);
+    assert_eq!(result["leaks"], json!([]), "a secret reached the client");
+    result
+}
+
+/// [`client`] without the leak assertion (for the control that the tap sees everything).
+fn client_unchecked(
+    w: &World,
+    calls: Value,
+    extra_env: &[(&str, &str)],
+    secrets: &[&str],
+) -> Value {
     let base = w.command(["mcp"]);
     let mut env: serde_json::Map<String, Value> = base
         .get_envs()
@@ -84,7 +97,6 @@ fn client(w: &World, calls: Value, extra_env: &[(&str, &str)], secrets: &[&str])
         String::from_utf8_lossy(&out.stderr)
     );
     let result: Value = serde_json::from_slice(&std::fs::read(&result_path).unwrap()).unwrap();
-    assert_eq!(result["leaks"], json!([]), "a secret reached the client");
     assert!(result["messages"].as_u64().unwrap() >= 2);
     result
 }
@@ -172,6 +184,10 @@ fn mcp_tools_list_and_run_injects_masks_and_audits() {
     assert_eq!(run_line["reason"], json!("train the model"));
     assert_eq!(run_line["agent"], json!("claude-code"));
     assert_eq!(run_line["names"], json!(["OPENAI_API_KEY"]));
+    // Control: the tap sees what the server sends (a name is in list_secrets' reply, and
+    // hex of it too once it is printed so).
+    let seen = client_unchecked(&w, json!([["list_secrets", {}]]), &[], &["HF_TOKEN"]);
+    assert_ne!(seen["leaks"], json!([]), "the leak check sees nothing");
     // `aisecrets audit` shows them.
     w.cmd(["audit"])
         .ok()
