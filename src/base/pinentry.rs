@@ -58,15 +58,9 @@ impl Session {
             program: program.to_owned(),
         };
         s.reply(None)?; // the greeting
-        // A terminal to prompt on, when the program needs one (pinentry-curses, -tty).
-        let tty = std::env::var("GPG_TTY").ok().or_else(|| {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .open("/dev/tty")
-                .ok()
-                .map(|_| "/dev/tty".to_owned())
-        });
-        if let Some(t) = tty {
+        // A terminal to prompt on, when the program needs one (pinentry-curses, -tty): the
+        // one GPG_TTY names, as gpg-agent does. `aisecrets mcp` has no terminal of its own.
+        if let Ok(t) = std::env::var("GPG_TTY") {
             let _ = s.command(&format!("OPTION ttyname={}", escape(&t)), None);
         }
         Ok(s)

@@ -489,3 +489,50 @@ fn agent_setup_is_idempotent_and_appends_to_agents_md() {
     assert_eq!(first, second);
     w.cmd(["agent", "setup", "claude"]).ok();
 }
+
+/// #16: the raw protocol (one JSON-RPC message per line), and SIGTERM between calls still
+/// ends the server after a `run` call (whose signal handling holds SIGTERM while it runs).
+#[test]
+fn mcp_speaks_line_json_rpc_and_sigterm_after_a_run_ends_it() {
+    use std::io::{BufRead, BufReader, Write};
+    let w = World::with_secrets();
+    config(&w, "[agents]\nallow = [\"OPENAI_API_KEY\"]\n");
+    let mut c = w.command(["mcp"]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = c.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut ask = |msg: Value| -> Value {
+        writeln!(stdin, "{msg}").unwrap();
+        stdin.flush().unwrap();
+        serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap()
+    };
+    let init = ask(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-03-26", "capabilities": {}, "clientInfo": {"name": "raw", "version": "0"}}}),
+    );
+    assert_eq!(init["result"]["protocolVersion"], json!("2025-03-26"));
+    assert_eq!(init["result"]["serverInfo"]["name"], json!("aisecrets"));
+    let unknown = ask(json!({"jsonrpc": "2.0", "id": 2, "method": "resources/read", "params": {}}));
+    assert_eq!(unknown["error"]["code"], json!(-32601));
+    let run = ask(
+        json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "run", "arguments": {"command": ["printenv", "OPENAI_API_KEY"], "reason": "check"}}}),
+    );
+    let text = run["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("[REDACTED:OPENAI_API_KEY]") && !text.contains(OPENAI),
+        "{text}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    util::wait_for("the server to end on SIGTERM", || {
+        child.try_wait().unwrap().is_some()
+    });
+    drop(stdin);
+}

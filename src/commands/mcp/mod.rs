@@ -31,6 +31,27 @@ const MAX_LINE: usize = 1 << 20;
 
 /// Runs the server until stdin ends (or a signal stops a run).
 pub(super) fn run() -> Result<Outcome> {
+    // A session of our own, without a controlling terminal: the agent's terminal is the
+    // agent's (its TUI owns it), so nothing of ours may prompt there. A locked identity or a
+    // first use then fails with the error that says what to do in a terminal of the user's,
+    // and the prompt program is a graphical one or is given GPG_TTY. Fails harmlessly when
+    // the client made us a process group leader.
+    #[cfg(unix)]
+    let _ = nix::unistd::setsid();
+    // Between calls nothing is held (each call drops its RAM folder, leases and values), so
+    // SIGINT, SIGTERM and SIGHUP end the server as usual; during a call, `run` holds or
+    // forwards them. (Once `run` has registered its handlers the default action would
+    // otherwise be gone for good.)
+    let idle = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    #[cfg(unix)]
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register_conditional_default(sig, std::sync::Arc::clone(&idle))
+            .map_err(|e| Error::io("install signal handlers for", "mcp", e))?;
+    }
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let mut server = tools::Server::default();
@@ -48,6 +69,7 @@ pub(super) fn run() -> Result<Outcome> {
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
+        idle.store(false, std::sync::atomic::Ordering::SeqCst);
         let reply = match serde_json::from_slice::<Value>(&line) {
             Ok(Value::Array(batch)) => {
                 let replies: Vec<Value> = batch
@@ -59,6 +81,9 @@ pub(super) fn run() -> Result<Outcome> {
             Ok(message) => handle(&mut server, message),
             Err(_) => Some(error_reply(&Value::Null, -32700, "parse error")),
         };
+        // Idle before the reply goes: a client that stops us on reading it must find the
+        // default actions back.
+        idle.store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(r) = reply {
             send(&r)?;
         }
