@@ -93,18 +93,21 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
 /// Under a coding agent (see [`crate::base::agent`]), `get`, `export`, `edit` and `run`
 /// without `--mask` would show it a value: refused with one line naming the way that does
 /// not (#16), unless `[agents] allow_commands` in the user's config lists the command.
-/// Returns the agent detected, if any.
+/// Returns the agent the command runs under, unless the user's exception covers it (then,
+/// as without an agent, `None`).
 fn agent_guard(command: &str, masked: bool) -> Result<Option<String>> {
     let Some(agent) = crate::base::agent::detect() else {
         return Ok(None);
     };
-    if masked
-        || crate::base::config::load()?
-            .agents
-            .allow_commands
-            .iter()
-            .any(|c| c == command)
+    if crate::base::config::load()?
+        .agents
+        .allow_commands
+        .iter()
+        .any(|c| c == command)
     {
+        return Ok(None);
+    }
+    if masked {
         return Ok(Some(agent));
     }
     Err(Error::Failed(format!(

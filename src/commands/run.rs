@@ -21,15 +21,42 @@ use crate::{
 /// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
 /// agent it needs `--mask` and `--reason` (#16).
 pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
-    if let Some(agent) = super::agent_guard("run", args.mask)?
-        && args.reason.as_deref().is_none_or(|r| r.trim().is_empty())
-    {
+    let Some(agent) = super::agent_guard("run", args.mask)? else {
+        crate::project::audit::set_context(args.reason.as_deref(), None);
+        return execute(args, None);
+    };
+    let Some(reason) = args.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
         return Err(Error::Usage(format!(
             "run under a coding agent ({agent}) needs --reason TEXT: why the command needs the secrets (it goes to the audit log)"
         )));
+    };
+    // Under an agent, what it may use is the user's `[agents]` config, as through
+    // `aisecrets mcp`: the names asked for are checked, and no names means the allowed ones.
+    let project = Project::require(&super::cwd()?)?;
+    let env = project.pick_env(args.env.env.as_deref())?;
+    let policy = crate::project::agents::Policy::of(&project)?;
+    let names = match wanted_names(&project, args)? {
+        Some(names) => names,
+        None => policy.allowed.iter().cloned().collect(),
+    };
+    if names.is_empty() {
+        return Err(Error::Failed(format!(
+            "no secret is allowed for coding agents ({agent}): list them in config.toml, [agents] allow = [NAMES] or allow_scopes = [SCOPES]"
+        )));
     }
-    crate::project::audit::set_context(args.reason.as_deref(), None);
-    execute(args, None)
+    policy.check(&names, &agent, &env, reason, &args.command)?;
+    crate::project::audit::set_context(Some(reason), Some(&agent));
+    let checked = RunArgs {
+        env: crate::cli::EnvArg { env: Some(env) },
+        only: Some(names),
+        scope: None,
+        mask: args.mask,
+        allow_argv: args.allow_argv,
+        reason: args.reason.clone(),
+        vault_token: args.vault_token,
+        command: args.command.clone(),
+    };
+    execute(&checked, None)
 }
 
 /// The one run path, for `aisecrets run` and the `run` tool of `aisecrets mcp` (#16): with

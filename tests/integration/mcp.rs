@@ -432,13 +432,38 @@ fn under_an_agent_get_is_refused_and_run_needs_mask_and_reason() {
         .env("CLAUDECODE", "1")
         .fails(2)
         .stderr_has("--reason");
+    // What the agent may use is the user's [agents] config, as through MCP.
     w.cmd(["run", "--mask", "--reason", "run the tests", "--", "true"])
         .env("CLAUDECODE", "1")
-        .ok();
+        .fails(1)
+        .stderr_has("[agents] allow");
+    config(&w, "[agents]\nallow = [\"OPENAI_API_KEY\"]\n");
+    w.cmd([
+        "run", "--mask", "--reason", "x", "--only", "HF_TOKEN", "--", "true",
+    ])
+    .env("CLAUDECODE", "1")
+    .fails(1)
+    .stderr_has("HF_TOKEN is not allowed");
+    let out = w
+        .cmd([
+            "run",
+            "--mask",
+            "--reason",
+            "run the tests",
+            "--",
+            "sh",
+            "-c",
+            "echo ${HF_TOKEN:-no-hf}; echo $OPENAI_API_KEY",
+        ])
+        .env("CLAUDECODE", "1")
+        .ok()
+        .stdout_str();
+    assert_eq!(out, "no-hf\n[REDACTED:OPENAI_API_KEY]\n");
     let last = audit_lines(&w).pop().unwrap();
     assert_eq!(last["action"], json!("run"));
     assert_eq!(last["reason"], json!("run the tests"));
     assert_eq!(last["agent"], json!("claude-code"));
+    assert_eq!(last["names"], json!(["OPENAI_API_KEY"]));
     // Without a marker nothing changes; an exception in the user's config lets `get` pass.
     w.cmd(["get", "OPENAI_API_KEY"]).reveals().ok();
     config(&w, "[agents]\nallow_commands = [\"get\"]\n");

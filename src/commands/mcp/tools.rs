@@ -16,19 +16,18 @@
 //! put to the human through the prompt program (`CONFIRM`) at each use. Everything else is
 //! refused, by every tool.
 
-use std::collections::BTreeSet;
 use std::ffi::OsString;
 
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
 use crate::backend::{self, Change, Purpose};
 use crate::base::error::{Error, Result};
 use crate::base::exit::Outcome;
 use crate::base::pinentry::{self, Answer};
 use crate::base::secret::{self, SecretValue};
-use crate::base::{agent, config, output};
+use crate::base::{agent, output};
 use crate::cli::{EnvArg, RunArgs};
+use crate::project::agents::{Access, Policy};
 use crate::project::{Project, audit};
 use crate::run::child::Capture;
 
@@ -146,7 +145,7 @@ impl Server {
         let mut items = Vec::new();
         let mut text = format!("secrets of environment `{env}` (values are never shown):\n");
         for row in &snap.rows {
-            let access = policy.access(&row.name);
+            let access = policy.access(&row.name).as_str();
             let scopes: Vec<&str> = project
                 .manifest
                 .scopes
@@ -287,7 +286,7 @@ impl Server {
         secret::check_name(name)?;
         let (project, env) = project_env(args)?;
         let policy = Policy::of(&project)?;
-        if policy.access(name) == "refused" {
+        if policy.access(name) == Access::Refused {
             return Err(policy.refusal(name));
         }
         let agent = self.agent();
@@ -371,109 +370,4 @@ fn strings(v: Option<&Value>) -> Option<Vec<String>> {
             .map(|s| s.trim().to_owned())
             .collect()
     })
-}
-
-/// What the user's config (narrowed by the manifest) lets an agent use.
-struct Policy {
-    /// Allowed without asking.
-    allowed: BTreeSet<String>,
-    /// The manifest's ceiling, when it has `[agents]`.
-    ceiling: Option<BTreeSet<String>>,
-    /// Ask the human for the rest.
-    confirm: bool,
-    /// The prompt program.
-    pinentry: String,
-}
-
-impl Policy {
-    fn of(project: &Project) -> Result<Self> {
-        let agents = config::load()?.agents;
-        let scope_names = |scopes: &[String]| -> Vec<String> {
-            scopes
-                .iter()
-                .filter_map(|s| project.manifest.scopes.get(s))
-                .flat_map(|s| s.secrets.iter().cloned())
-                .collect()
-        };
-        let mut allowed: BTreeSet<String> = agents.allow.iter().cloned().collect();
-        allowed.extend(scope_names(&agents.allow_scopes));
-        let ceiling = project.manifest.agents.as_ref().map(|m| {
-            let mut c: BTreeSet<String> = m.allow.iter().flatten().cloned().collect();
-            c.extend(scope_names(m.allow_scopes.as_deref().unwrap_or_default()));
-            c
-        });
-        if let Some(c) = &ceiling {
-            allowed.retain(|n| c.contains(n));
-        }
-        Ok(Self {
-            allowed,
-            ceiling,
-            confirm: agents.confirm,
-            pinentry: agents
-                .pinentry
-                .unwrap_or_else(|| pinentry::DEFAULT.to_owned()),
-        })
-    }
-
-    /// `allowed`, `confirm` (asked at each use) or `refused`.
-    fn access(&self, name: &str) -> &'static str {
-        if self.allowed.contains(name) {
-            "allowed"
-        } else if self.confirm && self.ceiling.as_ref().is_none_or(|c| c.contains(name)) {
-            "confirm"
-        } else {
-            "refused"
-        }
-    }
-
-    fn refusal(&self, name: &str) -> Error {
-        let narrowed = self.ceiling.as_ref().is_some_and(|c| !c.contains(name));
-        Error::Failed(format!(
-            "{name} is not allowed for coding agents{}: only the user can allow it, in config.toml ([agents] allow = [\"{name}\"] or allow_scopes)",
-            if narrowed {
-                " (aisecrets.toml's [agents] leaves it out)"
-            } else {
-                ""
-            }
-        ))
-    }
-
-    /// Refuses the names the agent may not use; asks the human about those needing it.
-    fn check(
-        &self,
-        names: &[String],
-        agent: &str,
-        env: &str,
-        reason: &str,
-        command: &[OsString],
-    ) -> Result<()> {
-        let mut ask = Vec::new();
-        for n in names {
-            match self.access(n) {
-                "allowed" => {}
-                "confirm" => ask.push(n.as_str()),
-                _ => return Err(self.refusal(n)),
-            }
-        }
-        if ask.is_empty() {
-            return Ok(());
-        }
-        let shown: Vec<String> = command
-            .iter()
-            .map(|a| output::sanitize(&a.to_string_lossy(), 80))
-            .collect();
-        let desc = Zeroizing::new(format!(
-            "The coding agent ({agent}) asks to run\n\n  {}\n\nwith {} of environment {env} injected (it will not see the values).\n\nReason given: {}\n\nAllow this once?",
-            output::sanitize(&shown.join(" "), 300),
-            ask.join(", "),
-            output::sanitize(reason, 300),
-        ));
-        match pinentry::confirm(&self.pinentry, &desc)? {
-            Answer::Given(()) => Ok(()),
-            Answer::Cancelled => Err(Error::Failed(format!(
-                "the human declined to let the agent use {}",
-                ask.join(", ")
-            ))),
-        }
-    }
 }
