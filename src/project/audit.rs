@@ -29,7 +29,7 @@ struct Context {
     agent: Option<String>,
 }
 
-/// Sets the reason and agent recorded with every following line (see [`CONTEXT`]); an
+/// Sets the reason and agent recorded with every following line ; an
 /// agent of `None` falls back to the one detected in the environment.
 pub fn set_context(reason: Option<&str>, agent: Option<&str>) {
     if let Ok(mut c) = CONTEXT.lock() {
