@@ -48,6 +48,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -163,6 +165,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Give the command only these secrets (comma-separated names)')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])')
+            [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command needs the secrets, for the audit log; required under a coding agent')
             [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace every secret value in the command''s output with [REDACTED:NAME]')
             [CompletionResult]::new('--allow-argv', '--allow-argv', [CompletionResultType]::ParameterName, 'Allow a secret value to appear in the command line (trackers record command lines)')
             [CompletionResult]::new('--vault-token', '--vault-token', [CompletionResultType]::ParameterName, 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits')
@@ -429,6 +432,40 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aisecrets;mcp' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;agent' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;agent;setup' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;agent;help' {
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;agent;help;setup' {
+            break
+        }
+        'aisecrets;agent;help;help' {
+            break
+        }
         'aisecrets;help' {
             [CompletionResult]::new('identity', 'identity', [CompletionResultType]::ParameterValue, 'Make or show your own age identity')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment')
@@ -453,6 +490,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('lock', 'lock', [CompletionResultType]::ParameterValue, 'Forget the unlocked identity in every keyring')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the project, environment, identity, and the unlock cache')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
+            [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one')
+            [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -563,6 +602,16 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;completions' {
+            break
+        }
+        'aisecrets;help;mcp' {
+            break
+        }
+        'aisecrets;help;agent' {
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent')
+            break
+        }
+        'aisecrets;help;agent;setup' {
             break
         }
         'aisecrets;help;help' {

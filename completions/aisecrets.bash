@@ -16,6 +16,9 @@ _aisecrets() {
             ",$1")
                 cmd="aisecrets"
                 ;;
+            aisecrets,agent)
+                cmd="aisecrets__subcmd__agent"
+                ;;
             aisecrets,audit)
                 cmd="aisecrets__subcmd__audit"
                 ;;
@@ -51,6 +54,9 @@ _aisecrets() {
                 ;;
             aisecrets,lock)
                 cmd="aisecrets__subcmd__lock"
+                ;;
+            aisecrets,mcp)
+                cmd="aisecrets__subcmd__mcp"
                 ;;
             aisecrets,pull)
                 cmd="aisecrets__subcmd__pull"
@@ -88,6 +94,18 @@ _aisecrets() {
             aisecrets,unlock)
                 cmd="aisecrets__subcmd__unlock"
                 ;;
+            aisecrets__subcmd__agent,help)
+                cmd="aisecrets__subcmd__agent__subcmd__help"
+                ;;
+            aisecrets__subcmd__agent,setup)
+                cmd="aisecrets__subcmd__agent__subcmd__setup"
+                ;;
+            aisecrets__subcmd__agent__subcmd__help,help)
+                cmd="aisecrets__subcmd__agent__subcmd__help__subcmd__help"
+                ;;
+            aisecrets__subcmd__agent__subcmd__help,setup)
+                cmd="aisecrets__subcmd__agent__subcmd__help__subcmd__setup"
+                ;;
             aisecrets__subcmd__git,help)
                 cmd="aisecrets__subcmd__git__subcmd__help"
                 ;;
@@ -111,6 +129,9 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__git__subcmd__help,textconv)
                 cmd="aisecrets__subcmd__git__subcmd__help__subcmd__textconv"
+                ;;
+            aisecrets__subcmd__help,agent)
+                cmd="aisecrets__subcmd__help__subcmd__agent"
                 ;;
             aisecrets__subcmd__help,audit)
                 cmd="aisecrets__subcmd__help__subcmd__audit"
@@ -148,6 +169,9 @@ _aisecrets() {
             aisecrets__subcmd__help,lock)
                 cmd="aisecrets__subcmd__help__subcmd__lock"
                 ;;
+            aisecrets__subcmd__help,mcp)
+                cmd="aisecrets__subcmd__help__subcmd__mcp"
+                ;;
             aisecrets__subcmd__help,pull)
                 cmd="aisecrets__subcmd__help__subcmd__pull"
                 ;;
@@ -183,6 +207,9 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__help,unlock)
                 cmd="aisecrets__subcmd__help__subcmd__unlock"
+                ;;
+            aisecrets__subcmd__help__subcmd__agent,setup)
+                cmd="aisecrets__subcmd__help__subcmd__agent__subcmd__setup"
                 ;;
             aisecrets__subcmd__help__subcmd__git,merge)
                 cmd="aisecrets__subcmd__help__subcmd__git__subcmd__merge"
@@ -275,8 +302,78 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__agent)
+            opts="-h -V --help --version setup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__agent__subcmd__help)
+            opts="setup help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__agent__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__agent__subcmd__help__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__agent__subcmd__setup)
+            opts="-h -V --help --version claude codex cursor copilot gemini"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -521,8 +618,36 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions help"
+            opts="identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__agent)
+            opts="setup"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__agent__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -759,6 +884,20 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__lock)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1192,6 +1331,20 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__mcp)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__pull)
             opts="-e -n -y -h -V --env --to --dry-run --prune --yes --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1529,7 +1682,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__run)
-            opts="-e -h -V --env --only --scope --mask --allow-argv --vault-token --help --version"
+            opts="-e -h -V --env --only --scope --mask --allow-argv --reason --vault-token --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1548,6 +1701,10 @@ _aisecrets() {
                     return 0
                     ;;
                 --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

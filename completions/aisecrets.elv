@@ -45,6 +45,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
             cand completions 'Print a shell completion script on stdout'
+            cand mcp 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one'
+            cand agent 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aisecrets;identity'= {
@@ -145,6 +147,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --env 'Environment to use [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
             cand --only 'Give the command only these secrets (comma-separated names)'
             cand --scope 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])'
+            cand --reason 'Why the command needs the secrets, for the audit log; required under a coding agent'
             cand --mask 'Replace every secret value in the command''s output with [REDACTED:NAME]'
             cand --allow-argv 'Allow a secret value to appear in the command line (trackers record command lines)'
             cand --vault-token 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits'
@@ -376,6 +379,34 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;mcp'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;agent'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand setup 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;agent;setup'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;agent;help'= {
+            cand setup 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;agent;help;setup'= {
+        }
+        &'aisecrets;agent;help;help'= {
+        }
         &'aisecrets;help'= {
             cand identity 'Make or show your own age identity'
             cand init 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment'
@@ -400,6 +431,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand lock 'Forget the unlocked identity in every keyring'
             cand status 'Show the project, environment, identity, and the unlock cache'
             cand completions 'Print a shell completion script on stdout'
+            cand mcp 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one'
+            cand agent 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aisecrets;help;identity'= {
@@ -477,6 +510,13 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;status'= {
         }
         &'aisecrets;help;completions'= {
+        }
+        &'aisecrets;help;mcp'= {
+        }
+        &'aisecrets;help;agent'= {
+            cand setup 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent'
+        }
+        &'aisecrets;help;agent;setup'= {
         }
         &'aisecrets;help;help'= {
         }

@@ -6,6 +6,13 @@
 //! allow_names = ["OPENAI_BASE_URL"]   # names `run` otherwise refuses to inject
 //! safe_directories = ["/srv/shared/project"]   # folders whose files other users may own
 //!
+//! [agents]               # coding agents (#16): what `aisecrets mcp` and an agent may use
+//! allow = ["OPENAI_API_KEY"]          # names an agent may have injected (never see)
+//! allow_scopes = ["train"]            # every name of these [scopes.NAME] too
+//! confirm = true                      # any other name: ask me each time (prompt program)
+//! allow_commands = ["get"]            # commands allowed under an agent without --mask
+//! pinentry = "pinentry-curses"        # the prompt program (Assuan), `pinentry` by default
+//!
 //! [cache]
 //! # Cache even without a private session keyring, where every process of yours can read
 //! # the unlocked identity (the value must be exactly this, to say so).
@@ -45,6 +52,30 @@ pub struct Config {
     /// `[cache]`: where the unlocked identity may be kept.
     #[serde(default)]
     pub cache: CacheConfig,
+    /// `[agents]`: what a coding agent may use (#16).
+    #[serde(default)]
+    pub agents: AgentsConfig,
+}
+
+/// The `[agents]` table: what a coding agent may use, through `aisecrets mcp` or the CLI
+/// under an agent (#16). The project's manifest may only narrow it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsConfig {
+    /// Secret names an agent may have injected into a command (it never sees them).
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Scopes (`[scopes.NAME]` of the manifest) whose names an agent may use.
+    #[serde(default)]
+    pub allow_scopes: Vec<String>,
+    /// Any other name: ask the human through the prompt program at each use.
+    #[serde(default)]
+    pub confirm: bool,
+    /// Commands (`get`, `export`, `edit`, `run`) allowed under an agent without `--mask`.
+    #[serde(default)]
+    pub allow_commands: Vec<String>,
+    /// The pinentry-style prompt program (Assuan protocol); `pinentry` when unset.
+    pub pinentry: Option<String>,
 }
 
 /// The `[cache]` table.

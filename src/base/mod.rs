@@ -7,6 +7,7 @@
 //! others; `error` uses only `exit`; `files` and `output` use `error`; `secret` uses those;
 //! `user`, `prompt`, `dotenv`, `config` and `hardening` sit on top.
 
+pub mod agent;
 pub mod config;
 pub mod dotenv;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod hardening;
 pub mod hex;
 pub mod mask;
 pub mod output;
+pub mod pinentry;
 pub mod prompt;
 pub mod secret;
 pub mod time;

@@ -92,6 +92,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "AppRole login, and a JWT for login with the environment's jwt_role (BAO_* too); tried after VAULT_TOKEN and ~/.vault-token. Taken out of the environment at start-up.",
     ),
     (
+        "CLAUDECODE, CLAUDE_CODE_ENTRYPOINT, CODEX_SANDBOX, CODEX_SANDBOX_NETWORK_DISABLED, CODEX_THREAD_ID, CODEX_CI, CURSOR_AGENT, COPILOT_CLI, GEMINI_CLI, AISECRETS_AGENT",
+        "Markers of a coding agent (Claude Code, Codex, Cursor, Copilot CLI, Gemini CLI; AISECRETS_AGENT=NAME by hand): get, export, edit and run without --mask refuse, and run needs --reason. [agents] allow_commands in config.toml makes exceptions.",
+    ),
+    (
         "ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN, VAULT_JWT_AUDIENCE",
         "In GitHub Actions with id-token: write and no VAULT_JWT, the job's OIDC token is fetched for the jwt_role login, for the audience VAULT_JWT_AUDIENCE (default vault).",
     ),
@@ -168,6 +172,10 @@ const EXAMPLES: &[(&str, &str)] = &[
     (
         "In CI, with the identity from the CI secret store:",
         "AISECRETS_IDENTITY=\"$SECRET\" aisecrets run -- pytest",
+    ),
+    (
+        "Let coding agents use the secrets without seeing them (MCP), allowing one name:",
+        "aisecrets agent setup claude\nprintf '[agents]\\nallow = [\"OPENAI_API_KEY\"]\\n' >> ~/.config/aisecrets/config.toml",
     ),
 ];
 

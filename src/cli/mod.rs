@@ -82,6 +82,43 @@ pub enum Command {
     Status(StatusArgs),
     /// Print a shell completion script on stdout.
     Completions(CompletionsArgs),
+    /// Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you
+    /// for a value; never show one.
+    Mcp,
+    /// Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+/// `aisecrets agent ...`
+#[derive(Debug, Subcommand)]
+pub enum AgentCommand {
+    /// Register `aisecrets mcp` with coding agents in this project and tell them (in
+    /// AGENTS.md or CLAUDE.md, appended) to use it; idempotent.
+    Setup(AgentSetupArgs),
+}
+
+/// Arguments of `agent setup`.
+#[derive(Debug, Args)]
+pub struct AgentSetupArgs {
+    /// The agents to set up [default: all of them].
+    #[arg(value_enum)]
+    pub agents: Vec<AgentKind>,
+}
+
+/// The coding agents `agent setup` knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AgentKind {
+    /// Claude Code: .mcp.json and CLAUDE.md.
+    Claude,
+    /// OpenAI Codex: .codex/config.toml and AGENTS.md.
+    Codex,
+    /// Cursor: .cursor/mcp.json and AGENTS.md.
+    Cursor,
+    /// GitHub Copilot in VS Code: .vscode/mcp.json and AGENTS.md.
+    Copilot,
+    /// Gemini CLI: .gemini/settings.json and GEMINI.md.
+    Gemini,
 }
 
 /// `aisecrets recipients ...`
@@ -412,6 +449,9 @@ pub struct RunArgs {
     /// Allow a secret value to appear in the command line (trackers record command lines).
     #[arg(long)]
     pub allow_argv: bool,
+    /// Why the command needs the secrets, for the audit log; required under a coding agent.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and
     /// policies from [environments.ENV.child_token]), revoked when it exits.
     #[arg(long)]

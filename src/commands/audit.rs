@@ -45,7 +45,7 @@ pub(super) fn run(args: &AuditArgs) -> Result<u8> {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "{}  {:<10} {:<8} {}{}  {}",
+                "{}  {:<10} {:<8} {}{}  {}{}",
                 e["time"].as_str().unwrap_or(""),
                 e["action"].as_str().unwrap_or(""),
                 e["env"].as_str().unwrap_or("-"),
@@ -55,11 +55,28 @@ pub(super) fn run(args: &AuditArgs) -> Result<u8> {
                     .map(|c| format!("  ({c})"))
                     .unwrap_or_default(),
                 e["outcome"].as_str().unwrap_or(""),
+                agent_note(e),
             );
         }
     }
     output::stdout(out.as_bytes())?;
     Ok(exit::OK)
+}
+
+/// `  [agent claude-code: "the reason"]` for a line recorded under a coding agent (#16),
+/// sanitised: both came from outside.
+fn agent_note(e: &Value) -> String {
+    let agent = e["agent"].as_str();
+    let reason = e["reason"].as_str();
+    if agent.is_none() && reason.is_none() {
+        return String::new();
+    }
+    let mut note = format!("  [agent {}", output::sanitize(agent.unwrap_or("-"), 40));
+    if let Some(r) = reason {
+        let _ = write!(note, ": \"{}\"", output::sanitize(r, 200));
+    }
+    note.push(']');
+    note
 }
 
 /// `2026-11-28` or an RFC 3339 time, as the log's `time` format for comparison.

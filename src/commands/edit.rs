@@ -39,6 +39,7 @@ const GUI_EDITORS: &[&str] = &[
 
 /// Runs `edit`.
 pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
+    super::agent_guard("edit", false)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let keys = file::keys_for(&project, &env)?;
     let mut open = file::open(&project, &env, &keys, super::ask)?;

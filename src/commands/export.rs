@@ -7,6 +7,7 @@ use crate::{base::dotenv, base::exit, base::output};
 
 /// Runs `export`.
 pub(super) fn run(args: &ExportArgs) -> Result<u8> {
+    super::agent_guard("export", false)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let snap = backend::of(&project, &env, super::ask)?.read(Purpose::HandOn)?;
     snap.refuse_conflicts(snap.values.keys().map(String::as_str))?;

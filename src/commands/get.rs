@@ -9,6 +9,7 @@ use crate::{base::exit, base::output};
 
 /// Runs `get`.
 pub(super) fn run(args: &NameArgs) -> Result<u8> {
+    super::agent_guard("get", false)?;
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     if let Some(l) = project.env(&env)?.leases.get(&args.name) {
         return Err(crate::base::error::Error::Failed(format!(

@@ -1,5 +1,6 @@
 //! Dispatch: one module per subcommand, each with `run(args) -> Result<u8>`.
 
+mod agent;
 mod audit;
 mod completions;
 mod edit;
@@ -11,6 +12,7 @@ mod import;
 mod init;
 mod list;
 mod lock;
+mod mcp;
 mod recipients;
 mod request_access;
 mod rm;
@@ -59,7 +61,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
         git::auto_setup(&project);
     }
     let code = match cli.command {
-        Command::Run(a) => return run::run(a),
+        Command::Run(a) => return run::run(&a),
         Command::Identity(c) => identity::run(c),
         Command::Init(a) => init::run(&a),
         Command::Set(a) => set::run(&a),
@@ -82,8 +84,37 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Lock => lock::run(),
         Command::Status(a) => status::run(&a),
         Command::Completions(a) => completions::run(&a),
+        Command::Mcp => return mcp::run(),
+        Command::Agent(c) => agent::run(c),
     };
     code.map(Outcome::Exit)
+}
+
+/// Under a coding agent (see [`crate::base::agent`]), `get`, `export`, `edit` and `run`
+/// without `--mask` would show it a value: refused with one line naming the way that does
+/// not (#16), unless `[agents] allow_commands` in the user's config lists the command.
+/// Returns the agent the command runs under, unless the user's exception covers it (then,
+/// as without an agent, `None`).
+fn agent_guard(command: &str, masked: bool) -> Result<Option<String>> {
+    let Some(agent) = crate::base::agent::detect() else {
+        return Ok(None);
+    };
+    if crate::base::config::load()?
+        .agents
+        .allow_commands
+        .iter()
+        .any(|c| c == command)
+    {
+        return Ok(None);
+    }
+    if masked {
+        return Ok(Some(agent));
+    }
+    Err(Error::Failed(format!(
+        "`aisecrets {command}` would show secret values to the coding agent this runs under ({agent}): \
+         let it use them through `aisecrets mcp` (set up with `aisecrets agent setup`) or \
+         `aisecrets run --mask --reason TEXT -- CMD`; to allow it, add \"{command}\" to [agents] allow_commands in config.toml"
+    )))
 }
 
 fn cwd() -> Result<PathBuf> {

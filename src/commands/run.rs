@@ -18,8 +18,51 @@ use crate::{
 };
 
 /// Runs `run`; the outcome is the child's exit code, or a signal to die of once everything
-/// here is dropped: leases and tokens revoked, the RAM folder removed (#14).
-pub(super) fn run(args: RunArgs) -> Result<Outcome> {
+/// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
+/// agent it needs `--mask` and `--reason` (#16).
+pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
+    let Some(agent) = super::agent_guard("run", args.mask)? else {
+        crate::project::audit::set_context(args.reason.as_deref(), None);
+        return execute(args, None);
+    };
+    let Some(reason) = args.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
+        return Err(Error::Usage(format!(
+            "run under a coding agent ({agent}) needs --reason TEXT: why the command needs the secrets (it goes to the audit log)"
+        )));
+    };
+    // Under an agent, what it may use is the user's `[agents]` config, as through
+    // `aisecrets mcp`: the names asked for are checked, and no names means the allowed ones.
+    let project = Project::require(&super::cwd()?)?;
+    let env = project.pick_env(args.env.env.as_deref())?;
+    let policy = crate::project::agents::Policy::of(&project)?;
+    let names = match wanted_names(&project, args)? {
+        Some(names) => names,
+        None => policy.allowed.iter().cloned().collect(),
+    };
+    if names.is_empty() {
+        return Err(Error::Failed(format!(
+            "no secret is allowed for coding agents ({agent}): list them in config.toml, [agents] allow = [NAMES] or allow_scopes = [SCOPES]"
+        )));
+    }
+    policy.check(&names, &agent, &env, reason, &args.command)?;
+    crate::project::audit::set_context(Some(reason), Some(&agent));
+    let checked = RunArgs {
+        env: crate::cli::EnvArg { env: Some(env) },
+        only: Some(names),
+        scope: None,
+        mask: args.mask,
+        allow_argv: args.allow_argv,
+        reason: args.reason.clone(),
+        vault_token: args.vault_token,
+        command: args.command.clone(),
+    };
+    execute(&checked, None)
+}
+
+/// The one run path, for `aisecrets run` and the `run` tool of `aisecrets mcp` (#16): with
+/// `capture`, the output is masked into it instead of ours, and the credentials start-up
+/// took stay for the server's next call.
+pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Result<Outcome> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::Usage(
             "run needs a command: aisecrets run -- COMMAND ARGS...".into(),
@@ -29,7 +72,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome> {
     // armed) until every credential below is revoked and every folder removed.
     let mut stop = Stop::new();
     let (project, env) = super::project_env(args.env.env.as_deref())?;
-    let wanted = wanted_names(&project, &args)?;
+    let wanted = wanted_names(&project, args)?;
     let decl = project.env(&env)?.clone();
     let mut backend = backend::of(&project, &env, super::ask)?;
     if args.vault_token && backend.vault().is_none() {
@@ -164,8 +207,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome> {
         }
     }
     extra.extend(token_vars);
-    let masker = args
-        .mask
+    let masker = (args.mask || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
     let names: Vec<String> = selected.into_keys().collect();
     audit::record(
@@ -184,15 +226,18 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome> {
         &[]
     };
     let env_vars = child::child_env(extra, withhold);
-    // Nothing reads the taken credentials from here on: wiped before the child exists.
-    hardening::forget_all();
+    // Nothing reads the taken credentials from here on: wiped before the child exists
+    // (the MCP server serves more calls, and keeps them).
+    if capture.is_none() {
+        hardening::forget_all();
+    }
     let outcome = std::thread::scope(|scope| {
         // Leases outlive their first TTL while the child runs: a thread renews them.
         let (keep, kept) = std::sync::mpsc::channel::<()>();
         if let Some(h) = held.as_ref() {
             scope.spawn(move || h.keep_alive(&kept));
         }
-        let outcome = child::run(program, rest, env_vars, masker.as_ref(), &stop);
+        let outcome = child::run(program, rest, env_vars, masker.as_ref(), capture, &stop);
         drop(keep);
         outcome
     });

@@ -15,6 +15,37 @@ use sha2::Digest;
 use crate::base::error::{Error, Result};
 use crate::project::Project;
 
+/// Why the accesses of this process happen and for whom (#16): the `reason` an agent gave
+/// (`run --reason`, a tool call of `aisecrets mcp`) and the agent detected or named by the
+/// MCP client. Set once per command, or per tool call by the MCP server (which serves calls
+/// one at a time); every line recorded meanwhile carries them.
+static CONTEXT: std::sync::Mutex<Context> = std::sync::Mutex::new(Context {
+    reason: None,
+    agent: None,
+});
+
+struct Context {
+    reason: Option<String>,
+    agent: Option<String>,
+}
+
+/// Sets the reason and agent recorded with every following line ; an
+/// agent of `None` falls back to the one detected in the environment.
+pub fn set_context(reason: Option<&str>, agent: Option<&str>) {
+    if let Ok(mut c) = CONTEXT.lock() {
+        c.reason = reason.map(|r| crate::base::output::sanitize(r, 500));
+        c.agent = agent.map(str::to_owned);
+    }
+}
+
+fn context() -> (Option<String>, Option<String>) {
+    let (reason, agent) = CONTEXT
+        .lock()
+        .map(|c| (c.reason.clone(), c.agent.clone()))
+        .unwrap_or_default();
+    (reason, agent.or_else(crate::base::agent::detect))
+}
+
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The log's path: `AISECRETS_HOME/audit.jsonl`, else `$XDG_STATE_HOME/aisecrets/audit.jsonl`
@@ -97,6 +128,13 @@ fn append(
         "prev": prev,
     });
     let mut event = event;
+    let (reason, agent) = context();
+    if let Some(a) = agent {
+        event["agent"] = json!(a);
+    }
+    if let Some(r) = reason {
+        event["reason"] = json!(r);
+    }
     if head_lost {
         // The end of the log before this line cannot be vouched for: say so in the chain,
         // where `audit --verify` will find it, rather than quietly starting afresh.

@@ -35,6 +35,21 @@ pub struct Manifest {
     /// `[scan]`: what `aisecrets scan` lets pass knowingly.
     #[serde(default)]
     pub scan: ScanSection,
+    /// `[agents]`: narrows what the user's config lets a coding agent use (#16); it can
+    /// never widen it.
+    #[serde(default)]
+    pub agents: Option<AgentsSection>,
+}
+
+/// `[agents]` of the manifest: when a list is given, an agent may use only names that are
+/// both in it and allowed by the user's own config.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentsSection {
+    /// Names an agent may use at most.
+    pub allow: Option<Vec<String>>,
+    /// Scopes whose names an agent may use at most.
+    pub allow_scopes: Option<Vec<String>>,
 }
 
 /// `[scan]`.

@@ -1,6 +1,7 @@
 //! The project: the committed manifest (`aisecrets.toml`, untrusted input), who owns the
 //! repository, the user's trust pins for it, the rekey history, and the audit log.
 
+pub mod agents;
 pub mod audit;
 pub mod manifest;
 pub mod owner;

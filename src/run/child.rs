@@ -62,20 +62,62 @@ pub fn is_own_var(name: &OsStr) -> bool {
     name.as_encoded_bytes().starts_with(b"AISECRETS_")
 }
 
+/// The child's output kept in memory instead of written to ours (the `run` tool of
+/// `aisecrets mcp`, whose stdout is the protocol channel, #16): stdout and stderr in one
+/// buffer, in the order written, masked, and cut at a size limit.
+pub struct Capture {
+    kept: std::sync::Mutex<(Vec<u8>, bool)>,
+    limit: usize,
+}
+
+impl Capture {
+    /// An empty capture keeping at most `limit` bytes.
+    #[must_use]
+    pub fn new(limit: usize) -> Self {
+        Self {
+            kept: std::sync::Mutex::new((Vec::new(), false)),
+            limit,
+        }
+    }
+
+    fn push(&self, bytes: &[u8]) {
+        if let Ok(mut k) = self.kept.lock() {
+            let room = self.limit.saturating_sub(k.0.len());
+            if bytes.len() > room {
+                k.1 = true;
+            }
+            let n = bytes.len().min(room);
+            k.0.extend_from_slice(&bytes[..n]);
+        }
+    }
+
+    /// The output kept (already masked) and whether more was cut.
+    #[must_use]
+    pub fn take(&self) -> (Vec<u8>, bool) {
+        self.kept
+            .lock()
+            .map(|mut k| (std::mem::take(&mut k.0), k.1))
+            .unwrap_or_default()
+    }
+}
+
 /// Runs `program args` with exactly `env`, waits for it, and returns its exit code (or
 /// 128 + the signal that killed it, or that signal to die of when it came from the
 /// terminal). A signal `stop` noted before the child could start is returned instead, and
-/// nothing is started.
+/// nothing is started. With `capture` (which needs `mask`), the child's stdin is empty and
+/// its output goes, masked, into `capture` instead of ours.
 pub fn run(
     program: &OsStr,
     args: &[OsString],
     env: Vec<(OsString, OsString)>,
     mask: Option<&Masker>,
+    capture: Option<&Capture>,
     stop: &Stop,
 ) -> Result<Outcome> {
     let stdin = std::io::stdin();
-    let foreground =
-        stdin.is_terminal() && unistd::tcgetpgrp(stdin.as_fd()).ok() == Some(unistd::getpgrp());
+    let foreground = capture.is_none()
+        && stdin.is_terminal()
+        && unistd::tcgetpgrp(stdin.as_fd()).ok() == Some(unistd::getpgrp());
 
     // Handlers go in before the child exists, so no signal can kill us in between and
     // orphan it. exec resets caught signals to their defaults in the child.
@@ -126,7 +168,10 @@ pub fn run(
     }
     // With --mask, the child's output goes through us (see `Output::attach`); we keep
     // `child_ends` only until the child has them.
-    let (outputs, child_ends) = if mask.is_some() {
+    let (outputs, child_ends) = if let Some(c) = capture {
+        cmd.stdin(std::process::Stdio::null());
+        Output::attach_capture(&mut cmd, c)?
+    } else if mask.is_some() {
         Output::attach(&mut cmd)?
     } else {
         (Vec::new(), Vec::new())
@@ -220,14 +265,27 @@ fn wait(pid: Pid) -> nix::Result<WaitStatus> {
 }
 
 /// One masked output of the child: a pseudo-terminal or a pipe, and where it goes.
-struct Output {
+struct Output<'c> {
     /// Our end, read by the copier.
     ours: std::os::fd::OwnedFd,
     /// 1 for stdout, 2 for stderr.
     target: i32,
+    /// Where it goes instead of our stdout or stderr.
+    capture: Option<&'c Capture>,
 }
 
-impl Output {
+impl<'c> Output<'c> {
+    /// Gives the child one pipe for stdout and stderr, read into `capture`.
+    fn attach_capture(
+        cmd: &mut Command,
+        capture: &'c Capture,
+    ) -> Result<(Vec<Self>, Vec<OwnedFd>)> {
+        let (mut both, end) = Self::pipe(1)?;
+        both.capture = Some(capture);
+        cmd.stdout(child_end(&end)?).stderr(child_end(&end)?);
+        Ok((vec![both], vec![end]))
+    }
+
     /// Gives the child its stdout and stderr: a pseudo-terminal where ours is a terminal (so
     /// isatty, colours and progress bars behave), else a pipe. When our stdout and stderr are
     /// the same terminal, pipe or file (a terminal, `2>&1`), the child gets one channel for
@@ -276,10 +334,19 @@ impl Output {
                 Self {
                     ours: pty.master,
                     target,
+                    capture: None,
                 },
                 pty.slave,
             ))
         } else {
+            Self::pipe(target)
+        }
+    }
+
+    /// A pipe: our reading end and the child's writing end.
+    fn pipe(target: i32) -> Result<(Self, OwnedFd)> {
+        let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
+        {
             // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
             let (read, write) = nix::unistd::pipe().map_err(io)?;
             nix::fcntl::fcntl(
@@ -292,7 +359,14 @@ impl Output {
                 nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
             )
             .map_err(io)?;
-            Ok((Self { ours: read, target }, write))
+            Ok((
+                Self {
+                    ours: read,
+                    target,
+                    capture: None,
+                },
+                write,
+            ))
         }
     }
 
@@ -300,6 +374,10 @@ impl Output {
     fn write(&self, bytes: &[u8]) -> bool {
         use std::io::Write;
         if bytes.is_empty() {
+            return true;
+        }
+        if let Some(c) = self.capture {
+            c.push(bytes);
             return true;
         }
         if self.target == 1 {

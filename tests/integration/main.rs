@@ -14,6 +14,7 @@ mod import_export;
 mod integrity;
 mod layers;
 mod mask_scan;
+mod mcp;
 mod merging;
 mod names;
 mod newcomer;

@@ -168,6 +168,21 @@ impl World {
             .env("AISECRETS_KEYRING", "none")
             .env("USER", "tester")
             .env_remove("AISECRETS_ENV");
+        // The tests may themselves run under a coding agent: its markers would make
+        // `get` and `run` refuse (#16). Tests that want one set it.
+        for marker in [
+            "CLAUDECODE",
+            "CLAUDE_CODE_ENTRYPOINT",
+            "CODEX_SANDBOX",
+            "CODEX_SANDBOX_NETWORK_DISABLED",
+            "CODEX_THREAD_ID",
+            "CODEX_CI",
+            "CURSOR_AGENT",
+            "COPILOT_CLI",
+            "GEMINI_CLI",
+        ] {
+            c.env_remove(marker);
+        }
         c
     }
 }
