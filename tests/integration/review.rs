@@ -139,3 +139,61 @@ fn a_mount_lookup_that_does_not_say_kv_version_2_refuses_the_write() {
         fake.seen()
     );
 }
+
+/// `run`, `get` and `export` refuse a name a git merge left with two values (#13), and the
+/// hook refuses to commit it; `push` copied one of the two into Vault, where `run` then
+/// handed it out with no conflict to stop it. (Not a regression of #14: `push` never
+/// checked; found in the review of its seam, where `read` gives every command the same
+/// snapshot.)
+#[test]
+fn push_refuses_a_name_left_in_conflict_by_a_merge() {
+    let w = World::empty();
+    let (alice, bob) = crate::merging::team(&w);
+    bob.git_ok(&["checkout", "-qb", "rotation"]);
+    bob.aisecrets(&["set", "OPENAI_API_KEY"])
+        .stdin("sk-proj-FAKEbobsNewValue000000")
+        .ok();
+    bob.git_ok(&["commit", "-qam", "bob rotates"]);
+    bob.git_ok(&["push", "-q", "origin", "rotation"]);
+    alice
+        .aisecrets(&["set", "OPENAI_API_KEY"])
+        .stdin("sk-proj-FAKEalicesNewValue0000")
+        .ok();
+    alice.git_ok(&["commit", "-qam", "alice rotates"]);
+    alice.git_ok(&["fetch", "-q", "origin"]);
+    let out = alice.git(&["merge", "origin/rotation", "-m", "merge rotation"]);
+    assert!(!out.status.success(), "expected a conflict");
+    let path = crate::vault::unique("ml/review");
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(alice.dir.join("aisecrets.toml"))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut f,
+        format!(
+            "\n[environments.prod]\nvault = {{ address = \"{}\", mount = \"secret\", path = \"{path}\" }}\n",
+            crate::vault::addr()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    alice.aisecrets(&["trust", "--env", "prod", "--yes"]).ok();
+    let vault = |args: &[&str]| {
+        let mut c = alice.aisecrets(args);
+        for v in ["VAULT_ADDR", "BAO_ADDR", "BAO_TOKEN", "VAULT_NAMESPACE"] {
+            c = c.env_remove(v);
+        }
+        c.env("VAULT_TOKEN", crate::vault::root_token())
+    };
+    vault(&["push", "--env", "dev", "--to", "prod", "--yes"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("`OPENAI_API_KEY`")
+        .stderr_has("aisecrets edit");
+    let listed = vault(&["list", "--env", "prod"]).ok();
+    assert!(
+        !listed.stdout_str().contains("OPENAI_API_KEY"),
+        "a conflicted value was pushed:\n{}",
+        listed.stdout_str()
+    );
+}
