@@ -197,3 +197,51 @@ fn push_refuses_a_name_left_in_conflict_by_a_merge() {
         listed.stdout_str()
     );
 }
+
+/// A Vault environment's child gets none of the variables aisecrets logs in to Vault with
+/// (docs/THREATS.md, T16). In GitHub Actions that includes `ACTIONS_ID_TOKEN_REQUEST_TOKEN`:
+/// with it (and the URL) the child mints an OIDC token and logs in as the job's Vault role
+/// itself. It was read with `std::env` instead of through `base::hardening`, so it was
+/// neither taken out of aisecrets' environment nor kept from the child.
+#[test]
+fn a_vault_environments_child_does_not_get_the_github_oidc_request_token() {
+    const FAKE_OIDC: &str = "ghs-FAKEcanaryOidcRequestToken00000";
+    let (mut w, _path) = crate::vault::vault_world("");
+    w.canary(FAKE_OIDC);
+    crate::vault::vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    let out = crate::vault::vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--",
+            "sh",
+            "-c",
+            "echo \"oidc=${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-none}\"; tr '\\0' '\\n' < /proc/$PPID/environ | grep -c FAKEcanaryOidc || true",
+        ],
+    )
+    .env("ACTIONS_ID_TOKEN_REQUEST_URL", "https://example.invalid/token?x=1")
+    .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", FAKE_OIDC)
+    .reveals()
+    .ok();
+    let text = out.stdout_str();
+    assert!(text.contains("oidc=none"), "the child got it:\n{text}");
+    // Nor is it left in aisecrets' own /proc environ (read there by a root child).
+    assert_eq!(text.lines().nth(1), Some("0"), "{text}");
+    // A file environment's child gets it, as it would without aisecrets.
+    let out = w
+        .cmd([
+            "run",
+            "--",
+            "sh",
+            "-c",
+            "echo \"oidc=${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-none}\"",
+        ])
+        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", FAKE_OIDC)
+        .reveals()
+        .ok();
+    assert!(out.stdout_str().contains(&format!("oidc={FAKE_OIDC}")));
+}
