@@ -245,3 +245,21 @@ fn a_vault_environments_child_does_not_get_the_github_oidc_request_token() {
         .ok();
     assert!(out.stdout_str().contains(&format!("oidc={FAKE_OIDC}")));
 }
+
+/// `list` without an identity that opens now lists the names from the file alone (#13);
+/// that path read the file without the checks every other open makes, so a repository
+/// writer's `secrets -> /elsewhere` link was read through (docs/THREATS.md, T29).
+#[test]
+fn list_without_an_identity_refuses_a_symlinked_folder_too() {
+    let w = World::with_secrets();
+    let elsewhere = w.path("elsewhere");
+    std::fs::rename(w.project.join("secrets"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, w.project.join("secrets")).unwrap();
+    let nobody = w.path("nobody-home");
+    std::fs::create_dir_all(&nobody).unwrap();
+    w.cmd(["list"])
+        .env("AISECRETS_HOME", &nobody)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("symbolic link");
+}

@@ -45,6 +45,9 @@ impl<'a> Env<'a> {
     /// names, which are in the clear (#13).
     fn names_only(&self) -> Result<Snapshot> {
         let path = self.project.env_path(&self.env)?;
+        // The checks of every other open: no link on the way, not another user's file.
+        crate::base::files::refuse_symlinks_below(&self.project.root, &path)?;
+        crate::project::owner::check(&path, &self.project.root)?;
         let file = super::read_env_file(&path)?;
         if file.project != self.project.id() || file.env != self.env {
             return Err(Error::corrupt(
