@@ -56,6 +56,16 @@ pub fn read_env_file(path: &Path) -> Result<EnvFile> {
     EnvFile::parse(path, &text)
 }
 
+/// The file of `env` with the checks of every open (#12): no symlink on the way below the
+/// project root, not a file another user owns; parsed, nothing opened.
+pub fn read_env(project: &Project, env: &str) -> Result<(PathBuf, EnvFile)> {
+    let path = project.env_path(env)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
+    owner::check(&path, &project.root)?;
+    let file = read_env_file(&path)?;
+    Ok((path, file))
+}
+
 /// Opens `env` of `project` with `keys`, checking the key against this user's trust pin;
 /// `ask` decides a first use.
 pub fn open(project: &Project, env: &str, keys: &Keys, ask: Ask) -> Result<OpenEnv> {

@@ -94,10 +94,8 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
 /// the file cannot be read): a removed recipient matters to trust only while it still is.
 #[must_use]
 pub fn wrapped_to(project: &Project, env: &str) -> Vec<String> {
-    project
-        .env_path(env)
+    super::read_env(project, env)
         .ok()
-        .and_then(|p| super::read_env_file(&p).ok())
-        .map(|f| f.recipients)
+        .map(|(_, f)| f.recipients)
         .unwrap_or_default()
 }
