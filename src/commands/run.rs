@@ -30,11 +30,17 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
             "run under a coding agent ({agent}) needs --reason TEXT: why the command needs the secrets (it goes to the audit log)"
         )));
     };
-    // Under an agent, what it may use is the user's `[agents]` config, as through
-    // `aisecrets mcp`: the names asked for are checked, and no names means the allowed ones.
+    // Under an agent, what it may use is the user's `[agents]` config when there is one, as
+    // through `aisecrets mcp`: the names asked for are checked, no names means the allowed ones.
     let project = Project::require(&super::cwd()?)?;
     let env = project.pick_env(args.env.env.as_deref())?;
     let policy = crate::project::agents::Policy::of(&project)?;
+    if !policy.configured() {
+        // No `[agents]` rule anywhere: the plain CLI contract, masked output and a
+        // reason in the audit log; the allow lists apply once the user writes one.
+        crate::project::audit::set_context(Some(reason), Some(&agent));
+        return execute(args, None);
+    }
     let names = match wanted_names(&project, args)? {
         Some(names) => names,
         None => policy.allowed.iter().cloned().collect(),
