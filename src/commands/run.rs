@@ -17,9 +17,10 @@ use crate::{
     backend::vault, base::config, base::hardening, project::audit, run::child, run::policy,
 };
 
-/// Runs `run`; the outcome is the child's exit code, or a signal to die of once everything
-/// here is dropped: leases and tokens revoked, the RAM folder removed (#14).
-pub(super) fn run(args: RunArgs) -> Result<Outcome> {
+/// Runs `run` in the project `found` around the current folder by dispatch (found again when
+/// dispatch found none); the outcome is the child's exit code, or a signal to die of once
+/// everything here is dropped: leases and tokens revoked, the RAM folder removed (#14).
+pub(super) fn run(args: RunArgs, found: Option<Project>) -> Result<Outcome> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::Usage(
             "run needs a command: aisecrets run -- COMMAND ARGS...".into(),
@@ -28,7 +29,7 @@ pub(super) fn run(args: RunArgs) -> Result<Outcome> {
     // Declared first, so it goes last: SIGINT, SIGTERM and SIGHUP are held back (once
     // armed) until every credential below is revoked and every folder removed.
     let mut stop = Stop::new();
-    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let (project, env) = super::project_env_in(found, args.env.env.as_deref())?;
     let wanted = wanted_names(&project, &args)?;
     let decl = project.env(&env)?.clone();
     let mut backend = backend::of(&project, &env, super::ask)?;
