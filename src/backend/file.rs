@@ -211,10 +211,15 @@ fn open_all(
             })
             .collect()
     };
+    // Small files open on this thread without asking how many cores there are (that reads
+    // /proc/self/cgroup and the cgroup's CPU quota: start-up, #14).
+    if entries.len() < 2048 {
+        return Ok(open_chunk(&entries)?.into_iter().collect());
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8);
-    if entries.len() < 2048 || threads < 2 {
+    if threads < 2 {
         return Ok(open_chunk(&entries)?.into_iter().collect());
     }
     let size = entries.len().div_ceil(threads);
