@@ -14,21 +14,17 @@ use crate::project::Project;
 /// whose one public key is known without opening them are checked (the stored identity,
 /// `AISECRETS_IDENTITY`); an identity file may hold several keys and is just tried.
 pub fn keys_for(project: &Project, env: &str) -> Result<Keys> {
-    if let Some(d) = crate::keys::identity::describe()?
-        && !d.source.starts_with("AISECRETS_IDENTITY_FILE")
-        && let Some(mine) = d.public.as_deref()
-        && let Ok(decl) = project.env(env)
-        && decl.vault.is_none()
-        && !decl.recipients.values().any(|k| k.trim() == mine)
-    {
-        return Err(not_a_recipient(
-            project,
-            env,
-            project.env_path(env)?,
-            Some(mine),
-        ));
-    }
-    crate::keys::identity::load()
+    crate::keys::identity::load_checked(|mine| match project.env(env) {
+        Ok(decl) if decl.vault.is_none() && !decl.recipients.values().any(|k| k.trim() == mine) => {
+            Err(not_a_recipient(
+                project,
+                env,
+                project.env_path(env)?,
+                Some(mine),
+            ))
+        }
+        _ => Ok(()),
+    })
 }
 
 /// The error for a user whose key cannot open `env`, naming the next step: the pending
