@@ -21,7 +21,7 @@ use crate::{
 /// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
 /// agent it needs `--mask` and `--reason` (#16).
 pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
-    let Some(agent) = super::agent_guard("run", args.mask)? else {
+    let Some(agent) = super::agent_guard("run", args.mask || args.agent)? else {
         crate::project::audit::set_context(args.reason.as_deref(), None);
         return execute(args, None);
     };
@@ -52,6 +52,8 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
         scope: None,
         mask: args.mask,
         allow_argv: args.allow_argv,
+        jail: args.jail,
+        agent: args.agent,
         reason: args.reason.clone(),
         vault_token: args.vault_token,
         command: args.command.clone(),
@@ -71,6 +73,11 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     // Declared first, so it goes last: SIGINT, SIGTERM and SIGHUP are held back (once
     // armed) until every credential below is revoked and every folder removed.
     let mut stop = Stop::new();
+    // ---- run --jail / --agent (#15) ----------------------------------------------------
+    // The jail is made before any secret is read: where the kernel refuses a piece of it,
+    // nothing is decrypted and nothing runs.
+    let jail = jail::make(args)?;
+    // ---- end run --jail / --agent ----------------------------------------------------
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
     let decl = project.env(&env)?.clone();
@@ -207,7 +214,7 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
         }
     }
     extra.extend(token_vars);
-    let masker = (args.mask || capture.is_some())
+    let masker = (args.mask || args.agent || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
     let names: Vec<String> = selected.into_keys().collect();
     audit::record(
@@ -225,7 +232,16 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     } else {
         &[]
     };
-    let env_vars = child::child_env(extra, withhold);
+    let mut env_vars = child::child_env(extra, withhold);
+    // ---- run --jail / --agent (#15) ----------------------------------------------------
+    // PROXY-MERGE: with --proxy (or --agent), the proxy serves the jail's listener:
+    //   if let Some(j) = jail.as_mut() && let Some(l) = j.take_listener() {
+    //       running = crate::run::proxy::start(l, plan)?;
+    //       env_vars.extend(running.child_env(j.addr()));
+    //   }
+    // Without --proxy the listener is closed: the jailed child has no network at all.
+    let confine = jail::confine(jail.as_ref(), files.as_ref(), &mut env_vars)?;
+    // ---- end run --jail / --agent ----------------------------------------------------
     // Nothing reads the taken credentials from here on: wiped before the child exists
     // (the MCP server serves more calls, and keeps them).
     if capture.is_none() {
@@ -237,7 +253,15 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
         if let Some(h) = held.as_ref() {
             scope.spawn(move || h.keep_alive(&kept));
         }
-        let outcome = child::run(program, rest, env_vars, masker.as_ref(), capture, &stop);
+        let outcome = child::run(
+            program,
+            rest,
+            env_vars,
+            masker.as_ref(),
+            capture,
+            &stop,
+            confine,
+        );
         drop(keep);
         outcome
     });
@@ -246,7 +270,61 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     drop(held);
     drop(backend);
     drop(files);
+    drop(jail);
     outcome
+}
+
+/// `run --jail` and `run --agent` (#15): the jail, on Linux only.
+mod jail {
+    use std::ffi::OsString;
+
+    use crate::base::error::Result;
+    use crate::cli::RunArgs;
+    use crate::run::child;
+    use crate::run::ramdir::RamDir;
+
+    #[cfg(target_os = "linux")]
+    pub(super) type Jail = crate::run::jail::Jail;
+    #[cfg(not(target_os = "linux"))]
+    pub(super) type Jail = ();
+
+    /// The jail that `--jail` or `--agent` asks for, made now (fails closed).
+    pub(super) fn make(args: &RunArgs) -> Result<Option<Jail>> {
+        if !(args.jail || args.agent) {
+            return Ok(None);
+        }
+        #[cfg(target_os = "linux")]
+        return crate::run::jail::Jail::new().map(Some);
+        #[cfg(not(target_os = "linux"))]
+        Err(crate::base::error::Error::Usage(
+            "run --jail and run --agent need Linux (namespaces); run with --mask instead".into(),
+        ))
+    }
+
+    /// What the child does before exec; the jail's listener goes when nothing serves it.
+    pub(super) fn confine(
+        jail: Option<&Jail>,
+        files: Option<&RamDir>,
+        env: &mut Vec<(OsString, OsString)>,
+    ) -> Result<Option<child::Confine>> {
+        let Some(j) = jail else {
+            return Ok(None);
+        };
+        // The child can tell it is jailed (the proxy's variables come from the proxy).
+        env.push(("AISECRETS_JAIL".into(), "1".into()));
+        #[cfg(target_os = "linux")]
+        {
+            let c = j.confine(files.map(RamDir::path))?;
+            Ok(Some(Box::new(move || c.enter())))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (j, files);
+            Err(crate::base::error::Error::Usage(
+                "run --jail needs Linux".into(),
+            ))
+        }
+    }
 }
 
 /// The names asked for with --only or --scope; `None` for all.

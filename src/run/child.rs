@@ -32,6 +32,10 @@ use crate::base::exit::{self, Outcome};
 use crate::base::mask::Masker;
 use crate::run::stop::Stop;
 
+/// What `run --jail` does in the child before exec ([`crate::run::jail::Confine::enter`]):
+/// async-signal-safe system calls only.
+pub type Confine = Box<dyn Fn() -> std::io::Result<()> + Send + Sync>;
+
 /// The signals forwarded to the child.
 pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
 
@@ -113,6 +117,7 @@ pub fn run(
     mask: Option<&Masker>,
     capture: Option<&Capture>,
     stop: &Stop,
+    confine: Option<Confine>,
 ) -> Result<Outcome> {
     let stdin = std::io::stdin();
     let foreground = capture.is_none()
@@ -195,6 +200,10 @@ pub fn run(
             // hold the unlock cache's wrapping key (see keycache).
             #[cfg(target_os = "linux")]
             crate::keys::cache::leave_session_keyring()?;
+            // `run --jail`: the child's namespaces and covers, last (#15).
+            if let Some(c) = &confine {
+                c()?;
+            }
             Ok(())
         });
     }

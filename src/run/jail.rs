@@ -1,0 +1,565 @@
+//! `run --jail` (Linux): the child runs where it cannot reach the network except through a
+//! listening socket that aisecrets holds, and cannot read the user's aisecrets files (#15).
+//!
+//! Two steps, both before any secret reaches a child:
+//!
+//! 1. [`Jail::new`] forks a short-lived helper that makes a user namespace (so no root is
+//!    needed) owning a network namespace with only `lo` up, binds `127.0.0.1:0` inside it,
+//!    proves that a mount namespace, a tmpfs mount and a nested user namespace work there,
+//!    and sends the listener and both namespaces back over a socket pair (`SCM_RIGHTS`).
+//!    Where the kernel refuses a piece, `run --jail` stops with one line naming it: it never
+//!    runs the child unconfined. aisecrets serves the listener (the `--proxy`) from outside
+//!    the namespace, so its own upstream connections use the host's network.
+//! 2. [`Confine::enter`] runs in the forked child before exec: it joins those namespaces,
+//!    takes a mount namespace of its own, covers the aisecrets home, the audit log's folder,
+//!    the keyring files, `~/.vault-token`, `$XDG_RUNTIME_DIR` (the Secret Service bus, other
+//!    runs' RAM folders) and `/dev/shm` with empty tmpfs (or `/dev/null` for a file), binds
+//!    this run's own RAM folder back, and then enters a nested user and mount namespace, so
+//!    the covers are locked: not even a child that is root inside can lift them.
+//!
+//! aisecrets itself is non-dumpable ([`crate::base::hardening`]) and the child holds no
+//! capability in aisecrets' user namespace, so `/proc/<aisecrets>/mem` and `environ` and
+//! `ptrace` are refused to it.
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::net::{SocketAddr, TcpListener};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::base::error::{Error, Result};
+
+/// What went wrong in the helper, by step (its exit code).
+const STEPS: [(i32, &str); 7] = [
+    (
+        10,
+        "the kernel refused a new user namespace: allow unprivileged user namespaces (sysctl user.max_user_namespaces above 0; on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)",
+    ),
+    (
+        11,
+        "the kernel refused the user namespace's uid/gid map (/proc/self/uid_map)",
+    ),
+    (
+        12,
+        "the kernel refused a new network namespace (CLONE_NEWNET)",
+    ),
+    (
+        13,
+        "the loopback interface of the jail could not be brought up",
+    ),
+    (
+        14,
+        "the jail's listening socket on 127.0.0.1 could not be made",
+    ),
+    (
+        15,
+        "the kernel refused a mount namespace or a tmpfs mount in the jail",
+    ),
+    (
+        16,
+        "the kernel refused a nested user namespace (user.max_user_namespaces is too low)",
+    ),
+];
+
+/// The namespaces of one jailed run and the listener inside them.
+pub struct Jail {
+    listener: Option<TcpListener>,
+    addr: SocketAddr,
+    userns: OwnedFd,
+    netns: OwnedFd,
+}
+
+impl Jail {
+    /// Makes the namespaces and the listener, or says which piece the kernel refuses.
+    pub fn new() -> Result<Self> {
+        let (ours, theirs) = socketpair()?;
+        let (uid, gid) = (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        );
+        let maps = Maps::new(uid, gid)?;
+        // SAFETY: the helper makes only async-signal-safe system calls on memory prepared
+        // above, allocates nothing, and ends with _exit.
+        let pid = match unsafe { nix::unistd::fork() }
+            .map_err(|e| Error::io("start", "the jail's helper", e.into()))?
+        {
+            nix::unistd::ForkResult::Child => {
+                let code = helper(theirs.as_raw_fd(), &maps);
+                // SAFETY: _exit ends the helper without running the parent's destructors.
+                unsafe { libc::_exit(code) }
+            }
+            nix::unistd::ForkResult::Parent { child } => child,
+        };
+        drop(theirs);
+        let status = loop {
+            match nix::sys::wait::waitpid(pid, None) {
+                Err(nix::errno::Errno::EINTR) => {}
+                other => break other,
+            }
+        };
+        let code = match status {
+            Ok(nix::sys::wait::WaitStatus::Exited(_, c)) => c,
+            _ => 1,
+        };
+        if code != 0 {
+            let what = STEPS
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or("the jail's helper failed", |(_, w)| w);
+            return Err(Error::Failed(format!(
+                "run --jail: {what}; aisecrets does not run the command unconfined: fix that, or run without --jail"
+            )));
+        }
+        let fds = receive(&ours)?;
+        let [listener, userns, netns] = fds;
+        let listener = TcpListener::from(listener);
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("read the address of", "the jail's listener", e))?;
+        Ok(Self {
+            listener: Some(listener),
+            addr,
+            userns,
+            netns,
+        })
+    }
+
+    /// The listener inside the jail, for the proxy; once.
+    pub fn take_listener(&mut self) -> Option<TcpListener> {
+        self.listener.take()
+    }
+
+    /// Where the listener is, as the child sees it: `127.0.0.1:PORT`.
+    #[must_use]
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The part that runs in the child before exec; it holds raw descriptors of this jail,
+    /// so the jail must live until the child is spawned. `ramdir` is this run's folder of
+    /// file secrets, which the child must still read.
+    pub fn confine(&self, ramdir: Option<&Path>) -> Result<Confine> {
+        let (uid, gid) = (
+            nix::unistd::getuid().as_raw(),
+            nix::unistd::getgid().as_raw(),
+        );
+        let mut cover_dirs = Vec::new();
+        let mut cover_files = Vec::new();
+        let mut sensitive: Vec<PathBuf> = Vec::new();
+        if let Ok(h) = crate::base::files::home() {
+            sensitive.push(h);
+        }
+        if let Ok(p) = crate::keys::identity::identity_path()
+            && let Some(d) = p.parent()
+        {
+            sensitive.push(d.to_path_buf());
+        }
+        if let Ok(log) = crate::project::audit::path()
+            && let Some(d) = log.parent()
+        {
+            sensitive.push(d.to_path_buf());
+        }
+        if let Some(home) = dirs::home_dir() {
+            sensitive.push(home.join(".vault-token"));
+            sensitive.push(home.join(".local/share/keyrings"));
+        }
+        if let Some(d) = dirs::data_dir() {
+            sensitive.push(d.join("keyrings"));
+        }
+        for p in sensitive {
+            match std::fs::metadata(&p) {
+                Ok(m) if m.is_dir() => cover_dirs.push(cstring(&p)?),
+                Ok(_) => cover_files.push(cstring(&p)?),
+                Err(_) => {}
+            }
+        }
+        // Where RAM folders live: the Secret Service bus, other runs' file secrets.
+        let mut shared: Vec<PathBuf> = Vec::new();
+        if let Some(r) = std::env::var_os("XDG_RUNTIME_DIR").filter(|r| !r.is_empty()) {
+            shared.push(PathBuf::from(r));
+        }
+        shared.push(PathBuf::from(format!("/run/user/{uid}")));
+        shared.push(PathBuf::from("/dev/shm"));
+        shared.retain(|p| p.is_dir());
+        shared.dedup();
+        let ramdir = match ramdir {
+            Some(p) => Some((
+                nix::fcntl::open(
+                    p,
+                    nix::fcntl::OFlag::O_PATH
+                        | nix::fcntl::OFlag::O_DIRECTORY
+                        | nix::fcntl::OFlag::O_CLOEXEC,
+                    nix::sys::stat::Mode::empty(),
+                )
+                .map_err(|e| Error::io("open", p, e.into()))?,
+                p,
+            )),
+            None => None,
+        };
+        let mut keep = None;
+        if let Some((fd, path)) = &ramdir {
+            // The covered folder that holds it, and the folders to make in the cover.
+            let under = shared.iter().find(|s| path.starts_with(s));
+            if let Some(base) = under {
+                let mut mkdirs = Vec::new();
+                let mut at = base.clone();
+                for c in path
+                    .strip_prefix(base)
+                    .unwrap_or(Path::new(""))
+                    .components()
+                {
+                    at.push(c);
+                    mkdirs.push(cstring(&at)?);
+                }
+                let source = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+                    .map_err(|_| Error::Failed("a RAM folder path holds a NUL byte".into()))?;
+                keep = Some(Keep {
+                    source,
+                    mkdirs,
+                    target: cstring(path)?,
+                });
+            }
+        }
+        let mut covers = Vec::new();
+        for s in &shared {
+            covers.push(cstring(s)?);
+        }
+        covers.extend(cover_dirs);
+        Ok(Confine {
+            userns: self.userns.as_raw_fd(),
+            netns: self.netns.as_raw_fd(),
+            maps: Maps::new(uid, gid)?,
+            shared: shared.len(),
+            covers,
+            files: cover_files,
+            keep,
+            _ramdir: ramdir.map(|(fd, _)| fd),
+        })
+    }
+}
+
+/// The uid and gid maps of a user namespace: our own ids, as themselves.
+struct Maps {
+    uid: CString,
+    gid: CString,
+}
+
+impl Maps {
+    fn new(uid: u32, gid: u32) -> Result<Self> {
+        let c = |s: String| CString::new(s).map_err(|_| Error::Failed("bad id map".into()));
+        Ok(Self {
+            uid: c(format!("{uid} {uid} 1\n"))?,
+            gid: c(format!("{gid} {gid} 1\n"))?,
+        })
+    }
+
+    /// Writes them for this process's new user namespace (async-signal-safe).
+    fn write(&self) -> std::io::Result<()> {
+        write_file(c"/proc/self/setgroups", c"deny")?;
+        write_file(c"/proc/self/uid_map", &self.uid)?;
+        write_file(c"/proc/self/gid_map", &self.gid)
+    }
+}
+
+/// This run's RAM folder, bound back inside the cover of the folder that holds it.
+struct Keep {
+    source: CString,
+    mkdirs: Vec<CString>,
+    target: CString,
+}
+
+/// What the child does before exec: join the jail, cover the user's files, lock the covers.
+pub struct Confine {
+    userns: RawFd,
+    netns: RawFd,
+    maps: Maps,
+    /// How many of `covers` are shared RAM folders (tmpfs writable by the child).
+    shared: usize,
+    covers: Vec<CString>,
+    files: Vec<CString>,
+    keep: Option<Keep>,
+    /// An `O_PATH` handle on this run's RAM folder, the source of `keep`'s bind mount.
+    _ramdir: Option<OwnedFd>,
+}
+
+impl Confine {
+    /// Runs in the forked child before exec: only async-signal-safe system calls on memory
+    /// prepared before the fork.
+    ///
+    /// # Errors
+    /// The `errno` of the refused call; the child does not run.
+    pub fn enter(&self) -> std::io::Result<()> {
+        // SAFETY: setns on descriptors the parent keeps open until the spawn returns.
+        check(unsafe { libc::setns(self.userns, libc::CLONE_NEWUSER) })?;
+        check(unsafe { libc::setns(self.netns, libc::CLONE_NEWNET) })?;
+        check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
+        private_mounts()?;
+        // Our own RAM folder, still reachable through its descriptor once covered.
+        for (i, c) in self.covers.iter().enumerate() {
+            let opts: &std::ffi::CStr = if i < self.shared {
+                c"mode=1777,size=64m"
+            } else {
+                c"mode=000,size=4k"
+            };
+            match tmpfs(c, opts) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                r => r?,
+            }
+        }
+        for f in &self.files {
+            match bind(c"/dev/null", f) {
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                r => r?,
+            }
+        }
+        if let Some(k) = &self.keep {
+            for d in &k.mkdirs {
+                // SAFETY: mkdir on a NUL-terminated path prepared before the fork.
+                if unsafe { libc::mkdir(d.as_ptr(), 0o700) } != 0 {
+                    let e = std::io::Error::last_os_error();
+                    if e.raw_os_error() != Some(libc::EEXIST) {
+                        return Err(e);
+                    }
+                }
+            }
+            bind(&k.source, &k.target)?;
+        }
+        // A nested user and mount namespace: the covers become locked (they came from a
+        // more privileged namespace), so even a child that is root inside cannot lift them.
+        check(unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) })?;
+        self.maps.write()
+    }
+}
+
+/// The helper: makes the namespaces and the listener, proves the rest works, sends them.
+/// Returns its exit code (0, or a step of [`STEPS`]).
+fn helper(sock: RawFd, maps: &Maps) -> i32 {
+    // SAFETY: plain system calls on memory prepared before the fork.
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWUSER) != 0 {
+            return 10;
+        }
+        if maps.write().is_err() {
+            return 11;
+        }
+        if libc::unshare(libc::CLONE_NEWNET) != 0 {
+            return 12;
+        }
+        if loopback_up().is_err() {
+            return 13;
+        }
+        let Ok(listener) = listen() else {
+            return 14;
+        };
+        let user = libc::open(
+            c"/proc/self/ns/user".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        let net = libc::open(
+            c"/proc/self/ns/net".as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        );
+        if user < 0 || net < 0 {
+            return 12;
+        }
+        // The child will do this: prove the kernel allows it.
+        if libc::unshare(libc::CLONE_NEWNS) != 0
+            || private_mounts().is_err()
+            || tmpfs(c"/tmp", c"mode=000,size=4k").is_err()
+        {
+            return 15;
+        }
+        if libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) != 0 {
+            return 16;
+        }
+        if send(sock, &[listener, user, net]).is_err() {
+            return 14;
+        }
+        0
+    }
+}
+
+fn check(r: libc::c_int) -> std::io::Result<()> {
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+fn private_mounts() -> std::io::Result<()> {
+    // SAFETY: mount with NUL-terminated constants and null data.
+    check(unsafe {
+        libc::mount(
+            std::ptr::null(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        )
+    })
+}
+
+fn tmpfs(at: &std::ffi::CStr, opts: &std::ffi::CStr) -> std::io::Result<()> {
+    // SAFETY: mount with NUL-terminated strings prepared before the fork.
+    check(unsafe {
+        libc::mount(
+            c"tmpfs".as_ptr(),
+            at.as_ptr(),
+            c"tmpfs".as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            opts.as_ptr().cast(),
+        )
+    })
+}
+
+fn bind(from: &std::ffi::CStr, to: &std::ffi::CStr) -> std::io::Result<()> {
+    // SAFETY: mount with NUL-terminated strings prepared before the fork.
+    check(unsafe {
+        libc::mount(
+            from.as_ptr(),
+            to.as_ptr(),
+            std::ptr::null(),
+            libc::MS_BIND,
+            std::ptr::null(),
+        )
+    })
+}
+
+fn write_file(path: &std::ffi::CStr, text: &std::ffi::CStr) -> std::io::Result<()> {
+    // SAFETY: open/write/close on NUL-terminated strings prepared before the fork.
+    unsafe {
+        let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let bytes = text.to_bytes();
+        let n = libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        let e = std::io::Error::last_os_error();
+        libc::close(fd);
+        if usize::try_from(n).ok() == Some(bytes.len()) {
+            Ok(())
+        } else {
+            Err(e)
+        }
+    }
+}
+
+/// Brings `lo` up in this network namespace.
+fn loopback_up() -> std::io::Result<()> {
+    // SAFETY: a socket and an ioctl on a zeroed ifreq that names "lo".
+    unsafe {
+        let s = libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0);
+        if s < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut ifr: libc::ifreq = std::mem::zeroed();
+        for (d, b) in ifr.ifr_name.iter_mut().zip(b"lo\0") {
+            *d = *b as libc::c_char;
+        }
+        ifr.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
+        let r = libc::ioctl(s, libc::SIOCSIFFLAGS, &ifr);
+        let e = std::io::Error::last_os_error();
+        libc::close(s);
+        if r == 0 { Ok(()) } else { Err(e) }
+    }
+}
+
+/// A TCP listener on 127.0.0.1 with a port the kernel picks.
+fn listen() -> std::io::Result<RawFd> {
+    // SAFETY: socket, bind and listen on a stack sockaddr_in.
+    unsafe {
+        let s = libc::socket(libc::AF_INET, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0);
+        if s < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut a: libc::sockaddr_in = std::mem::zeroed();
+        a.sin_family = libc::AF_INET as libc::sa_family_t;
+        a.sin_addr.s_addr = u32::from(std::net::Ipv4Addr::LOCALHOST).to_be();
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        if libc::bind(s, (&raw const a).cast(), len) != 0 || libc::listen(s, 1024) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(s)
+    }
+}
+
+/// Sends three descriptors over `sock` (`SCM_RIGHTS`), without allocating.
+fn send(sock: RawFd, fds: &[RawFd; 3]) -> std::io::Result<()> {
+    // SAFETY: a msghdr over stack buffers sized with CMSG_SPACE; CMSG_* stay inside them.
+    unsafe {
+        let mut byte = [0u8; 1];
+        let mut iov = libc::iovec {
+            iov_base: byte.as_mut_ptr().cast(),
+            iov_len: 1,
+        };
+        let mut control = [0u64; 8];
+        let size = std::mem::size_of_val(fds) as u32;
+        let mut msg: libc::msghdr = std::mem::zeroed();
+        msg.msg_iov = &raw mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        msg.msg_controllen = libc::CMSG_SPACE(size) as _;
+        let cmsg = libc::CMSG_FIRSTHDR(&raw const msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(size) as _;
+        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg).cast(), 3);
+        if libc::sendmsg(sock, &raw const msg, 0) != 1 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// Receives the helper's three descriptors.
+fn receive(sock: &OwnedFd) -> Result<[OwnedFd; 3]> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    let failed = || Error::Failed("run --jail: the jail's helper sent no listener".into());
+    let mut byte = [0u8; 1];
+    let mut iov = [std::io::IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([RawFd; 3]);
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC | MsgFlags::MSG_DONTWAIT,
+    )
+    .map_err(|e| Error::io("receive", "the jail's listener", e.into()))?;
+    for c in msg.cmsgs().map_err(|_| failed())? {
+        if let ControlMessageOwned::ScmRights(fds) = c
+            && let [a, b, c] = fds[..]
+        {
+            // SAFETY: the kernel just gave us these descriptors; nothing else owns them.
+            return Ok(unsafe {
+                [
+                    OwnedFd::from_raw_fd(a),
+                    OwnedFd::from_raw_fd(b),
+                    OwnedFd::from_raw_fd(c),
+                ]
+            });
+        }
+    }
+    Err(failed())
+}
+
+fn socketpair() -> Result<(OwnedFd, OwnedFd)> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockType};
+    nix::sys::socket::socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| Error::io("make", "the jail's socket pair", e.into()))
+}
+
+fn cstring(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes()).map_err(|_| {
+        Error::Failed(format!(
+            "run --jail: the path {} holds a NUL byte",
+            crate::base::output::sanitize(&p.to_string_lossy(), 200)
+        ))
+    })
+}
