@@ -183,22 +183,8 @@ impl Jail {
         shared.push(PathBuf::from("/dev/shm"));
         shared.retain(|p| p.is_dir());
         shared.dedup();
-        let ramdir = match ramdir {
-            Some(p) => Some((
-                nix::fcntl::open(
-                    p,
-                    nix::fcntl::OFlag::O_PATH
-                        | nix::fcntl::OFlag::O_DIRECTORY
-                        | nix::fcntl::OFlag::O_CLOEXEC,
-                    nix::sys::stat::Mode::empty(),
-                )
-                .map_err(|e| Error::io("open", p, e.into()))?,
-                p,
-            )),
-            None => None,
-        };
         let mut keep = None;
-        if let Some((fd, path)) = &ramdir {
+        if let Some(path) = ramdir {
             // The covered folder that holds it, and the folders to make in the cover.
             let under = shared.iter().find(|s| path.starts_with(s));
             if let Some(base) = under {
@@ -212,10 +198,7 @@ impl Jail {
                     at.push(c);
                     mkdirs.push(cstring(&at)?);
                 }
-                let source = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()))
-                    .map_err(|_| Error::Failed("a RAM folder path holds a NUL byte".into()))?;
                 keep = Some(Keep {
-                    source,
                     mkdirs,
                     target: cstring(path)?,
                 });
@@ -234,7 +217,6 @@ impl Jail {
             covers,
             files: cover_files,
             keep,
-            _ramdir: ramdir.map(|(fd, _)| fd),
         })
     }
 }
@@ -255,16 +237,31 @@ impl Maps {
     }
 
     /// Writes them for this process's new user namespace (async-signal-safe).
+    ///
+    /// The `/proc/self` files of a non-dumpable process (aisecrets and its forks are,
+    /// [`crate::base::hardening`]) belong to root, so a user other than root cannot open
+    /// its own maps: the process is dumpable for these three writes only, and not again
+    /// until exec. This fork holds nothing the child will not get (its values), and
+    /// `forget_all` wiped the credentials aisecrets took before it.
     fn write(&self) -> std::io::Result<()> {
-        write_file(c"/proc/self/setgroups", c"deny")?;
-        write_file(c"/proc/self/uid_map", &self.uid)?;
-        write_file(c"/proc/self/gid_map", &self.gid)
+        // SAFETY: prctl(PR_SET_DUMPABLE) changes only this process's flag.
+        let not_root = unsafe { libc::geteuid() } != 0;
+        if not_root {
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
+        }
+        let r = write_file(c"/proc/self/setgroups", c"deny")
+            .and_then(|()| write_file(c"/proc/self/uid_map", &self.uid))
+            .and_then(|()| write_file(c"/proc/self/gid_map", &self.gid));
+        if not_root {
+            // SAFETY: as above.
+            unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+        }
+        r
     }
 }
 
 /// This run's RAM folder, bound back inside the cover of the folder that holds it.
 struct Keep {
-    source: CString,
     mkdirs: Vec<CString>,
     target: CString,
 }
@@ -279,8 +276,6 @@ pub struct Confine {
     covers: Vec<CString>,
     files: Vec<CString>,
     keep: Option<Keep>,
-    /// An `O_PATH` handle on this run's RAM folder, the source of `keep`'s bind mount.
-    _ramdir: Option<OwnedFd>,
 }
 
 impl Confine {
@@ -295,7 +290,21 @@ impl Confine {
         check(unsafe { libc::setns(self.netns, libc::CLONE_NEWNET) })?;
         check(unsafe { libc::unshare(libc::CLONE_NEWNS) })?;
         private_mounts()?;
-        // Our own RAM folder, still reachable through its descriptor once covered.
+        // Our own RAM folder, opened in this mount namespace (a bind mount's source must
+        // be in it), still reachable through its descriptor once covered.
+        let kept = match &self.keep {
+            // SAFETY: open on a NUL-terminated path prepared before the fork.
+            Some(k) => match unsafe {
+                libc::open(
+                    k.target.as_ptr(),
+                    libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+                )
+            } {
+                fd if fd >= 0 => Some(fd),
+                _ => return Err(std::io::Error::last_os_error()),
+            },
+            None => None,
+        };
         for (i, c) in self.covers.iter().enumerate() {
             let opts: &std::ffi::CStr = if i < self.shared {
                 c"mode=1777,size=64m"
@@ -323,12 +332,45 @@ impl Confine {
                     }
                 }
             }
-            bind(&k.source, &k.target)?;
+            let source = FdPath::new(kept.unwrap_or(-1));
+            bind(source.as_cstr(), &k.target)?;
         }
         // A nested user and mount namespace: the covers become locked (they came from a
         // more privileged namespace), so even a child that is root inside cannot lift them.
         check(unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) })?;
         self.maps.write()
+    }
+}
+
+/// `/proc/self/fd/N` in a stack buffer: no allocation after the fork.
+struct FdPath {
+    buf: [u8; 32],
+}
+
+impl FdPath {
+    fn new(fd: RawFd) -> Self {
+        let mut buf = [0u8; 32];
+        let prefix = b"/proc/self/fd/";
+        buf[..prefix.len()].copy_from_slice(prefix);
+        let mut digits = [0u8; 11];
+        let mut n = fd.unsigned_abs();
+        let mut len = 0;
+        loop {
+            digits[len] = b'0' + (n % 10) as u8;
+            len += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        for i in 0..len {
+            buf[prefix.len() + i] = digits[len - 1 - i];
+        }
+        Self { buf }
+    }
+
+    fn as_cstr(&self) -> &std::ffi::CStr {
+        std::ffi::CStr::from_bytes_until_nul(&self.buf).unwrap_or(c"/")
     }
 }
 

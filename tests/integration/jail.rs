@@ -8,7 +8,7 @@
 
 use std::net::TcpListener;
 
-use crate::util::{OPENAI, World, as_user, chown_tree, throwaway_user};
+use crate::util::{HF, OPENAI, World, as_user, chown_tree, throwaway_user};
 
 /// `run --jail -- sh -c SCRIPT` in `w`.
 fn jailed(w: &World, script: &str) -> crate::util::Cmd {
@@ -219,6 +219,9 @@ fn the_jail_works_for_a_user_without_root() {
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )
     .unwrap();
+    w.append_manifest("\n[files]\nHF_TOKEN = \"hf.token\"\n");
+    // Another process of the same user, outside the jail.
+    let mut bystander = as_user(uid, gid, "sleep").arg("30").spawn().unwrap();
     let home = w.home.display().to_string();
     let script = format!(
         r#"
@@ -226,8 +229,12 @@ fn the_jail_works_for_a_user_without_root() {
         cat "{home}/identity.age" 2>/dev/null && echo IDENTITY-READ
         bash -c 'echo > /dev/tcp/127.0.0.1/{port}' 2>/dev/null && echo CONNECTED
         cat /proc/$PPID/environ >/dev/null 2>&1 && echo ENVIRON-READ
+        ls /proc/{by}/root/ >/dev/null 2>&1 && echo ROOT-OF-OTHER
+        cat /proc/{by}/environ >/dev/null 2>&1 && echo ENVIRON-OF-OTHER
         echo "key=$OPENAI_API_KEY"
-        "#
+        echo "hf=$(cat "$HF_TOKEN")"
+        "#,
+        by = bystander.id()
     );
     let template = w.command(["status"]);
     let mut c = as_user(uid, gid, crate::util::bin());
@@ -236,6 +243,8 @@ fn the_jail_works_for_a_user_without_root() {
         .stdin(std::process::Stdio::null());
     copy_env(&template, &mut c);
     let out = c.output().unwrap();
+    let _ = bystander.kill();
+    let _ = bystander.wait();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -243,10 +252,17 @@ fn the_jail_works_for_a_user_without_root() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.starts_with(&uid.to_string()), "{text}");
-    for leak in ["IDENTITY-READ", "CONNECTED", "ENVIRON-READ"] {
+    for leak in [
+        "IDENTITY-READ",
+        "CONNECTED",
+        "ENVIRON-READ",
+        "ROOT-OF-OTHER",
+        "ENVIRON-OF-OTHER",
+    ] {
         assert!(!text.contains(leak), "{leak}: {text}");
     }
     assert!(text.contains(&format!("key={OPENAI}")), "{text}");
+    assert!(text.contains(&format!("hf={HF}")), "{text}");
 }
 
 #[test]
