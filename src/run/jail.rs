@@ -167,6 +167,9 @@ impl Jail {
         if let Some(d) = dirs::data_dir() {
             sensitive.push(d.join("keyrings"));
         }
+        // The session bus (the Secret Service) where it has a path outside the runtime
+        // folder (`unix:path=/tmp/...`); an abstract one is per network namespace, gone.
+        sensitive.extend(bus_paths(std::env::var_os("DBUS_SESSION_BUS_ADDRESS")));
         for p in sensitive {
             match std::fs::metadata(&p) {
                 Ok(m) if m.is_dir() => cover_dirs.push(cstring(&p)?),
@@ -219,6 +222,20 @@ impl Jail {
             keep,
         })
     }
+}
+
+/// The socket paths of a D-Bus address (`unix:path=P;...`).
+fn bus_paths(address: Option<std::ffi::OsString>) -> Vec<PathBuf> {
+    let Some(a) = address else {
+        return Vec::new();
+    };
+    a.to_string_lossy()
+        .split(';')
+        .filter_map(|t| t.strip_prefix("unix:"))
+        .flat_map(|t| t.split(','))
+        .filter_map(|kv| kv.strip_prefix("path="))
+        .map(PathBuf::from)
+        .collect()
 }
 
 /// The uid and gid maps of a user namespace: our own ids, as themselves.
@@ -604,4 +621,26 @@ fn cstring(p: &Path) -> Result<CString> {
             crate::base::output::sanitize(&p.to_string_lossy(), 200)
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{FdPath, bus_paths};
+
+    #[test]
+    fn bus_paths_are_the_unix_paths_of_the_address() {
+        assert_eq!(
+            bus_paths(Some(
+                "unix:path=/tmp/b,guid=1;unix:abstract=/x;tcp:host=h".into()
+            )),
+            vec![std::path::PathBuf::from("/tmp/b")]
+        );
+        assert!(bus_paths(None).is_empty());
+    }
+
+    #[test]
+    fn fd_paths_are_written_without_allocating() {
+        assert_eq!(FdPath::new(0).as_cstr(), c"/proc/self/fd/0");
+        assert_eq!(FdPath::new(1234).as_cstr(), c"/proc/self/fd/1234");
+    }
 }

@@ -288,6 +288,43 @@ fn agent_is_jail_and_mask_and_satisfies_the_agent_guard() {
         .stderr_has("run --agent");
 }
 
+#[test]
+fn the_cached_identity_and_the_secret_service_are_out_of_reach() {
+    use crate::cache::{PASS, VALUE, bus, locked_world};
+    use crate::cache_isolation::{attack_script, cache_key_ids, key_hex, key_id, nothing_usable};
+    bus();
+    // auto (the Secret Service here, the key in the kernel) and the kernel keyring alone.
+    for keyring in [None, Some("keyutils")] {
+        let w = locked_world("keyutils");
+        let with = |c: crate::util::Cmd| match keyring {
+            Some(k) => c.env("AISECRETS_KEYRING", k),
+            None => c.env_remove("AISECRETS_KEYRING"),
+        };
+        with(w.cmd(["unlock"]))
+            .stdin(format!("{PASS}\n"))
+            .ok()
+            .stderr_has("unlocked until");
+        let public = w.public_key();
+        let ids = cache_key_ids(&public);
+        let wrap = key_id(&format!("aisecrets-key:{public}")).and_then(|id| key_hex(&id));
+        let script = attack_script(&public, &ids);
+        let probe = format!(
+            "{script}; dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId >/dev/null 2>&1 && echo BUS-REACHED; echo HF=$HF_TOKEN"
+        );
+        let out = with(w.cmd(["run", "--jail", "--", "sh", "-c", &probe]))
+            .reveals()
+            .ok();
+        let text = out.stdout_str() + &out.stderr_str();
+        assert!(text.contains(&format!("HF={VALUE}")), "{text}");
+        assert!(!text.contains("BUS-REACHED"), "{text}");
+        nothing_usable(&text, wrap.as_deref(), "the jailed child");
+        // The control: without the jail the bus answers.
+        let free = with(w.run_sh(&probe)).reveals().ok().stdout_str();
+        assert!(free.contains("BUS-REACHED"), "{free}");
+        with(w.cmd(["lock"])).ok();
+    }
+}
+
 /// Needs `run --proxy` (branch `proxy`): a fake HTTPS server on the host's loopback is
 /// reached through the proxy with the real key, and not directly.
 #[test]
