@@ -207,6 +207,60 @@ fn exit_codes_signals_file_secrets_and_only_behave_as_without_the_jail() {
     assert_eq!(out.stdout_str(), OPENAI);
 }
 
+/// `run::signals_reach_the_child_exactly_once`, jailed.
+#[test]
+fn signals_reach_the_jailed_child_exactly_once() {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use std::process::Stdio;
+    let w = World::with_secrets();
+    let log = w.path("signals.log");
+    let script = w.path("child.py");
+    std::fs::write(&script, crate::run::SIGNAL_CHILD).unwrap();
+    let mut c = w
+        .cmd([
+            "run",
+            "--jail",
+            "--",
+            "python3",
+            script.to_str().unwrap(),
+            log.to_str().unwrap(),
+        ])
+        .cmd;
+    let child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
+    let ready = log.with_extension("log.ready");
+    crate::util::wait_for("the child to start", || ready.exists());
+    let lines = || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let sent = [Signal::SIGINT, Signal::SIGHUP, Signal::SIGUSR1];
+    for (i, sig) in sent.iter().enumerate() {
+        kill(pid, *sig).unwrap();
+        crate::util::wait_for("the signal to arrive", || lines() > i);
+    }
+    killpg(pid, Signal::SIGUSR1).unwrap();
+    crate::util::wait_for("the group signal", || lines() > sent.len());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    kill(pid, Signal::SIGTERM).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(got, "SIGINT\nSIGHUP\nSIGUSR1\nSIGUSR1\nSIGTERM\n");
+}
+
 #[test]
 fn the_jail_works_for_a_user_without_root() {
     let (uid, gid) = throwaway_user();
