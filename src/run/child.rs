@@ -181,6 +181,7 @@ pub fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    let jailed = confine.is_some();
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
@@ -217,6 +218,17 @@ pub fn run(
             handle.close();
             drop(pid_tx);
             let _ = forwarder.join();
+            // A refusal inside the jail (not a missing or unrunnable program) says so.
+            if jailed
+                && !matches!(
+                    source.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                )
+            {
+                return Err(Error::Failed(format!(
+                    "run --jail: the kernel refused to confine the command ({source}); it did not run: run without --jail, or report this with your kernel version"
+                )));
+            }
             return Err(Error::Spawn {
                 program: crate::base::output::sanitize(&program.to_string_lossy(), 200),
                 source,
