@@ -128,11 +128,17 @@ fn the_child_cannot_read_aisecrets_or_other_processes_of_the_user() {
         dd if=/proc/$PPID/mem bs=1 count=1 skip=4096 >/dev/null 2>&1 && echo MEM-READ
         ls /proc/{by}/root/ >/dev/null 2>&1 && echo ROOT-OF-OTHER
         cat /proc/{by}/environ >/dev/null 2>&1 && echo ENVIRON-OF-OTHER
+        kill -USR2 $PPID 2>/dev/null && echo SIGNALLED-AISECRETS
+        kill -KILL {by} 2>/dev/null && echo KILLED-OTHER
         echo done
         "#,
         by = bystander.id()
     );
     let out = jailed(&w, &script).ok();
+    assert!(
+        bystander.try_wait().unwrap().is_none(),
+        "the jailed child killed a process outside the jail"
+    );
     let _ = bystander.kill();
     let _ = bystander.wait();
     let text = out.stdout_str();

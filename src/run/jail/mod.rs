@@ -15,7 +15,9 @@
 //!    the keyring files, `~/.vault-token`, `$XDG_RUNTIME_DIR` (the Secret Service bus, other
 //!    runs' RAM folders) and `/dev/shm` with empty tmpfs (or `/dev/null` for a file), binds
 //!    this run's own RAM folder back, and then enters a nested user and mount namespace, so
-//!    the covers are locked: not even a child that is root inside can lift them.
+//!    the covers are locked: not even a child that is root inside can lift them. Last,
+//!    Landlock's scopes (ABI 6): no signal to, and no abstract socket of, a process outside
+//!    the child's own tree (it cannot kill aisecrets, and with it the proxy).
 //!
 //! aisecrets itself is non-dumpable ([`crate::base::hardening`]) and the child holds no
 //! capability in aisecrets' user namespace, so `/proc/<aisecrets>/mem` and `environ` and
@@ -33,12 +35,12 @@ use std::path::{Path, PathBuf};
 use crate::base::error::{Error, Result};
 
 use sys::{
-    FdPath, bind, check, listen, loopback_up, private_mounts, receive, send, socketpair, tmpfs,
-    write_file,
+    FdPath, bind, check, landlock_restrict, landlock_scopes, listen, loopback_up, private_mounts,
+    receive, send, socketpair, tmpfs, write_file,
 };
 
 /// What went wrong in the helper, by step (its exit code).
-const STEPS: [(i32, &str); 7] = [
+const STEPS: [(i32, &str); 8] = [
     (
         10,
         "the kernel refused a new user namespace: allow unprivileged user namespaces (sysctl user.max_user_namespaces above 0; on Ubuntu kernel.apparmor_restrict_unprivileged_userns=0)",
@@ -67,6 +69,10 @@ const STEPS: [(i32, &str); 7] = [
         16,
         "the kernel refused a nested user namespace (user.max_user_namespaces is too low)",
     ),
+    (
+        17,
+        "the kernel has no Landlock scopes (Landlock ABI 6: Linux 6.12 or later, with landlock in the lsm= boot list)",
+    ),
 ];
 
 /// The namespaces of one jailed run and the listener inside them.
@@ -80,6 +86,10 @@ pub struct Jail {
 impl Jail {
     /// Makes the namespaces and the listener, or says which piece the kernel refuses.
     pub fn new() -> Result<Self> {
+        // Landlock first: it needs no fork to check.
+        if landlock_scopes().is_err() {
+            return Err(refused(17));
+        }
         let (ours, theirs) = socketpair()?;
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
@@ -110,13 +120,7 @@ impl Jail {
             _ => 1,
         };
         if code != 0 {
-            let what = STEPS
-                .iter()
-                .find(|(c, _)| *c == code)
-                .map_or("the jail's helper failed", |(_, w)| w);
-            return Err(Error::Failed(format!(
-                "run --jail: {what}; aisecrets does not run the command unconfined: fix that, or run without --jail"
-            )));
+            return Err(refused(code));
         }
         let fds = receive(&ours)?;
         let [listener, userns, netns] = fds;
@@ -227,8 +231,20 @@ impl Jail {
             covers,
             files: cover_files,
             keep,
+            scopes: landlock_scopes().map_err(|_| refused(17))?,
         })
     }
+}
+
+/// The one-line refusal for a failed step of [`STEPS`].
+fn refused(code: i32) -> Error {
+    let what = STEPS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or("the jail's helper failed", |(_, w)| w);
+    Error::Failed(format!(
+        "run --jail: {what}; aisecrets does not run the command unconfined: fix that, or run without --jail"
+    ))
 }
 
 /// The socket paths of a D-Bus address (`unix:path=P;...`).
@@ -300,6 +316,8 @@ pub struct Confine {
     covers: Vec<CString>,
     files: Vec<CString>,
     keep: Option<Keep>,
+    /// The Landlock ruleset of scopes, enforced last.
+    scopes: OwnedFd,
 }
 
 impl Confine {
@@ -362,7 +380,10 @@ impl Confine {
         // A nested user and mount namespace: the covers become locked (they came from a
         // more privileged namespace), so even a child that is root inside cannot lift them.
         check(unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) })?;
-        self.maps.write()
+        self.maps.write()?;
+        // Signals and abstract sockets only within the child's own processes: it cannot
+        // kill aisecrets (and with it the proxy) or the user's other processes.
+        landlock_restrict(self.scopes.as_raw_fd())
     }
 }
 

@@ -213,3 +213,64 @@ pub(super) fn socketpair() -> Result<(OwnedFd, OwnedFd)> {
     )
     .map_err(|e| Error::io("make", "the jail's socket pair", e.into()))
 }
+
+/// Landlock's scopes (ABI 6, Linux 6.12): a ruleset that handles no file or network access
+/// and scopes signals and abstract Unix sockets to the child's own domain.
+pub(super) fn landlock_scopes() -> std::io::Result<OwnedFd> {
+    #[repr(C)]
+    struct Attr {
+        handled_access_fs: u64,
+        handled_access_net: u64,
+        scoped: u64,
+    }
+    const CREATE_RULESET_VERSION: u32 = 1;
+    const SCOPE_ABSTRACT_UNIX_SOCKET: u64 = 1;
+    const SCOPE_SIGNAL: u64 = 2;
+    // SAFETY: a null attribute with size 0 and the VERSION flag asks for the ABI only.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<Attr>(),
+            0usize,
+            CREATE_RULESET_VERSION,
+        )
+    };
+    if abi < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    if abi < 6 {
+        return Err(std::io::Error::from_raw_os_error(libc::EOPNOTSUPP));
+    }
+    let attr = Attr {
+        handled_access_fs: 0,
+        handled_access_net: 0,
+        scoped: SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL,
+    };
+    // SAFETY: the attribute is a valid landlock_ruleset_attr of the size passed.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            &raw const attr,
+            std::mem::size_of::<Attr>(),
+            0u32,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: the kernel just made this descriptor (close-on-exec); nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(i32::try_from(fd).unwrap_or(-1)) })
+}
+
+/// Enforces a Landlock ruleset on this process and its future children (async-signal-safe).
+/// Needs `CAP_SYS_ADMIN` in the current user namespace or no_new_privs: the child has the
+/// former until exec.
+pub(super) fn landlock_restrict(ruleset: RawFd) -> std::io::Result<()> {
+    // SAFETY: landlock_restrict_self reads no memory of ours.
+    let r = unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset, 0u32) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
