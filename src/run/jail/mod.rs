@@ -75,6 +75,16 @@ const STEPS: [(i32, &str); 8] = [
     ),
 ];
 
+/// The sockets of container daemons (Docker, containerd, Podman as root), covered: any of
+/// them starts a process outside the jail.
+const CONTAINER_SOCKETS: [&str; 5] = [
+    "/run/docker.sock",
+    "/var/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/podman/podman.sock",
+    "/run/buildkit/buildkitd.sock",
+];
+
 /// The namespaces of one jailed run and the listener inside them.
 pub struct Jail {
     listener: Option<TcpListener>,
@@ -181,6 +191,8 @@ impl Jail {
         // The session bus (the Secret Service) where it has a path outside the runtime
         // folder (`unix:path=/tmp/...`); an abstract one is per network namespace, gone.
         sensitive.extend(bus_paths(std::env::var_os("DBUS_SESSION_BUS_ADDRESS")));
+        // Container daemons: a socket to one is a way out of every namespace.
+        sensitive.extend(CONTAINER_SOCKETS.iter().map(PathBuf::from));
         for p in sensitive {
             match std::fs::metadata(&p) {
                 Ok(m) if m.is_dir() => cover_dirs.push(cstring(&p)?),
