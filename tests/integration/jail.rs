@@ -55,22 +55,31 @@ fn the_users_aisecrets_files_are_out_of_reach() {
         "KEYRING-canary",
     )
     .unwrap();
+    let elsewhere = w.path("keys/id.age");
+    std::fs::create_dir_all(elsewhere.parent().unwrap()).unwrap();
+    std::fs::copy(w.home.join("identity.age"), &elsewhere).unwrap();
     let home = w.home.display().to_string();
     let script = format!(
         r#"
         cat "{home}/identity.age" 2>/dev/null && echo IDENTITY-READ
+        cat "{other}" 2>/dev/null | grep -q . && echo IDENTITY-FILE-READ
         ls -A "{home}" | grep . && echo HOME-LISTED
         cat "$HOME/.vault-token"
         cat "$HOME/.local/share/keyrings/login.keyring" 2>/dev/null
         ls -A "$HOME/.local/state/aisecrets" | grep . && echo AUDIT-LISTED
         echo "key=$OPENAI_API_KEY"
-        "#
+        "#,
+        other = elsewhere.display()
     );
-    let out = jailed(&w, &script).reveals().ok();
+    let out = jailed(&w, &script)
+        .env("AISECRETS_IDENTITY_FILE", &elsewhere)
+        .reveals()
+        .ok();
     let text = out.stdout_str();
     assert!(!text.contains("AGE-SECRET-KEY"), "{text}");
     for leak in [
         "IDENTITY-READ",
+        "IDENTITY-FILE-READ",
         "HOME-LISTED",
         "FAKE-VAULT-TOKEN",
         "KEYRING-canary",

@@ -176,6 +176,10 @@ impl Jail {
         {
             sensitive.push(d.to_path_buf());
         }
+        // An identity file named by hand (CI, a second key) is covered too.
+        if let Some(f) = std::env::var_os("AISECRETS_IDENTITY_FILE").filter(|f| !f.is_empty()) {
+            sensitive.push(PathBuf::from(f));
+        }
         if let Ok(log) = crate::project::audit::path()
             && let Some(d) = log.parent()
         {
