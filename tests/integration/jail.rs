@@ -196,6 +196,56 @@ fn without_user_namespaces_jail_refuses_to_start() {
     assert!(!ran.exists(), "the command ran unconfined");
 }
 
+/// Runs the rest of argv with `landlock_create_ruleset` (444 on x86_64) failing with ENOSYS,
+/// as on a kernel without Landlock: a seccomp filter, set with ctypes.
+const WITHOUT_LANDLOCK: &str = r#"
+import ctypes, os, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+f = b"".join(struct.pack("HBBI", *i) for i in [
+    (0x20, 0, 0, 0), (0x15, 0, 1, 444), (0x06, 0, 0, 0x00050000 | 38), (0x06, 0, 0, 0x7fff0000)])
+buf = ctypes.create_string_buffer(f)
+prog = struct.pack("HxxxxxxQ", 4, ctypes.addressof(buf))
+pbuf = ctypes.create_string_buffer(prog)
+assert libc.prctl(38, 1, 0, 0, 0) == 0
+assert libc.prctl(22, 2, pbuf, 0, 0) == 0
+os.execv(sys.argv[1], sys.argv[1:])
+"#;
+
+#[test]
+fn without_landlock_jail_refuses_to_start() {
+    if !cfg!(target_arch = "x86_64") {
+        return;
+    }
+    let w = World::with_secrets();
+    let ran = w.path("ran");
+    let template = w.command(["run", "--jail", "--", "touch"]);
+    let mut c = std::process::Command::new("python3");
+    c.args(["-c", WITHOUT_LANDLOCK])
+        .arg(crate::util::bin())
+        .args(["run", "--jail", "--", "touch"])
+        .arg(&ran)
+        .current_dir(&w.project)
+        .stdin(std::process::Stdio::null());
+    copy_env(&template, &mut c);
+    let out = c.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("Landlock"), "{err}");
+    assert!(err.contains("without --jail"), "{err}");
+    assert!(!ran.exists(), "the command ran unconfined");
+    // The control: the same filter without --jail runs the command.
+    let mut c = std::process::Command::new("python3");
+    c.args(["-c", WITHOUT_LANDLOCK])
+        .arg(crate::util::bin())
+        .args(["run", "--", "touch"])
+        .arg(&ran)
+        .current_dir(&w.project)
+        .stdin(std::process::Stdio::null());
+    copy_env(&template, &mut c);
+    assert!(c.status().unwrap().success());
+    assert!(ran.exists());
+}
+
 #[test]
 fn exit_codes_signals_file_secrets_and_only_behave_as_without_the_jail() {
     let w = World::with_secrets();
