@@ -76,7 +76,7 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     // ---- run --jail / --agent (#15) ----------------------------------------------------
     // The jail is made before any secret is read: where the kernel refuses a piece of it,
     // nothing is decrypted and nothing runs.
-    let jail = jail::make(args)?;
+    let mut jail = jail::make(args)?;
     // ---- end run --jail / --agent ----------------------------------------------------
     let (project, env) = super::project_env(args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
@@ -234,12 +234,17 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     };
     let mut env_vars = child::child_env(extra, withhold);
     // ---- run --jail / --agent (#15) ----------------------------------------------------
-    // PROXY-MERGE: with --proxy (or --agent), the proxy serves the jail's listener:
+    // PROXY-MERGE: with --proxy (or --agent), the proxy serves the jail's listener (and
+    // `running` is dropped after the child, next to `jail`):
     //   if let Some(j) = jail.as_mut() && let Some(l) = j.take_listener() {
-    //       running = crate::run::proxy::start(l, plan)?;
-    //       env_vars.extend(running.child_env(j.addr()));
+    //       running = Some(crate::run::proxy::start(l, plan)?);
+    //       env_vars.extend(running.as_ref().unwrap().child_env(j.addr()));
     //   }
-    // Without --proxy the listener is closed: the jailed child has no network at all.
+    // Without --proxy the listener is closed now: the jailed child has no network at all
+    // (a connection to it is refused, not left waiting).
+    if let Some(j) = jail.as_mut() {
+        drop(j.take_listener());
+    }
     let confine = jail::confine(jail.as_ref(), files.as_ref(), &mut env_vars)?;
     // ---- end run --jail / --agent ----------------------------------------------------
     // Nothing reads the taken credentials from here on: wiped before the child exists

@@ -475,6 +475,41 @@ mod tests {
         assert!(bus_paths(None).is_empty());
     }
 
+    /// The listener hand-over with a stand-in for the proxy: a TCP server on the jail's
+    /// listener, served from outside, is what the jailed child reaches; a server on the
+    /// host's loopback is not. (Linux with user namespaces and Landlock ABI 6.)
+    #[test]
+    fn the_jailed_child_reaches_the_listener_and_nothing_else() {
+        use std::io::Write;
+        use std::os::unix::process::CommandExt;
+        let mut jail = super::Jail::new().expect("this kernel can jail");
+        let listener = jail.take_listener().unwrap();
+        let addr = jail.addr();
+        assert!(addr.ip().is_loopback());
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = listener.accept().unwrap();
+            s.write_all(b"from-the-stand-in\n").unwrap();
+        });
+        let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host_port = host.local_addr().unwrap().port();
+        let confine = jail.confine(None).unwrap();
+        let script = format!(
+            "exec 3<>/dev/tcp/127.0.0.1/{}; head -n1 <&3; \
+             (echo > /dev/tcp/127.0.0.1/{host_port}) 2>/dev/null && echo HOST-REACHED; echo end",
+            addr.port()
+        );
+        let mut cmd = std::process::Command::new("bash");
+        cmd.args(["-c", &script]);
+        // SAFETY: Confine::enter makes only async-signal-safe calls.
+        unsafe {
+            cmd.pre_exec(move || confine.enter());
+        }
+        let out = cmd.output().unwrap();
+        server.join().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(text, "from-the-stand-in\nend\n");
+    }
+
     #[test]
     fn fd_paths_are_written_without_allocating() {
         assert_eq!(FdPath::new(0).as_cstr(), c"/proc/self/fd/0");
