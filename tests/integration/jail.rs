@@ -137,6 +137,7 @@ fn the_child_cannot_read_aisecrets_or_other_processes_of_the_user() {
         dd if=/proc/$PPID/mem bs=1 count=1 skip=4096 >/dev/null 2>&1 && echo MEM-READ
         ls /proc/{by}/root/ >/dev/null 2>&1 && echo ROOT-OF-OTHER
         cat /proc/{by}/environ >/dev/null 2>&1 && echo ENVIRON-OF-OTHER
+        python3 -c 'import ctypes, sys; l = ctypes.CDLL(None); print("PTRACE-ATTACHED" if l.ptrace(16, int(sys.argv[1]), 0, 0) == 0 else "ptrace refused")' $PPID
         kill -USR2 $PPID 2>/dev/null && echo SIGNALLED-AISECRETS
         kill -KILL {by} 2>/dev/null && echo KILLED-OTHER
         echo done
