@@ -56,6 +56,16 @@ pub fn read_env_file(path: &Path) -> Result<EnvFile> {
     EnvFile::parse(path, &text)
 }
 
+/// The file of `env` with the checks of every open (#12): no symlink on the way below the
+/// project root, not a file another user owns; parsed, nothing opened.
+pub fn read_env(project: &Project, env: &str) -> Result<(PathBuf, EnvFile)> {
+    let path = project.env_path(env)?;
+    files::refuse_symlinks_below(&project.root, &path)?;
+    owner::check(&path, &project.root)?;
+    let file = read_env_file(&path)?;
+    Ok((path, file))
+}
+
 /// Opens `env` of `project` with `keys`, checking the key against this user's trust pin;
 /// `ask` decides a first use.
 pub fn open(project: &Project, env: &str, keys: &Keys, ask: Ask) -> Result<OpenEnv> {
@@ -164,26 +174,31 @@ fn check_trust(
     keys: &Keys,
     ask: Ask,
 ) -> Result<()> {
-    if let trust::Verdict::Moved {
-        pinned,
-        source,
-        links,
-    } = trust::check(project, env, key, history::sealed(file), path, ask)?
-    {
-        if let Some(fork) = history::find_fork(path, file, keys, &pinned, &links) {
-            return Err(Error::Forked {
-                env: env.to_owned(),
-                path: path.to_owned(),
-                fork: format!(
-                    "has data key {}, made from key {}, which git history (commit {}) shows was already replaced by key {}",
-                    fork.ours,
-                    fork.from,
-                    fork.commit.chars().take(12).collect::<String>(),
-                    fork.theirs
-                ),
-            });
+    let sealed = (history::sealed(file), file.format);
+    match trust::check(project, env, key, sealed, path, ask)? {
+        // The format was checked against the pin just read.
+        trust::Verdict::Pinned => return Ok(()),
+        trust::Verdict::Trusted => {}
+        trust::Verdict::Moved {
+            pinned,
+            source,
+            links,
+        } => {
+            if let Some(fork) = history::find_fork(path, file, keys, &pinned, &links) {
+                return Err(Error::Forked {
+                    env: env.to_owned(),
+                    path: path.to_owned(),
+                    fork: format!(
+                        "has data key {}, made from key {}, which git history (commit {}) shows was already replaced by key {}",
+                        fork.ours,
+                        fork.from,
+                        fork.commit.chars().take(12).collect::<String>(),
+                        fork.theirs
+                    ),
+                });
+            }
+            trust::roll_forward(project, env, key, source)?;
         }
-        trust::roll_forward(project, env, key, source)?;
     }
     trust::check_format(project, env, file.format, path)
 }
@@ -206,10 +221,15 @@ fn open_all(
             })
             .collect()
     };
+    // Small files open on this thread without asking how many cores there are (that reads
+    // /proc/self/cgroup and the cgroup's CPU quota: start-up, #14).
+    if entries.len() < 2048 {
+        return Ok(open_chunk(&entries)?.into_iter().collect());
+    }
     let threads = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(8);
-    if entries.len() < 2048 || threads < 2 {
+    if threads < 2 {
         return Ok(open_chunk(&entries)?.into_iter().collect());
     }
     let size = entries.len().div_ceil(threads);

@@ -298,13 +298,14 @@ fn ci_jwt(http: &Http) -> Result<Option<Zeroizing<String>>> {
     if let Some(jwt) = credential("VAULT_JWT", "BAO_JWT") {
         return Ok(Some(trimmed(jwt)));
     }
-    let (Ok(url), Ok(bearer)) = (
+    // The bearer token is a credential (taken at start-up, kept from a Vault environment's
+    // child); the URL is not.
+    let (Ok(url), Some(bearer)) = (
         std::env::var("ACTIONS_ID_TOKEN_REQUEST_URL"),
-        std::env::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        crate::base::hardening::var("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
     ) else {
         return Ok(None);
     };
-    let bearer = Zeroizing::new(bearer);
     let audience = std::env::var("VAULT_JWT_AUDIENCE").unwrap_or_else(|_| "vault".to_owned());
     let url = format!("{url}&audience={}", urlencode(&audience));
     let value = http.fetch_github_oidc(&url, &bearer)?;

@@ -28,8 +28,9 @@ use zeroize::Zeroizing;
 
 /// The variables aisecrets logs in to Vault with: taken at start-up, and kept from the
 /// child of a Vault environment's `run` (which gets a token of its own only with
-/// `--vault-token`).
-pub const VAULT_CREDENTIALS: [&str; 8] = [
+/// `--vault-token`). `ACTIONS_ID_TOKEN_REQUEST_TOKEN` is GitHub Actions' bearer token for
+/// minting the OIDC token of a JWT login: with it a child could log in as the job's role.
+pub const VAULT_CREDENTIALS: [&str; 9] = [
     "VAULT_TOKEN",
     "BAO_TOKEN",
     "VAULT_ROLE_ID",
@@ -38,10 +39,11 @@ pub const VAULT_CREDENTIALS: [&str; 8] = [
     "BAO_SECRET_ID",
     "VAULT_JWT",
     "BAO_JWT",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 ];
 
 /// Every variable taken out of the environment at start-up.
-pub const CREDENTIALS: [&str; 9] = [
+pub const CREDENTIALS: [&str; 10] = [
     "AISECRETS_IDENTITY",
     VAULT_CREDENTIALS[0],
     VAULT_CREDENTIALS[1],
@@ -51,6 +53,7 @@ pub const CREDENTIALS: [&str; 9] = [
     VAULT_CREDENTIALS[5],
     VAULT_CREDENTIALS[6],
     VAULT_CREDENTIALS[7],
+    VAULT_CREDENTIALS[8],
 ];
 
 /// One taken variable; its value is wiped when it goes.

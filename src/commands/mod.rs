@@ -54,14 +54,20 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
             | Command::Edit(_)
             | Command::Status(_)
     );
-    if on_project
-        && let Ok(cwd) = cwd()
-        && let Ok(Some(project)) = Project::find(&cwd)
-    {
-        git::auto_setup(&project);
+    // The project found here is handed on to `run` (read and parsed once, #14); the other
+    // commands find it again.
+    let found = if on_project {
+        cwd()
+            .ok()
+            .and_then(|cwd| Project::find(&cwd).ok().flatten())
+    } else {
+        None
+    };
+    if let Some(project) = &found {
+        git::auto_setup(project);
     }
     let code = match cli.command {
-        Command::Run(a) => return run::run(&a),
+        Command::Run(a) => return run::run(&a, found),
         Command::Identity(c) => identity::run(c),
         Command::Init(a) => init::run(&a),
         Command::Set(a) => set::run(&a),
@@ -123,7 +129,15 @@ fn cwd() -> Result<PathBuf> {
 
 /// The project around the current folder and the environment picked by `flag`.
 fn project_env(flag: Option<&str>) -> Result<(Project, String)> {
-    let project = Project::require(&cwd()?)?;
+    project_env_in(None, flag)
+}
+
+/// [`project_env`] with the project already `found` around the current folder, if it was.
+fn project_env_in(found: Option<Project>, flag: Option<&str>) -> Result<(Project, String)> {
+    let project = match found {
+        Some(project) => project,
+        None => Project::require(&cwd()?)?,
+    };
     let env = project.pick_env(flag)?;
     Ok((project, env))
 }

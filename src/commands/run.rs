@@ -20,21 +20,30 @@ use crate::{
 /// Runs `run`; the outcome is the child's exit code, or a signal to die of once everything
 /// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
 /// agent it needs `--mask` and `--reason` (#16).
-pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
+pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
     let Some(agent) = super::agent_guard("run", args.mask || args.agent)? else {
         crate::project::audit::set_context(args.reason.as_deref(), None);
-        return execute(args, None);
+        return execute(args, None, found);
     };
     let Some(reason) = args.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
         return Err(Error::Usage(format!(
             "run under a coding agent ({agent}) needs --reason TEXT: why the command needs the secrets (it goes to the audit log)"
         )));
     };
-    // Under an agent, what it may use is the user's `[agents]` config, as through
-    // `aisecrets mcp`: the names asked for are checked, and no names means the allowed ones.
-    let project = Project::require(&super::cwd()?)?;
+    // Under an agent, what it may use is the user's `[agents]` config when there is one, as
+    // through `aisecrets mcp`: the names asked for are checked, no names means the allowed ones.
+    let project = match found {
+        Some(project) => project,
+        None => Project::require(&super::cwd()?)?,
+    };
     let env = project.pick_env(args.env.env.as_deref())?;
     let policy = crate::project::agents::Policy::of(&project)?;
+    if !policy.configured() {
+        // No `[agents]` rule anywhere: the plain CLI contract, masked output and a
+        // reason in the audit log; the allow lists apply once the user writes one.
+        crate::project::audit::set_context(Some(reason), Some(&agent));
+        return execute(args, None, Some(project));
+    }
     let names = match wanted_names(&project, args)? {
         Some(names) => names,
         None => policy.allowed.iter().cloned().collect(),
@@ -58,13 +67,17 @@ pub(super) fn run(args: &RunArgs) -> Result<Outcome> {
         vault_token: args.vault_token,
         command: args.command.clone(),
     };
-    execute(&checked, None)
+    execute(&checked, None, Some(project))
 }
 
 /// The one run path, for `aisecrets run` and the `run` tool of `aisecrets mcp` (#16): with
 /// `capture`, the output is masked into it instead of ours, and the credentials start-up
 /// took stay for the server's next call.
-pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Result<Outcome> {
+pub(super) fn execute(
+    args: &RunArgs,
+    capture: Option<&child::Capture>,
+    found: Option<Project>,
+) -> Result<Outcome> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::Usage(
             "run needs a command: aisecrets run -- COMMAND ARGS...".into(),
@@ -78,7 +91,7 @@ pub(super) fn execute(args: &RunArgs, capture: Option<&child::Capture>) -> Resul
     // nothing is decrypted and nothing runs.
     let mut jail = jail::make(args)?;
     // ---- end run --jail / --agent ----------------------------------------------------
-    let (project, env) = super::project_env(args.env.env.as_deref())?;
+    let (project, env) = super::project_env_in(found, args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
     let decl = project.env(&env)?.clone();
     let mut backend = backend::of(&project, &env, super::ask)?;

@@ -116,7 +116,7 @@ fn health(project: &Project) -> Result<Value> {
     let mut conflicts = vec![];
     for env in project.file_env_names() {
         // Conflict names are in the clear: listed without unlocking anything (#13).
-        if let Ok(file) = project.env_path(&env).and_then(|p| file::read_env_file(&p)) {
+        if let Ok((_, file)) = file::read_env(project, &env) {
             for name in file.conflicts.keys() {
                 conflicts.push(json!({ "env": env, "name": name }));
             }

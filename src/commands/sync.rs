@@ -60,7 +60,11 @@ pub(super) fn run(args: &SyncArgs, dir: Direction) -> Result<u8> {
         }
     }
     // A mistyped source path must not pass for an empty source (and --prune empty the target).
-    let source = source_env.read(Purpose::HandOn)?.values;
+    let source = source_env.read(Purpose::HandOn)?;
+    // A name a git merge left with two values is copied nowhere, as `run`, `get` and
+    // `export` use it nowhere (#13): in Vault no conflict would stop it.
+    source.refuse_conflicts(source.values.keys().map(String::as_str))?;
+    let source = source.values;
     let target = target_env.read(Purpose::All)?.values;
     let describe = |b: &dyn Backend| -> Result<String> {
         Ok(match b.describe()?.remote {

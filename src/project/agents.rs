@@ -48,6 +48,8 @@ pub struct Policy {
     confirm: bool,
     /// The prompt program.
     pub pinentry: String,
+    /// Whether the user's config or the manifest says anything about agents at all.
+    configured: bool,
 }
 
 impl Policy {
@@ -64,6 +66,10 @@ impl Policy {
                 .flat_map(|s| s.secrets.iter().cloned())
                 .collect()
         };
+        let configured = !agents.allow.is_empty()
+            || !agents.allow_scopes.is_empty()
+            || agents.confirm
+            || project.manifest.agents.is_some();
         let mut allowed: BTreeSet<String> = agents.allow.iter().cloned().collect();
         allowed.extend(scope_names(&agents.allow_scopes));
         let ceiling = project.manifest.agents.as_ref().map(|m| {
@@ -78,10 +84,18 @@ impl Policy {
             allowed,
             ceiling,
             confirm: agents.confirm,
+            configured,
             pinentry: agents
                 .pinentry
                 .unwrap_or_else(|| pinentry::DEFAULT.to_owned()),
         })
+    }
+
+    /// Whether the user (or the manifest) set any agent rule: `aisecrets mcp` allows nothing
+    /// without one; the plain CLI's `run --mask --reason` then runs as asked (#16).
+    #[must_use]
+    pub fn configured(&self) -> bool {
+        self.configured
     }
 
     /// Whether an agent may use `name`.

@@ -156,15 +156,18 @@ fn append(
 /// Overwrites the head file in place, under the log's lock (held by the caller). Not a temp
 /// file and a rename: on ext4 each new inode per `run` cost more than the rest of the audit
 /// record (#14, start-up). The head only grows (the count's digits), so a shorter one is
-/// only ever left by hand, and is cut to length. Never through a symlink; mode 0600.
+/// only ever left by hand, and is cut to length. Never through a symlink; mode 0600. A
+/// head with other names (a hard link) is replaced by a file of its own instead, as before
+/// the in-place write: writing through it would overwrite whatever file it is linked to.
+/// Opened without blocking, so a FIFO put there fails instead of hanging.
 fn write_head(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::{FileExt, PermissionsExt};
+    use std::os::unix::fs::{FileExt, MetadataExt, PermissionsExt};
     let io = |e| Error::io("write", path, e);
     let file = fs::OpenOptions::new()
         .write(true)
         .create(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .map_err(io)?;
     let meta = file.metadata().map_err(io)?;
@@ -174,6 +177,10 @@ fn write_head(path: &Path, bytes: &[u8]) -> Result<()> {
             path,
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
         ));
+    }
+    if meta.nlink() != 1 {
+        drop(file);
+        return crate::base::files::write_atomic(path, bytes, 0o600);
     }
     if meta.permissions().mode() & 0o777 != 0o600 {
         file.set_permissions(fs::Permissions::from_mode(0o600))

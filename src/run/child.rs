@@ -17,12 +17,12 @@ use std::io::IsTerminal;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 
 use nix::sys::signal::{self, Signal};
-use nix::sys::wait::{WaitStatus, waitpid};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use nix::unistd::{self, Pid};
-use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 use signal_hook::iterator::SignalsInfo;
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::low_level::siginfo::Cause;
@@ -135,36 +135,14 @@ pub fn run(
         return Ok(outcome);
     }
 
-    // The forwarder starts before the child, so it is running when the child ends: one
-    // started after the spawn may wait for a scheduler slice before it runs at all, and we
-    // wait for it on the way out (milliseconds on a busy machine, #14). It learns the
-    // child's pid once there is one; signals that come first wait in the pipe.
-    let (pid_tx, pid_rx) = std::sync::mpsc::sync_channel::<Pid>(1);
-    let from_terminal = std::sync::Arc::new(AtomicI32::new(0));
-    let seen = std::sync::Arc::clone(&from_terminal);
-    let forwarder = std::thread::spawn(move || {
-        let Ok(pid) = pid_rx.recv() else {
-            return; // no child was started
-        };
-        for info in signals.forever() {
-            // In the foreground, what the terminal sent has reached the child already.
-            if foreground && matches!(info.cause, Cause::Kernel) {
-                seen.store(info.signal, Ordering::SeqCst);
-                continue;
-            }
-            if let Ok(sig) = Signal::try_from(info.signal) {
-                let _ = signal::kill(pid, sig);
-            }
-        }
-        // Closed once the child is reaped. The terminal's Ctrl-C that killed the child
-        // reached us before the child's death did, but may still sit in the self-pipe:
-        // note it, so aisecrets dies of it too. Nothing is forwarded to a reaped pid.
-        for info in signals.pending() {
-            if foreground && matches!(info.cause, Cause::Kernel) {
-                seen.store(info.signal, Ordering::SeqCst);
-            }
-        }
-    });
+    // No forwarding thread: this thread waits for signals, forwards them, and notices the
+    // child's end through SIGCHLD in the same self-pipe (a thread cost a stack, a clone and
+    // a join on every run, and could wait a scheduler slice to start, #14). Signals that
+    // come before the child exists wait in the pipe until it does.
+    signals
+        .add_signal(SIGCHLD)
+        .map_err(|e| Error::io("install signal handlers for", "run", e))?;
+    let mut from_terminal = 0;
 
     let mut cmd = Command::new(program);
     cmd.args(args).env_clear().envs(env);
@@ -185,8 +163,8 @@ pub fn run(
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (prctl, getppid, kill, keyctl); it allocates nothing
-    // and takes no locks.
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
+    // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
             // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
@@ -216,8 +194,6 @@ pub fn run(
         Ok(c) => c,
         Err(source) => {
             handle.close();
-            drop(pid_tx);
-            let _ = forwarder.join();
             // A refusal inside the jail (not a missing or unrunnable program) says so.
             if jailed
                 && !matches!(
@@ -236,8 +212,6 @@ pub fn run(
         }
     };
     let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
-    // The receiver lives until the forwarder ends, which is after this send.
-    let _ = pid_tx.send(pid);
 
     let done = std::sync::atomic::AtomicBool::new(false);
     let status = std::thread::scope(|scope| {
@@ -248,20 +222,19 @@ pub fn run(
                 scope.spawn(move || o.copy(masker, done));
             }
         }
-        let status = wait(pid);
+        let status = wait_forwarding(pid, &mut signals, foreground, &mut from_terminal);
         done.store(true, Ordering::SeqCst);
         status
     });
     handle.close();
-    let _ = forwarder.join();
+    drop(signals);
     Ok(match status {
         Ok(WaitStatus::Exited(_, code)) => {
             Outcome::Exit(u8::try_from(code & 0xff).unwrap_or(exit::ERROR))
         }
         Ok(WaitStatus::Signaled(_, sig, _)) => {
-            let terminal = from_terminal.load(Ordering::SeqCst);
             if foreground
-                && terminal == sig as i32
+                && from_terminal == sig as i32
                 && matches!(sig, Signal::SIGINT | Signal::SIGQUIT)
             {
                 Outcome::Signal(sig as i32)
@@ -275,10 +248,51 @@ pub fn run(
     })
 }
 
+/// Waits for `pid` to end (the editor's).
 fn wait(pid: Pid) -> nix::Result<WaitStatus> {
     loop {
         match waitpid(pid, None) {
             Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => return Ok(s),
+            Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Waits for the child `pid` to end, forwarding the signals that come meanwhile. In the
+/// foreground what the terminal sent has reached the child already: it is only noted in
+/// `from_terminal`, so aisecrets can die of the Ctrl-C that killed the child.
+fn wait_forwarding(
+    pid: Pid,
+    signals: &mut SignalsInfo<WithOrigin>,
+    foreground: bool,
+    from_terminal: &mut i32,
+) -> nix::Result<WaitStatus> {
+    loop {
+        for info in signals.wait() {
+            if info.signal == SIGCHLD {
+                continue; // looked at below
+            }
+            if foreground && matches!(info.cause, Cause::Kernel) {
+                *from_terminal = info.signal;
+                continue;
+            }
+            if let Ok(sig) = Signal::try_from(info.signal) {
+                let _ = signal::kill(pid, sig);
+            }
+        }
+        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+            Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => {
+                // The terminal's Ctrl-C that killed the child reached us before the
+                // child's death did, but may still sit in the self-pipe: note it.
+                // Nothing is forwarded to a reaped pid.
+                for info in signals.pending() {
+                    if foreground && matches!(info.cause, Cause::Kernel) {
+                        *from_terminal = info.signal;
+                    }
+                }
+                return Ok(s);
+            }
             Err(nix::errno::Errno::EINTR) | Ok(_) => {}
             Err(e) => return Err(e),
         }

@@ -20,6 +20,7 @@ mod merging;
 mod names;
 mod newcomer;
 mod properties;
+mod review;
 mod run;
 mod run_extra;
 mod scan_catalogue;

@@ -432,11 +432,26 @@ fn under_an_agent_get_is_refused_and_run_needs_mask_and_reason() {
         .env("CLAUDECODE", "1")
         .fails(2)
         .stderr_has("--reason");
-    // What the agent may use is the user's [agents] config, as through MCP.
-    w.cmd(["run", "--mask", "--reason", "run the tests", "--", "true"])
+    // Without any [agents] rule the plain CLI runs masked, and the reason is audited.
+    let out = w
+        .cmd([
+            "run",
+            "--mask",
+            "--reason",
+            "first look",
+            "--",
+            "sh",
+            "-c",
+            "echo $OPENAI_API_KEY",
+        ])
         .env("CLAUDECODE", "1")
-        .fails(1)
-        .stderr_has("[agents] allow");
+        .ok()
+        .stdout_str();
+    assert_eq!(out, "[REDACTED:OPENAI_API_KEY]\n");
+    let last = audit_lines(&w).pop().unwrap();
+    assert_eq!(last["reason"], json!("first look"));
+    assert_eq!(last["agent"], json!("claude-code"));
+    // Once the user writes [agents], what the agent may use is that config, as through MCP.
     config(&w, "[agents]\nallow = [\"OPENAI_API_KEY\"]\n");
     w.cmd([
         "run", "--mask", "--reason", "x", "--only", "HF_TOKEN", "--", "true",

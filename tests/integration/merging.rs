@@ -89,7 +89,7 @@ pub fn origin_and_clones(w: &World, names: &[&str]) {
 
 /// alice starts the project (one secret, pushed); bob, in his own clone, is added by alice
 /// and trusts the key. bob never runs `aisecrets git setup`.
-fn team(w: &World) -> (Person<'_>, Person<'_>) {
+pub(crate) fn team(w: &World) -> (Person<'_>, Person<'_>) {
     origin_and_clones(w, &["alice", "bob"]);
     let (alice, bob) = (Person::new(w, "alice"), Person::new(w, "bob"));
     alice

@@ -14,21 +14,17 @@ use crate::project::Project;
 /// whose one public key is known without opening them are checked (the stored identity,
 /// `AISECRETS_IDENTITY`); an identity file may hold several keys and is just tried.
 pub fn keys_for(project: &Project, env: &str) -> Result<Keys> {
-    if let Some(d) = crate::keys::identity::describe()?
-        && !d.source.starts_with("AISECRETS_IDENTITY_FILE")
-        && let Some(mine) = d.public.as_deref()
-        && let Ok(decl) = project.env(env)
-        && decl.vault.is_none()
-        && !decl.recipients.values().any(|k| k.trim() == mine)
-    {
-        return Err(not_a_recipient(
-            project,
-            env,
-            project.env_path(env)?,
-            Some(mine),
-        ));
-    }
-    crate::keys::identity::load()
+    crate::keys::identity::load_checked(|mine| match project.env(env) {
+        Ok(decl) if decl.vault.is_none() && !decl.recipients.values().any(|k| k.trim() == mine) => {
+            Err(not_a_recipient(
+                project,
+                env,
+                project.env_path(env)?,
+                Some(mine),
+            ))
+        }
+        _ => Ok(()),
+    })
 }
 
 /// The error for a user whose key cannot open `env`, naming the next step: the pending
@@ -94,10 +90,8 @@ pub fn not_a_recipient(project: &Project, env: &str, path: PathBuf, mine: Option
 /// the file cannot be read): a removed recipient matters to trust only while it still is.
 #[must_use]
 pub fn wrapped_to(project: &Project, env: &str) -> Vec<String> {
-    project
-        .env_path(env)
+    super::read_env(project, env)
         .ok()
-        .and_then(|p| super::read_env_file(&p).ok())
-        .map(|f| f.recipients)
+        .map(|(_, f)| f.recipients)
         .unwrap_or_default()
 }

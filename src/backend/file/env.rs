@@ -44,8 +44,8 @@ impl<'a> Env<'a> {
     /// `list` without an identity that opens now (none, locked, or not a recipient): the
     /// names, which are in the clear (#13).
     fn names_only(&self) -> Result<Snapshot> {
-        let path = self.project.env_path(&self.env)?;
-        let file = super::read_env_file(&path)?;
+        // The checks of every other open: no link on the way, not another user's file.
+        let (path, file) = super::read_env(self.project, &self.env)?;
         if file.project != self.project.id() || file.env != self.env {
             return Err(Error::corrupt(
                 &path,

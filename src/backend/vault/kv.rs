@@ -97,16 +97,16 @@ fn check_kv2(client: &Client, decl: &VaultDecl) -> Result<()> {
     if !reply.is_success() {
         return Ok(());
     }
-    let Ok(mount) = serde_json::from_slice::<wire::Mount>(reply.body()) else {
-        return Ok(());
-    };
-    let kind = mount.data.kind.as_str();
+    // An answer that does not say `kv` version 2 refuses the write, as it did before the
+    // reply was typed (#14): one that does not parse is no engine aisecrets knows.
+    let mount = serde_json::from_slice::<wire::Mount>(reply.body()).ok();
+    let kind = mount.as_ref().map_or("", |m| m.data.kind.as_str());
     let version = mount
-        .data
-        .options
         .as_ref()
+        .and_then(|m| m.data.options.as_ref())
         .and_then(|o| o.get("version"))
-        .map_or("1", String::as_str);
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("1");
     if kind != "kv" || version != "2" {
         return Err(Error::Vault {
             what: format!(

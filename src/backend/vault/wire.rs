@@ -213,8 +213,9 @@ pub(super) struct Mount {
 pub(super) struct MountData {
     #[serde(default, rename = "type")]
     pub kind: String,
+    /// Any JSON: only a string `version` counts (as before the reply was typed).
     #[serde(default)]
-    pub options: Option<BTreeMap<String, String>>,
+    pub options: Option<BTreeMap<String, serde_json::Value>>,
 }
 
 #[cfg(test)]

@@ -252,7 +252,7 @@ impl Server {
             command,
         };
         let capture = Capture::new(OUTPUT_LIMIT);
-        let outcome = super::super::run::execute(&run_args, Some(&capture))?;
+        let outcome = super::super::run::execute(&run_args, Some(&capture), None)?;
         let code = match outcome {
             Outcome::Exit(c) => i64::from(c),
             Outcome::Signal(sig) => {

@@ -41,7 +41,7 @@ pub(super) fn run(args: &RecipientsAckArgs) -> Result<u8> {
     for (env, _) in &pending {
         let target = project.env(env)?.recipients.clone();
         let approved = trust::approved(&project, env)?;
-        let file = file::read_env_file(&project.env_path(env)?)?;
+        let (_, file) = file::read_env(&project, env)?;
         // Anyone the file is still wrapped to who is gone from the manifest, or whose key
         // changed, loses access through a new data key. Someone a teammate already removed
         // (a rekey we followed) is not in the file any more: no second rekey.

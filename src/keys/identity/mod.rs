@@ -169,6 +169,34 @@ pub fn load() -> Result<Keys> {
     Source::resolve()?.open()
 }
 
+/// Like [`load`], but `check` first sees the public key when it is known without asking
+/// anything (`AISECRETS_IDENTITY`'s, or the stored identity's `identity.pub`), and its error
+/// stops before any passphrase is asked. An identity file may hold several keys and is not
+/// checked. The source is resolved, read and parsed once (start-up, #14).
+pub fn load_checked(check: impl FnOnce(&str) -> Result<()>) -> Result<Keys> {
+    match Source::resolve()? {
+        Source::Env(text) => {
+            let keys = parse_text(&text, "AISECRETS_IDENTITY", None)?;
+            if let Some(public) = keys.public.as_deref() {
+                check(public)?;
+            }
+            Ok(keys)
+        }
+        source @ Source::File(_) => source.open(),
+        Source::Stored(path) => {
+            let public = if std::fs::symlink_metadata(&path).is_ok() {
+                stored_public()
+            } else {
+                None
+            };
+            if let Some(public) = public.as_deref() {
+                check(public)?;
+            }
+            open_stored(&path, public)
+        }
+    }
+}
+
 /// The stored identity's text, or [`Error::NoIdentity`] when there is none.
 fn read_stored(path: &Path) -> Result<Zeroizing<String>> {
     if std::fs::symlink_metadata(path).is_err() {
@@ -180,12 +208,16 @@ fn read_stored(path: &Path) -> Result<Zeroizing<String>> {
 }
 
 fn load_stored(path: &Path) -> Result<Keys> {
+    open_stored(path, stored_public())
+}
+
+/// Opens the stored identity at `path`; `public` is what `identity.pub` says (read once).
+fn open_stored(path: &Path, public: Option<String>) -> Result<Keys> {
     let text = read_stored(path)?;
     if !is_encrypted(&text) {
         return parse_text(&text, &path.display().to_string(), Some(path));
     }
     // Passphrase-protected: a live cache item opens it without scrypt.
-    let public = stored_public();
     let config = crate::base::config::load()?;
     let selection = cache::select(&config)?;
     if let (Some(cache), Some(public)) = (&selection.cache, &public)

@@ -18,7 +18,9 @@ use super::{
 /// What the pin says about an opened key.
 #[derive(Debug)]
 pub enum Verdict {
-    /// The pinned key, or a first use the user accepted (now pinned).
+    /// The pinned key itself; the file's format was checked against that pin too.
+    Pinned,
+    /// A first use the user accepted (now pinned).
     Trusted,
     /// A new key the chain proves was made by someone who knew the pinned one: the caller
     /// looks for a fork in history, then calls [`roll_forward`].
@@ -32,20 +34,24 @@ pub enum Verdict {
     },
 }
 
-/// Checks the data key `key` of `env` (opened from the file at `path`, whose rekey chain
-/// is `sealed`) against the pin: the same key, or a key the chain proves was made by
-/// someone who knew the pinned one. With no pin, `ask` decides (and fails closed).
+/// Checks the data key `key` of `env` (opened from the file at `path`, in file format
+/// `format`, whose rekey chain is `sealed`) against the pin: the same key, or a key the
+/// chain proves was made by someone who knew the pinned one. With no pin, `ask` decides
+/// (and fails closed). For the pinned key itself the format is checked here, against the
+/// pin already read ([`Verdict::Pinned`]); after any other verdict the caller calls
+/// [`check_format`] once the pin is settled.
 pub fn check(
     project: &Project,
     env: &str,
     key: &DataKey,
-    sealed: Sealed<'_>,
+    (sealed, format): (Sealed<'_>, i64),
     path: &Path,
     ask: Ask,
 ) -> Result<Verdict> {
     match find(project, env)? {
-        Found::Pin(pinned, _) if seal::same_hex(&pinned.key_id, &key.key_id()) => {
-            Ok(Verdict::Trusted)
+        Found::Pin(pinned, source) if seal::same_hex(&pinned.key_id, &key.key_id()) => {
+            format_against(project, env, format, path, &pinned, source)?;
+            Ok(Verdict::Pinned)
         }
         Found::Pin(pinned, source) => {
             let Some(links) = chain_leads(&pinned, sealed, key) else {
@@ -136,6 +142,18 @@ pub fn check_format(project: &Project, env: &str, format: i64, path: &Path) -> R
     let Some((pinned, source)) = get(project, env)? else {
         return Ok(());
     };
+    format_against(project, env, format, path, &pinned, source)
+}
+
+/// [`check_format`] against a pin already read.
+fn format_against(
+    project: &Project,
+    env: &str,
+    format: i64,
+    path: &Path,
+    pinned: &Pin,
+    source: Source,
+) -> Result<()> {
     if format < pinned.min_format {
         return Err(Error::corrupt(
             path,
