@@ -168,6 +168,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command needs the secrets, for the audit log; required under a coding agent')
             [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace every secret value in the command''s output with [REDACTED:NAME]')
             [CompletionResult]::new('--allow-argv', '--allow-argv', [CompletionResultType]::ParameterName, 'Allow a secret value to appear in the command line (trackers record command lines)')
+            [CompletionResult]::new('--jail', '--jail', [CompletionResultType]::ParameterName, 'Linux: run the command in a jail: no network except through aisecrets'' proxy (none at all without --proxy), and no access to the aisecrets home, the identity, ~/.vault-token, the keyring or other runs'' files; refuses to start where the kernel cannot confine it')
+            [CompletionResult]::new('--agent', '--agent', [CompletionResultType]::ParameterName, 'The preset for coding agents: --proxy --jail --mask, with each proxied request''s host and secret name in the audit log')
             [CompletionResult]::new('--vault-token', '--vault-token', [CompletionResultType]::ParameterName, 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

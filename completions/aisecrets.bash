@@ -1682,7 +1682,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__run)
-            opts="-e -h -V --env --only --scope --mask --allow-argv --reason --vault-token --help --version"
+            opts="-e -h -V --env --only --scope --mask --allow-argv --jail --agent --reason --vault-token --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

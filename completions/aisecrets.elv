@@ -150,6 +150,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --reason 'Why the command needs the secrets, for the audit log; required under a coding agent'
             cand --mask 'Replace every secret value in the command''s output with [REDACTED:NAME]'
             cand --allow-argv 'Allow a secret value to appear in the command line (trackers record command lines)'
+            cand --jail 'Linux: run the command in a jail: no network except through aisecrets'' proxy (none at all without --proxy), and no access to the aisecrets home, the identity, ~/.vault-token, the keyring or other runs'' files; refuses to start where the kernel cannot confine it'
+            cand --agent 'The preset for coding agents: --proxy --jail --mask, with each proxied request''s host and secret name in the audit log'
             cand --vault-token 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits'
             cand -h 'Print help'
             cand --help 'Print help'

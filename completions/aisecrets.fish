@@ -97,6 +97,8 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l scope -d 'Gi
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l reason -d 'Why the command needs the secrets, for the audit log; required under a coding agent' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l mask -d 'Replace every secret value in the command\'s output with [REDACTED:NAME]'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l allow-argv -d 'Allow a secret value to appear in the command line (trackers record command lines)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l jail -d 'Linux: run the command in a jail: no network except through aisecrets\' proxy (none at all without --proxy), and no access to the aisecrets home, the identity, ~/.vault-token, the keyring or other runs\' files; refuses to start where the kernel cannot confine it'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l agent -d 'The preset for coding agents: --proxy --jail --mask, with each proxied request\'s host and secret name in the audit log'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l vault-token -d 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -s V -l version -d 'Print version'

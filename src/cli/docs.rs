@@ -72,6 +72,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The environment used when --env is not given.",
     ),
     (
+        "AISECRETS_JAIL",
+        "Set to 1 by run --jail and run --agent in the child's environment: the command runs in the jail. aisecrets itself does not read it.",
+    ),
+    (
         "AISECRETS_KEYRING",
         "Where unlock keeps the opened identity: auto (the default), secret-service, keyutils, keychain, credential-manager, or none to turn caching off. Overrides keyring in config.toml.",
     ),

@@ -449,6 +449,17 @@ pub struct RunArgs {
     /// Allow a secret value to appear in the command line (trackers record command lines).
     #[arg(long)]
     pub allow_argv: bool,
+    // `run --jail` and `run --agent` (#15).
+    /// Linux: run the command in a jail: no network except through aisecrets' proxy (none
+    /// at all without --proxy), and no access to the aisecrets home, the identity,
+    /// ~/.vault-token, the keyring or other runs' files; refuses to start where the kernel
+    /// cannot confine it.
+    #[arg(long)]
+    pub jail: bool,
+    /// The preset for coding agents: --proxy --jail --mask, with each proxied request's
+    /// host and secret name in the audit log.
+    #[arg(long)]
+    pub agent: bool,
     /// Why the command needs the secrets, for the audit log; required under a coding agent.
     #[arg(long, value_name = "TEXT")]
     pub reason: Option<String>,

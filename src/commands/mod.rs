@@ -118,8 +118,8 @@ fn agent_guard(command: &str, masked: bool) -> Result<Option<String>> {
     }
     Err(Error::Failed(format!(
         "`aisecrets {command}` would show secret values to the coding agent this runs under ({agent}): \
-         let it use them through `aisecrets mcp` (set up with `aisecrets agent setup`) or \
-         `aisecrets run --mask --reason TEXT -- CMD`; to allow it, add \"{command}\" to [agents] allow_commands in config.toml"
+         let it use them through `aisecrets mcp` (set up with `aisecrets agent setup`), \
+         `aisecrets run --agent --reason TEXT -- CMD` or `aisecrets run --mask --reason TEXT -- CMD`; to allow it, add \"{command}\" to [agents] allow_commands in config.toml"
     )))
 }
 

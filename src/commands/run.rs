@@ -21,7 +21,7 @@ use crate::{
 /// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
 /// agent it needs `--mask` and `--reason` (#16).
 pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
-    let Some(agent) = super::agent_guard("run", args.mask)? else {
+    let Some(agent) = super::agent_guard("run", args.mask || args.agent)? else {
         crate::project::audit::set_context(args.reason.as_deref(), None);
         return execute(args, None, found);
     };
@@ -61,6 +61,8 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         scope: None,
         mask: args.mask,
         allow_argv: args.allow_argv,
+        jail: args.jail,
+        agent: args.agent,
         reason: args.reason.clone(),
         vault_token: args.vault_token,
         command: args.command.clone(),
@@ -84,6 +86,11 @@ pub(super) fn execute(
     // Declared first, so it goes last: SIGINT, SIGTERM and SIGHUP are held back (once
     // armed) until every credential below is revoked and every folder removed.
     let mut stop = Stop::new();
+    // ---- run --jail / --agent (#15) ----------------------------------------------------
+    // The jail is made before any secret is read: where the kernel refuses a piece of it,
+    // nothing is decrypted and nothing runs.
+    let mut jail = jail::make(args)?;
+    // ---- end run --jail / --agent ----------------------------------------------------
     let (project, env) = super::project_env_in(found, args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
     let decl = project.env(&env)?.clone();
@@ -220,7 +227,7 @@ pub(super) fn execute(
         }
     }
     extra.extend(token_vars);
-    let masker = (args.mask || capture.is_some())
+    let masker = (args.mask || args.agent || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
     let names: Vec<String> = selected.into_keys().collect();
     audit::record(
@@ -238,7 +245,21 @@ pub(super) fn execute(
     } else {
         &[]
     };
-    let env_vars = child::child_env(extra, withhold);
+    let mut env_vars = child::child_env(extra, withhold);
+    // ---- run --jail / --agent (#15) ----------------------------------------------------
+    // PROXY-MERGE: with --proxy (or --agent), the proxy serves the jail's listener (and
+    // `running` is dropped after the child, next to `jail`):
+    //   if let Some(j) = jail.as_mut() && let Some(l) = j.take_listener() {
+    //       running = Some(crate::run::proxy::start(l, plan)?);
+    //       env_vars.extend(running.as_ref().unwrap().child_env(j.addr()));
+    //   }
+    // Without --proxy the listener is closed now: the jailed child has no network at all
+    // (a connection to it is refused, not left waiting).
+    if let Some(j) = jail.as_mut() {
+        drop(j.take_listener());
+    }
+    let confine = jail::confine(jail.as_ref(), files.as_ref(), &mut env_vars)?;
+    // ---- end run --jail / --agent ----------------------------------------------------
     // Nothing reads the taken credentials from here on: wiped before the child exists
     // (the MCP server serves more calls, and keeps them).
     if capture.is_none() {
@@ -250,7 +271,15 @@ pub(super) fn execute(
         if let Some(h) = held.as_ref() {
             scope.spawn(move || h.keep_alive(&kept));
         }
-        let outcome = child::run(program, rest, env_vars, masker.as_ref(), capture, &stop);
+        let outcome = child::run(
+            program,
+            rest,
+            env_vars,
+            masker.as_ref(),
+            capture,
+            &stop,
+            confine,
+        );
         drop(keep);
         outcome
     });
@@ -259,7 +288,61 @@ pub(super) fn execute(
     drop(held);
     drop(backend);
     drop(files);
+    drop(jail);
     outcome
+}
+
+/// `run --jail` and `run --agent` (#15): the jail, on Linux only.
+mod jail {
+    use std::ffi::OsString;
+
+    use crate::base::error::Result;
+    use crate::cli::RunArgs;
+    use crate::run::child;
+    use crate::run::ramdir::RamDir;
+
+    #[cfg(target_os = "linux")]
+    pub(super) type Jail = crate::run::jail::Jail;
+    #[cfg(not(target_os = "linux"))]
+    pub(super) type Jail = ();
+
+    /// The jail that `--jail` or `--agent` asks for, made now (fails closed).
+    pub(super) fn make(args: &RunArgs) -> Result<Option<Jail>> {
+        if !(args.jail || args.agent) {
+            return Ok(None);
+        }
+        #[cfg(target_os = "linux")]
+        return crate::run::jail::Jail::new().map(Some);
+        #[cfg(not(target_os = "linux"))]
+        Err(crate::base::error::Error::Usage(
+            "run --jail and run --agent need Linux (namespaces); run with --mask instead".into(),
+        ))
+    }
+
+    /// What the child does before exec; the jail's listener goes when nothing serves it.
+    pub(super) fn confine(
+        jail: Option<&Jail>,
+        files: Option<&RamDir>,
+        env: &mut Vec<(OsString, OsString)>,
+    ) -> Result<Option<child::Confine>> {
+        let Some(j) = jail else {
+            return Ok(None);
+        };
+        // The child can tell it is jailed (the proxy's variables come from the proxy).
+        env.push(("AISECRETS_JAIL".into(), "1".into()));
+        #[cfg(target_os = "linux")]
+        {
+            let c = j.confine(files.map(RamDir::path))?;
+            Ok(Some(Box::new(move || c.enter())))
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (j, files);
+            Err(crate::base::error::Error::Usage(
+                "run --jail needs Linux".into(),
+            ))
+        }
+    }
 }
 
 /// The names asked for with --only or --scope; `None` for all.

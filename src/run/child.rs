@@ -32,6 +32,10 @@ use crate::base::exit::{self, Outcome};
 use crate::base::mask::Masker;
 use crate::run::stop::Stop;
 
+/// What `run --jail` does in the child before exec ([`crate::run::jail::Confine::enter`]):
+/// async-signal-safe system calls only.
+pub type Confine = Box<dyn Fn() -> std::io::Result<()> + Send + Sync>;
+
 /// The signals forwarded to the child.
 pub const FORWARDED: [i32; 7] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH];
 
@@ -113,6 +117,7 @@ pub fn run(
     mask: Option<&Masker>,
     capture: Option<&Capture>,
     stop: &Stop,
+    confine: Option<Confine>,
 ) -> Result<Outcome> {
     let stdin = std::io::stdin();
     let foreground = capture.is_none()
@@ -154,11 +159,12 @@ pub fn run(
     } else {
         (Vec::new(), Vec::new())
     };
+    let jailed = confine.is_some();
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
     // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (prctl, getppid, kill, keyctl); it allocates nothing
-    // and takes no locks.
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
+    // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
     unsafe {
         cmd.pre_exec(move || {
             // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
@@ -173,6 +179,10 @@ pub fn run(
             // hold the unlock cache's wrapping key (see keycache).
             #[cfg(target_os = "linux")]
             crate::keys::cache::leave_session_keyring()?;
+            // `run --jail`: the child's namespaces and covers, last (#15).
+            if let Some(c) = &confine {
+                c()?;
+            }
             Ok(())
         });
     }
@@ -184,6 +194,17 @@ pub fn run(
         Ok(c) => c,
         Err(source) => {
             handle.close();
+            // A refusal inside the jail (not a missing or unrunnable program) says so.
+            if jailed
+                && !matches!(
+                    source.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied
+                )
+            {
+                return Err(Error::Failed(format!(
+                    "run --jail: the kernel refused to confine the command ({source}); it did not run: run without --jail, or report this with your kernel version"
+                )));
+            }
             return Err(Error::Spawn {
                 program: crate::base::output::sanitize(&program.to_string_lossy(), 200),
                 source,

@@ -11,7 +11,7 @@ use crate::cache::{PASS, VALUE, bus, locked_world, secret_tool_search, unlock};
 use crate::util::{World, as_user, bin, chown_tree, throwaway_user};
 
 /// `keyctl pipe ID` as hex, when this process can read the key.
-fn key_hex(id: &str) -> Option<String> {
+pub(crate) fn key_hex(id: &str) -> Option<String> {
     let out = Command::new("sh")
         .args([
             "-c",
@@ -27,7 +27,7 @@ fn key_hex(id: &str) -> Option<String> {
 
 /// The ids of the cache's two keys for `public` (wrapping key, sealed identity) that this
 /// process's session keyring holds.
-fn cache_key_ids(public: &str) -> Vec<String> {
+pub(crate) fn cache_key_ids(public: &str) -> Vec<String> {
     [
         format!("aisecrets-key:{public}"),
         format!("aisecrets:{public}"),
@@ -38,7 +38,7 @@ fn cache_key_ids(public: &str) -> Vec<String> {
 }
 
 /// The id of `desc` in this process's session keyring, if it finds one.
-fn key_id(desc: &str) -> Option<String> {
+pub(crate) fn key_id(desc: &str) -> Option<String> {
     let out = Command::new("keyctl")
         .args(["search", "@s", "user", desc])
         .output()
@@ -50,7 +50,7 @@ fn key_id(desc: &str) -> Option<String> {
 
 /// What a child or another process of the user tries: link the user-session keyring, look
 /// for the cache items by name and by id, and ask the Secret Service.
-fn attack_script(public: &str, ids: &[String]) -> String {
+pub(crate) fn attack_script(public: &str, ids: &[String]) -> String {
     format!(
         "keyctl link @us @s >/dev/null 2>&1; keyctl show @s; \
          for d in aisecrets:{public} aisecrets-key:{public}; do \
@@ -74,7 +74,7 @@ fn identity_marker_hex() -> String {
 
 /// Asserts `found` holds nothing usable: no identity (text or hex), no wrapping key.
 #[track_caller]
-fn nothing_usable(found: &str, wrap_hex: Option<&str>, who: &str) {
+pub(crate) fn nothing_usable(found: &str, wrap_hex: Option<&str>, who: &str) {
     assert!(
         found.contains("END"),
         "{who}: the attack did not run:\n{found}"

@@ -12,6 +12,7 @@ mod hardening;
 mod identity;
 mod import_export;
 mod integrity;
+mod jail;
 mod layers;
 mod mask_scan;
 mod mcp;

@@ -116,7 +116,7 @@ fn a_missing_command_is_one_line_and_127() {
     w.cmd(["run", "--", script.to_str().unwrap()]).fails(126);
 }
 
-const SIGNAL_CHILD: &str = r#"
+pub(crate) const SIGNAL_CHILD: &str = r#"
 import signal, sys, time
 out = sys.argv[1]
 def h(sig, frame):

@@ -245,6 +245,8 @@ impl Server {
             scope: None,
             mask: true,
             allow_argv: false,
+            jail: false,
+            agent: false,
             reason: Some(reason),
             vault_token: false,
             command,
