@@ -4,5 +4,6 @@
 
 pub mod child;
 pub mod policy;
+pub mod proxy;
 pub mod ramdir;
 pub mod stop;
