@@ -11,6 +11,7 @@ use crate::base::mask::Masker;
 use crate::base::secret::{self, SecretValue};
 use crate::cli::RunArgs;
 use crate::project::Project;
+use crate::run::proxy;
 use crate::run::ramdir::RamDir;
 use crate::run::stop::Stop;
 use crate::{
@@ -63,6 +64,8 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         allow_argv: args.allow_argv,
         reason: args.reason.clone(),
         vault_token: args.vault_token,
+        proxy: args.proxy.clone(),
+        egress: args.egress.clone(),
         command: args.command.clone(),
     };
     execute(&checked, None, Some(project))
@@ -86,6 +89,10 @@ pub(super) fn execute(
     let mut stop = Stop::new();
     let (project, env) = super::project_env_in(found, args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
+    // #15: host rules from the manifest are repository input, refused until trusted.
+    if args.proxy.is_some() {
+        crate::project::trust::check_proxy(&project)?;
+    }
     let decl = project.env(&env)?.clone();
     let mut backend = backend::of(&project, &env, super::ask)?;
     if args.vault_token && backend.vault().is_none() {
@@ -200,6 +207,7 @@ pub(super) fn execute(
     if !args.allow_argv {
         check_argv(&args.command, &selected)?;
     }
+    let proxy_plan = proxy_placeholders(&project, args, &mut selected)?;
     // File secrets: the value in a 0600 file in a fresh 0700 folder on a RAM filesystem,
     // the variable set to its path; the folder goes when this function returns.
     let files = if selected
@@ -220,6 +228,29 @@ pub(super) fn execute(
         }
     }
     extra.extend(token_vars);
+    // --- #15 `run --proxy` (engineer proxy): start the proxy, give the child its variables.
+    let (proxy_events, proxy_audit) = std::sync::mpsc::channel::<proxy::Event>();
+    let running = match proxy_plan {
+        Some(mut plan) => {
+            plan.events = Some(proxy_events);
+            let listener = proxy::bind_loopback().map_err(|e| Error::Failed(format!("{e:#}")))?;
+            let addr = listener
+                .local_addr()
+                .map_err(|e| Error::Failed(format!("the proxy's address: {e}")))?;
+            let running = proxy::start(listener, plan)
+                .map_err(|e| Error::Failed(format!("start the proxy: {e:#}")))?;
+            for (k, v) in running.child_env(addr) {
+                extra.push((k.to_string_lossy().into_owned(), v));
+            }
+            Some(running)
+        }
+        None => {
+            drop(proxy_events);
+            None
+        }
+    };
+    let proxy_done = std::sync::atomic::AtomicBool::new(false);
+    // --- end #15.
     let masker = (args.mask || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
     let names: Vec<String> = selected.into_keys().collect();
@@ -250,8 +281,15 @@ pub(super) fn execute(
         if let Some(h) = held.as_ref() {
             scope.spawn(move || h.keep_alive(&kept));
         }
+        // #15: the proxy's refusals (and first use of a key per host) go to the audit log.
+        if running.is_some() {
+            let (project, env, done) = (&project, &env, &proxy_done);
+            scope.spawn(move || proxy_audit_lines(&proxy_audit, project, env, done));
+        }
         let outcome = child::run(program, rest, env_vars, masker.as_ref(), capture, &stop);
         drop(keep);
+        drop(running);
+        proxy_done.store(true, std::sync::atomic::Ordering::Relaxed);
         outcome
     });
     // The child is gone: its leases and tokens go now, then the folder, before we return
@@ -261,6 +299,85 @@ pub(super) fn execute(
     drop(files);
     outcome
 }
+
+// --- #15 `run --proxy` (engineer proxy) ---
+
+/// With `--proxy`: every selected secret with a host rule becomes a placeholder in
+/// `selected` (the real value goes into the plan); with `--proxy=strict`, those without one
+/// are withheld. `None` without `--proxy`.
+fn proxy_placeholders(
+    project: &Project,
+    args: &RunArgs,
+    selected: &mut BTreeMap<String, SecretValue>,
+) -> Result<Option<proxy::Plan>> {
+    let Some(mode) = args.proxy.as_deref() else {
+        return Ok(None);
+    };
+    let cfg = config::load()?.proxy;
+    let mut plan = proxy::Plan {
+        resolve: cfg.resolve,
+        upstream_ca_files: cfg.upstream_ca_files,
+        egress_strict: args.egress.is_some(),
+        ..proxy::Plan::default()
+    };
+    let mut withheld = Vec::new();
+    for (name, value) in selected.iter_mut() {
+        let declared = project
+            .manifest
+            .proxy
+            .get(name)
+            .map(|d| proxy::Rule::declared(&d.hosts, &d.paths, &d.methods, &d.headers));
+        match plan.add(name, value.expose(), declared) {
+            Some(placeholder) => {
+                *value = SecretValue::new(name, zeroize::Zeroizing::new(placeholder.to_owned()))?;
+            }
+            None if mode == "strict" => withheld.push(name.clone()),
+            None => {}
+        }
+    }
+    for name in withheld {
+        selected.remove(&name);
+    }
+    Ok(Some(plan))
+}
+
+/// Writes the proxy's events to the audit log until the run is `done`: every refusal, and
+/// the first time each key is sent to each host.
+fn proxy_audit_lines(
+    events: &std::sync::mpsc::Receiver<proxy::Event>,
+    project: &Project,
+    env: &str,
+    done: &std::sync::atomic::AtomicBool,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut seen = std::collections::HashSet::new();
+    let mut write = |e: proxy::Event| {
+        if e.refused || seen.insert((e.secret.clone(), e.host.clone())) {
+            audit::record(
+                "proxy",
+                Some((project, env)),
+                &[e.secret],
+                Some(&e.host),
+                if e.refused { "refused" } else { "sent" },
+            );
+        }
+    };
+    loop {
+        match events.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(e) => write(e),
+            Err(RecvTimeoutError::Timeout) if done.load(std::sync::atomic::Ordering::Relaxed) => {
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    for e in events.try_iter() {
+        write(e);
+    }
+}
+
+// --- end #15 --proxy.
 
 /// The names asked for with --only or --scope; `None` for all.
 fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>> {

@@ -247,6 +247,8 @@ impl Server {
             allow_argv: false,
             reason: Some(reason),
             vault_token: false,
+            proxy: None,
+            egress: None,
             command,
         };
         let capture = Capture::new(OUTPUT_LIMIT);
