@@ -166,6 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Give the command only these secrets (comma-separated names)')
             [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])')
             [CompletionResult]::new('--reason', '--reason', [CompletionResultType]::ParameterName, 'Why the command needs the secrets, for the audit log; required under a coding agent')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Give keys with a host rule as placeholders; a local proxy puts the real key on the wire, only toward that key''s hosts. `--proxy=strict` also withholds keys without a rule')
+            [CompletionResult]::new('--egress', '--egress', [CompletionResultType]::ParameterName, 'With --proxy: refuse connections to hosts without a host rule (no tunnel, no plain HTTP)')
             [CompletionResult]::new('--mask', '--mask', [CompletionResultType]::ParameterName, 'Replace every secret value in the command''s output with [REDACTED:NAME]')
             [CompletionResult]::new('--allow-argv', '--allow-argv', [CompletionResultType]::ParameterName, 'Allow a secret value to appear in the command line (trackers record command lines)')
             [CompletionResult]::new('--vault-token', '--vault-token', [CompletionResultType]::ParameterName, 'Give the command VAULT_TOKEN: a child token of yours limited to the run (TTL and policies from [environments.ENV.child_token]), revoked when it exits')

@@ -94,10 +94,10 @@ pub(super) fn pem_of(der: &[u8]) -> String {
 
 /// The bundle the child trusts: the system roots, then our CA. The child's TLS to hosts we
 /// only tunnel still verifies against the system roots as before.
-pub(super) fn bundle(ca_pem: &str) -> String {
-    let mut out = String::new();
-    for c in rustls_native_certs::load_native_certs().certs {
-        out.push_str(&pem_of(&c));
+pub(super) fn bundle(system: &[CertificateDer<'static>], ca_pem: &str) -> String {
+    let mut out = String::with_capacity(system.len() * 2048);
+    for c in system {
+        out.push_str(&pem_of(c));
     }
     out.push_str(ca_pem);
     out

@@ -167,13 +167,12 @@ pub fn bind_loopback() -> Result<TcpListener> {
 pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
     let ca = ca::Authority::new()?;
     let dir = RamDir::create("proxy").map_err(|e| anyhow::anyhow!("{e}"))?;
+    let system = rustls_native_certs::load_native_certs().certs;
     let bundle = dir
-        .write("ca-bundle.pem", ca::bundle(&ca.pem()).as_bytes())
+        .write("ca-bundle.pem", ca::bundle(&system, &ca.pem()).as_bytes())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut roots = rustls::RootCertStore::empty();
-    for c in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(c);
-    }
+    let _ = roots.add_parsable_certificates(system);
     for c in ca::read_ca_files(&plan.upstream_ca_files)? {
         roots
             .add(c)
