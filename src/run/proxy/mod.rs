@@ -141,6 +141,8 @@ impl Shared {
 /// The proxy, running; stopped on drop.
 pub struct Running {
     stop: Arc<AtomicBool>,
+    /// Written on drop, to wake the accepting thread at once.
+    wake: Option<std::os::fd::OwnedFd>,
     thread: Option<std::thread::JoinHandle<()>>,
     user: String,
     bundle: PathBuf,
@@ -209,12 +211,14 @@ pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
         .context("set the proxy's listener non-blocking")?;
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = Arc::clone(&stop);
+    let (woken, wake) = nix::unistd::pipe().context("make the proxy's wake-up pipe")?;
     let thread = std::thread::Builder::new()
         .name("proxy".into())
-        .spawn(move || accept(&listener, &shared, &stopping))
+        .spawn(move || accept(&listener, &woken, &shared, &stopping))
         .context("start the proxy thread")?;
     Ok(Running {
         stop,
+        wake: Some(wake),
         thread: Some(thread),
         user,
         bundle,
@@ -222,12 +226,23 @@ pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
     })
 }
 
-fn accept(listener: &TcpListener, shared: &Arc<Shared>, stop: &AtomicBool) {
+fn accept(
+    listener: &TcpListener,
+    woken: &std::os::fd::OwnedFd,
+    shared: &Arc<Shared>,
+    stop: &AtomicBool,
+) {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     while !stop.load(Ordering::Relaxed) {
-        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
-        if poll(&mut fds, PollTimeout::from(100u16)).unwrap_or(0) == 0 {
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(woken.as_fd(), PollFlags::POLLIN),
+        ];
+        if poll(&mut fds, PollTimeout::from(1000u16)).unwrap_or(0) == 0 {
             continue;
+        }
+        if fds[1].any().unwrap_or(true) {
+            return;
         }
         let Ok((conn, _)) = listener.accept() else {
             continue;
@@ -280,6 +295,8 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Closing the pipe's write end wakes the accepting thread (POLLHUP).
+        drop(self.wake.take());
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }

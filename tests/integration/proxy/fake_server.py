@@ -19,6 +19,7 @@ DIR, CERT, KEY = sys.argv[1], sys.argv[2], sys.argv[3]
 def handler(name):
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, *args):
             pass
