@@ -284,7 +284,9 @@ pub(super) fn execute(
         // #15: the proxy's refusals (and first use of a key per host) go to the audit log.
         if running.is_some() {
             let (project, env, done) = (&project, &env, &proxy_done);
-            scope.spawn(move || proxy_audit_lines(&proxy_audit, project, env, done));
+            // `--agent` (#15) wants a line for every request: `every` = true there.
+            let every = false;
+            scope.spawn(move || proxy_audit_lines(&proxy_audit, project, env, done, every));
         }
         let outcome = child::run(program, rest, env_vars, masker.as_ref(), capture, &stop);
         drop(keep);
@@ -331,7 +333,10 @@ fn proxy_placeholders(
             Some(placeholder) => {
                 *value = SecretValue::new(name, zeroize::Zeroizing::new(placeholder.to_owned()))?;
             }
-            None if mode == "strict" => withheld.push(name.clone()),
+            // `--vault-token` asked for VAULT_TOKEN by name: it stays, like BAO_TOKEN.
+            None if mode == "strict" && !(args.vault_token && name == "VAULT_TOKEN") => {
+                withheld.push(name.clone());
+            }
             None => {}
         }
     }
@@ -342,17 +347,18 @@ fn proxy_placeholders(
 }
 
 /// Writes the proxy's events to the audit log until the run is `done`: every refusal, and
-/// the first time each key is sent to each host.
+/// the first time each key is sent to each host (each time, with `every`).
 fn proxy_audit_lines(
     events: &std::sync::mpsc::Receiver<proxy::Event>,
     project: &Project,
     env: &str,
     done: &std::sync::atomic::AtomicBool,
+    every: bool,
 ) {
     use std::sync::mpsc::RecvTimeoutError;
     let mut seen = std::collections::HashSet::new();
     let mut write = |e: proxy::Event| {
-        if e.refused || seen.insert((e.secret.clone(), e.host.clone())) {
+        if e.refused || every || seen.insert((e.secret.clone(), e.host.clone())) {
             audit::record(
                 "proxy",
                 Some((project, env)),

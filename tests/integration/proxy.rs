@@ -133,6 +133,7 @@ key = os.environ["OPENAI_API_KEY"]
 print("KEY=" + key)
 environ = open("/proc/self/environ", "rb").read()
 print("environ holds the placeholder:", key.encode() in environ)
+open("environ.bin", "wb").write(environ)
 open("written.txt", "w").write(key)
 client = OpenAI()
 r = client.chat.completions.create(model="fake-model", messages=[{"role": "user", "content": "hi"}])
@@ -162,6 +163,13 @@ fn issue15_openai_sdk_sends_the_real_key_and_holds_only_the_placeholder() {
     );
     let written = std::fs::read_to_string(w.project.join("written.txt")).unwrap();
     assert_eq!(written, ph);
+    let environ = std::fs::read(w.project.join("environ.bin")).unwrap();
+    assert!(
+        !environ
+            .windows(OPENAI.len())
+            .any(|win| win == OPENAI.as_bytes()),
+        "the real key is not in /proc/self/environ"
+    );
     assert!(audit_log(&w).contains("\"sent\""));
 }
 
