@@ -236,6 +236,7 @@ fn issue15_the_placeholder_toward_another_host_is_refused_and_audited() {
     let script = "curl -sS -w ' %{http_code}\\n' https://llm.example.test/x -H \"Authorization: Bearer $OPENAI_API_KEY\"; \
                   curl -sS -w ' %{http_code}\\n' http://plain.example.test/y -H \"Authorization: Bearer $OPENAI_API_KEY\"; \
                   curl -sS -w ' %{http_code}\\n' https://llm.example.test/z -H \"Authorization: Bearer $GATEWAY_KEY\"; \
+                  curl -sS -w ' %{http_code}\\n' https://llm.example.test/body -H \"Authorization: Bearer $GATEWAY_KEY\" -d \"{\\\"k\\\": \\\"$OPENAI_API_KEY\\\"}\"; \
                   curl -sS -o /dev/null -w 'noauth %{http_connect}\\n' --proxy \"http://${HTTPS_PROXY##*@}\" https://api.openai.com/v1/models; true";
     let out = w
         .cmd(["run", "--proxy", "--", "sh", "-c", script])
@@ -255,6 +256,14 @@ fn issue15_the_placeholder_toward_another_host_is_refused_and_audited() {
     assert!(up.log("b").contains(&format!("auth=Bearer {other}")));
     assert!(!up.log("b").contains(OPENAI), "{}", up.log("b"));
     assert!(!up.log("c").contains("/y"), "{}", up.log("c"));
+    // Nor in a request body: refused before anything is sent.
+    assert_eq!(
+        out.matches("placeholder of OPENAI_API_KEY is never sent to llm.example.test\n 403")
+            .count(),
+        2,
+        "{out}"
+    );
+    assert!(!up.log("b").contains("/body"), "{}", up.log("b"));
     // Other local processes cannot use the proxy.
     assert!(out.contains("noauth 407"), "{out}");
     let audit = audit_log(&w);

@@ -115,6 +115,8 @@ struct Shared {
     proxy_auth: String,
     /// Real values back to placeholders, in answers.
     swapper: swap::Swapper,
+    /// The placeholders, in the order of `secrets`, to find them in request bodies.
+    placeholders: Option<aho_corasick::AhoCorasick>,
 }
 
 impl Shared {
@@ -196,7 +198,16 @@ pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
             s.placeholder.as_bytes().to_vec(),
         )
     }));
+    let placeholders = if plan.secrets.is_empty() {
+        None
+    } else {
+        Some(
+            aho_corasick::AhoCorasick::new(plan.secrets.iter().map(|s| s.placeholder.as_bytes()))
+                .context("index the placeholders")?,
+        )
+    };
     let shared = Arc::new(Shared {
+        placeholders,
         secrets: plan.secrets,
         resolve: plan.resolve,
         egress_strict: plan.egress_strict,

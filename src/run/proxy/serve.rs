@@ -189,20 +189,7 @@ fn forward_on<C: Read + Write>(
     let method = parts.next().unwrap_or_default().to_ascii_uppercase();
     let path = parts.next().unwrap_or_default().to_owned();
     if let Err(name) = swap_in(&mut head, &method, &path, host, tls, sh) {
-        sh.event(Event {
-            secret: name.clone(),
-            host: host.to_owned(),
-            refused: true,
-        });
-        let how = if tls { "" } else { " over plain HTTP" };
-        reply(
-            client.get_mut(),
-            "403 Forbidden",
-            "",
-            &format!(
-                "aisecrets proxy: refused: the placeholder of {name} is never sent to {host}{how}\n"
-            ),
-        )?;
+        refuse(client.get_mut(), sh, &name, host, tls)?;
         return Ok((false, None));
     }
     if !tls && sh.egress_strict {
@@ -225,12 +212,30 @@ fn forward_on<C: Read + Write>(
         Framing::ToEnd => Framing::None,
         f => f,
     };
+    // A body of known, bounded length is read whole and checked for placeholders headed
+    // where their secret may not go, before anything is sent (chunked or larger bodies
+    // stream unchecked: a placeholder is never swapped in a body anyway).
+    let mut body = None;
+    if let Framing::Length(n) = req_framing
+        && n <= MAX_CHECKED_BODY
+    {
+        let mut b = vec![0u8; usize::try_from(n).unwrap_or(0)];
+        client.read_exact(&mut b)?;
+        if let Some(name) = foreign_placeholder(&b, host, tls, sh) {
+            refuse(client.get_mut(), sh, &name, host, tls)?;
+            return Ok((false, None));
+        }
+        body = Some(b);
+    }
     let mut up = match upstream {
         Some(u) => u,
         None => connect(host, port, tls, sh)?,
     };
     up.get_mut().write_all(&head.bytes())?;
-    http::relay(client, up.get_mut(), req_framing, None)?;
+    match &body {
+        Some(b) => up.get_mut().write_all(b)?,
+        None => http::relay(client, up.get_mut(), req_framing, None)?,
+    }
     up.get_mut().flush()?;
     let (mut resp, status) = loop {
         let resp = http::read_head(&mut up)?.ok_or_else(|| http::bad("no answer"))?;
@@ -271,6 +276,36 @@ fn forward_on<C: Read + Write>(
         Some(sh.swapper.stream()),
     )?;
     Ok((!close, (!close).then_some(up)))
+}
+
+/// Request bodies up to this size are checked for placeholders before they are sent.
+const MAX_CHECKED_BODY: u64 = 16 << 20;
+
+/// Answers 403 for a placeholder of `name` headed to `host`, and reports it.
+fn refuse(w: &mut impl Write, sh: &Shared, name: &str, host: &str, tls: bool) -> io::Result<()> {
+    sh.event(Event {
+        secret: name.to_owned(),
+        host: host.to_owned(),
+        refused: true,
+    });
+    let how = if tls { "" } else { " over plain HTTP" };
+    reply(
+        w,
+        "403 Forbidden",
+        "",
+        &format!(
+            "aisecrets proxy: refused: the placeholder of {name} is never sent to {host}{how}\n"
+        ),
+    )
+}
+
+/// The secret whose placeholder `body` holds although `host` is not one of its hosts.
+fn foreign_placeholder(body: &[u8], host: &str, tls: bool, sh: &Shared) -> Option<String> {
+    let ac = sh.placeholders.as_ref()?;
+    ac.find_overlapping_iter(body).find_map(|m| {
+        let s = &sh.secrets[m.pattern().as_usize()];
+        (!(tls && s.rule.has_host(host))).then(|| s.name.clone())
+    })
 }
 
 fn connect(host: &str, port: u16, tls: bool, sh: &Shared) -> io::Result<Upstream> {
