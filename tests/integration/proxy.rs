@@ -237,6 +237,7 @@ fn issue15_the_placeholder_toward_another_host_is_refused_and_audited() {
                   curl -sS -w ' %{http_code}\\n' http://plain.example.test/y -H \"Authorization: Bearer $OPENAI_API_KEY\"; \
                   curl -sS -w ' %{http_code}\\n' https://llm.example.test/z -H \"Authorization: Bearer $GATEWAY_KEY\"; \
                   curl -sS -w ' %{http_code}\\n' https://llm.example.test/body -H \"Authorization: Bearer $GATEWAY_KEY\" -d \"{\\\"k\\\": \\\"$OPENAI_API_KEY\\\"}\"; \
+                  curl -sS -w ' %{http_code}\\n' https://api.openai.com/front -H 'Host: llm.example.test' -H \"Authorization: Bearer $OPENAI_API_KEY\"; \
                   curl -sS -o /dev/null -w 'noauth %{http_connect}\\n' --proxy \"http://${HTTPS_PROXY##*@}\" https://api.openai.com/v1/models; true";
     let out = w
         .cmd(["run", "--proxy", "--", "sh", "-c", script])
@@ -264,6 +265,12 @@ fn issue15_the_placeholder_toward_another_host_is_refused_and_audited() {
         "{out}"
     );
     assert!(!up.log("b").contains("/body"), "{}", up.log("b"));
+    // Nor with another Host header inside the tunnel (domain fronting).
+    assert!(
+        out.contains("inside the tunnel to api.openai.com names another host\n 403"),
+        "{out}"
+    );
+    assert!(!up.log("a").contains("/front"), "{}", up.log("a"));
     // Other local processes cannot use the proxy.
     assert!(out.contains("noauth 407"), "{out}");
     let audit = audit_log(&w);

@@ -188,6 +188,19 @@ fn forward_on<C: Read + Write>(
     let mut parts = head.line.splitn(3, ' ');
     let method = parts.next().unwrap_or_default().to_ascii_uppercase();
     let path = parts.next().unwrap_or_default().to_owned();
+    // Domain fronting: behind a shared CDN, the Host header (or an absolute target) picks
+    // the site, not the TLS name; a key swapped in for one host must not reach another.
+    if tls && !same_host(&head, &path, host) {
+        reply(
+            client.get_mut(),
+            "403 Forbidden",
+            "",
+            &format!(
+                "aisecrets proxy: refused: a request inside the tunnel to {host} names another host\n"
+            ),
+        )?;
+        return Ok((false, None));
+    }
     if let Err(name) = swap_in(&mut head, &method, &path, host, tls, sh) {
         refuse(client.get_mut(), sh, &name, host, tls)?;
         return Ok((false, None));
@@ -276,6 +289,21 @@ fn forward_on<C: Read + Write>(
         Some(sh.swapper.stream()),
     )?;
     Ok((!close, (!close).then_some(up)))
+}
+
+/// Whether the request's `Host` header and target name `host` (or nothing).
+fn same_host(head: &Head, target: &str, host: &str) -> bool {
+    let named = |authority: &str| split_host(authority, 443).0 == host;
+    let target_ok = match target.split_once("://") {
+        Some((_, rest)) => named(&rest[..rest.find('/').unwrap_or(rest.len())]),
+        None => true,
+    };
+    let header_ok = head
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .all(|(_, v)| std::str::from_utf8(v).is_ok_and(|v| named(v.trim())));
+    target_ok && header_ok
 }
 
 /// Request bodies up to this size are checked for placeholders before they are sent.
