@@ -402,3 +402,32 @@ fn issue15_exit_codes_files_only_and_strict_as_without_proxy() {
         .stdout_str();
     assert!(out.contains("403"), "{out}");
 }
+
+#[test]
+fn issue15_a_vault_environment_under_proxy() {
+    use crate::vault::{vault_world, vcmd};
+    let (w, _path) = vault_world("");
+    vcmd(&w, ["set", "OPENAI_API_KEY", "--env", "prod"])
+        .stdin(OPENAI)
+        .ok();
+    let up = upstream(&w);
+    let out = vcmd(
+        &w,
+        [
+            "run",
+            "--env",
+            "prod",
+            "--proxy",
+            "--",
+            "sh",
+            "-c",
+            "echo KEY=$OPENAI_API_KEY; curl -sS https://api.openai.com/v1/models -H \"Authorization: Bearer $OPENAI_API_KEY\"; echo VAULT=${VAULT_TOKEN:-none}",
+        ],
+    )
+    .ok()
+    .stdout_str();
+    check_placeholder(&placeholder_in(&out), OPENAI);
+    assert!(up.log("a").contains(&format!("auth=Bearer {OPENAI}")));
+    // A Vault environment's child still gets no token of aisecrets'.
+    assert!(out.contains("VAULT=none"), "{out}");
+}
