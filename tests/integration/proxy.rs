@@ -431,3 +431,31 @@ fn issue15_a_vault_environment_under_proxy() {
     // A Vault environment's child still gets no token of aisecrets'.
     assert!(out.contains("VAULT=none"), "{out}");
 }
+
+#[test]
+fn issue15_an_upstream_not_trusted_gets_no_key_and_the_child_a_502() {
+    let w = World::with_secrets();
+    let up = upstream(&w);
+    // The same servers, but their CA not in upstream_ca_files: verification fails.
+    let config = std::fs::read_to_string(w.home.join("config.toml")).unwrap();
+    let without_ca: String = config
+        .lines()
+        .filter(|l| !l.starts_with("upstream_ca_files"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(w.home.join("config.toml"), without_ca).unwrap();
+    let out = w
+        .cmd([
+            "run",
+            "--proxy",
+            "--",
+            "sh",
+            "-c",
+            "curl -sS -w ' %{http_code}\\n' https://api.openai.com/v1/models -H \"Authorization: Bearer $OPENAI_API_KEY\"",
+        ])
+        .ok()
+        .stdout_str();
+    assert!(out.contains("aisecrets proxy: api.openai.com:"), "{out}");
+    assert!(out.contains(" 502"), "{out}");
+    assert!(!up.log("a").contains("/v1/models"), "{}", up.log("a"));
+}

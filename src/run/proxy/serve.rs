@@ -50,7 +50,10 @@ pub(super) fn connection(conn: TcpStream, sh: &Shared) -> io::Result<()> {
                 &format!("aisecrets proxy: --egress=strict: {host} has no host rule\n"),
             );
         }
-        let up = TcpStream::connect(sh.address(&host, port))?;
+        let up = match TcpStream::connect(sh.address(&host, port)) {
+            Ok(up) => up,
+            Err(e) => return bad_gateway(&mut w, &host, &e),
+        };
         up.set_nodelay(true)?;
         w.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
         let pending = r.buffer().to_vec();
@@ -240,18 +243,49 @@ fn forward_on<C: Read + Write>(
         }
         body = Some(b);
     }
-    let mut up = match upstream {
-        Some(u) => u,
-        None => connect(host, port, tls, sh)?,
+    // A kept-alive upstream connection the server has closed meanwhile fails before any
+    // answer: the request goes once more on a fresh one when its body can be sent again.
+    let replayable = body.is_some() || req_framing == Framing::None;
+    let mut reuse = upstream;
+    let (mut up, mut next) = loop {
+        let reused = reuse.is_some();
+        let mut u = match reuse.take() {
+            Some(u) => u,
+            None => match connect(host, port, tls, sh) {
+                Ok(u) => u,
+                Err(e) => {
+                    bad_gateway(client.get_mut(), host, &e)?;
+                    return Ok((false, None));
+                }
+            },
+        };
+        let sent = (|| -> io::Result<Option<Head>> {
+            u.get_mut().write_all(&head.bytes())?;
+            match &body {
+                Some(b) => u.get_mut().write_all(b)?,
+                None => http::relay(client, u.get_mut(), req_framing, None)?,
+            }
+            u.get_mut().flush()?;
+            http::read_head(&mut u)
+        })();
+        match sent {
+            Ok(Some(resp)) => break (u, Some(resp)),
+            Ok(None) | Err(_) if reused && replayable => {}
+            Ok(None) => {
+                bad_gateway(client.get_mut(), host, &http::bad("no answer"))?;
+                return Ok((false, None));
+            }
+            Err(e) => {
+                bad_gateway(client.get_mut(), host, &e)?;
+                return Ok((false, None));
+            }
+        }
     };
-    up.get_mut().write_all(&head.bytes())?;
-    match &body {
-        Some(b) => up.get_mut().write_all(b)?,
-        None => http::relay(client, up.get_mut(), req_framing, None)?,
-    }
-    up.get_mut().flush()?;
     let (mut resp, status) = loop {
-        let resp = http::read_head(&mut up)?.ok_or_else(|| http::bad("no answer"))?;
+        let resp = match next.take() {
+            Some(r) => r,
+            None => http::read_head(&mut up)?.ok_or_else(|| http::bad("no answer"))?,
+        };
         let status: u16 = resp
             .line
             .split(' ')
@@ -304,6 +338,16 @@ fn same_host(head: &Head, target: &str, host: &str) -> bool {
         .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
         .all(|(_, v)| std::str::from_utf8(v).is_ok_and(|v| named(v.trim())));
     target_ok && header_ok
+}
+
+/// Answers 502 naming the host and what failed (no value is in either).
+fn bad_gateway(w: &mut impl Write, host: &str, e: &io::Error) -> io::Result<()> {
+    reply(
+        w,
+        "502 Bad Gateway",
+        "",
+        &format!("aisecrets proxy: {host}: {e}\n"),
+    )
 }
 
 /// Request bodies up to this size are checked for placeholders before they are sent.
