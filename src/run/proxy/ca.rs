@@ -92,12 +92,52 @@ pub(super) fn pem_of(der: &[u8]) -> String {
     out
 }
 
+/// The system's bundle files, as distributions place them (the first found is used).
+const SYSTEM_BUNDLES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+/// The system roots as PEM text: one bundle file read as it is where the system has one
+/// (`SSL_CERT_FILE` of our own environment first), else every source rustls-native-certs
+/// knows (slower: it also reads each file of the certificate folder). Parsed only when the
+/// first upstream connection needs them ([`parse_roots`]), so start-up stays small.
+pub(super) fn system_pem() -> String {
+    let file = std::env::var_os("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(SYSTEM_BUNDLES.iter().map(PathBuf::from))
+        .find(|p| p.is_file());
+    if let Some(text) = file.and_then(|f| std::fs::read_to_string(f).ok())
+        && text.contains("-----BEGIN CERTIFICATE-----")
+    {
+        return text;
+    }
+    rustls_native_certs::load_native_certs()
+        .certs
+        .iter()
+        .map(|c| pem_of(c))
+        .collect()
+}
+
+/// The certificates of PEM text (unparsable ones left out).
+pub(super) fn parse_roots(pem: &str) -> Vec<CertificateDer<'static>> {
+    use rustls_pki_types::pem::PemObject as _;
+    CertificateDer::pem_slice_iter(pem.as_bytes())
+        .filter_map(std::result::Result::ok)
+        .collect()
+}
+
 /// The bundle the child trusts: the system roots, then our CA. The child's TLS to hosts we
 /// only tunnel still verifies against the system roots as before.
-pub(super) fn bundle(system: &[CertificateDer<'static>], ca_pem: &str) -> String {
-    let mut out = String::with_capacity(system.len() * 2048);
-    for c in system {
-        out.push_str(&pem_of(c));
+pub(super) fn bundle(system_pem: &str, ca_pem: &str) -> String {
+    let mut out = String::with_capacity(system_pem.len() + ca_pem.len() + 1);
+    out.push_str(system_pem);
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
     }
     out.push_str(ca_pem);
     out

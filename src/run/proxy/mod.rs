@@ -110,7 +110,11 @@ struct Shared {
     egress_strict: bool,
     events: Option<std::sync::Mutex<mpsc::Sender<Event>>>,
     ca: ca::Authority,
-    client_tls: Arc<rustls::ClientConfig>,
+    /// The upstream TLS configuration, made at the first upstream connection.
+    client_tls: std::sync::OnceLock<std::result::Result<Arc<rustls::ClientConfig>, String>>,
+    /// The system roots (PEM) and the user's `upstream_ca_files`, for it.
+    system_pem: String,
+    extra_roots: Vec<rustls_pki_types::CertificateDer<'static>>,
     /// The whole `Proxy-Authorization` value expected.
     proxy_auth: String,
     /// Real values back to placeholders, in answers.
@@ -129,6 +133,25 @@ impl Shared {
             .iter()
             .find(|(h, _)| h.eq_ignore_ascii_case(host))
             .map_or_else(|| format!("{host}:{port}"), |(_, a)| a.clone())
+    }
+
+    /// The upstream TLS configuration: the system roots plus `upstream_ca_files`.
+    fn client_tls(&self) -> std::io::Result<Arc<rustls::ClientConfig>> {
+        self.client_tls
+            .get_or_init(|| {
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add_parsable_certificates(ca::parse_roots(&self.system_pem));
+                roots.add_parsable_certificates(self.extra_roots.iter().cloned());
+                let mut client = rustls::ClientConfig::builder_with_provider(provider())
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| e.to_string())?
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                client.alpn_protocols = vec![b"http/1.1".to_vec()];
+                Ok(Arc::new(client))
+            })
+            .clone()
+            .map_err(std::io::Error::other)
     }
 
     fn event(&self, e: Event) {
@@ -171,22 +194,21 @@ pub fn bind_loopback() -> Result<TcpListener> {
 pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
     let ca = ca::Authority::new()?;
     let dir = RamDir::create("proxy").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let system = rustls_native_certs::load_native_certs().certs;
+    let system_pem = ca::system_pem();
     let bundle = dir
-        .write("ca-bundle.pem", ca::bundle(&system, &ca.pem()).as_bytes())
+        .write(
+            "ca-bundle.pem",
+            ca::bundle(&system_pem, &ca.pem()).as_bytes(),
+        )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut roots = rustls::RootCertStore::empty();
-    let _ = roots.add_parsable_certificates(system);
-    for c in ca::read_ca_files(&plan.upstream_ca_files)? {
-        roots
-            .add(c)
+    // The user's own CAs are checked now, so a bad file stops the run before the child.
+    let extra_roots = ca::read_ca_files(&plan.upstream_ca_files)?;
+    let mut check = rustls::RootCertStore::empty();
+    for c in &extra_roots {
+        check
+            .add(c.clone())
             .context("a certificate of [proxy] upstream_ca_files is not usable")?;
     }
-    let mut client = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    client.alpn_protocols = vec![b"http/1.1".to_vec()];
     let user = crate::keys::seal::random_id(16);
     let proxy_auth = format!(
         "Basic {}",
@@ -213,7 +235,9 @@ pub fn start(listener: TcpListener, plan: Plan) -> Result<Running> {
         egress_strict: plan.egress_strict,
         events: plan.events.map(std::sync::Mutex::new),
         ca,
-        client_tls: Arc::new(client),
+        client_tls: std::sync::OnceLock::new(),
+        system_pem,
+        extra_roots,
         proxy_auth,
         swapper,
     });

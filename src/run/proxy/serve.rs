@@ -4,7 +4,6 @@
 
 use std::io::{self, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::Arc;
 
 use base64::Engine as _;
 use rustls::{ClientConnection, ServerConnection, StreamOwned};
@@ -387,7 +386,7 @@ fn connect(host: &str, port: u16, tls: bool, sh: &Shared) -> io::Result<Upstream
         return Ok(BufReader::new(Box::new(tcp)));
     }
     let name = ServerName::try_from(host.to_owned()).map_err(io::Error::other)?;
-    let conn = ClientConnection::new(Arc::clone(&sh.client_tls), name).map_err(io::Error::other)?;
+    let conn = ClientConnection::new(sh.client_tls()?, name).map_err(io::Error::other)?;
     Ok(BufReader::new(Box::new(StreamOwned::new(conn, tcp))))
 }
 
