@@ -1682,7 +1682,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__run)
-            opts="-e -h -V --env --only --scope --mask --allow-argv --jail --agent --reason --vault-token --help --version"
+            opts="-e -h -V --env --only --scope --mask --allow-argv --jail --agent --reason --vault-token --proxy --egress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1706,6 +1706,14 @@ _aisecrets() {
                     ;;
                 --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -W "on strict" -- "${cur}"))
+                    return 0
+                    ;;
+                --egress)
+                    COMPREPLY=($(compgen -W "strict" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -13,6 +13,10 @@
 //! allow_commands = ["get"]            # commands allowed under an agent without --mask
 //! pinentry = "pinentry-curses"        # the prompt program (Assuan), `pinentry` by default
 //!
+//! [proxy]              # `run --proxy` (#15); for tests and private gateways
+//! resolve = { "api.openai.com" = "127.0.0.1:8443" }   # connect there instead
+//! upstream_ca_files = ["/path/to/ca.pem"]              # trust these upstream too
+//!
 //! [cache]
 //! # Cache even without a private session keyring, where every process of yours can read
 //! # the unlocked identity (the value must be exactly this, to say so).
@@ -55,6 +59,23 @@ pub struct Config {
     /// `[agents]`: what a coding agent may use (#16).
     #[serde(default)]
     pub agents: AgentsConfig,
+    /// `[proxy]`: where `run --proxy` connects, and which CAs it trusts upstream (#15).
+    #[serde(default)]
+    pub proxy: ProxyConfig,
+}
+
+/// The `[proxy]` table: only the user's own config may change where the proxy's traffic
+/// goes (#15); the manifest never can.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyConfig {
+    /// Host name to `ADDRESS:PORT` the proxy connects to instead (TLS still checks the
+    /// host name).
+    #[serde(default)]
+    pub resolve: std::collections::BTreeMap<String, String>,
+    /// PEM files of CAs trusted upstream, beyond the system roots (corporate gateways).
+    #[serde(default)]
+    pub upstream_ca_files: Vec<PathBuf>,
 }
 
 /// The `[agents]` table: what a coding agent may use, through `aisecrets mcp` or the CLI

@@ -467,6 +467,29 @@ pub struct RunArgs {
     /// policies from [environments.ENV.child_token]), revoked when it exits.
     #[arg(long)]
     pub vault_token: bool,
+    // --- #15 `run --proxy` (engineer proxy): `--proxy`, `--proxy=strict`, `--egress=strict`.
+    /// Give keys with a host rule as placeholders; a local proxy puts the real key on the
+    /// wire, only toward that key's hosts. `--proxy=strict` also withholds keys without a rule.
+    #[arg(
+        long,
+        value_name = "strict",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "on",
+        value_parser = ["on", "strict"]
+    )]
+    pub proxy: Option<String>,
+    /// With --proxy: refuse connections to hosts without a host rule (no tunnel, no plain
+    /// HTTP).
+    #[arg(
+        long,
+        value_name = "strict",
+        require_equals = true,
+        value_parser = ["strict"],
+        requires = "proxy"
+    )]
+    pub egress: Option<String>,
+    // --- end #15 --proxy.
     // Words before the command that start with `-` are options of `run` (an unknown one is
     // a usage error), never the command: `run --mistyped -- cmd` must not run a program
     // called `--mistyped` (#13), so no `allow_hyphen_values` here.
@@ -481,9 +504,9 @@ pub struct RunArgs {
     pub command: Vec<OsString>,
 }
 
-/// An unknown option of `run` (`run --proxy -- cmd`): one line saying that options go
+/// An unknown option of `run` (`run --sandbox -- cmd`): one line saying that options go
 /// before `--` and the command after it, with clap's suggestion, instead of clap's tip to
-/// pass it as a value, which would run a program called `--proxy` (#13).
+/// pass it as a value, which would run a program called `--sandbox` (#13).
 #[must_use]
 pub fn explain_run_error(e: &clap::Error) -> Option<String> {
     use clap::error::{ContextKind, ContextValue, ErrorKind};

@@ -11,6 +11,7 @@ use crate::base::mask::Masker;
 use crate::base::secret::{self, SecretValue};
 use crate::cli::RunArgs;
 use crate::project::Project;
+use crate::run::proxy;
 use crate::run::ramdir::RamDir;
 use crate::run::stop::Stop;
 use crate::{
@@ -65,6 +66,8 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         agent: args.agent,
         reason: args.reason.clone(),
         vault_token: args.vault_token,
+        proxy: args.proxy.clone(),
+        egress: args.egress.clone(),
         command: args.command.clone(),
     };
     execute(&checked, None, Some(project))
@@ -93,6 +96,10 @@ pub(super) fn execute(
     // ---- end run --jail / --agent ----------------------------------------------------
     let (project, env) = super::project_env_in(found, args.env.env.as_deref())?;
     let wanted = wanted_names(&project, args)?;
+    // #15: host rules from the manifest are repository input, refused until trusted.
+    if args.proxy.is_some() || args.agent {
+        crate::project::trust::check_proxy(&project)?;
+    }
     let decl = project.env(&env)?.clone();
     let mut backend = backend::of(&project, &env, super::ask)?;
     if args.vault_token && backend.vault().is_none() {
@@ -207,6 +214,7 @@ pub(super) fn execute(
     if !args.allow_argv {
         check_argv(&args.command, &selected)?;
     }
+    let proxy_plan = proxy_placeholders(&project, args, &mut selected)?;
     // File secrets: the value in a 0600 file in a fresh 0700 folder on a RAM filesystem,
     // the variable set to its path; the folder goes when this function returns.
     let files = if selected
@@ -227,6 +235,41 @@ pub(super) fn execute(
         }
     }
     extra.extend(token_vars);
+    // --- #15 `run --proxy` (engineer proxy): start the proxy, give the child its variables.
+    let (proxy_events, proxy_audit) = std::sync::mpsc::channel::<proxy::Event>();
+    let running = match proxy_plan {
+        Some(mut plan) => {
+            plan.events = Some(proxy_events);
+            // Under --jail (or --agent) the proxy serves the listener bound inside the
+            // jail's network namespace, the child's one way out; else one on loopback here.
+            let (listener, addr) = match jail
+                .as_mut()
+                .and_then(|j| j.take_listener().map(|l| (l, j.addr())))
+            {
+                Some(pair) => pair,
+                None => {
+                    let listener =
+                        proxy::bind_loopback().map_err(|e| Error::Failed(format!("{e:#}")))?;
+                    let addr = listener
+                        .local_addr()
+                        .map_err(|e| Error::Failed(format!("the proxy's address: {e}")))?;
+                    (listener, addr)
+                }
+            };
+            let running = proxy::start(listener, plan)
+                .map_err(|e| Error::Failed(format!("start the proxy: {e:#}")))?;
+            for (k, v) in running.child_env(addr) {
+                extra.push((k.to_string_lossy().into_owned(), v));
+            }
+            Some(running)
+        }
+        None => {
+            drop(proxy_events);
+            None
+        }
+    };
+    let proxy_done = std::sync::atomic::AtomicBool::new(false);
+    // --- end #15.
     let masker = (args.mask || args.agent || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
     let names: Vec<String> = selected.into_keys().collect();
@@ -247,18 +290,14 @@ pub(super) fn execute(
     };
     let mut env_vars = child::child_env(extra, withhold);
     // ---- run --jail / --agent (#15) ----------------------------------------------------
-    // PROXY-MERGE: with --proxy (or --agent), the proxy serves the jail's listener (and
-    // `running` is dropped after the child, next to `jail`):
-    //   if let Some(j) = jail.as_mut() && let Some(l) = j.take_listener() {
-    //       running = Some(crate::run::proxy::start(l, plan)?);
-    //       env_vars.extend(running.as_ref().unwrap().child_env(j.addr()));
-    //   }
+    // With --proxy (or --agent) the proxy took the jail's listener above.
     // Without --proxy the listener is closed now: the jailed child has no network at all
     // (a connection to it is refused, not left waiting).
     if let Some(j) = jail.as_mut() {
         drop(j.take_listener());
     }
-    let confine = jail::confine(jail.as_ref(), files.as_ref(), &mut env_vars)?;
+    let proxy_dir = running.as_ref().and_then(|r| r.bundle().parent());
+    let confine = jail::confine(jail.as_ref(), files.as_ref(), proxy_dir, &mut env_vars)?;
     // ---- end run --jail / --agent ----------------------------------------------------
     // Nothing reads the taken credentials from here on: wiped before the child exists
     // (the MCP server serves more calls, and keeps them).
@@ -271,6 +310,13 @@ pub(super) fn execute(
         if let Some(h) = held.as_ref() {
             scope.spawn(move || h.keep_alive(&kept));
         }
+        // #15: the proxy's refusals (and first use of a key per host) go to the audit log;
+        // under `--agent`, every proxied request.
+        if running.is_some() {
+            let (project, env, done) = (&project, &env, &proxy_done);
+            let every = args.agent;
+            scope.spawn(move || proxy_audit_lines(&proxy_audit, project, env, done, every));
+        }
         let outcome = child::run(
             program,
             rest,
@@ -281,6 +327,8 @@ pub(super) fn execute(
             confine,
         );
         drop(keep);
+        drop(running);
+        proxy_done.store(true, std::sync::atomic::Ordering::Relaxed);
         outcome
     });
     // The child is gone: its leases and tokens go now, then the folder, before we return
@@ -323,6 +371,7 @@ mod jail {
     pub(super) fn confine(
         jail: Option<&Jail>,
         files: Option<&RamDir>,
+        proxy_dir: Option<&std::path::Path>,
         env: &mut Vec<(OsString, OsString)>,
     ) -> Result<Option<child::Confine>> {
         let Some(j) = jail else {
@@ -332,18 +381,109 @@ mod jail {
         env.push(("AISECRETS_JAIL".into(), "1".into()));
         #[cfg(target_os = "linux")]
         {
-            let c = j.confine(files.map(RamDir::path))?;
+            let kept: Vec<&std::path::Path> = files
+                .map(RamDir::path)
+                .into_iter()
+                .chain(proxy_dir)
+                .collect();
+            let c = j.confine(&kept)?;
             Ok(Some(Box::new(move || c.enter())))
         }
         #[cfg(not(target_os = "linux"))]
         {
-            let _ = (j, files);
+            let _ = (j, files, proxy_dir);
             Err(crate::base::error::Error::Usage(
                 "run --jail needs Linux".into(),
             ))
         }
     }
 }
+
+// --- #15 `run --proxy` (engineer proxy) ---
+
+/// With `--proxy`: every selected secret with a host rule becomes a placeholder in
+/// `selected` (the real value goes into the plan); with `--proxy=strict`, those without one
+/// are withheld. `None` without `--proxy`.
+fn proxy_placeholders(
+    project: &Project,
+    args: &RunArgs,
+    selected: &mut BTreeMap<String, SecretValue>,
+) -> Result<Option<proxy::Plan>> {
+    // `--agent` is `--proxy --jail --mask` (#15).
+    let mode = match args.proxy.as_deref() {
+        Some(mode) => mode,
+        None if args.agent => "",
+        None => return Ok(None),
+    };
+    let cfg = config::load()?.proxy;
+    let mut plan = proxy::Plan {
+        resolve: cfg.resolve,
+        upstream_ca_files: cfg.upstream_ca_files,
+        egress_strict: args.egress.is_some(),
+        ..proxy::Plan::default()
+    };
+    let mut withheld = Vec::new();
+    for (name, value) in selected.iter_mut() {
+        let declared = project
+            .manifest
+            .proxy
+            .get(name)
+            .map(|d| proxy::Rule::declared(&d.hosts, &d.paths, &d.methods, &d.headers));
+        match plan.add(name, value.expose(), declared) {
+            Some(placeholder) => {
+                *value = SecretValue::new(name, zeroize::Zeroizing::new(placeholder.to_owned()))?;
+            }
+            // `--vault-token` asked for VAULT_TOKEN by name: it stays, like BAO_TOKEN.
+            None if mode == "strict" && !(args.vault_token && name == "VAULT_TOKEN") => {
+                withheld.push(name.clone());
+            }
+            None => {}
+        }
+    }
+    for name in withheld {
+        selected.remove(&name);
+    }
+    Ok(Some(plan))
+}
+
+/// Writes the proxy's events to the audit log until the run is `done`: every refusal, and
+/// the first time each key is sent to each host (each time, with `every`).
+fn proxy_audit_lines(
+    events: &std::sync::mpsc::Receiver<proxy::Event>,
+    project: &Project,
+    env: &str,
+    done: &std::sync::atomic::AtomicBool,
+    every: bool,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let mut seen = std::collections::HashSet::new();
+    let mut write = |e: proxy::Event| {
+        if e.refused || every || seen.insert((e.secret.clone(), e.host.clone())) {
+            audit::record(
+                "proxy",
+                Some((project, env)),
+                &[e.secret],
+                Some(&e.host),
+                if e.refused { "refused" } else { "sent" },
+            );
+        }
+    };
+    loop {
+        match events.recv_timeout(std::time::Duration::from_millis(50)) {
+            Ok(e) => write(e),
+            Err(RecvTimeoutError::Timeout) if done.load(std::sync::atomic::Ordering::Relaxed) => {
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    for e in events.try_iter() {
+        write(e);
+    }
+}
+
+// --- end #15 --proxy.
 
 /// The names asked for with --only or --scope; `None` for all.
 fn wanted_names(project: &Project, args: &RunArgs) -> Result<Option<Vec<String>>> {

@@ -35,6 +35,24 @@ pub(super) fn run(args: &TrustArgs) -> Result<u8> {
         let trusted = backend.trust(if args.yes { show } else { show_and_confirm })?;
         output::status(&trusted);
     }
+    // `[proxy.NAME]` rules say where keys may go under `run --proxy` (#15).
+    if !trust::proxy_trusted(&project)? {
+        let what = FirstUse {
+            text: trust::describe_proxy(&project.manifest.proxy),
+            question: "Let `run --proxy` send these keys to these hosts?",
+            no_terminal: Error::Failed(
+                "the [proxy.NAME] rules need your approval: run `aisecrets trust` in a terminal, or `aisecrets trust --yes`".into(),
+            ),
+            declined: "host rules not trusted",
+        };
+        if args.yes {
+            show(what)
+        } else {
+            show_and_confirm(what)
+        }?;
+        trust::pin_proxy(&project)?;
+        output::status("aisecrets: the [proxy.NAME] host rules are trusted here");
+    }
     Ok(exit::OK)
 }
 

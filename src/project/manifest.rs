@@ -39,6 +39,27 @@ pub struct Manifest {
     /// never widen it.
     #[serde(default)]
     pub agents: Option<AgentsSection>,
+    /// `[proxy.NAME]`: the hosts (and optionally paths, methods, headers) a secret may be
+    /// sent to by `run --proxy` (#15). Repository input: pinned by trust.
+    #[serde(default)]
+    pub proxy: BTreeMap<String, ProxyRuleDecl>,
+}
+
+/// `[proxy.NAME]` of the manifest (#15).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyRuleDecl {
+    /// Host names (`*.example.com` for any subdomain) the key may be sent to.
+    pub hosts: Vec<String>,
+    /// Path prefixes; any path when left out.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Methods; any when left out.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Request headers the key goes in; `Authorization`, `x-api-key`, `api-key` when left out.
+    #[serde(default)]
+    pub headers: Vec<String>,
 }
 
 /// `[agents]` of the manifest: when a list is given, an agent may use only names that are
@@ -242,6 +263,41 @@ fn one_line(s: &str) -> String {
 }
 
 fn validate(path: &Path, m: &Manifest) -> Result<()> {
+    for (name, rule) in &m.proxy {
+        secret::check_name(name)?;
+        let host_ok = |h: &String| {
+            let bare = h.strip_prefix("*.").unwrap_or(h);
+            !bare.is_empty()
+                && bare
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        };
+        if rule.hosts.is_empty() || !rule.hosts.iter().all(host_ok) {
+            return Err(manifest_err(
+                path,
+                &format!(
+                    "proxy.{name}.hosts must list host names (like \"api.example.com\" or \"*.example.com\")"
+                ),
+            ));
+        }
+        if !rule.paths.iter().all(|p| p.starts_with('/')) {
+            return Err(manifest_err(
+                path,
+                &format!("proxy.{name}.paths must start with /"),
+            ));
+        }
+        let token = |t: &String| {
+            !t.is_empty()
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !rule.methods.iter().all(token) || !rule.headers.iter().all(token) {
+            return Err(manifest_err(
+                path,
+                &format!("proxy.{name}: methods and headers are names like POST or x-api-key"),
+            ));
+        }
+    }
     let id = &m.project.id;
     if id.len() != 32 || !id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return Err(manifest_err(

@@ -6,5 +6,6 @@ pub mod child;
 #[cfg(target_os = "linux")]
 pub mod jail;
 pub mod policy;
+pub mod proxy;
 pub mod ramdir;
 pub mod stop;

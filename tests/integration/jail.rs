@@ -2,9 +2,8 @@
 //! its own, reads none of the user's aisecrets files, cannot read aisecrets, and otherwise
 //! behaves as without the jail; where the kernel refuses a piece, `--jail` refuses to start.
 //!
-//! The end-to-end test through the proxy (`run --agent` with a fake HTTPS server) is
-//! `agent_reaches_a_server_only_through_the_proxy`: it needs `run --proxy` (branch `proxy`)
-//! and is ignored until that merges.
+//! The end-to-end test through the proxy (`run --agent` with the proxy tests' fake HTTPS
+//! server) is `agent_reaches_a_server_only_through_the_proxy`.
 
 use std::net::TcpListener;
 
@@ -445,30 +444,49 @@ fn the_cached_identity_and_the_secret_service_are_out_of_reach() {
     }
 }
 
-/// Needs `run --proxy` (branch `proxy`): a fake HTTPS server on the host's loopback is
-/// reached through the proxy with the real key, and not directly.
+/// `run --agent` end to end (#15): the jailed child reaches a fake OpenAI over HTTPS only
+/// through the proxy, which puts the real key on the wire; a direct connection to the same
+/// server fails; the child and its output hold only the placeholder; every proxied request
+/// is in the audit log.
 #[test]
-#[ignore = "needs run --proxy (#15, branch proxy)"]
 fn agent_reaches_a_server_only_through_the_proxy() {
     let w = World::with_secrets();
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = server.local_addr().unwrap();
-    std::fs::create_dir_all(w.path("userhome/.config/aisecrets")).unwrap();
-    std::fs::write(
-        w.home.join("config.toml"),
-        format!("[proxy]\nresolve = {{ \"api.openai.com\" = \"{addr}\" }}\n"),
-    )
-    .unwrap();
+    let up = crate::proxy::upstream(&w);
+    let port = up.ports[0];
     let script = format!(
         r#"
         bash -c 'echo > /dev/tcp/127.0.0.1/{port}' 2>/dev/null && echo DIRECT
-        curl -sS -o /dev/null -w '%{{http_code}}' -H "Authorization: Bearer $OPENAI_API_KEY" https://api.openai.com/v1/models
-        "#,
-        port = addr.port()
+        echo "LEN=${{#OPENAI_API_KEY}} PREFIX=${{OPENAI_API_KEY%%-*}} JAIL=$AISECRETS_JAIL"
+        curl -sS -o /dev/null -w 'CODE=%{{http_code}}\n' -H "Authorization: Bearer $OPENAI_API_KEY" https://api.openai.com/v1/models
+        echo "$OPENAI_API_KEY" > key-seen.txt
+        "#
     );
     let out = w.cmd(["run", "--agent", "--", "sh", "-c", &script]).ok();
-    assert!(!out.stdout_str().contains("DIRECT"), "{}", out.stdout_str());
-    // The TLS server side (a fake OpenAI) comes with the proxy's test helpers.
+    let stdout = out.stdout_str();
+    assert!(
+        !stdout.contains("DIRECT"),
+        "the jailed child went around the proxy: {stdout}"
+    );
+    assert!(stdout.contains("CODE=200"), "through the proxy: {stdout}");
+    assert!(
+        stdout.contains(&format!("LEN={} PREFIX=sk JAIL=1", OPENAI.len())),
+        "{stdout}"
+    );
+    // The server got the real key; the child held only the placeholder.
+    assert!(
+        up.log("a").contains(&format!("auth=Bearer {OPENAI}")),
+        "the server got: {}",
+        up.log("a")
+    );
+    let seen = std::fs::read_to_string(w.project.join("key-seen.txt")).unwrap();
+    assert_ne!(seen.trim(), OPENAI);
+    assert_eq!(seen.trim().len(), OPENAI.len());
+    // --agent audits every proxied request: its host and secret name.
+    let audit = std::fs::read_to_string(w.home.join("audit.jsonl")).unwrap_or_default();
+    assert!(
+        audit.contains("api.openai.com") && audit.contains("OPENAI_API_KEY"),
+        "{audit}"
+    );
 }
 
 fn copy_env(from: &std::process::Command, to: &mut std::process::Command) {

@@ -20,6 +20,7 @@ mod merging;
 mod names;
 mod newcomer;
 mod properties;
+mod proxy;
 mod review;
 mod run;
 mod run_extra;

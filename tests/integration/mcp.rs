@@ -305,6 +305,15 @@ fn mcp_refuses_a_secret_not_allowed_by_every_tool() {
     let list = res[3]["structured"]["secrets"].as_array().unwrap();
     let hf = list.iter().find(|s| s["name"] == "HF_TOKEN").unwrap();
     assert_eq!(hf["agent_access"], json!("refused"));
+    // Which have a proxy host rule (#15): Hugging Face's built-in one, by the name.
+    assert_eq!(hf["proxy_rule"], json!(true));
+    assert!(
+        hf["proxy_hosts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("huggingface.co")),
+        "{hf}"
+    );
     // A reason is required.
     assert_eq!(res[4]["is_error"], json!(true));
     assert!(res[4]["text"].as_str().unwrap().contains("reason"));

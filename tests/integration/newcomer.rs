@@ -18,25 +18,26 @@ fn script(w: &World, rel: &str, body: &str) -> std::path::PathBuf {
     path
 }
 
-/// #13 point 5: `run --proxy -- cmd` ran a program called `--proxy` (here one on PATH that
+/// #13 point 5: `run --proxy -- cmd` ran a program called `--proxy` (`--proxy` is an option
+/// since #15: `--sandbox` stands in for an unknown one) (here one on PATH that
 /// leaves a mark); an unknown option of `run` is now a usage error with a suggestion.
 #[test]
 fn issue13_an_unknown_run_option_is_a_usage_error_not_a_program() {
     let w = World::with_secrets();
     let mark = w.path("proxy-ran");
-    script(&w, "bin/--proxy", &format!("touch {}", mark.display()));
+    script(&w, "bin/--sandbox", &format!("touch {}", mark.display()));
     let path = format!(
         "{}:{}",
         w.path("bin").display(),
         std::env::var("PATH").unwrap()
     );
-    w.cmd(["run", "--proxy", "--", "true"])
+    w.cmd(["run", "--sandbox", "--", "true"])
         .env("PATH", &path)
         .fails(2)
         .one_line_error()
-        .stderr_has("`run` has no option `--proxy`")
+        .stderr_has("`run` has no option `--sandbox`")
         .stderr_has("options go before `--`");
-    assert!(!mark.exists(), "a program called --proxy was run");
+    assert!(!mark.exists(), "a program called --sandbox was run");
     w.cmd(["run", "--mas", "--", "true"])
         .fails(2)
         .one_line_error()

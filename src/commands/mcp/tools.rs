@@ -153,10 +153,18 @@ impl Server {
                 .filter(|(_, s)| s.secrets.contains(&row.name))
                 .map(|(n, _)| n.as_str())
                 .collect();
+            // The hosts `run --proxy`/`--agent` would put the real value on the wire for (#15):
+            // the manifest's rule, else the provider's built-in one by the name (no value read).
+            let proxy_hosts: Vec<String> = match project.manifest.proxy.get(&row.name) {
+                Some(d) => d.hosts.clone(),
+                None => crate::run::proxy::Rule::built_in(&row.name, "")
+                    .map(|r| r.hosts)
+                    .unwrap_or_default(),
+            };
             let set_at = row.json.get("set_at").cloned().unwrap_or(Value::Null);
             let set_by = row.json.get("set_by").cloned().unwrap_or(Value::Null);
             text.push_str(&format!(
-                "- {}  set {} by {}  scopes: {}  agent: {access}\n",
+                "- {}  set {} by {}  scopes: {}  agent: {access}  proxy: {}\n",
                 row.name,
                 set_at.as_str().unwrap_or("?"),
                 set_by.as_str().unwrap_or("?"),
@@ -165,10 +173,16 @@ impl Server {
                 } else {
                     scopes.join(",")
                 },
+                if proxy_hosts.is_empty() {
+                    "-".to_owned()
+                } else {
+                    proxy_hosts.join(",")
+                },
             ));
             items.push(json!({
                 "name": row.name, "set_at": set_at, "set_by": set_by,
                 "scopes": scopes, "agent_access": access,
+                "proxy_rule": !proxy_hosts.is_empty(), "proxy_hosts": proxy_hosts,
             }));
         }
         drop(snap);
@@ -249,6 +263,8 @@ impl Server {
             agent: false,
             reason: Some(reason),
             vault_token: false,
+            proxy: None,
+            egress: None,
             command,
         };
         let capture = Capture::new(OUTPUT_LIMIT);

@@ -27,10 +27,12 @@
 
 pub mod chain;
 pub mod check;
+pub mod proxy;
 pub mod vault;
 
 pub use chain::{Link, REKEY_PURPOSE, Sealed, chain, extend_chain, link_holds};
 pub use check::{Verdict, check, check_format, describe, raise_min_format, roll_forward};
+pub use proxy::{check_proxy, describe_proxy, pin_proxy, proxy_digest, proxy_trusted};
 pub use vault::{
     env_vault_digest, legacy_vault_pin, pin_vault, vault_digest, vault_pin, vault_pins,
 };
@@ -101,6 +103,9 @@ struct Repo {
     /// `field = value` line each (project, address, namespace, mount, path, auth, leases...).
     #[serde(default)]
     vault: BTreeMap<String, BTreeMap<String, String>>,
+    /// The SHA-256 of the manifest's `[proxy.NAME]` rules this user accepted (#15).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    proxy: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]

@@ -160,7 +160,7 @@ impl Jail {
     /// The part that runs in the child before exec; it holds raw descriptors of this jail,
     /// so the jail must live until the child is spawned. `ramdir` is this run's folder of
     /// file secrets, which the child must still read.
-    pub fn confine(&self, ramdir: Option<&Path>) -> Result<Confine> {
+    pub fn confine(&self, ramdirs: &[&Path]) -> Result<Confine> {
         let (uid, gid) = (
             nix::unistd::getuid().as_raw(),
             nix::unistd::getgid().as_raw(),
@@ -213,8 +213,8 @@ impl Jail {
         shared.push(PathBuf::from("/dev/shm"));
         shared.retain(|p| p.is_dir());
         shared.dedup();
-        let mut keep = None;
-        if let Some(path) = ramdir {
+        let mut keep = Vec::new();
+        for path in ramdirs.iter().take(MAX_KEPT) {
             // The covered folder that holds it, and the folders to make in the cover.
             let under = shared.iter().find(|s| path.starts_with(s));
             if let Some(base) = under {
@@ -228,7 +228,7 @@ impl Jail {
                     at.push(c);
                     mkdirs.push(cstring(&at)?);
                 }
-                keep = Some(Keep {
+                keep.push(Keep {
                     mkdirs,
                     target: cstring(path)?,
                 });
@@ -317,6 +317,10 @@ impl Maps {
 }
 
 /// This run's RAM folder, bound back inside the cover of the folder that holds it.
+/// At most this many RAM folders of the run are put back in the jail (file secrets, the
+/// proxy's CA bundle).
+const MAX_KEPT: usize = 2;
+
 struct Keep {
     mkdirs: Vec<CString>,
     target: CString,
@@ -331,7 +335,7 @@ pub struct Confine {
     shared: usize,
     covers: Vec<CString>,
     files: Vec<CString>,
-    keep: Option<Keep>,
+    keep: Vec<Keep>,
     /// The Landlock ruleset of scopes, enforced last.
     scopes: OwnedFd,
 }
@@ -350,19 +354,20 @@ impl Confine {
         private_mounts()?;
         // Our own RAM folder, opened in this mount namespace (a bind mount's source must
         // be in it), still reachable through its descriptor once covered.
-        let kept = match &self.keep {
+        // (A fixed array: nothing is allocated between fork and exec.)
+        let mut kept = [-1; MAX_KEPT];
+        for (slot, k) in kept.iter_mut().zip(&self.keep) {
             // SAFETY: open on a NUL-terminated path prepared before the fork.
-            Some(k) => match unsafe {
+            match unsafe {
                 libc::open(
                     k.target.as_ptr(),
                     libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
                 )
             } {
-                fd if fd >= 0 => Some(fd),
+                fd if fd >= 0 => *slot = fd,
                 _ => return Err(std::io::Error::last_os_error()),
-            },
-            None => None,
-        };
+            }
+        }
         for (i, c) in self.covers.iter().enumerate() {
             let opts: &std::ffi::CStr = if i < self.shared {
                 c"mode=1777,size=64m"
@@ -380,7 +385,7 @@ impl Confine {
                 r => r?,
             }
         }
-        if let Some(k) = &self.keep {
+        for (k, fd) in self.keep.iter().zip(kept) {
             for d in &k.mkdirs {
                 // SAFETY: mkdir on a NUL-terminated path prepared before the fork.
                 if unsafe { libc::mkdir(d.as_ptr(), 0o700) } != 0 {
@@ -390,7 +395,7 @@ impl Confine {
                     }
                 }
             }
-            let source = FdPath::new(kept.unwrap_or(-1));
+            let source = FdPath::new(fd);
             bind(source.as_cstr(), &k.target)?;
         }
         // A nested user and mount namespace: the covers become locked (they came from a
@@ -492,7 +497,7 @@ mod tests {
         });
         let host = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let host_port = host.local_addr().unwrap().port();
-        let confine = jail.confine(None).unwrap();
+        let confine = jail.confine(&[]).unwrap();
         let script = format!(
             "exec 3<>/dev/tcp/127.0.0.1/{}; head -n1 <&3; \
              (echo > /dev/tcp/127.0.0.1/{host_port}) 2>/dev/null && echo HOST-REACHED; echo end",
