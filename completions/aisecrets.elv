@@ -149,7 +149,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --scope 'Give the command only the secrets of this scope from aisecrets.toml ([scopes.NAME])'
             cand --reason 'Why the command needs the secrets, for the audit log; required under a coding agent'
             cand --proxy 'Give keys with a host rule as placeholders; a local proxy puts the real key on the wire, only toward that key''s hosts. `--proxy=strict` also withholds keys without a rule'
-            cand --egress 'With --proxy: refuse connections to hosts without a host rule (no tunnel, no plain HTTP)'
+            cand --egress 'With --proxy (or --agent): refuse connections to hosts without a host rule (no tunnel, no plain HTTP)'
             cand --mask 'Replace every secret value in the command''s output with [REDACTED:NAME]'
             cand --allow-argv 'Allow a secret value to appear in the command line (trackers record command lines)'
             cand --jail 'Linux: run the command in a jail: no network except through aisecrets'' proxy (none at all without --proxy), and no access to the aisecrets home, the identity, ~/.vault-token, the keyring or other runs'' files; refuses to start where the kernel cannot confine it'

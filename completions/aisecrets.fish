@@ -97,7 +97,7 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l scope -d 'Gi
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l reason -d 'Why the command needs the secrets, for the audit log; required under a coding agent' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l proxy -d 'Give keys with a host rule as placeholders; a local proxy puts the real key on the wire, only toward that key\'s hosts. `--proxy=strict` also withholds keys without a rule' -r -f -a "on\t''
 strict\t''"
-complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l egress -d 'With --proxy: refuse connections to hosts without a host rule (no tunnel, no plain HTTP)' -r -f -a "strict\t''"
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l egress -d 'With --proxy (or --agent): refuse connections to hosts without a host rule (no tunnel, no plain HTTP)' -r -f -a "strict\t''"
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l mask -d 'Replace every secret value in the command\'s output with [REDACTED:NAME]'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l allow-argv -d 'Allow a secret value to appear in the command line (trackers record command lines)'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand run" -l jail -d 'Linux: run the command in a jail: no network except through aisecrets\' proxy (none at all without --proxy), and no access to the aisecrets home, the identity, ~/.vault-token, the keyring or other runs\' files; refuses to start where the kernel cannot confine it'

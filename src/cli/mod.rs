@@ -426,6 +426,7 @@ pub struct ExportArgs {
 
 /// Arguments of `run`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("proxying").args(["proxy", "agent"]).multiple(true)))]
 pub struct RunArgs {
     #[command(flatten)]
     #[allow(missing_docs)]
@@ -479,14 +480,14 @@ pub struct RunArgs {
         value_parser = ["on", "strict"]
     )]
     pub proxy: Option<String>,
-    /// With --proxy: refuse connections to hosts without a host rule (no tunnel, no plain
-    /// HTTP).
+    /// With --proxy (or --agent): refuse connections to hosts without a host rule (no
+    /// tunnel, no plain HTTP).
     #[arg(
         long,
         value_name = "strict",
         require_equals = true,
         value_parser = ["strict"],
-        requires = "proxy"
+        requires = "proxying"
     )]
     pub egress: Option<String>,
     // --- end #15 --proxy.
