@@ -83,16 +83,5 @@ pub fn main() -> ExitCode {
 
 /// Prints `aisecrets: error: ...` with the cause chain and what to do, all on one line.
 fn report(e: &base::error::Error) {
-    let mut line = format!("aisecrets: error: {e}");
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        line.push_str(": ");
-        line.push_str(&s.to_string());
-        source = s.source();
-    }
-    if let Some(hint) = e.hint() {
-        line.push_str("; ");
-        line.push_str(&hint);
-    }
-    base::output::status(&line);
+    base::output::status(&format!("aisecrets: error: {}", e.one_line()));
 }

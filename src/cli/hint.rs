@@ -9,6 +9,24 @@ use crate::base::error::Error;
 use crate::git;
 
 impl Error {
+    /// The whole error on one line, as the CLI and the MCP server report it: what failed,
+    /// each cause, and what to do (never a value: errors carry names and paths only).
+    #[must_use]
+    pub fn one_line(&self) -> String {
+        let mut line = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            line.push_str(": ");
+            line.push_str(&s.to_string());
+            source = s.source();
+        }
+        if let Some(hint) = self.hint() {
+            line.push_str("; ");
+            line.push_str(&hint);
+        }
+        line
+    }
+
     /// What the user can do about it, when there is something to say.
     #[must_use]
     pub fn hint(&self) -> Option<String> {

@@ -65,6 +65,33 @@ pub(crate) fn bao_at(address: &str, token: &str, args: &[&str]) -> Output {
 }
 
 #[track_caller]
+/// An AppRole whose tokens have `policy` (written from `rules`, HCL) and live `ttl`: its
+/// name, role id and a secret id.
+pub(crate) fn approle(w: &World, policy: &str, rules: &str, ttl: &str) -> (String, String, String) {
+    let rules_file = w.path(&format!("{policy}.hcl"));
+    std::fs::write(&rules_file, rules).unwrap();
+    bao(&["policy", "write", policy, rules_file.to_str().unwrap()]);
+    let role = unique("role");
+    bao(&[
+        "write",
+        &format!("auth/approle/role/{role}"),
+        &format!("token_policies={policy}"),
+        &format!("token_ttl={ttl}"),
+    ]);
+    let role_id = bao(&[
+        "read",
+        "-field=role_id",
+        &format!("auth/approle/role/{role}/role-id"),
+    ]);
+    let secret_id = bao(&[
+        "write",
+        "-f",
+        "-field=secret_id",
+        &format!("auth/approle/role/{role}/secret-id"),
+    ]);
+    (role, role_id, secret_id)
+}
+
 pub(crate) fn bao(args: &[&str]) -> String {
     let out = bao_at(&addr(), &root_token(), args);
     assert!(
@@ -267,27 +294,7 @@ fn each_auth_method_works_in_the_documented_order() {
     let rules = format!(
         "path \"secret/data/{path}\" {{ capabilities = [\"read\", \"create\", \"update\"] }}"
     );
-    let rules_file = w.path("policy.hcl");
-    std::fs::write(&rules_file, rules).unwrap();
-    bao(&["policy", "write", &policy, rules_file.to_str().unwrap()]);
-    let role = unique("role");
-    bao(&[
-        "write",
-        &format!("auth/approle/role/{role}"),
-        &format!("token_policies={policy}"),
-        "token_ttl=5m",
-    ]);
-    let role_id = bao(&[
-        "read",
-        "-field=role_id",
-        &format!("auth/approle/role/{role}/role-id"),
-    ]);
-    let secret_id = bao(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        &format!("auth/approle/role/{role}/secret-id"),
-    ]);
+    let (role, role_id, secret_id) = approle(&w, &policy, &rules, "5m");
     let mut w = w;
     w.canary(&secret_id);
     assert!(list(

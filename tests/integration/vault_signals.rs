@@ -16,7 +16,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use crate::util::{World, wait_for};
-use crate::vault::{addr, bao, bao_at, bare, need, root_token, unique, vault_world, vcmd};
+use crate::vault::{addr, approle, bao_at, bare, need, root_token, unique, vault_world, vcmd};
 
 /// A relay to OpenBao that holds back (for `HOLD`) the answer to each request whose bytes
 /// contain its needle, and keeps every answer. The request itself goes on at once: the
@@ -159,27 +159,7 @@ fn signal_world() -> (World, String, String) {
     let rules = format!(
         "path \"secret/data/{path}\" {{ capabilities = [\"read\"] }}\npath \"database/creds/train\" {{ capabilities = [\"read\"] }}\npath \"auth/token/create\" {{ capabilities = [\"update\"] }}\npath \"sys/leases/revoke\" {{ capabilities = [\"update\"] }}\npath \"sys/leases/renew\" {{ capabilities = [\"update\"] }}\n"
     );
-    let rules_file = w.path("stop.hcl");
-    std::fs::write(&rules_file, rules).unwrap();
-    bao(&["policy", "write", &policy, rules_file.to_str().unwrap()]);
-    let role = unique("role-stop");
-    bao(&[
-        "write",
-        &format!("auth/approle/role/{role}"),
-        &format!("token_policies={policy}"),
-        "token_ttl=10m",
-    ]);
-    let role_id = bao(&[
-        "read",
-        "-field=role_id",
-        &format!("auth/approle/role/{role}/role-id"),
-    ]);
-    let secret_id = bao(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        &format!("auth/approle/role/{role}/secret-id"),
-    ]);
+    let (_, role_id, secret_id) = approle(&w, &policy, &rules, "10m");
     (w, role_id, secret_id)
 }
 

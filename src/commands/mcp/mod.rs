@@ -144,20 +144,3 @@ fn version(params: &Value) -> &'static str {
         .copied()
         .unwrap_or(VERSIONS[0])
 }
-
-/// One line of an error with what to do, as the CLI prints it (never a value: errors
-/// carry names and paths only).
-fn error_text(e: &Error) -> String {
-    let mut line = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        line.push_str(": ");
-        line.push_str(&s.to_string());
-        source = s.source();
-    }
-    if let Some(hint) = e.hint() {
-        line.push_str("; ");
-        line.push_str(&hint);
-    }
-    line
-}

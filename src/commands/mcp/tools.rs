@@ -131,7 +131,7 @@ impl Server {
                 "isError": false
             }),
             Err(e) => json!({
-                "content": [{ "type": "text", "text": format!("aisecrets: {}", super::error_text(&e)) }],
+                "content": [{ "type": "text", "text": format!("aisecrets: {}", e.one_line()) }],
                 "isError": true
             }),
         })
