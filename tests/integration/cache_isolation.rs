@@ -91,24 +91,55 @@ pub(crate) fn nothing_usable(found: &str, wrap_hex: Option<&str>, who: &str) {
     }
 }
 
+/// A world whose identity is unlocked with `keyring` (None: auto, the Secret Service here
+/// with the key in the kernel), the wrapping key's hex as this session reads it, and the
+/// script that tries every way a process could read the cache.
+pub(crate) struct Unlocked {
+    pub(crate) w: World,
+    keyring: Option<&'static str>,
+    pub(crate) wrap: Option<String>,
+    pub(crate) script: String,
+}
+
+impl Unlocked {
+    pub(crate) fn new(keyring: Option<&'static str>) -> Self {
+        let w = locked_world("keyutils");
+        let u = Self {
+            w,
+            keyring,
+            wrap: None,
+            script: String::new(),
+        };
+        u.with(u.w.cmd(["unlock"]))
+            .stdin(format!("{PASS}\n"))
+            .ok()
+            .stderr_has("unlocked until");
+        let public = u.w.public_key();
+        let ids = cache_key_ids(&public);
+        Self {
+            wrap: key_id(&format!("aisecrets-key:{public}")).and_then(|id| key_hex(&id)),
+            script: attack_script(&public, &ids),
+            ..u
+        }
+    }
+
+    /// `c` with this world's keyring choice.
+    pub(crate) fn with(&self, c: crate::util::Cmd) -> crate::util::Cmd {
+        match self.keyring {
+            Some(k) => c.env("AISECRETS_KEYRING", k),
+            None => c.env_remove("AISECRETS_KEYRING"),
+        }
+    }
+}
+
 #[test]
 fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
     bus();
     // auto (the Secret Service here, the key in the kernel) and the kernel keyring alone.
     for keyring in [None, Some("keyutils")] {
-        let w = locked_world("keyutils");
-        let with = |c: crate::util::Cmd| match keyring {
-            Some(k) => c.env("AISECRETS_KEYRING", k),
-            None => c.env_remove("AISECRETS_KEYRING"),
-        };
-        with(w.cmd(["unlock"]))
-            .stdin(format!("{PASS}\n"))
-            .ok()
-            .stderr_has("unlocked until");
-        let public = w.public_key();
-        let ids = cache_key_ids(&public);
-        let wrap = key_id(&format!("aisecrets-key:{public}")).and_then(|id| key_hex(&id));
-        let script = attack_script(&public, &ids);
+        let u = Unlocked::new(keyring);
+        let (w, wrap, script) = (&u.w, &u.wrap, &u.script);
+        let with = |c: crate::util::Cmd| u.with(c);
 
         // The child of run, which gets its secret but nothing of the cache.
         let out = with(w.run_sh(&format!("{script}; echo HF=$HF_TOKEN")))
@@ -120,7 +151,7 @@ fn neither_the_child_of_run_nor_another_session_gets_the_cached_identity() {
 
         // A process of the same user in another login session.
         let out = Command::new("keyctl")
-            .args(["session", "-", "sh", "-c", &script])
+            .args(["session", "-", "sh", "-c", script])
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout).into_owned()

@@ -409,24 +409,14 @@ fn agent_is_jail_and_mask_and_satisfies_the_agent_guard() {
 
 #[test]
 fn the_cached_identity_and_the_secret_service_are_out_of_reach() {
-    use crate::cache::{PASS, VALUE, bus, locked_world};
-    use crate::cache_isolation::{attack_script, cache_key_ids, key_hex, key_id, nothing_usable};
+    use crate::cache::{VALUE, bus};
+    use crate::cache_isolation::{Unlocked, nothing_usable};
     bus();
     // auto (the Secret Service here, the key in the kernel) and the kernel keyring alone.
     for keyring in [None, Some("keyutils")] {
-        let w = locked_world("keyutils");
-        let with = |c: crate::util::Cmd| match keyring {
-            Some(k) => c.env("AISECRETS_KEYRING", k),
-            None => c.env_remove("AISECRETS_KEYRING"),
-        };
-        with(w.cmd(["unlock"]))
-            .stdin(format!("{PASS}\n"))
-            .ok()
-            .stderr_has("unlocked until");
-        let public = w.public_key();
-        let ids = cache_key_ids(&public);
-        let wrap = key_id(&format!("aisecrets-key:{public}")).and_then(|id| key_hex(&id));
-        let script = attack_script(&public, &ids);
+        let u = Unlocked::new(keyring);
+        let (w, wrap, script) = (&u.w, &u.wrap, &u.script);
+        let with = |c: crate::util::Cmd| u.with(c);
         let probe = format!(
             "{script}; dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetId >/dev/null 2>&1 && echo BUS-REACHED; echo HF=$HF_TOKEN"
         );
