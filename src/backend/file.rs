@@ -120,6 +120,13 @@ fn open_file(
             return Err(not_a_recipient(project, env, path, keys.public_key()));
         }
         Err(UnwrapError::Invalid(reason)) => return Err(Error::corrupt(&path, reason)),
+        // A wrong PIN, no key plugged in, no terminal: the plugin's word, not a damaged file.
+        Err(UnwrapError::Plugin(reason)) => {
+            return Err(Error::BadIdentity {
+                source_desc: path.display().to_string(),
+                reason: format!("your identity's age plugin did not open it: {reason}"),
+            });
+        }
     };
     // The id is computed from the opened key, never trusted from the file.
     if key.key_id() != file.key_id {

@@ -121,21 +121,77 @@ pub fn new_passphrase() -> Result<SecretString> {
     Ok(pass)
 }
 
-/// age callbacks that ask on the terminal (for encrypted SSH keys and plugins).
+/// Writes `text` on the controlling terminal, else on standard error (a plugin's "touch your
+/// key" must reach the person even when standard error goes to a file).
+fn tell(text: &str) {
+    use std::io::Write as _;
+    match std::fs::OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(mut tty) => {
+            let _ = tty.write_all(text.as_bytes());
+            let _ = tty.flush();
+        }
+        Err(_) => eprint!("{text}"),
+    }
+}
+
+/// Asks `question` on the terminal and reads one line, shown as typed; `None` without one.
+fn ask_line(question: &str) -> Option<String> {
+    use std::io::{BufRead as _, Write as _};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let mut w = &tty;
+    w.write_all(question.as_bytes()).ok()?;
+    w.flush().ok()?;
+    let mut line = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut line).ok()?;
+    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+/// age callbacks that ask on the terminal (for encrypted SSH keys and plugins): a plugin's
+/// messages (touch your key), questions (is the key plugged in?) and secrets (its PIN) go to
+/// the controlling terminal, never through standard input or output.
 #[derive(Clone, Copy, Debug)]
 pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
-        eprintln!("{}", crate::base::output::sanitize(message, 400));
+        tell(&format!(
+            "{}\n",
+            crate::base::output::sanitize(message, 400)
+        ));
     }
 
-    fn confirm(&self, _: &str, _: &str, _: Option<&str>) -> Option<bool> {
-        None
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        let clean = |t: &str| crate::base::output::sanitize(t, 200);
+        let Some(no) = no else {
+            ask_line(&format!(
+                "{} [press Enter: {}] ",
+                clean(message),
+                clean(yes)
+            ))?;
+            return Some(true);
+        };
+        let answer = ask_line(&format!(
+            "{} [y: {}, n: {}] ",
+            clean(message),
+            clean(yes),
+            clean(no)
+        ))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Some(true),
+            "n" | "no" => Some(false),
+            _ => None,
+        }
     }
 
-    fn request_public_string(&self, _: &str) -> Option<String> {
-        None
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        ask_line(&format!(
+            "{}: ",
+            crate::base::output::sanitize(description, 200)
+        ))
     }
 
     fn request_passphrase(&self, description: &str) -> Option<SecretString> {

@@ -8,6 +8,7 @@ use crate::backend::file;
 use crate::base::error::Result;
 use crate::cli::StatusArgs;
 use crate::keys::cache::{self, Cached};
+use crate::keys::identity::Plugged;
 use crate::project::Project;
 use crate::{
     base::config, base::exit, base::output, keys::identity, project::trust, scan::rotation,
@@ -20,8 +21,13 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
         Some(p) => Some(p.pick_env(args.env.env.as_deref())?),
         None => None,
     };
-    let id = identity::describe()?;
-    let cache = cache_state(id.as_ref())?;
+    let mut id = identity::describe()?;
+    // A plugin identity (#19): which plugin, and the recipient its file names.
+    let plugged = identity::plugin_in_use()?;
+    if let (Some(d), Some(p)) = (id.as_mut(), &plugged) {
+        d.public = d.public.take().or_else(|| p.recipient.clone());
+    }
+    let cache = cache_state(id.as_ref(), plugged.as_ref())?;
 
     let project_json = project.as_ref().map_or(Value::Null, |p| {
         json!({ "root": p.root.display().to_string(), "id": p.id(), "environments": p.env_names() })
@@ -32,12 +38,12 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
         _ => None,
     };
     let env_json = described.as_ref().map_or(Value::Null, |d| d.json.clone());
-    let id_json = id.as_ref().map_or(
-        Value::Null,
-        |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase }),
-    );
+    let id_json = id.as_ref().map_or(Value::Null, |d| {
+        json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase,
+                     "plugin": plugged.as_ref().map(Plugged::binaries) })
+    });
     let health = match &project {
-        Some(p) => health(p)?,
+        Some(p) => health(p, plugged.as_ref())?,
         None => Value::Null,
     };
     let doc = json!({ "project": project_json, "environment": env_json, "identity": id_json, "cache": cache, "secrets": health });
@@ -69,10 +75,13 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                     "identity:    {} ({}{})",
                     d.public.as_deref().unwrap_or("public key unknown"),
                     d.source,
-                    if d.passphrase {
-                        ", passphrase-protected"
-                    } else {
-                        ""
+                    match (&plugged, d.passphrase) {
+                        (Some(p), _) => format!(
+                            ", plugin identity: {}, which asks for its PIN or touch",
+                            p.binaries()
+                        ),
+                        (None, true) => ", passphrase-protected".to_owned(),
+                        (None, false) => String::new(),
                     }
                 );
             }
@@ -103,7 +112,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
 
 /// Exposed and stale secrets in every environment this user can open without a prompt,
 /// and recipient changes waiting for approval.
-fn health(project: &Project) -> Result<Value> {
+fn health(project: &Project, plugged: Option<&Plugged>) -> Result<Value> {
     let keys = identity::load_if_open()?;
     let max_age = project
         .manifest
@@ -125,7 +134,11 @@ fn health(project: &Project) -> Result<Value> {
             unapproved.push(json!({ "env": env, "change": change }));
         }
         let Some(keys) = &keys else {
-            unchecked.push(json!({ "env": env, "why": "locked: run `aisecrets unlock`" }));
+            let why = plugged.map_or_else(
+                || "locked: run `aisecrets unlock`".to_owned(),
+                |p| format!("not opened: that runs {} (PIN or touch)", p.binaries()),
+            );
+            unchecked.push(json!({ "env": env, "why": why }));
             continue;
         };
         let open = match file::open_untrusted(project, &env, keys) {
@@ -240,12 +253,16 @@ fn render_health(out: &mut String, h: &Value) {
     }
 }
 
-fn cache_state(id: Option<&identity::Described>) -> Result<Value> {
+fn cache_state(id: Option<&identity::Described>, plugged: Option<&Plugged>) -> Result<Value> {
     let config = config::load()?;
     let selection = cache::select(&config)?;
     let backend = selection.cache.as_ref().map_or("none", |c| c.name());
     let (expires, reason) = match (id, &selection.cache) {
         (None, _) => (None, Some("no identity".to_owned())),
+        (Some(_), _) if plugged.is_some() => (
+            None,
+            Some("not used: a plugin identity's key stays in its device".to_owned()),
+        ),
         (Some(d), _) if !d.passphrase => (
             None,
             Some("not needed: the identity has no passphrase".to_owned()),

@@ -6,6 +6,15 @@ use crate::{base::exit, base::output, keys::identity};
 
 /// Runs `unlock`.
 pub(super) fn run(args: &UnlockArgs) -> Result<u8> {
+    // A plugin identity's key never leaves its device: there is nothing to cache, and the
+    // plugin asks for its PIN or touch itself (#19).
+    if let Some(plugged) = identity::plugin_in_use()? {
+        output::status(&format!(
+            "nothing to unlock: your identity's key stays in the device of {}, which asks for its PIN or touch each time it is used; aisecrets cannot cache it",
+            plugged.binaries()
+        ));
+        return Ok(exit::OK);
+    }
     match identity::unlock(args.duration)? {
         Some(u) => output::status(&format!(
             "unlocked until {} ({}{}); `aisecrets lock` forgets it sooner",

@@ -3,6 +3,7 @@
 //! rule for age plugins (threat model T4). Every call into `age` for the data key is here.
 
 use std::io::{Read, Write};
+use std::path::PathBuf;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use anyhow::{anyhow, bail};
@@ -44,6 +45,9 @@ pub enum UnwrapError {
     NoMatch,
     /// The block is malformed, forged or not a data key; the text says which check failed.
     Invalid(String),
+    /// An age plugin of the user's identity refused or failed (a wrong PIN, no key plugged
+    /// in, no terminal to ask on); the text is one line, the plugin's own words sanitised.
+    Plugin(String),
 }
 
 /// Opens an armored `data_key` block with `identities`.
@@ -69,6 +73,20 @@ pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey
     let mut r = match dec.decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity)) {
         Ok(r) => r,
         Err(age::DecryptError::NoMatchingKeys) => return Err(UnwrapError::NoMatch),
+        Err(age::DecryptError::Plugin(errors)) => {
+            return Err(UnwrapError::Plugin(plugin_errors(&errors)));
+        }
+        Err(e @ age::DecryptError::PluginResolve(_)) => {
+            return Err(UnwrapError::Plugin(one_line(&e.to_string())));
+        }
+        Err(age::DecryptError::Io(e))
+            if e.get_ref()
+                .is_some_and(|i| i.downcast_ref::<PluginPromptFailed>().is_some())
+                || e.kind() == std::io::ErrorKind::ConnectionAborted =>
+        {
+            // A plugin that died says so in its first line (the rest suggests AGEDEBUG).
+            return Err(UnwrapError::Plugin(one_line(&e.to_string())));
+        }
         Err(e) => {
             return Err(UnwrapError::Invalid(format!(
                 "the data key block does not open ({e})"
@@ -84,6 +102,37 @@ pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey
         UnwrapError::Invalid("the data key block does not hold a 32-byte key".into())
     })
 }
+
+/// The errors a plugin reported, as one line. The text is the plugin's: each error on one
+/// line, sanitised for the terminal and cut short.
+fn plugin_errors(errors: &[impl std::fmt::Display]) -> String {
+    let lines: Vec<String> = errors.iter().map(|e| one_line(&e.to_string())).collect();
+    if lines.is_empty() {
+        "an age plugin failed without saying why".to_owned()
+    } else {
+        lines.join("; ")
+    }
+}
+
+/// The first line of a plugin's (or age's) message, safe to print.
+fn one_line(text: &str) -> String {
+    // age's messages wrap names in Unicode isolation marks (its i18n): not for a terminal.
+    let text = text.replace(['\u{2068}', '\u{2069}'], "");
+    crate::base::output::sanitize(text.lines().next().unwrap_or("").trim(), 300)
+}
+
+/// The error an identity's plugin gives when it asked for something (a PIN) and there was
+/// no terminal to ask on: the message is the whole line the user sees.
+#[derive(Debug)]
+pub struct PluginPromptFailed(pub String);
+
+impl std::fmt::Display for PluginPromptFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PluginPromptFailed {}
 
 /// Counts `-> ` stanza lines in the age header inside an armored block without any
 /// public-key work, so a header with thousands of stanzas is refused cheaply.
@@ -111,24 +160,62 @@ fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
     Ok(())
 }
 
-/// Refuses to run a plugin found through a relative PATH entry (the current folder, which
-/// may be a repository) or living inside the current folder.
-fn check_plugin_path(name: &str) -> anyhow::Result<()> {
+/// The PATH rule for age plugins (threat model T4), one rule for recipients and identities:
+/// `age-plugin-NAME` runs only when the first one on PATH (the one age itself then finds) is in
+/// an absolute folder outside the current folder, which may be a repository, with no relative
+/// or empty PATH entry before it. Returns the plugin's path.
+///
+/// age looks the binary up again when it starts it; this walks PATH the same way (the first
+/// regular, executable `age-plugin-NAME`), so both find the same file.
+///
+/// # Errors
+/// One line saying what to do: the plugin is missing, found through a relative PATH entry, or
+/// found inside the current folder; or `AGEDEBUG=plugin` would print key material.
+pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let binary = format!("age-plugin-{name}");
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        bail!(
+            "`{}` is not a plugin name",
+            crate::base::output::sanitize(name, 40)
+        );
+    }
+    // age (and the plugin SDK) then print every message of the plugin protocol on standard
+    // error, the data key and any PIN with them.
+    if std::env::var_os("AGEDEBUG").is_some_and(|v| v == "plugin") {
+        bail!(
+            "AGEDEBUG=plugin would print the data key and the plugin's PIN on standard error: unset AGEDEBUG to use {binary}"
+        );
+    }
     let path = std::env::var_os("PATH").unwrap_or_default();
     let cwd = std::env::current_dir().unwrap_or_default();
+    let cwd_real = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
     for dir in std::env::split_paths(&path) {
         if dir.as_os_str().is_empty() || dir.is_relative() {
-            bail!("PATH holds a relative folder; refusing to look for an age plugin through it");
+            bail!(
+                "PATH holds a relative folder (`{}`) before any {binary}; refusing to look for an age plugin through it: take it out of PATH",
+                crate::base::output::sanitize(&dir.to_string_lossy(), 80)
+            );
         }
-        let candidate = dir.join(format!("age-plugin-{name}"));
-        if candidate.is_file() {
-            if candidate.starts_with(&cwd) {
-                bail!("age-plugin-{name} was found inside the current folder; refusing to run it");
-            }
-            return Ok(());
+        let candidate = dir.join(&binary);
+        let Ok(meta) = std::fs::metadata(&candidate) else {
+            continue;
+        };
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            continue;
         }
+        let real = candidate
+            .canonicalize()
+            .unwrap_or_else(|_| candidate.clone());
+        if candidate.starts_with(&cwd) || real.starts_with(&cwd_real) {
+            bail!(
+                "{binary} was found inside the current folder ({}); refusing to run it: install it in a folder outside the project (such as /usr/local/bin) and put that on PATH",
+                crate::base::output::sanitize(&dir.to_string_lossy(), 200)
+            );
+        }
+        return Ok(candidate);
     }
-    bail!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
+    bail!("{binary} is not on PATH: install it, or add the folder that holds it to PATH")
 }
 
 /// Parses a recipient public key as the manifest stores it.
@@ -157,7 +244,7 @@ pub fn parse_recipient(key: &str) -> anyhow::Result<Recipient> {
                 crate::base::prompt::TtyCallbacks,
             )
             .map_err(|_| {
-                anyhow!("age-plugin-{name} is not on PATH: install it to encrypt to this recipient")
+                anyhow!("age-plugin-{name} is not on PATH: install it, or add the folder that holds it to PATH")
             })?;
             return Ok(Box::new(plugin));
         }

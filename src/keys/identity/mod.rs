@@ -19,9 +19,11 @@ use crate::keys::cache::{self, Cached, KeyCache};
 use crate::keys::wrap::Identity;
 
 mod passphrase;
+mod plugin;
 
 pub use passphrase::{MAX_WORK_FACTOR, PASSPHRASE_TRIES, WORK_FACTOR, decrypt_identity_with};
 use passphrase::{ask_and_open, decrypt_identity, encrypt_with_passphrase};
+pub use plugin::{Plugged, plugin_in_use};
 
 const MAX_IDENTITY_FILE: u64 = 1 << 20;
 
@@ -136,6 +138,9 @@ impl Source {
 
     /// Its public key, without unlocking anything when that can be avoided.
     fn public_key(&self) -> Result<String> {
+        if let Some(plugged) = self.plugged() {
+            return plugin::recipient(&plugged, &self.name());
+        }
         if let Self::Stored(_) = self
             && let Some(key) = stored_public()
         {
@@ -257,7 +262,12 @@ fn open_stored(path: &Path, public: Option<String>) -> Result<Keys> {
 /// The identities, only if they open without asking anything (environment variables, an
 /// unprotected file, or a live cache item); `None` when a passphrase would be needed.
 pub fn load_if_open() -> Result<Option<Keys>> {
-    match Source::resolve()? {
+    let source = Source::resolve()?;
+    // A plugin identity opens by running its plugin, which may want a PIN or a touch.
+    if source.plugged().is_some() {
+        return Ok(None);
+    }
+    match source {
         source @ Source::Env(_) => source.open().map(Some),
         Source::File(file) => {
             // An encrypted file (age or SSH) would need a passphrase: not without asking.
@@ -508,6 +518,9 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
     }
     let file = age::IdentityFile::from_buffer(text.as_bytes())
         .map_err(|_| bad("it is not an age identity (AGE-SECRET-KEY-1...), an age identity file, or an SSH private key"))?;
+    if let Some(keys) = plugin::open(text, source_desc)? {
+        return Ok(keys);
+    }
     let public = text
         .lines()
         .map(str::trim)

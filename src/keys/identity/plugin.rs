@@ -1,0 +1,312 @@
+//! Plugin identities: `AGE-PLUGIN-<NAME>-1...` lines in an identity file, as
+//! age-plugin-yubikey and other age plugins write them, whose key stays in the plugin's device.
+//! This module finds them and the recipient the file's comments name (read without running
+//! anything), and opens them through their plugin: only under the PATH rule of plugin
+//! recipients (`wrap::check_plugin_path`, threat model T4), with the plugin's messages, questions
+//! and PIN prompts on the terminal, and with one clear line when there is no terminal to ask on.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use age::secrecy::SecretString;
+use age_core::format::{FileKey, Stanza};
+
+use super::{Keys, Source};
+use crate::base::error::{Error, Result};
+use crate::base::prompt;
+use crate::keys::wrap::{self, Identity, PluginPromptFailed};
+
+/// What an identity file's plugin identities say about themselves, read without running
+/// anything.
+pub struct Plugged {
+    /// The plugins' names (`yubikey` for `age-plugin-yubikey`), in file order, once each.
+    pub plugins: Vec<String>,
+    /// The recipient the file names for its first plugin identity (a comment line
+    /// `# Recipient: age1...`, `# recipient: age1...` or `# public key: age1...` just above
+    /// it), when it names a valid one.
+    pub recipient: Option<String>,
+}
+
+impl Plugged {
+    /// The plugins' program names: `age-plugin-yubikey`, comma-separated.
+    #[must_use]
+    pub fn binaries(&self) -> String {
+        self.plugins
+            .iter()
+            .map(|p| format!("age-plugin-{p}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The plugin identities of the identity in use, without running or unlocking anything;
+/// `None` when it holds none (or is passphrase-protected, so its lines cannot be read).
+pub fn plugin_in_use() -> Result<Option<Plugged>> {
+    Ok(Source::resolve()?.plugged())
+}
+
+/// The recipient of a plugin identity, for `identity show`, `init` and `request-access`; the
+/// error says how to find it when the file names none.
+pub(super) fn recipient(plugged: &Plugged, source_desc: &str) -> Result<String> {
+    plugged.recipient.clone().ok_or_else(|| Error::BadIdentity {
+        source_desc: source_desc.to_owned(),
+        reason: format!(
+            "it holds an {} identity and names no recipient (no `# recipient: age1...` comment line above it): get the recipient from the plugin (age-plugin-yubikey: `age-plugin-yubikey --list`) and add that line",
+            plugged.binaries()
+        ),
+    })
+}
+
+impl Source {
+    /// The plugin identities of this source, read without running anything.
+    pub(super) fn plugged(&self) -> Option<Plugged> {
+        match self {
+            Self::Env(text) => inspect(text),
+            Self::File(path) | Self::Stored(path) => {
+                let text = super::read_identity_text(path).ok()?;
+                inspect(&text)
+            }
+        }
+    }
+}
+
+/// The recipient a comment line names, when it is one: `# Recipient: age1...` (as
+/// age-plugin-yubikey writes), `# recipient: age1...` (the age-plugin SDK), or
+/// `# public key: age1...` (age-keygen, and plugins that follow it).
+fn comment_recipient(line: &str) -> Option<String> {
+    let body = line.strip_prefix('#')?.trim();
+    let (key, value) = body.split_once(':')?;
+    let key = key.trim().to_ascii_lowercase();
+    if key != "recipient" && key != "public key" {
+        return None;
+    }
+    let value = value.trim();
+    let valid = value.parse::<age::x25519::Recipient>().is_ok()
+        || value.parse::<age::plugin::Recipient>().is_ok();
+    valid.then(|| value.to_owned())
+}
+
+/// Reads identity text; `None` when it holds no plugin identity.
+pub(super) fn inspect(text: &str) -> Option<Plugged> {
+    let mut plugins: Vec<String> = Vec::new();
+    let mut recipient = None;
+    // The recipient comment of the block of comments just above the current line.
+    let mut named: Option<String> = None;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('#') {
+            if let Some(r) = comment_recipient(line) {
+                named = Some(r);
+            }
+            continue;
+        }
+        if line.is_empty() {
+            continue;
+        }
+        if let Ok(id) = line.parse::<age::plugin::Identity>() {
+            if plugins.is_empty() {
+                recipient = named.take();
+            }
+            if !plugins.iter().any(|p| p == id.plugin()) {
+                plugins.push(id.plugin().to_owned());
+            }
+        }
+        named = None;
+    }
+    (!plugins.is_empty()).then_some(Plugged { plugins, recipient })
+}
+
+/// Opens identity text that holds plugin identities; `None` when it holds none. Native
+/// X25519 keys in the same file come first, so a software key that opens a file spares the
+/// plugin's PIN or touch; each plugin is run (later, when a file is opened) only after the
+/// PATH rule has passed.
+pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
+    let Some(plugged) = inspect(text) else {
+        return Ok(None);
+    };
+    let bad = |reason: String| Error::BadIdentity {
+        source_desc: source_desc.to_owned(),
+        reason,
+    };
+    let mut identities: Vec<Identity> = Vec::new();
+    let mut public = None;
+    let mut by_plugin: Vec<(String, Vec<age::plugin::Identity>)> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.starts_with("AGE-SECRET-KEY-1") {
+            let id = line
+                .parse::<age::x25519::Identity>()
+                .map_err(|_| bad("it holds an invalid AGE-SECRET-KEY-1 line".into()))?;
+            public.get_or_insert_with(|| id.to_public().to_string());
+            identities.push(Box::new(id));
+        } else if let Ok(id) = line.parse::<age::plugin::Identity>() {
+            match by_plugin.iter_mut().find(|(name, _)| name == id.plugin()) {
+                Some((_, ids)) => ids.push(id),
+                None => by_plugin.push((id.plugin().to_owned(), vec![id])),
+            }
+        }
+    }
+    for (name, ids) in by_plugin {
+        wrap::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
+        let asked = Arc::new(AtomicU8::new(ASKED_NOTHING));
+        let prompts = PluginPrompts {
+            asked: Arc::clone(&asked),
+        };
+        let plugin = age::plugin::IdentityPluginV1::new(&name, &ids, prompts).map_err(|_| {
+            bad(format!(
+                "age-plugin-{name} is not on PATH: install it, or add the folder that holds it to PATH"
+            ))
+        })?;
+        identities.push(Box::new(Guarded {
+            plugin,
+            binary: format!("age-plugin-{name}"),
+            asked,
+        }));
+    }
+    Ok(Some(Keys {
+        identities,
+        public: public.or(plugged.recipient),
+    }))
+}
+
+const ASKED_NOTHING: u8 = 0;
+const ASKED_SECRET: u8 = 1;
+const ASKED_QUESTION: u8 = 2;
+
+/// The terminal callbacks ([`prompt::TtyCallbacks`]), noting what the plugin asked for when
+/// there was no terminal to ask on.
+#[derive(Clone)]
+struct PluginPrompts {
+    asked: Arc<AtomicU8>,
+}
+
+impl PluginPrompts {
+    /// Whether a terminal can be asked on; if not, notes `what` was wanted.
+    fn terminal_for(&self, what: u8) -> bool {
+        let ok = prompt::has_terminal();
+        if !ok {
+            self.asked.store(what, Ordering::SeqCst);
+        }
+        ok
+    }
+}
+
+impl age::Callbacks for PluginPrompts {
+    fn display_message(&self, message: &str) {
+        prompt::TtyCallbacks.display_message(message);
+    }
+
+    fn confirm(&self, message: &str, yes: &str, no: Option<&str>) -> Option<bool> {
+        if !self.terminal_for(ASKED_QUESTION) {
+            return None;
+        }
+        prompt::TtyCallbacks.confirm(message, yes, no)
+    }
+
+    fn request_public_string(&self, description: &str) -> Option<String> {
+        if !self.terminal_for(ASKED_QUESTION) {
+            return None;
+        }
+        prompt::TtyCallbacks.request_public_string(description)
+    }
+
+    fn request_passphrase(&self, description: &str) -> Option<SecretString> {
+        if !self.terminal_for(ASKED_SECRET) {
+            return None;
+        }
+        prompt::TtyCallbacks.request_passphrase(description)
+    }
+}
+
+/// A plugin identity that turns "the plugin asked, and nobody could answer" into one line
+/// saying to run from a terminal, instead of the plugin's own puzzled error.
+struct Guarded {
+    plugin: age::plugin::IdentityPluginV1<PluginPrompts>,
+    binary: String,
+    asked: Arc<AtomicU8>,
+}
+
+impl age::Identity for Guarded {
+    fn unwrap_stanza(&self, stanza: &Stanza) -> Option<Result<FileKey, age::DecryptError>> {
+        self.unwrap_stanzas(std::slice::from_ref(stanza))
+    }
+
+    fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
+        self.asked.store(ASKED_NOTHING, Ordering::SeqCst);
+        let out = self.plugin.unwrap_stanzas(stanzas);
+        let what = match self.asked.load(Ordering::SeqCst) {
+            ASKED_SECRET => "its PIN",
+            ASKED_QUESTION => "an answer",
+            _ => return out,
+        };
+        if matches!(out, Some(Ok(_))) {
+            return out;
+        }
+        Some(Err(age::DecryptError::Io(std::io::Error::other(
+            PluginPromptFailed(format!(
+                "{} asked for {what} and there is no terminal to ask on; run this command from a terminal, or use AISECRETS_IDENTITY on a machine without one",
+                self.binary
+            )),
+        ))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A valid bech32 string of `hrp` over 33 bytes (the shape of a YubiKey recipient).
+    fn bech32(hrp: &str) -> String {
+        age_core::primitives::bech32_encode(bech32::Hrp::parse_unchecked(hrp), &[7; 33])
+    }
+
+    /// An identity file as age-plugin-yubikey writes it.
+    fn yubikey_file() -> String {
+        format!(
+            "#       Serial: 12345678, Slot: 1
+#         Name: age identity 1a2b3c4d
+#      Created: Thu, 03 Mar 2022 10:11:12 +0000
+#   PIN policy: Once   (A PIN is required once per session, if set)
+# Touch policy: Always (A physical touch is required for every decryption)
+#    Recipient: {}
+{}
+",
+            bech32("age1yubikey"),
+            bech32("AGE-PLUGIN-YUBIKEY-").to_uppercase()
+        )
+    }
+
+    #[test]
+    fn an_age_plugin_yubikey_file_names_its_plugin_and_recipient() {
+        let p = inspect(&yubikey_file()).unwrap();
+        assert_eq!(p.plugins, ["yubikey"]);
+        assert_eq!(p.recipient, Some(bech32("age1yubikey")));
+        assert_eq!(p.binaries(), "age-plugin-yubikey");
+    }
+
+    #[test]
+    fn a_recipient_comment_counts_only_just_above_its_identity() {
+        let text = yubikey_file().replace("AGE-PLUGIN", "\n# other\nAGE-PLUGIN");
+        assert!(inspect(&text).unwrap().recipient.is_some());
+        let no_comment: String = yubikey_file()
+            .lines()
+            .filter(|l| !l.contains("Recipient"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(inspect(&no_comment).unwrap().recipient, None);
+        let x = age::x25519::Identity::generate();
+        let stray = format!(
+            "# recipient: {}\n{}\n{}",
+            x.to_public(),
+            age::secrecy::ExposeSecret::expose_secret(&x.to_string()),
+            no_comment
+        );
+        assert_eq!(inspect(&stray).unwrap().recipient, None);
+    }
+
+    #[test]
+    fn a_native_identity_file_is_not_a_plugin_one() {
+        let x = age::x25519::Identity::generate();
+        let text = age::secrecy::ExposeSecret::expose_secret(&x.to_string()).to_owned();
+        assert!(inspect(&text).is_none());
+        assert!(inspect("# recipient: nonsense\n").is_none());
+    }
+}
