@@ -58,9 +58,18 @@ pub(super) fn run(args: &ListArgs) -> Result<u8> {
         }
     }
     if snap.names_only {
+        // A plugin identity is never run for a listing (#19): nothing to unlock either.
+        let how = match crate::keys::identity::plugin_in_use() {
+            Ok(Some(p)) => format!(
+                "`list` does not run your identity's plugin ({})",
+                p.binaries()
+            ),
+            _ => format!(
+                "to see them, `aisecrets unlock` (or set AISECRETS_IDENTITY) as a recipient of `{env}`"
+            ),
+        };
         output::status(&format!(
-            "names only: when and by whom each was set are sealed with the values; to see them, \
-             `aisecrets unlock` (or set AISECRETS_IDENTITY) as a recipient of `{env}`"
+            "names only: when and by whom each was set are sealed with the values; {how}"
         ));
     }
     output::stdout(out.as_bytes())?;

@@ -298,15 +298,27 @@ fn a_plugin_identity_never_runs_a_plugin_from_the_current_folder_or_a_relative_p
             p.log()
         );
     }
-    // Control: the same binary, from a folder outside the project, does run.
+    // Control: the same binary, from a folder outside the project, does run; but not with
+    // AGEDEBUG=plugin, which would print the PIN and the data key on standard error.
     install(&p.bin);
+    p.as_plugin_user(&["run", "--", "true"])
+        .env("AGEDEBUG", "plugin")
+        .fails(1)
+        .one_line_error()
+        .stderr_has("unset AGEDEBUG");
+    assert!(
+        !p.log.exists(),
+        "the plugin ran under AGEDEBUG: {}",
+        p.log()
+    );
     p.as_plugin_user(&["run", "--", "true"]).fails(1);
     assert!(p.log().contains("identity-v1"), "{}", p.log());
 }
 
 /// `identity show` prints the recipient the identity file names, in the SDK's form and in
 /// age-plugin-yubikey's, without running the plugin; a file that names none gets one line.
-/// `status` says which plugin, and `unlock` that there is nothing to cache.
+/// `status` says which plugin, `list` shows names without running it, and `unlock` says
+/// there is nothing to cache.
 #[test]
 fn identity_show_status_and_unlock_for_a_plugin_identity() {
     let p = Plugged::new();
@@ -351,6 +363,13 @@ fn identity_show_status_and_unlock_for_a_plugin_identity() {
         json.contains("\"plugin\": \"age-plugin-aistest\""),
         "{json}"
     );
+    let list = p.as_plugin_user(&["list"]).ok();
+    assert!(
+        list.stdout_str().contains("OPENAI_API_KEY"),
+        "{}",
+        list.stdout_str()
+    );
+    list.stderr_has("does not run your identity's plugin (age-plugin-aistest)");
     p.as_plugin_user(&["unlock"])
         .ok()
         .stderr_has("nothing to unlock")
