@@ -258,8 +258,16 @@ fn open_key(file: &EnvFile) -> std::result::Result<DataKey, &'static str> {
     })?;
     let not_yours = "your identity cannot open it (you are not one of its recipients): \
                      keep one side (`git checkout --ours/--theirs`) and ask a recipient to merge";
-    let key = crate::keys::wrap::unwrap_data_key(&file.data_key, keys.identities())
-        .map_err(|_| not_yours)?;
+    let key = crate::keys::wrap::unwrap_data_key(&file.data_key, keys.identities()).map_err(
+        |e| match e {
+            // A plugin identity (#19): a wrong PIN, no key plugged in, or no terminal.
+            crate::keys::wrap::UnwrapError::Plugin(_) => {
+                "your identity's age plugin did not open it (a wrong PIN, no key plugged in, or no terminal to ask on): \
+                 run `git merge --abort`, then the `git merge` again from a terminal"
+            }
+            _ => not_yours,
+        },
+    )?;
     if key.key_id() == file.key_id {
         Ok(key)
     } else {
