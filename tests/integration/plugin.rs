@@ -394,3 +394,67 @@ fn init_with_a_plugin_identity_adds_its_recipient() {
     assert!(age_header(&fresh.join("secrets/dev.toml")).contains("\n-> aistest "));
     assert!(p.log().contains("recipient-v1"), "{}", p.log());
 }
+
+/// The git merge driver, run inside `git merge` by a user whose identity is the plugin one,
+/// with no terminal: the plugin asks for its PIN, and the conflict message says what failed
+/// (not "you are not a recipient") and to merge again from a terminal.
+#[test]
+fn the_merge_driver_says_when_the_plugin_could_not_ask_for_its_pin() {
+    use crate::merging::{Person, team};
+    let w = World::empty();
+    let (_alice, bob) = team(&w);
+    let bin = w.path("plugins");
+    std::fs::create_dir_all(&bin).unwrap();
+    install(&bin);
+    let out = std::process::Command::new(plugin_binary())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let recipient = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_owned();
+    let identity = w.path("bob-aistest.txt");
+    std::fs::write(&identity, &text).unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+    let as_bob = |args: &[&str]| bob.aisecrets(args).env("PATH", &path);
+    as_bob(&["recipients", "add", "bob-yubikey", &recipient]).ok();
+    bob.git_ok(&["commit", "-qam", "bob's plugin key"]);
+    // Two branches that each add a name: the driver must authenticate the merged file.
+    bob.git_ok(&["checkout", "-qb", "feature"]);
+    as_bob(&["set", "B_FEATURE"]).stdin("feature-FAKE").ok();
+    bob.git_ok(&["commit", "-qam", "feature"]);
+    bob.git_ok(&["checkout", "-q", "main"]);
+    as_bob(&["set", "B_MAIN"]).stdin("main-FAKE").ok();
+    bob.git_ok(&["commit", "-qam", "main"]);
+
+    let log = w.path("plugin.log");
+    let Person { dir, home, .. } = &bob;
+    let mut git = crate::util::git_command(dir, "bob", &w.path("bob-userhome"), home);
+    git.args(["merge", "feature", "-m", "merge feature"])
+        .env(
+            "PATH",
+            format!(
+                "{}:{path}",
+                Path::new(crate::util::bin()).parent().unwrap().display()
+            ),
+        )
+        .env("AISECRETS_IDENTITY_FILE", &identity)
+        .env("AISTEST_LOG", &log);
+    crate::util::no_controlling_terminal(&mut git);
+    let out = git.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("your identity's age plugin did not open it")
+            && err.contains("from a terminal")
+            && !err.contains("not one of its recipients"),
+        "{err}"
+    );
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("identity-v1")
+    );
+}
