@@ -32,4 +32,5 @@ mod util;
 mod vault;
 mod vault_signals;
 mod walkthrough;
+mod wheel;
 mod writes;
