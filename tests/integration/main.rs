@@ -19,6 +19,7 @@ mod mcp;
 mod merging;
 mod names;
 mod newcomer;
+mod notebooks;
 mod properties;
 mod proxy;
 mod review;
