@@ -4,6 +4,7 @@
 mod basics;
 mod cache;
 mod cache_isolation;
+mod container;
 mod examples;
 mod format;
 mod generated;
