@@ -348,8 +348,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
-            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines')
             [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('clean-notebook', 'clean-notebook', [CompletionResultType]::ParameterValue, 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted')
+            [CompletionResult]::new('smudge-notebook', 'smudge-notebook', [CompletionResultType]::ParameterValue, 'The smudge side of the notebook filter: the blob unchanged')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -368,6 +370,20 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'aisecrets;git;clean-notebook' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;git;smudge-notebook' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'aisecrets;git;merge' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -376,8 +392,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;git;help' {
-            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines')
             [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('clean-notebook', 'clean-notebook', [CompletionResultType]::ParameterValue, 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted')
+            [CompletionResult]::new('smudge-notebook', 'smudge-notebook', [CompletionResultType]::ParameterValue, 'The smudge side of the notebook filter: the blob unchanged')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -386,6 +404,12 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;git;help;textconv' {
+            break
+        }
+        'aisecrets;git;help;clean-notebook' {
+            break
+        }
+        'aisecrets;git;help;smudge-notebook' {
             break
         }
         'aisecrets;git;help;merge' {
@@ -579,8 +603,10 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;git' {
-            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines')
+            [CompletionResult]::new('setup', 'setup', [CompletionResultType]::ParameterValue, 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines')
             [CompletionResult]::new('textconv', 'textconv', [CompletionResultType]::ParameterValue, 'The diff driver (textconv): names with keyed fingerprints of their values')
+            [CompletionResult]::new('clean-notebook', 'clean-notebook', [CompletionResultType]::ParameterValue, 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted')
+            [CompletionResult]::new('smudge-notebook', 'smudge-notebook', [CompletionResultType]::ParameterValue, 'The smudge side of the notebook filter: the blob unchanged')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'The merge driver: a three-way merge by secret name')
             break
         }
@@ -588,6 +614,12 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;git;textconv' {
+            break
+        }
+        'aisecrets;help;git;clean-notebook' {
+            break
+        }
+        'aisecrets;help;git;smudge-notebook' {
             break
         }
         'aisecrets;help;git;merge' {

@@ -106,6 +106,9 @@ _aisecrets() {
             aisecrets__subcmd__agent__subcmd__help,setup)
                 cmd="aisecrets__subcmd__agent__subcmd__help__subcmd__setup"
                 ;;
+            aisecrets__subcmd__git,clean-notebook)
+                cmd="aisecrets__subcmd__git__subcmd__clean__subcmd__notebook"
+                ;;
             aisecrets__subcmd__git,help)
                 cmd="aisecrets__subcmd__git__subcmd__help"
                 ;;
@@ -115,8 +118,14 @@ _aisecrets() {
             aisecrets__subcmd__git,setup)
                 cmd="aisecrets__subcmd__git__subcmd__setup"
                 ;;
+            aisecrets__subcmd__git,smudge-notebook)
+                cmd="aisecrets__subcmd__git__subcmd__smudge__subcmd__notebook"
+                ;;
             aisecrets__subcmd__git,textconv)
                 cmd="aisecrets__subcmd__git__subcmd__textconv"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,clean-notebook)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__clean__subcmd__notebook"
                 ;;
             aisecrets__subcmd__git__subcmd__help,help)
                 cmd="aisecrets__subcmd__git__subcmd__help__subcmd__help"
@@ -126,6 +135,9 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__git__subcmd__help,setup)
                 cmd="aisecrets__subcmd__git__subcmd__help__subcmd__setup"
+                ;;
+            aisecrets__subcmd__git__subcmd__help,smudge-notebook)
+                cmd="aisecrets__subcmd__git__subcmd__help__subcmd__smudge__subcmd__notebook"
                 ;;
             aisecrets__subcmd__git__subcmd__help,textconv)
                 cmd="aisecrets__subcmd__git__subcmd__help__subcmd__textconv"
@@ -211,11 +223,17 @@ _aisecrets() {
             aisecrets__subcmd__help__subcmd__agent,setup)
                 cmd="aisecrets__subcmd__help__subcmd__agent__subcmd__setup"
                 ;;
+            aisecrets__subcmd__help__subcmd__git,clean-notebook)
+                cmd="aisecrets__subcmd__help__subcmd__git__subcmd__clean__subcmd__notebook"
+                ;;
             aisecrets__subcmd__help__subcmd__git,merge)
                 cmd="aisecrets__subcmd__help__subcmd__git__subcmd__merge"
                 ;;
             aisecrets__subcmd__help__subcmd__git,setup)
                 cmd="aisecrets__subcmd__help__subcmd__git__subcmd__setup"
+                ;;
+            aisecrets__subcmd__help__subcmd__git,smudge-notebook)
+                cmd="aisecrets__subcmd__help__subcmd__git__subcmd__smudge__subcmd__notebook"
                 ;;
             aisecrets__subcmd__help__subcmd__git,textconv)
                 cmd="aisecrets__subcmd__help__subcmd__git__subcmd__textconv"
@@ -492,7 +510,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__git)
-            opts="-h -V --help --version setup textconv merge help"
+            opts="-h -V --help --version setup textconv clean-notebook smudge-notebook merge help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -505,9 +523,37 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        aisecrets__subcmd__git__subcmd__help)
-            opts="setup textconv merge help"
+        aisecrets__subcmd__git__subcmd__clean__subcmd__notebook)
+            opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help)
+            opts="setup textconv clean-notebook smudge-notebook merge help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__clean__subcmd__notebook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -561,6 +607,20 @@ _aisecrets() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        aisecrets__subcmd__git__subcmd__help__subcmd__smudge__subcmd__notebook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         aisecrets__subcmd__git__subcmd__help__subcmd__textconv)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -590,6 +650,20 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__git__subcmd__setup)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__git__subcmd__smudge__subcmd__notebook)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -730,8 +804,22 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__git)
-            opts="setup textconv merge"
+            opts="setup textconv clean-notebook smudge-notebook merge"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git__subcmd__clean__subcmd__notebook)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -758,6 +846,20 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help__subcmd__git__subcmd__setup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__git__subcmd__smudge__subcmd__notebook)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

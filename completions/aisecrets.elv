@@ -309,8 +309,10 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
-            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand setup 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines'
             cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand clean-notebook 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted'
+            cand smudge-notebook 'The smudge side of the notebook filter: the blob unchanged'
             cand merge 'The merge driver: a three-way merge by secret name'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -326,6 +328,18 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'aisecrets;git;clean-notebook'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;git;smudge-notebook'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'aisecrets;git;merge'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -333,14 +347,20 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand --version 'Print version'
         }
         &'aisecrets;git;help'= {
-            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand setup 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines'
             cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand clean-notebook 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted'
+            cand smudge-notebook 'The smudge side of the notebook filter: the blob unchanged'
             cand merge 'The merge driver: a three-way merge by secret name'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aisecrets;git;help;setup'= {
         }
         &'aisecrets;git;help;textconv'= {
+        }
+        &'aisecrets;git;help;clean-notebook'= {
+        }
+        &'aisecrets;git;help;smudge-notebook'= {
         }
         &'aisecrets;git;help;merge'= {
         }
@@ -495,13 +515,19 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         &'aisecrets;help;scan'= {
         }
         &'aisecrets;help;git'= {
-            cand setup 'Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines'
+            cand setup 'Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines'
             cand textconv 'The diff driver (textconv): names with keyed fingerprints of their values'
+            cand clean-notebook 'The clean filter for notebooks: cell outputs with secret values and key shapes redacted'
+            cand smudge-notebook 'The smudge side of the notebook filter: the blob unchanged'
             cand merge 'The merge driver: a three-way merge by secret name'
         }
         &'aisecrets;help;git;setup'= {
         }
         &'aisecrets;help;git;textconv'= {
+        }
+        &'aisecrets;help;git;clean-notebook'= {
+        }
+        &'aisecrets;help;git;smudge-notebook'= {
         }
         &'aisecrets;help;git;merge'= {
         }

@@ -254,7 +254,7 @@ pub struct ScanArgs {
 /// `aisecrets git ...`
 #[derive(Debug, Subcommand)]
 pub enum GitCommand {
-    /// Install .gitattributes, the diff and merge drivers, the pre-commit hook and .gitignore lines.
+    /// Install .gitattributes, the diff and merge drivers, the notebook filter, the pre-commit hook and .gitignore lines.
     Setup,
     /// The diff driver (textconv): names with keyed fingerprints of their values.
     #[command(hide = true)]
@@ -262,6 +262,15 @@ pub enum GitCommand {
         /// The file git hands over.
         file: PathBuf,
     },
+    /// The clean filter for notebooks: cell outputs with secret values and key shapes redacted.
+    #[command(hide = true)]
+    CleanNotebook {
+        /// The notebook's path in the repository (%f).
+        path: Option<PathBuf>,
+    },
+    /// The smudge side of the notebook filter: the blob unchanged.
+    #[command(hide = true)]
+    SmudgeNotebook,
     /// The merge driver: a three-way merge by secret name.
     #[command(hide = true)]
     Merge {

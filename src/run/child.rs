@@ -7,7 +7,8 @@
 //! Signals sent to aisecrets by a process (`kill`, `timeout`, a container runtime, also when
 //! aisecrets is PID 1) are forwarded. Elsewhere (no terminal, or in the background) the
 //! child gets a process group of its own and everything is forwarded. Either way each signal
-//! reaches the child once. When the child dies of the Ctrl-C or Ctrl-\\ that the terminal
+//! reaches the child once. As PID 1 (a container's entry point) aisecrets also reaps the
+//! orphans the kernel hands it, as an init must. When the child dies of the Ctrl-C or Ctrl-\\ that the terminal
 //! sent, aisecrets dies of it too (as [`Outcome::Signal`], once everything is dropped), so
 //! a shell loop stops; otherwise it exits 128 + signal.
 #![allow(unsafe_code)]
@@ -268,6 +269,9 @@ fn wait_forwarding(
     foreground: bool,
     from_terminal: &mut i32,
 ) -> nix::Result<WaitStatus> {
+    // PID 1 (a container's entry point, #18): orphans anywhere below are handed to us and
+    // would stay zombies, filling the process table, unless we wait for them too.
+    let reaper = unistd::getpid().as_raw() == 1;
     loop {
         for info in signals.wait() {
             if info.signal == SIGCHLD {
@@ -281,7 +285,12 @@ fn wait_forwarding(
                 let _ = signal::kill(pid, sig);
             }
         }
-        match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+        let status = if reaper {
+            reap(pid)
+        } else {
+            waitpid(pid, Some(WaitPidFlag::WNOHANG))
+        };
+        match status {
             Ok(s @ (WaitStatus::Exited(..) | WaitStatus::Signaled(..))) => {
                 // The terminal's Ctrl-C that killed the child reached us before the
                 // child's death did, but may still sit in the self-pipe: note it.
@@ -294,6 +303,23 @@ fn wait_forwarding(
                 return Ok(s);
             }
             Err(nix::errno::Errno::EINTR) | Ok(_) => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// As PID 1: waits for every child that has ended (orphans re-parented to us), without
+/// blocking; the status of `child` when it is among them, else `StillAlive`.
+fn reap(child: Pid) -> nix::Result<WaitStatus> {
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(s @ (WaitStatus::Exited(p, _) | WaitStatus::Signaled(p, ..))) if p == child => {
+                return Ok(s);
+            }
+            // Nothing more has ended.
+            Ok(WaitStatus::StillAlive) => return Ok(WaitStatus::StillAlive),
+            // An orphan reaped, or a stop or continue: look again.
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e),
         }
     }

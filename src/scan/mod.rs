@@ -19,6 +19,7 @@ pub mod allow;
 pub mod catalogue;
 pub mod generic;
 pub mod history;
+pub mod notebook;
 pub mod precision;
 pub mod rotation;
 mod shapes;

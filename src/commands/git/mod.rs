@@ -1,6 +1,8 @@
-//! `aisecrets git setup`, and the drivers git calls: `git textconv` (diff) and `git merge`.
+//! `aisecrets git setup`, and the drivers git calls: `git textconv` (diff), `git merge`, and
+//! the notebook filter (`git clean-notebook`, `git smudge-notebook`).
 
 mod merge;
+mod notebook;
 mod setup;
 mod textconv;
 
@@ -12,6 +14,8 @@ pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
     match cmd {
         GitCommand::Setup => setup::run(),
         GitCommand::Textconv { file } => textconv::run(&file),
+        GitCommand::CleanNotebook { path } => notebook::clean(path.as_deref()),
+        GitCommand::SmudgeNotebook => notebook::smudge(),
         GitCommand::Merge {
             base,
             ours,

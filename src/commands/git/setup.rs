@@ -1,7 +1,11 @@
-//! `aisecrets git setup`: .gitattributes for the secrets files, the local git config for the
-//! diff and merge drivers, a pre-commit hook running `aisecrets scan --staged` (keeping any
-//! hook already there), and .gitignore lines for plaintext files. Running it twice changes
-//! nothing.
+//! `aisecrets git setup`: .gitattributes for the secrets files and notebooks, the local git
+//! config for the diff and merge drivers and the notebook filter, a pre-commit hook running
+//! `aisecrets scan --staged` (keeping any hook already there), and .gitignore lines for
+//! plaintext files. Running it twice changes nothing.
+//!
+//! The notebook filter (#18) is routed by `*.ipynb filter=aisecrets-notebook` in the
+//! committed .gitattributes, but what it runs is only ever in this clone's `.git/config`,
+//! written here: a repository writer can name a filter, never choose its command.
 //!
 //! [`auto`] does the clone-local part without being asked (#13): a clone where nobody ran
 //! `git setup` would merge encrypted files as text. It writes only `.git/config` (the
@@ -66,7 +70,14 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
         .map(|p| format!("{p} diff=aisecrets merge=aisecrets"))
         .collect();
     attrs.push("aisecrets.toml merge=aisecrets".into());
-    if append_lines(&project.root.join(".gitattributes"), ATTRS_HEADER, &attrs)? {
+    let mut attrs_changed =
+        append_lines(&project.root.join(".gitattributes"), ATTRS_HEADER, &attrs)?;
+    attrs_changed |= append_lines(
+        &project.root.join(".gitattributes"),
+        NOTEBOOK_HEADER,
+        &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
+    )?;
+    if attrs_changed {
         changed.push(".gitattributes");
     }
     if append_lines(
@@ -86,6 +97,10 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
 }
 
 const ATTRS_HEADER: &str = "# aisecrets: diff and merge encrypted secrets by name";
+const NOTEBOOK_HEADER: &str =
+    "# aisecrets: secret values and keys in notebook outputs are redacted when staged";
+/// The filter's name in .gitattributes and .git/config.
+const NOTEBOOK_FILTER: &str = "aisecrets-notebook";
 
 /// The drivers in the clone's local git config; `true` if anything was written.
 fn write_config(top: &Path, exe: &str) -> Result<bool> {
@@ -100,6 +115,17 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
             "merge.aisecrets.driver",
             format!("{exe} git merge %O %A %B %P"),
         ),
+        // Required: a clean filter that fails stops `git add` rather than staging the
+        // notebook unfiltered; a required filter needs a smudge command too.
+        (
+            "filter.aisecrets-notebook.clean",
+            format!("{exe} git clean-notebook %f"),
+        ),
+        (
+            "filter.aisecrets-notebook.smudge",
+            format!("{exe} git smudge-notebook"),
+        ),
+        ("filter.aisecrets-notebook.required", "true".to_owned()),
     ];
     let mut changed = false;
     for (name, value) in &config {
@@ -127,7 +153,10 @@ pub(crate) fn auto(project: &Project) {
     let routed = attrs.contains("merge=aisecrets");
     // The clone's own config file first (no process to start: `run` stays fast); git
     // itself when that does not show a driver (worktrees, includes).
-    let driver = driver_in_config_file(&project.root)
+    let config = config_file(&project.root);
+    let driver = config
+        .as_deref()
+        .and_then(|c| config_value(c, "[merge \"aisecrets\"]", "driver"))
         .or_else(|| git::get_config(&project.root, "merge.aisecrets.driver"));
     let live = driver.as_deref().is_some_and(|d| {
         // Ours starts with the quoted absolute path; anything else is the user's choice.
@@ -135,8 +164,17 @@ pub(crate) fn auto(project: &Project) {
             .and_then(|rest| rest.split_once('\''))
             .is_none_or(|(path, _)| Path::new(path).exists())
     });
+    // A notebook filter routed by the committed .gitattributes but not configured in this
+    // clone (set up before #18): git would skip it, so write the config (a required filter
+    // with no command would instead stop every checkout).
+    let filter_missing = attrs.contains(&format!("filter={NOTEBOOK_FILTER}"))
+        && config
+            .as_deref()
+            .and_then(|c| config_value(c, "[filter \"aisecrets-notebook\"]", "clean"))
+            .or_else(|| git::get_config(&project.root, "filter.aisecrets-notebook.clean"))
+            .is_none();
     let mut notes = Vec::new();
-    if !live {
+    if !live || filter_missing {
         let done = (|| -> Result<Vec<String>> {
             let top = git::toplevel(&project.root)?;
             let exe = exe()?;
@@ -173,20 +211,24 @@ pub(crate) fn auto(project: &Project) {
     }
 }
 
-/// `merge.aisecrets.driver` as written in the nearest `.git/config`, when it is there.
-fn driver_in_config_file(root: &Path) -> Option<String> {
+/// The nearest `.git/config`, when there is one to read.
+fn config_file(root: &Path) -> Option<String> {
     let dot_git = root
         .ancestors()
         .map(|d| d.join(".git"))
         .find(|p| p.exists())?;
-    let text = std::fs::read_to_string(dot_git.join("config")).ok()?;
+    std::fs::read_to_string(dot_git.join("config")).ok()
+}
+
+/// `key` in `section` (`[merge "aisecrets"]`) of a git config file's text, as written.
+fn config_value(text: &str, section: &str, key: &str) -> Option<String> {
     let mut in_section = false;
     for line in text.lines().map(str::trim) {
         if line.starts_with('[') {
-            in_section = line == "[merge \"aisecrets\"]";
+            in_section = line == section;
         } else if in_section
             && let Some((k, v)) = line.split_once('=')
-            && k.trim() == "driver"
+            && k.trim() == key
         {
             return Some(v.trim().to_owned());
         }

@@ -1,0 +1,508 @@
+//! Redacting a Jupyter notebook's cell outputs for git (#18): the clean filter that `git
+//! setup` installs for `*.ipynb` hands each notebook to [`Redactor::notebook`] when it is
+//! staged. This project's values, in every form `run --mask` knows, and the catalogue's key
+//! shapes become `[REDACTED:NAME]`, in the string tokens under a cell's `outputs` only
+//! (a key in the source code is the pre-commit scan's to refuse, not ours to rewrite).
+//!
+//! The notebook is not re-serialised: each string token that holds something is decoded,
+//! redacted and encoded again as Jupyter writes strings (`json.dumps(ensure_ascii=False)`),
+//! in place; every other byte is kept. So a notebook with nothing to redact comes out
+//! byte-identical, `git diff` shows nothing from the filter alone, and running the filter
+//! again changes nothing.
+//!
+//! A file that is not valid JSON is redacted in its raw text instead, all of it: the filter
+//! cannot tell outputs from sources there, and a value must not get through because a
+//! notebook was half-written or hand-edited. Values are searched in their JSON-escaped forms
+//! too, so escaping does not hide them.
+
+use zeroize::Zeroizing;
+
+use super::catalogue::Entry;
+use super::shapes::shapes;
+use crate::base::mask::Masker;
+
+/// Nesting deeper than this is treated as not JSON (no stack overflow on a hostile file).
+const MAX_DEPTH: usize = 512;
+
+/// What the filter did to one notebook.
+pub struct Redacted {
+    /// The notebook to stage.
+    pub bytes: Zeroizing<Vec<u8>>,
+    /// How many places were redacted.
+    pub count: usize,
+    /// Whether the notebook parsed as JSON (else its raw text was redacted).
+    pub json: bool,
+}
+
+/// The project's values and the catalogue's shapes, to redact from notebook outputs.
+pub struct Redactor {
+    masker: Masker,
+}
+
+impl Redactor {
+    /// A redactor for the project's `(name, value)` pairs (none: shapes only).
+    #[must_use]
+    pub fn new<'a>(secrets: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        Self {
+            masker: Masker::new(secrets),
+        }
+    }
+
+    /// Redacts the outputs of the notebook `doc` (or all of it when it is not JSON).
+    #[must_use]
+    pub fn notebook(&self, doc: &[u8]) -> Redacted {
+        let mut walk = Walk {
+            b: doc,
+            i: 0,
+            strings: Vec::new(),
+        };
+        let parsed = walk.document();
+        let mut out = Zeroizing::new(Vec::with_capacity(doc.len()));
+        let mut count = 0;
+        if parsed.is_err() {
+            let (text, n) = self.text(doc);
+            return Redacted {
+                bytes: text,
+                count: n,
+                json: false,
+            };
+        }
+        let mut at = 0;
+        for (start, end) in walk.strings {
+            // The token without its quotes.
+            let raw = &doc[start + 1..end - 1];
+            let replaced = match decode(raw) {
+                Some(text) => {
+                    let (red, n) = self.text(&text);
+                    (n > 0).then(|| (encode(&red), n))
+                }
+                // A lone surrogate or bytes that are not UTF-8: redact the token as it is
+                // (a replacement holds no character that needs escaping).
+                None => {
+                    let (red, n) = self.text(raw);
+                    (n > 0).then_some((red, n))
+                }
+            };
+            if let Some((token, n)) = replaced {
+                out.extend_from_slice(&doc[at..=start]);
+                out.extend_from_slice(&token);
+                at = end - 1;
+                count += n;
+            }
+        }
+        out.extend_from_slice(&doc[at..]);
+        Redacted {
+            bytes: out,
+            count,
+            json: true,
+        }
+    }
+
+    /// Values (every masked form), then key shapes, in `text`; and how many were replaced.
+    fn text(&self, text: &[u8]) -> (Zeroizing<Vec<u8>>, usize) {
+        let masked = self.masker.stream().feed(text, true);
+        let mut n = count_markers(&masked).saturating_sub(count_markers(text));
+        let found = shapes(&masked);
+        if found.is_empty() {
+            return (masked, n);
+        }
+        let mut out = Zeroizing::new(Vec::with_capacity(masked.len()));
+        let mut at = 0;
+        let mut found = found;
+        found.sort_by_key(|&(s, _, _)| s);
+        for (s, e, entry) in found {
+            if s < at {
+                continue;
+            }
+            out.extend_from_slice(&masked[at..s]);
+            out.extend_from_slice(format!("[REDACTED:{}]", shape_name(entry)).as_bytes());
+            at = e;
+            n += 1;
+        }
+        out.extend_from_slice(&masked[at..]);
+        (out, n)
+    }
+}
+
+/// How many `[REDACTED:` markers `b` holds (the masker's replacements are counted by them).
+fn count_markers(b: &[u8]) -> usize {
+    const MARK: &[u8] = b"[REDACTED:";
+    b.windows(MARK.len()).filter(|w| *w == MARK).count()
+}
+
+/// The name a catalogued shape is redacted under: its kind in upper snake case, without
+/// the note in brackets ("OpenAI API key" -> `OPENAI_API_KEY`).
+#[must_use]
+pub fn shape_name(entry: &Entry) -> String {
+    let kind = entry.kind.split('(').next().unwrap_or(entry.kind);
+    let mut name = String::new();
+    for c in kind.chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_uppercase());
+        } else if !name.is_empty() && !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    name.trim_end_matches('_').to_owned()
+}
+
+/// Decodes a JSON string token's contents; `None` when it does not decode to UTF-8 text
+/// (a lone surrogate escape, raw bytes that are not UTF-8).
+fn decode(raw: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(raw.len()));
+    let mut i = 0;
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = raw.get(at..at + 4)?;
+        u32::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()
+    };
+    while i < raw.len() {
+        let c = raw[i];
+        if c != b'\\' {
+            out.push(c);
+            i += 1;
+            continue;
+        }
+        let e = *raw.get(i + 1)?;
+        i += 2;
+        let ch = match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let hi = hex4(i)?;
+                i += 4;
+                let code = if (0xD800..0xDC00).contains(&hi) {
+                    if raw.get(i..i + 2)? != b"\\u" {
+                        return None;
+                    }
+                    let lo = hex4(i + 2)?;
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return None;
+                    }
+                    i += 6;
+                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                } else {
+                    hi
+                };
+                char::from_u32(code)?
+            }
+            _ => return None,
+        };
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+    }
+    std::str::from_utf8(&out).ok()?;
+    Some(out)
+}
+
+/// Encodes text as a JSON string token's contents, as Python's `json.dumps(...,
+/// ensure_ascii=False)` (which Jupyter uses) does: `"` `\` and control characters escaped,
+/// the rest as it is.
+fn encode(text: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut out = Zeroizing::new(Vec::with_capacity(text.len() + 8));
+    for &c in text {
+        match c {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            c if c < 0x20 => out.extend_from_slice(format!("\\u{c:04x}").as_bytes()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Where a value sits in the notebook.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum At {
+    /// The document.
+    Top,
+    /// The `cells` array.
+    Cells,
+    /// One cell.
+    Cell,
+    /// Anywhere under a cell's `outputs`.
+    Outputs,
+    /// Anywhere else.
+    Other,
+}
+
+/// A JSON reader that notes the string tokens under `cells[*].outputs`.
+struct Walk<'a> {
+    b: &'a [u8],
+    i: usize,
+    /// (start, end) of each output string token, quotes included, in order.
+    strings: Vec<(usize, usize)>,
+}
+
+/// Not JSON.
+struct Invalid;
+
+impl Walk<'_> {
+    fn document(&mut self) -> Result<(), Invalid> {
+        // A UTF-8 byte order mark is kept as it is.
+        if self.b.starts_with(b"\xEF\xBB\xBF") {
+            self.i = 3;
+        }
+        self.value(At::Top, 0)?;
+        self.ws();
+        if self.i == self.b.len() {
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+
+    fn ws(&mut self) {
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+        {
+            self.i += 1;
+        }
+    }
+
+    fn value(&mut self, at: At, depth: usize) -> Result<(), Invalid> {
+        if depth > MAX_DEPTH {
+            return Err(Invalid);
+        }
+        self.ws();
+        match self.b.get(self.i) {
+            Some(b'{') => self.object(at, depth),
+            Some(b'[') => self.array(at, depth),
+            Some(b'"') => {
+                let (s, e) = self.string()?;
+                if at == At::Outputs {
+                    self.strings.push((s, e));
+                }
+                Ok(())
+            }
+            Some(_) => self.literal(),
+            None => Err(Invalid),
+        }
+    }
+
+    fn object(&mut self, at: At, depth: usize) -> Result<(), Invalid> {
+        self.i += 1;
+        self.ws();
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            if self.b.get(self.i) != Some(&b'"') {
+                return Err(Invalid);
+            }
+            let (s, e) = self.string()?;
+            let key = &self.b[s + 1..e - 1];
+            let inner = match (at, key) {
+                (At::Top, b"cells") => At::Cells,
+                (At::Cell, b"outputs") | (At::Outputs, _) => At::Outputs,
+                _ => At::Other,
+            };
+            self.ws();
+            if self.b.get(self.i) != Some(&b':') {
+                return Err(Invalid);
+            }
+            self.i += 1;
+            self.value(inner, depth + 1)?;
+            self.ws();
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    fn array(&mut self, at: At, depth: usize) -> Result<(), Invalid> {
+        self.i += 1;
+        let inner = match at {
+            At::Cells => At::Cell,
+            At::Outputs => At::Outputs,
+            _ => At::Other,
+        };
+        self.ws();
+        if self.b.get(self.i) == Some(&b']') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(inner, depth + 1)?;
+            self.ws();
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b']') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(Invalid),
+            }
+        }
+    }
+
+    /// A string token: (start, end), quotes included.
+    fn string(&mut self) -> Result<(usize, usize), Invalid> {
+        let start = self.i;
+        self.i += 1;
+        loop {
+            match self.b.get(self.i) {
+                Some(b'"') => {
+                    self.i += 1;
+                    return Ok((start, self.i));
+                }
+                Some(b'\\') => self.i += 2,
+                Some(c) if *c < 0x20 => return Err(Invalid),
+                Some(_) => self.i += 1,
+                None => return Err(Invalid),
+            }
+        }
+    }
+
+    /// `true`, `false`, `null` or a number.
+    fn literal(&mut self) -> Result<(), Invalid> {
+        let start = self.i;
+        while self
+            .b
+            .get(self.i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'+' | b'.'))
+        {
+            self.i += 1;
+        }
+        let word = &self.b[start..self.i];
+        let number = word
+            .first()
+            .is_some_and(|c| c.is_ascii_digit() || *c == b'-')
+            && std::str::from_utf8(word).is_ok_and(|w| w.parse::<f64>().is_ok());
+        if matches!(word, b"true" | b"false" | b"null") || number {
+            Ok(())
+        } else {
+            Err(Invalid)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-proj-FAKE0canary0openai0000000000";
+
+    fn redactor() -> Redactor {
+        Redactor::new([("OPENAI_API_KEY", KEY)].into_iter())
+    }
+
+    fn nb(outputs: &str, source: &str) -> String {
+        format!(
+            "{{\n \"cells\": [\n  {{\n   \"cell_type\": \"code\",\n   \"metadata\": {{}},\n   \"outputs\": {outputs},\n   \"source\": [\n    \"{source}\"\n   ]\n  }}\n ],\n \"metadata\": {{}},\n \"nbformat\": 4,\n \"nbformat_minor\": 5\n}}\n"
+        )
+    }
+
+    #[test]
+    fn values_in_outputs_are_redacted_in_place_and_sources_are_left() {
+        let doc = nb(
+            &format!(
+                "[{{\"name\": \"stdout\", \"output_type\": \"stream\", \"text\": [\"key={KEY}\\n\", \"ok\\n\"]}}, {{\"output_type\": \"error\", \"ename\": \"KeyError\", \"evalue\": \"'{KEY}'\", \"traceback\": [\"\\u001b[0;31mKeyError\\u001b[0m: '{KEY}'\"]}}]"
+            ),
+            &format!("k = '{KEY}'"),
+        );
+        let r = redactor().notebook(doc.as_bytes());
+        assert!(r.json);
+        assert_eq!(r.count, 3);
+        let text = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert_eq!(
+            text,
+            doc.replacen(&format!("key={KEY}"), "key=[REDACTED:OPENAI_API_KEY]", 1)
+                .replacen(
+                    &format!("\"'{KEY}'\""),
+                    "\"'[REDACTED:OPENAI_API_KEY]'\"",
+                    1
+                )
+                .replacen(
+                    &format!("\\u001b[0m: '{KEY}'"),
+                    "\\u001b[0m: '[REDACTED:OPENAI_API_KEY]'",
+                    1
+                ),
+            "only the three output strings change, re-encoded as Jupyter does (\\u001b)"
+        );
+        assert!(text.contains(&format!("k = '{KEY}'")), "the source is kept");
+        // Idempotent.
+        let again = redactor().notebook(&r.bytes);
+        assert_eq!(again.count, 0);
+        assert_eq!(*again.bytes, *r.bytes);
+    }
+
+    #[test]
+    fn nothing_to_redact_is_byte_identical() {
+        let doc = nb(
+            "[{\"data\": {\"text/plain\": [\"'caf\u{e9} \\u00e9 \\/ \\ud83d\\ude00'\"]}, \"output_type\": \"execute_result\"}]",
+            "print(1)",
+        );
+        let r = redactor().notebook(doc.as_bytes());
+        assert!(r.json);
+        assert_eq!(r.count, 0);
+        assert_eq!(*r.bytes, *doc.as_bytes());
+    }
+
+    #[test]
+    fn masked_forms_and_shapes_are_redacted() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(KEY);
+        // A key of a shape the catalogue knows and that is no project value.
+        let body: String = (0..3u8)
+            .map(|i| crate::base::hex::encode(&<sha2::Sha256 as sha2::Digest>::digest([i])))
+            .collect();
+        let other = format!("sk-ant-api03-{}AA", &body[..93]);
+        let doc = nb(
+            &format!(
+                "[{{\"data\": {{\"text/html\": [\"<b>{b64}</b>\", \"<i>\\u0073k-proj-FAKE0canary0openai0000000000</i>\"], \"text/plain\": [\"{other}\"]}}, \"output_type\": \"display_data\"}}]"
+            ),
+            "x",
+        );
+        let r = redactor().notebook(doc.as_bytes());
+        let text = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert!(!text.contains(&b64) && !text.contains("canary"), "{text}");
+        assert!(text.contains("<b>[REDACTED:OPENAI_API_KEY]</b>"), "{text}");
+        assert!(text.contains("<i>[REDACTED:OPENAI_API_KEY]</i>"), "{text}");
+        assert!(
+            !text.contains(&other) && text.contains("[\"[REDACTED:ANTHROPIC_API_KEY]\"]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_json_is_redacted_all_through() {
+        let doc = format!("{{\"cells\": [{{\"outputs\": [\"{KEY}\"], \"source\": \"{KEY}\"");
+        let r = redactor().notebook(doc.as_bytes());
+        assert!(!r.json);
+        assert_eq!(r.count, 2);
+        assert!(!String::from_utf8_lossy(&r.bytes).contains(KEY));
+        // Deeply nested: not JSON to us, no stack overflow.
+        let deep = "[".repeat(100_000);
+        assert!(!redactor().notebook(deep.as_bytes()).json);
+    }
+
+    #[test]
+    fn shape_names() {
+        let names: Vec<String> = super::super::catalogue::CATALOGUE
+            .iter()
+            .take(1)
+            .map(shape_name)
+            .collect();
+        assert_eq!(names, ["OPENAI_API_KEY"]);
+    }
+}

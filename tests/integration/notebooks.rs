@@ -1,0 +1,203 @@
+//! Notebooks in git (#18): the clean filter `git setup` installs for `*.ipynb` stages a
+//! notebook with secret values and key shapes in its outputs redacted, and leaves the
+//! working file as it is. Real git, notebooks written as Jupyter writes them (Python's
+//! `json.dump(indent=1, ensure_ascii=False)`).
+
+use std::process::Command;
+
+use sha2::Digest;
+
+use crate::util::{OPENAI, World, run_ok};
+
+/// A notebook as Jupyter saves it: `print(os.environ[...])` with the key in a stream
+/// output, an HTML display of it, and a `KeyError` whose traceback (ANSI colours) holds it.
+/// The source names the variable only. `key` empty: outputs with no secret.
+fn notebook(key: &str) -> Vec<u8> {
+    let script = r#"
+import json, os, sys
+k = os.environ["NB_KEY"]
+nb = {
+ "cells": [
+  {"cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {},
+   "outputs": [{"name": "stdout", "output_type": "stream", "text": ["key: " + k + "\n", "done\n"]}],
+   "source": ["import os\n", "print('key:', os.environ['OPENAI_API_KEY'])"]},
+  {"cell_type": "code", "execution_count": 2, "id": "c2", "metadata": {},
+   "outputs": [{"data": {"text/html": ["<pre>" + k + "</pre>"], "text/plain": ["<IPython.core.display.HTML object>"]},
+                "metadata": {}, "output_type": "display_data"}],
+   "source": ["from IPython.display import HTML\n", "HTML('<pre>' + os.environ['OPENAI_API_KEY'] + '</pre>')"]},
+  {"cell_type": "code", "execution_count": 3, "id": "c3", "metadata": {},
+   "outputs": [{"ename": "KeyError", "evalue": "'" + k + "'", "output_type": "error",
+                "traceback": ["\u001b[0;31mKeyError\u001b[0m: '" + k + "' \u2014 caf\u00e9"]}],
+   "source": ["{}[os.environ['OPENAI_API_KEY']]"]}
+ ],
+ "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+ "nbformat": 4, "nbformat_minor": 5
+}
+sys.stdout.write(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+"#;
+    let out = run_ok(
+        Command::new("python3")
+            .args(["-c", script])
+            .env("NB_KEY", key),
+    );
+    out.stdout
+}
+
+/// An Anthropic-shaped key that is no project value (made up, not a placeholder).
+fn anthropic_shaped() -> String {
+    let body: String = (0..3u8)
+        .flat_map(|i| sha2::Sha256::digest([i, 7]))
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sk-ant-api03-{}AA", &body[..93])
+}
+
+#[test]
+fn a_notebook_is_staged_with_its_outputs_redacted_and_the_working_file_kept() {
+    let w = World::repo();
+    let attrs = std::fs::read_to_string(w.project.join(".gitattributes")).unwrap();
+    assert!(
+        attrs
+            .lines()
+            .any(|l| l == "*.ipynb filter=aisecrets-notebook"),
+        "{attrs}"
+    );
+    // The command is in this clone's config, as an absolute path: never from a committed file.
+    let clean = w.git_ok(&["config", "--get", "filter.aisecrets-notebook.clean"]);
+    assert!(
+        clean.starts_with("'/") && clean.trim_end().ends_with("git clean-notebook %f"),
+        "{clean}"
+    );
+    let nb = notebook(OPENAI);
+    std::fs::write(w.project.join("nb.ipynb"), &nb).unwrap();
+
+    // The attack, as without the filter (the code before #18): git stages the outputs as
+    // they are, and the pre-commit scan has to refuse the commit.
+    std::fs::write(w.project.join(".git/info/attributes"), "*.ipynb -filter\n").unwrap();
+    w.git_ok(&["add", "nb.ipynb"]);
+    assert!(w.git_ok(&["show", ":nb.ipynb"]).contains(OPENAI));
+    let found = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
+    assert!(
+        found.contains("nb.ipynb") && found.contains("OPENAI_API_KEY"),
+        "{found}"
+    );
+    w.git_ok(&["rm", "-q", "--cached", "nb.ipynb"]);
+    std::fs::remove_file(w.project.join(".git/info/attributes")).unwrap();
+
+    // With the filter.
+    let added = w.git(&["add", "nb.ipynb"]);
+    assert!(added.status.success(), "{added:?}");
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert!(
+        said.contains("nb.ipynb: 4 place(s) redacted in the staged copy"),
+        "{said}"
+    );
+    let staged = w.git_ok(&["show", ":nb.ipynb"]);
+    assert!(
+        !staged.contains(OPENAI) && !staged.contains("canary"),
+        "{staged}"
+    );
+    assert_eq!(
+        staged.matches("[REDACTED:OPENAI_API_KEY]").count(),
+        4,
+        "{staged}"
+    );
+    assert!(
+        staged.contains("\"key: [REDACTED:OPENAI_API_KEY]\\n\""),
+        "{staged}"
+    );
+    assert!(
+        staged.contains("<pre>[REDACTED:OPENAI_API_KEY]</pre>"),
+        "{staged}"
+    );
+    // Re-encoded as Jupyter writes it: the escape and the non-ASCII text as they were.
+    assert!(
+        staged.contains(
+            "\"\\u001b[0;31mKeyError\\u001b[0m: '[REDACTED:OPENAI_API_KEY]' \u{2014} caf\u{e9}\""
+        ),
+        "{staged}"
+    );
+    // Exactly the value changed, nothing else: sources, layout, everything.
+    let expected = String::from_utf8(nb.clone())
+        .unwrap()
+        .replace(OPENAI, "[REDACTED:OPENAI_API_KEY]");
+    assert_eq!(staged, expected);
+    // The working file keeps its outputs, and git sees no change from the filter alone.
+    assert_eq!(std::fs::read(w.project.join("nb.ipynb")).unwrap(), nb);
+    let diff = w.git(&["diff", "--exit-code", "--", "nb.ipynb"]);
+    assert!(diff.status.success() && diff.stdout.is_empty(), "{diff:?}");
+    assert_eq!(w.git_ok(&["status", "--porcelain"]), "A  nb.ipynb\n");
+    // The pre-commit scan finds nothing; the commit goes through its hook.
+    w.cmd(["scan", "--staged"]).ok();
+    w.git_ok(&["commit", "-qm", "notebook"]);
+    // The filter again on what it staged: the same bytes (idempotent), and silent.
+    let again = w
+        .cmd(["git", "clean-notebook", "nb.ipynb"])
+        .stdin(&staged)
+        .ok();
+    assert_eq!(again.stdout_str(), staged);
+    assert_eq!(again.stderr_str(), "");
+
+    // A notebook with nothing secret is staged byte for byte.
+    let plain = notebook("no secret here");
+    std::fs::write(w.project.join("plain.ipynb"), &plain).unwrap();
+    w.git_ok(&["add", "plain.ipynb"]);
+    assert_eq!(w.git(&["show", ":plain.ipynb"]).stdout, plain);
+
+    // git setup again: nothing changes, nothing is duplicated.
+    let config = std::fs::read(w.project.join(".git/config")).unwrap();
+    w.cmd(["git", "setup"]).ok().stderr_has("nothing changed");
+    let attrs = std::fs::read_to_string(w.project.join(".gitattributes")).unwrap();
+    assert_eq!(
+        attrs.matches("*.ipynb filter=aisecrets-notebook").count(),
+        1
+    );
+    assert_eq!(
+        std::fs::read(w.project.join(".git/config")).unwrap(),
+        config
+    );
+    let cleans = w.git_ok(&["config", "--get-all", "filter.aisecrets-notebook.clean"]);
+    assert_eq!(cleans.lines().count(), 1);
+}
+
+#[test]
+fn without_an_open_identity_key_shapes_are_still_redacted_and_one_line_says_so() {
+    let w = World::repo();
+    let other = anthropic_shaped();
+    std::fs::write(w.project.join("nb.ipynb"), notebook(&other)).unwrap();
+    // Git run with a user folder that has no identity: values cannot be opened.
+    let added = w
+        .git_command()
+        .args(["add", "nb.ipynb"])
+        .env("AISECRETS_HOME", w.path("nobody"))
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert_eq!(
+        said.lines()
+            .filter(|l| l.contains("values were not checked"))
+            .count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("aisecrets unlock"), "{said}");
+    let staged = w.git_ok(&["show", ":nb.ipynb"]);
+    assert!(!staged.contains(&other), "{staged}");
+    assert_eq!(staged.matches("[REDACTED:ANTHROPIC_API_KEY]").count(), 4);
+}
+
+/// A clone set up before #18 has the drivers but no notebook filter: once the committed
+/// .gitattributes routes notebooks to it, the next project command configures it (as it
+/// does the drivers, #13), and the notebook is staged redacted.
+#[test]
+fn a_clone_set_up_before_the_filter_gets_it_from_the_next_command() {
+    let w = World::repo();
+    w.git_ok(&["config", "--remove-section", "filter.aisecrets-notebook"]);
+    w.cmd(["list"]).ok();
+    let clean = w.git_ok(&["config", "--get", "filter.aisecrets-notebook.clean"]);
+    assert!(clean.contains("git clean-notebook %f"), "{clean}");
+    std::fs::write(w.project.join("nb.ipynb"), notebook(OPENAI)).unwrap();
+    w.git_ok(&["add", "nb.ipynb"]);
+    assert!(!w.git_ok(&["show", ":nb.ipynb"]).contains(OPENAI));
+}
