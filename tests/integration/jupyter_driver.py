@@ -105,7 +105,9 @@ def main(plan_path, result_path):
             "print(v.encode().hex()); print(v.encode().hex().upper())\n"
             "print(urllib.parse.quote(v, safe='')); print(json.dumps({'k': v}))\n"
             "print(base64.urlsafe_b64encode(v.encode()).decode().rstrip('='))\n"
-            "import sys; print(os.environ['HF_TOKEN'], file=sys.stderr)"
+            "import sys; print(os.environ['HF_TOKEN'], file=sys.stderr)\n"
+            # The kernel's own stderr, to the server's log: run's --mask.
+            "os.write(2, ('log: ' + v + '\\n').encode())"
         ),
         "raise": 'raise ValueError("the key is " + os.environ["OPENAI_API_KEY"])',
         "control": (

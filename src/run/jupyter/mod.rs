@@ -213,7 +213,16 @@ impl Drop for Relay {
 fn accept_loop(listeners: &[TcpListener], ports: &[u16], shared: &Arc<Shared>) {
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     let mut threads = Vec::new();
+    // A kernel ends when the client that started it dies (ipykernel polls its parent for
+    // the same reason); our child's parent is us, so we watch ours: a SIGTERM to ourselves
+    // is forwarded to the kernel by `run`, and everything unwinds as for a shutdown.
+    let parent = nix::unistd::getppid();
     while !shared.stop.load(Ordering::SeqCst) {
+        if nix::unistd::getppid() != parent {
+            let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
+            parent_gone_wait(shared);
+            break;
+        }
         let mut fds: Vec<PollFd<'_>> = listeners
             .iter()
             .map(|l| PollFd::new(l.as_fd(), PollFlags::POLLIN))
@@ -246,6 +255,13 @@ fn accept_loop(listeners: &[TcpListener], ports: &[u16], shared: &Arc<Shared>) {
     }
     for t in threads {
         let _ = t.join();
+    }
+}
+
+/// Waits for the relay to be stopped (the kernel has ended after our SIGTERM).
+fn parent_gone_wait(shared: &Shared) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
