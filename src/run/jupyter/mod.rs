@@ -6,13 +6,14 @@
 //! connection file for the kernel (in the run's RAM folder: fresh ports on 127.0.0.1 and a
 //! new random key, so the kernel never learns the client's), and relays each connection the
 //! client makes to a fresh connection to the kernel's matching port. Messages from the
-//! kernel are masked and signed again with the client's key (see [`wire`]); the relay ends
-//! when the kernel does. Threads only, no ZeroMQ library: ZMTP 3 is small (see [`zmtp`]).
+//! kernel are masked and signed again with the client's key (see `wire.rs`); the relay ends
+//! when the kernel does. Threads only, no ZeroMQ library: ZMTP 3 is small (see `zmtp.rs`).
 
 pub mod python;
 mod wire;
 mod zmtp;
 
+use std::collections::BTreeMap;
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsFd;
@@ -140,7 +141,7 @@ impl Plan {
     /// Starts relaying, masking with `masker`; the relay stops when dropped.
     pub fn start(self, masker: Masker) -> Result<Relay> {
         let shared = Arc::new(Shared {
-            stopped: Mutex::new(Vec::new()),
+            open: Mutex::new((0, BTreeMap::new())),
             stop: AtomicBool::new(false),
             masker,
             client_key: self.client_key,
@@ -162,9 +163,9 @@ impl Plan {
 
 /// What every relay thread shares.
 struct Shared {
-    /// Every stream opened, to shut down when the relay stops; the lock also orders a new
-    /// connection against the stop.
-    stopped: Mutex<Vec<TcpStream>>,
+    /// Every stream open (by a counter), to shut down when the relay stops; the lock also
+    /// orders a new connection against the stop.
+    open: Mutex<(u64, BTreeMap<u64, TcpStream>)>,
     stop: AtomicBool,
     masker: Masker,
     client_key: Zeroizing<Vec<u8>>,
@@ -172,19 +173,28 @@ struct Shared {
 }
 
 impl Shared {
-    /// Keeps a clone of `s` to shut down on stop; false (and `s` shut) if stopped already.
-    fn register(&self, s: &TcpStream) -> bool {
-        let Ok(mut all) = self.stopped.lock() else {
-            return false;
-        };
+    /// Keeps a clone of `s` to shut down on stop, under the id returned; `None` (and `s`
+    /// shut) if stopped already.
+    fn register(&self, s: &TcpStream) -> Option<u64> {
+        let mut open = self.open.lock().ok()?;
         if self.stop.load(Ordering::SeqCst) {
             let _ = s.shutdown(Shutdown::Both);
-            return false;
+            return None;
         }
-        if let Ok(c) = s.try_clone() {
-            all.push(c);
+        let clone = s.try_clone().ok()?;
+        open.0 += 1;
+        let id = open.0;
+        open.1.insert(id, clone);
+        Some(id)
+    }
+
+    /// Closes the streams kept under `ids` (a connection that ended).
+    fn forget(&self, ids: &[u64]) {
+        if let Ok(mut open) = self.open.lock() {
+            for id in ids {
+                open.1.remove(id);
+            }
         }
-        true
     }
 }
 
@@ -196,9 +206,9 @@ pub struct Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        if let Ok(all) = self.shared.stopped.lock() {
+        if let Ok(open) = self.shared.open.lock() {
             self.shared.stop.store(true, Ordering::SeqCst);
-            for s in all.iter() {
+            for s in open.1.values() {
                 let _ = s.shutdown(Shutdown::Both);
             }
         }
@@ -268,9 +278,15 @@ fn parent_gone_wait(shared: &Shared) {
 /// Relays one client connection to a new connection to the kernel's `port`, made as soon
 /// as the kernel listens there.
 fn connection(client: TcpStream, port: u16, shared: &Shared) {
-    if !shared.register(&client) {
+    let Some(client_id) = shared.register(&client) else {
         return;
-    }
+    };
+    relay_connection(&client, port, shared);
+    shared.forget(&[client_id]);
+}
+
+/// [`connection`] once the client's stream is kept.
+fn relay_connection(client: &TcpStream, port: u16, shared: &Shared) {
     let kernel = loop {
         if shared.stop.load(Ordering::SeqCst) {
             return;
@@ -280,10 +296,10 @@ fn connection(client: TcpStream, port: u16, shared: &Shared) {
             Err(_) => std::thread::sleep(Duration::from_millis(25)),
         }
     };
-    if !shared.register(&kernel) {
+    let Some(kernel_id) = shared.register(&kernel) else {
         let _ = client.shutdown(Shutdown::Both);
         return;
-    }
+    };
     let _ = client.set_nodelay(true);
     let _ = kernel.set_nodelay(true);
     let clones = (
@@ -309,6 +325,7 @@ fn connection(client: TcpStream, port: u16, shared: &Shared) {
         let _ = pump(k_in, c_out, Direction::ToClient, shared);
         close();
     });
+    shared.forget(&[kernel_id]);
 }
 
 /// Which way a pump carries messages.
