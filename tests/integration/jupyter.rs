@@ -87,7 +87,8 @@ fn text(r: &Value, cell: &str) -> String {
 /// display_data, error and traceback, base64/hex/URL/JSON forms, stderr) reaches the client
 /// masked, and no frame the client receives on any channel holds a value in any form `--mask`
 /// knows, while the same search finds a control value the kernel prints unmasked. Interrupt,
-/// restart (still masked) and shutdown (aisecrets, the kernel and the RAM folder gone) work.
+/// restart (graceful and by SIGKILL; still masked) and shutdown (aisecrets, the kernel and the
+/// RAM folder gone) work, and a client that dies takes aisecrets and its kernel with it.
 #[test]
 fn jupyter_kernel_masks_every_output_and_interrupt_restart_shutdown_work() {
     let w = World::with_secrets();
@@ -173,6 +174,19 @@ fn jupyter_kernel_masks_every_output_and_interrupt_restart_shutdown_work() {
     }
     assert_eq!(restart["cell"]["status"], json!("ok"));
     assert!(restart["cell"]["text"].as_str().unwrap().contains(masked));
+
+    // Restart by SIGKILL to aisecrets' process group (`restart_kernel(now=True)`).
+    let killed = &r["kill_restart"];
+    for k in ["old_aisecrets_gone", "old_kernel_gone", "old_ramdir_gone"] {
+        assert_eq!(killed[k], json!(true), "{k}: {killed}");
+    }
+    assert!(killed["cell"]["text"].as_str().unwrap().contains(masked));
+
+    // A client that dies without a shutdown takes aisecrets and the kernel with it.
+    let died = &r["client_died"];
+    for k in ["started", "aisecrets_gone", "kernel_gone", "ramdir_gone"] {
+        assert_eq!(died[k], json!(true), "{k}: {died}");
+    }
 
     let down = &r["shutdown"];
     for k in ["aisecrets_gone", "kernel_gone", "ramdir_gone"] {

@@ -15,6 +15,7 @@ searched for each secret in every form `run --mask` knows (util/leak_forms.py).
 
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -83,6 +84,25 @@ print("conn=" + f)
 print("key=" + json.load(open(f))["key"])
 print("pid=" + str(os.getpid()))
 """
+
+
+ORPHAN = """\
+import os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(%r)))
+from jupyter_client.manager import KernelManager
+from jupyter_driver import conn_info
+km = KernelManager(kernel_name=sys.argv[1])
+km.start_kernel(cwd=sys.argv[2])
+kc = km.client()
+kc.start_channels()
+kc.wait_for_ready(timeout=60)
+info = conn_info(kc)
+print("aisecrets=" + str(km.provisioner.pid))
+for k, v in info.items():
+    print(k + "=" + v)
+sys.stdout.flush()
+os._exit(0)
+""" % __file__
 
 
 def conn_info(kc):
@@ -162,6 +182,22 @@ def main(plan_path, result_path):
         "cell": after,
     }
 
+    # Restart with now=True: jupyter_client SIGKILLs aisecrets' process group. The kernel
+    # (a process group of its own) goes with it (parent-death signal), and the RAM folder
+    # the killed aisecrets left is swept by the next aisecrets, the new kernel's.
+    old_pid = km.provisioner.pid
+    km.restart_kernel(now=True)
+    kc.wait_for_ready(timeout=60)
+    killed = cell(kc, 'import os\nprint(os.environ["OPENAI_API_KEY"])')
+    third = conn_info(kc)
+    result["kill_restart"] = {
+        "old_aisecrets_gone": gone(old_pid),
+        "old_kernel_gone": gone(int(second["pid"])),
+        "old_ramdir_gone": not os.path.exists(os.path.dirname(second["conn"])),
+        "cell": killed,
+    }
+    second = third
+
     # Shutdown: aisecrets and the kernel gone, the RAM folder removed.
     pid = km.provisioner.pid
     kc.stop_channels()
@@ -171,6 +207,21 @@ def main(plan_path, result_path):
         "kernel_gone": gone(int(second["pid"])),
         "ramdir_gone": not os.path.exists(os.path.dirname(second["conn"])),
         "ramdir": os.path.dirname(second["conn"]),
+    }
+
+    # A client that dies without shutting the kernel down: aisecrets and the kernel end
+    # too (as ipykernel's parent poller makes a plain kernel end).
+    orphan = subprocess.run(
+        [sys.executable, "-c", ORPHAN, plan["kernel"], plan["cwd"]],
+        capture_output=True, text=True, timeout=120,
+    )
+    info = dict(l.split("=", 1) for l in orphan.stdout.splitlines() if "=" in l)
+    result["client_died"] = {
+        "started": "pid" in info,
+        "aisecrets_gone": "aisecrets" in info and gone(int(info["aisecrets"])),
+        "kernel_gone": "pid" in info and gone(int(info["pid"])),
+        "ramdir_gone": "conn" in info and not os.path.exists(os.path.dirname(info["conn"])),
+        "stderr": orphan.stderr[-2000:] if "pid" not in info else "",
     }
 
     result["frames"] = len(FRAMES)
