@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project')
+            [CompletionResult]::new('jupyter', 'jupyter', [CompletionResultType]::ParameterValue, 'Jupyter kernels with this project''s secrets, whose outputs never show a value')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -494,6 +495,80 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         'aisecrets;agent;help;help' {
             break
         }
+        'aisecrets;jupyter' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the kernels aisecrets installed: name, project, environment, where')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove a kernel that aisecrets installed')
+            [CompletionResult]::new('kernel', 'kernel', [CompletionResultType]::ParameterValue, 'The kernel as Jupyter starts it (from kernel.json); not for direct use')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;jupyter;install' {
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment whose secrets the kernel gets [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment whose secrets the kernel gets [default: $AISECRETS_ENV, the manifest''s default_env, or dev]')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'Give the kernel only the secrets of this scope from aisecrets.toml ([scopes.NAME])')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The kernelspec''s name [default: aisecrets-PROJECT-ENV]')
+            [CompletionResult]::new('--python', '--python', [CompletionResultType]::ParameterName, 'The Python to run the kernel with; it must import ipykernel [default: python3 on PATH]')
+            [CompletionResult]::new('--sys-prefix', '--sys-prefix', [CompletionResultType]::ParameterName, 'Install into the active virtualenv ($VIRTUAL_ENV/share/jupyter/kernels) instead of your Jupyter data folder ($JUPYTER_DATA_DIR, else ~/.local/share/jupyter), like `ipykernel install --sys-prefix`')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;jupyter;list' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;jupyter;uninstall' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;jupyter;kernel' {
+            [CompletionResult]::new('--project', '--project', [CompletionResultType]::ParameterName, 'The project''s folder')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'The environment')
+            [CompletionResult]::new('--scope', '--scope', [CompletionResultType]::ParameterName, 'The scope, if any')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The connection file Jupyter gives ({connection_file})')
+            [CompletionResult]::new('--connection-file', '--connection-file', [CompletionResultType]::ParameterName, 'The connection file Jupyter gives ({connection_file})')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'aisecrets;jupyter;help' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the kernels aisecrets installed: name, project, environment, where')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove a kernel that aisecrets installed')
+            [CompletionResult]::new('kernel', 'kernel', [CompletionResultType]::ParameterValue, 'The kernel as Jupyter starts it (from kernel.json); not for direct use')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'aisecrets;jupyter;help;install' {
+            break
+        }
+        'aisecrets;jupyter;help;list' {
+            break
+        }
+        'aisecrets;jupyter;help;uninstall' {
+            break
+        }
+        'aisecrets;jupyter;help;kernel' {
+            break
+        }
+        'aisecrets;jupyter;help;help' {
+            break
+        }
         'aisecrets;help' {
             [CompletionResult]::new('identity', 'identity', [CompletionResultType]::ParameterValue, 'Make or show your own age identity')
             [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment')
@@ -520,6 +595,7 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script on stdout')
             [CompletionResult]::new('mcp', 'mcp', [CompletionResultType]::ParameterValue, 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one')
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project')
+            [CompletionResult]::new('jupyter', 'jupyter', [CompletionResultType]::ParameterValue, 'Jupyter kernels with this project''s secrets, whose outputs never show a value')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -648,6 +724,25 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
             break
         }
         'aisecrets;help;agent;setup' {
+            break
+        }
+        'aisecrets;help;jupyter' {
+            [CompletionResult]::new('install', 'install', [CompletionResultType]::ParameterValue, 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the kernels aisecrets installed: name, project, environment, where')
+            [CompletionResult]::new('uninstall', 'uninstall', [CompletionResultType]::ParameterValue, 'Remove a kernel that aisecrets installed')
+            [CompletionResult]::new('kernel', 'kernel', [CompletionResultType]::ParameterValue, 'The kernel as Jupyter starts it (from kernel.json); not for direct use')
+            break
+        }
+        'aisecrets;help;jupyter;install' {
+            break
+        }
+        'aisecrets;help;jupyter;list' {
+            break
+        }
+        'aisecrets;help;jupyter;uninstall' {
+            break
+        }
+        'aisecrets;help;jupyter;kernel' {
             break
         }
         'aisecrets;help;help' {

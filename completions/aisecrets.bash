@@ -49,6 +49,9 @@ _aisecrets() {
             aisecrets,init)
                 cmd="aisecrets__subcmd__init"
                 ;;
+            aisecrets,jupyter)
+                cmd="aisecrets__subcmd__jupyter"
+                ;;
             aisecrets,list)
                 cmd="aisecrets__subcmd__list"
                 ;;
@@ -175,6 +178,9 @@ _aisecrets() {
             aisecrets__subcmd__help,init)
                 cmd="aisecrets__subcmd__help__subcmd__init"
                 ;;
+            aisecrets__subcmd__help,jupyter)
+                cmd="aisecrets__subcmd__help__subcmd__jupyter"
+                ;;
             aisecrets__subcmd__help,list)
                 cmd="aisecrets__subcmd__help__subcmd__list"
                 ;;
@@ -244,6 +250,18 @@ _aisecrets() {
             aisecrets__subcmd__help__subcmd__identity,show)
                 cmd="aisecrets__subcmd__help__subcmd__identity__subcmd__show"
                 ;;
+            aisecrets__subcmd__help__subcmd__jupyter,install)
+                cmd="aisecrets__subcmd__help__subcmd__jupyter__subcmd__install"
+                ;;
+            aisecrets__subcmd__help__subcmd__jupyter,kernel)
+                cmd="aisecrets__subcmd__help__subcmd__jupyter__subcmd__kernel"
+                ;;
+            aisecrets__subcmd__help__subcmd__jupyter,list)
+                cmd="aisecrets__subcmd__help__subcmd__jupyter__subcmd__list"
+                ;;
+            aisecrets__subcmd__help__subcmd__jupyter,uninstall)
+                cmd="aisecrets__subcmd__help__subcmd__jupyter__subcmd__uninstall"
+                ;;
             aisecrets__subcmd__help__subcmd__recipients,ack)
                 cmd="aisecrets__subcmd__help__subcmd__recipients__subcmd__ack"
                 ;;
@@ -276,6 +294,36 @@ _aisecrets() {
                 ;;
             aisecrets__subcmd__identity__subcmd__help,show)
                 cmd="aisecrets__subcmd__identity__subcmd__help__subcmd__show"
+                ;;
+            aisecrets__subcmd__jupyter,help)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help"
+                ;;
+            aisecrets__subcmd__jupyter,install)
+                cmd="aisecrets__subcmd__jupyter__subcmd__install"
+                ;;
+            aisecrets__subcmd__jupyter,kernel)
+                cmd="aisecrets__subcmd__jupyter__subcmd__kernel"
+                ;;
+            aisecrets__subcmd__jupyter,list)
+                cmd="aisecrets__subcmd__jupyter__subcmd__list"
+                ;;
+            aisecrets__subcmd__jupyter,uninstall)
+                cmd="aisecrets__subcmd__jupyter__subcmd__uninstall"
+                ;;
+            aisecrets__subcmd__jupyter__subcmd__help,help)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help__subcmd__help"
+                ;;
+            aisecrets__subcmd__jupyter__subcmd__help,install)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help__subcmd__install"
+                ;;
+            aisecrets__subcmd__jupyter__subcmd__help,kernel)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help__subcmd__kernel"
+                ;;
+            aisecrets__subcmd__jupyter__subcmd__help,list)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help__subcmd__list"
+                ;;
+            aisecrets__subcmd__jupyter__subcmd__help,uninstall)
+                cmd="aisecrets__subcmd__jupyter__subcmd__help__subcmd__uninstall"
                 ;;
             aisecrets__subcmd__recipients,ack)
                 cmd="aisecrets__subcmd__recipients__subcmd__ack"
@@ -320,7 +368,7 @@ _aisecrets() {
 
     case "${cmd}" in
         aisecrets)
-            opts="-h -V --help --version identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent help"
+            opts="-h -V --help --version identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent jupyter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -692,7 +740,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__help)
-            opts="identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent help"
+            opts="identity init set get rm list import export run rotate push pull recipients request-access trust edit scan git audit unlock lock status completions mcp agent jupyter help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -960,6 +1008,76 @@ _aisecrets() {
         aisecrets__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__jupyter)
+            opts="install list uninstall kernel"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__jupyter__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__jupyter__subcmd__kernel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__jupyter__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__help__subcmd__jupyter__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1390,6 +1508,225 @@ _aisecrets() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter)
+            opts="-h -V --help --version install list uninstall kernel help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help)
+            opts="install list uninstall kernel help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help__subcmd__kernel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__help__subcmd__uninstall)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__install)
+            opts="-e -h -V --env --scope --name --python --sys-prefix --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --python)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__kernel)
+            opts="-f -h -V --project --env --scope --connection-file --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --project)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --connection-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                -f)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__list)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        aisecrets__subcmd__jupyter__subcmd__uninstall)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

@@ -47,6 +47,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand completions 'Print a shell completion script on stdout'
             cand mcp 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one'
             cand agent 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project'
+            cand jupyter 'Jupyter kernels with this project''s secrets, whose outputs never show a value'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aisecrets;identity'= {
@@ -431,6 +432,69 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         }
         &'aisecrets;agent;help;help'= {
         }
+        &'aisecrets;jupyter'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand install 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook'
+            cand list 'List the kernels aisecrets installed: name, project, environment, where'
+            cand uninstall 'Remove a kernel that aisecrets installed'
+            cand kernel 'The kernel as Jupyter starts it (from kernel.json); not for direct use'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;jupyter;install'= {
+            cand -e 'Environment whose secrets the kernel gets [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --env 'Environment whose secrets the kernel gets [default: $AISECRETS_ENV, the manifest''s default_env, or dev]'
+            cand --scope 'Give the kernel only the secrets of this scope from aisecrets.toml ([scopes.NAME])'
+            cand --name 'The kernelspec''s name [default: aisecrets-PROJECT-ENV]'
+            cand --python 'The Python to run the kernel with; it must import ipykernel [default: python3 on PATH]'
+            cand --sys-prefix 'Install into the active virtualenv ($VIRTUAL_ENV/share/jupyter/kernels) instead of your Jupyter data folder ($JUPYTER_DATA_DIR, else ~/.local/share/jupyter), like `ipykernel install --sys-prefix`'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;jupyter;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;jupyter;uninstall'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;jupyter;kernel'= {
+            cand --project 'The project''s folder'
+            cand --env 'The environment'
+            cand --scope 'The scope, if any'
+            cand -f 'The connection file Jupyter gives ({connection_file})'
+            cand --connection-file 'The connection file Jupyter gives ({connection_file})'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'aisecrets;jupyter;help'= {
+            cand install 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook'
+            cand list 'List the kernels aisecrets installed: name, project, environment, where'
+            cand uninstall 'Remove a kernel that aisecrets installed'
+            cand kernel 'The kernel as Jupyter starts it (from kernel.json); not for direct use'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'aisecrets;jupyter;help;install'= {
+        }
+        &'aisecrets;jupyter;help;list'= {
+        }
+        &'aisecrets;jupyter;help;uninstall'= {
+        }
+        &'aisecrets;jupyter;help;kernel'= {
+        }
+        &'aisecrets;jupyter;help;help'= {
+        }
         &'aisecrets;help'= {
             cand identity 'Make or show your own age identity'
             cand init 'Start a project here (aisecrets.toml + secrets/<env>.toml), or add an environment'
@@ -457,6 +521,7 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand completions 'Print a shell completion script on stdout'
             cand mcp 'Serve coding agents over MCP (stdio): list secrets, run commands with them, ask you for a value; never show one'
             cand agent 'Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project'
+            cand jupyter 'Jupyter kernels with this project''s secrets, whose outputs never show a value'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'aisecrets;help;identity'= {
@@ -547,6 +612,20 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
             cand setup 'Register `aisecrets mcp` with coding agents in this project and tell them (in AGENTS.md or CLAUDE.md, appended) to use it; idempotent'
         }
         &'aisecrets;help;agent;setup'= {
+        }
+        &'aisecrets;help;jupyter'= {
+            cand install 'Install a Jupyter kernel (a kernelspec) that runs Python with this project''s secrets and masks every secret value in what it sends to the notebook'
+            cand list 'List the kernels aisecrets installed: name, project, environment, where'
+            cand uninstall 'Remove a kernel that aisecrets installed'
+            cand kernel 'The kernel as Jupyter starts it (from kernel.json); not for direct use'
+        }
+        &'aisecrets;help;jupyter;install'= {
+        }
+        &'aisecrets;help;jupyter;list'= {
+        }
+        &'aisecrets;help;jupyter;uninstall'= {
+        }
+        &'aisecrets;help;jupyter;kernel'= {
         }
         &'aisecrets;help;help'= {
         }

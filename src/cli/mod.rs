@@ -2,6 +2,9 @@
 
 pub mod docs;
 mod hint;
+mod jupyter;
+
+pub use jupyter::{JupyterCommand, JupyterInstallArgs, JupyterKernelArgs, JupyterUninstallArgs};
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -88,6 +91,9 @@ pub enum Command {
     /// Coding agents: `agent setup` registers `aisecrets mcp` with an agent in this project.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Jupyter kernels with this project's secrets, whose outputs never show a value.
+    #[command(subcommand)]
+    Jupyter(JupyterCommand),
 }
 
 /// `aisecrets agent ...`

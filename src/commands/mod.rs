@@ -10,6 +10,7 @@ mod git;
 mod identity;
 mod import;
 mod init;
+mod jupyter;
 mod list;
 mod lock;
 mod mcp;
@@ -92,6 +93,7 @@ pub(crate) fn dispatch(cli: Cli) -> Result<Outcome> {
         Command::Completions(a) => completions::run(&a),
         Command::Mcp => return mcp::run(),
         Command::Agent(c) => agent::run(c),
+        Command::Jupyter(c) => return jupyter::run(c),
     };
     code.map(Outcome::Exit)
 }

@@ -24,7 +24,7 @@ use crate::{
 pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
     let Some(agent) = super::agent_guard("run", args.mask || args.agent)? else {
         crate::project::audit::set_context(args.reason.as_deref(), None);
-        return execute(args, None, found);
+        return execute(args, None, found, None);
     };
     let Some(reason) = args.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
         return Err(Error::Usage(format!(
@@ -43,7 +43,7 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         // No `[agents]` rule anywhere: the plain CLI contract, masked output and a
         // reason in the audit log; the allow lists apply once the user writes one.
         crate::project::audit::set_context(Some(reason), Some(&agent));
-        return execute(args, None, Some(project));
+        return execute(args, None, Some(project), None);
     }
     let names = match wanted_names(&project, args)? {
         Some(names) => names,
@@ -70,16 +70,18 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         egress: args.egress.clone(),
         command: args.command.clone(),
     };
-    execute(&checked, None, Some(project))
+    execute(&checked, None, Some(project), None)
 }
 
 /// The one run path, for `aisecrets run` and the `run` tool of `aisecrets mcp` (#16): with
 /// `capture`, the output is masked into it instead of ours, and the credentials start-up
-/// took stay for the server's next call.
+/// took stay for the server's next call. With `relay`, a Jupyter kernel's messages are
+/// relayed, masked, while the child runs (#18).
 pub(super) fn execute(
     args: &RunArgs,
     capture: Option<&child::Capture>,
     found: Option<Project>,
+    relay: Option<crate::run::jupyter::Plan>,
 ) -> Result<Outcome> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(Error::Usage(
@@ -272,6 +274,14 @@ pub(super) fn execute(
     // --- end #15.
     let masker = (args.mask || args.agent || capture.is_some())
         .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
+    // #18: the relay masks with the same values, and stops when the child has ended.
+    let relay = relay
+        .map(|plan| {
+            plan.start(Masker::new(
+                selected.iter().map(|(n, v)| (n.as_str(), v.expose())),
+            ))
+        })
+        .transpose()?;
     let names: Vec<String> = selected.into_keys().collect();
     audit::record(
         "run",
@@ -327,6 +337,7 @@ pub(super) fn execute(
             confine,
         );
         drop(keep);
+        drop(relay);
         drop(running);
         proxy_done.store(true, std::sync::atomic::Ordering::Relaxed);
         outcome

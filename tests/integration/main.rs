@@ -14,6 +14,7 @@ mod identity;
 mod import_export;
 mod integrity;
 mod jail;
+mod jupyter;
 mod layers;
 mod mask_scan;
 mod mcp;

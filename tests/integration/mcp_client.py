@@ -8,37 +8,21 @@ RESULT: {"tools": [names], "results": [{"text", "is_error", "structured"}],
          "messages": N, "leaks": [descriptions]}
 
 Every message the client receives is recorded (a tap on the transport's read stream) and
-searched for each secret in every form `run --mask` knows: plain, base64 (standard and URL
-alphabets, with and without padding), hex in both cases, URL-encoded.
+searched for each secret in every form `run --mask` knows (util/leak_forms.py, shared with
+jupyter_driver.py).
 """
 
 import asyncio
-import base64
 import json
+import os
 import sys
-import urllib.parse
 
 import anyio
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-
-def forms(value: str):
-    raw = value.encode()
-    b64 = base64.b64encode(raw).decode()
-    url64 = base64.urlsafe_b64encode(raw).decode()
-    out = {
-        "plain": value,
-        "base64": b64,
-        "base64-unpadded": b64.rstrip("="),
-        "base64url": url64,
-        "base64url-unpadded": url64.rstrip("="),
-        "hex": raw.hex(),
-        "HEX": raw.hex().upper(),
-        "url-encoded": urllib.parse.quote(value, safe=""),
-        "json-escaped": json.dumps(value)[1:-1],
-    }
-    return out
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "util"))
+from leak_forms import leaks as find_leaks  # noqa: E402
 
 
 def field(obj, *names):
@@ -90,12 +74,7 @@ async def main(plan_path: str, result_path: str) -> None:
                         }
                     )
             tg.cancel_scope.cancel()
-    leaks = []
-    for value in plan.get("secrets", []):
-        for form, text in forms(value).items():
-            for i, m in enumerate(received):
-                if text in m:
-                    leaks.append(f"secret #{plan['secrets'].index(value)} as {form} in message {i}")
+    leaks = find_leaks(plan.get("secrets", []), received)
     with open(result_path, "w") as f:
         json.dump(
             {

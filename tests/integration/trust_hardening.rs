@@ -194,13 +194,13 @@ fn aisecrets_trust_carries_vault_pins_for_ci() {
 }
 
 /// A second project in `dir` of the same world (same user, same home) with `value`.
-fn second_project(w: &World, dir: &Path, value: &str) {
+pub(crate) fn second_project(w: &World, dir: &Path, value: &str) {
     std::fs::create_dir_all(dir).unwrap();
     w.cmd(["init"]).dir(dir).ok();
     w.cmd(["set", "OPENAI_API_KEY"]).dir(dir).stdin(value).ok();
 }
 
-fn copy_project(from: &Path, to: &Path) {
+pub(crate) fn copy_project(from: &Path, to: &Path) {
     std::fs::create_dir_all(to.join("secrets")).unwrap();
     for f in ["aisecrets.toml", "secrets/dev.toml"] {
         std::fs::copy(from.join(f), to.join(f)).unwrap();

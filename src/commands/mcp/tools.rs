@@ -268,7 +268,7 @@ impl Server {
             command,
         };
         let capture = Capture::new(OUTPUT_LIMIT);
-        let outcome = super::super::run::execute(&run_args, Some(&capture), None)?;
+        let outcome = super::super::run::execute(&run_args, Some(&capture), None, None)?;
         let code = match outcome {
             Outcome::Exit(c) => i64::from(c),
             Outcome::Signal(sig) => {

@@ -1,0 +1,79 @@
+//! The Python a Jupyter kernel runs: `--python`, else `python3` on PATH, asked for its own
+//! absolute path (`sys.executable`, so a pyenv shim resolves to the interpreter and a
+//! virtualenv's python stays the virtualenv's) and checked to import ipykernel.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::base::error::{Error, Result};
+use crate::base::output::sanitize;
+
+/// The interpreter to write into a kernelspec: `explicit`, else `python3` on PATH; it must
+/// run and import ipykernel.
+pub fn interpreter(explicit: Option<&Path>) -> Result<PathBuf> {
+    let candidate = match explicit {
+        Some(p) => {
+            if !p.is_file() {
+                return Err(Error::Failed(format!(
+                    "--python {}: no such file; pass the path of a Python interpreter",
+                    sanitize(&p.display().to_string(), 200)
+                )));
+            }
+            p.to_owned()
+        }
+        None => on_path("python3").ok_or_else(|| {
+            Error::Failed(
+                "python3 is not on PATH: install Python 3 with ipykernel, or pass --python PATH"
+                    .into(),
+            )
+        })?,
+    };
+    let shown = sanitize(&candidate.display().to_string(), 200);
+    let out = Command::new(&candidate)
+        .args([
+            "-c",
+            "import sys, ipykernel; sys.stdout.write(sys.executable)",
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| {
+            Error::Failed(format!(
+                "cannot run {shown} ({e}); pass --python with the path of a Python interpreter"
+            ))
+        })?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        if err.contains("ModuleNotFoundError") || err.contains("ImportError") {
+            return Err(Error::Failed(format!(
+                "{shown} cannot import ipykernel: install it with `{shown} -m pip install ipykernel`, or pass --python with one that has it"
+            )));
+        }
+        return Err(Error::Failed(format!(
+            "{shown} did not run as Python (exit {}); pass --python with the path of a Python 3 interpreter",
+            out.status
+        )));
+    }
+    let exe = PathBuf::from(OsString::from(
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ));
+    if exe.is_absolute() && exe.is_file() {
+        Ok(exe)
+    } else {
+        std::path::absolute(&candidate).map_err(|e| Error::io("resolve", candidate.clone(), e))
+    }
+}
+
+/// The first executable `name` on PATH.
+fn on_path(name: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .filter(|d| d.is_absolute())
+        .map(|d| d.join(name))
+        .find(|p| {
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
