@@ -34,7 +34,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let env_json = described.as_ref().map_or(Value::Null, |d| d.json.clone());
     let id_json = id.as_ref().map_or(
         Value::Null,
-        |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase }),
+        |d| json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase, "tpm": d.tpm }),
     );
     let health = match &project {
         Some(p) => health(p)?,
@@ -69,10 +69,10 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                     "identity:    {} ({}{})",
                     d.public.as_deref().unwrap_or("public key unknown"),
                     d.source,
-                    if d.passphrase {
-                        ", passphrase-protected"
-                    } else {
-                        ""
+                    match (&d.tpm, d.passphrase) {
+                        (Some(tpm), _) => format!(", {tpm}"),
+                        (None, true) => ", passphrase-protected".to_owned(),
+                        (None, false) => String::new(),
                     }
                 );
             }
