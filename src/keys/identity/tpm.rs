@@ -21,7 +21,7 @@ use super::{
 use crate::base::error::{Error, Result};
 use crate::base::{files, output, prompt};
 use crate::keys::cache;
-use crate::keys::tpm::{Sealed, Tpm, TpmError, transport};
+use crate::keys::tpm::{Lockout, Sealed, Tpm, TpmError, transport};
 
 /// The line that marks a TPM-bound identity file.
 const MARK: &str = "AISECRETS-TPM-1:";
@@ -75,23 +75,24 @@ pub(super) fn public_of(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Turns a TPM failure into one line that says what to do.
-fn explain(e: &TpmError, desc: &str) -> Error {
+/// Turns a TPM failure into one line that says what to do; `lockout` is the TPM's
+/// dictionary-attack state, when it could be read on the same connection.
+fn explain(e: &TpmError, desc: &str, lockout: Option<Lockout>) -> Error {
     let (what, todo) = if e.is_foreign() {
         (
             format!("{desc}: this identity is sealed to another machine's TPM (or this TPM was cleared since)"),
             "make one here with `aisecrets identity new --tpm` and have a teammate add its recipient".to_owned(),
         )
     } else if e.is_lockout() {
-        let wait = Tpm::connect()
-            .and_then(|mut t| t.lockout())
-            .map(|l| {
+        let wait = lockout.map_or_else(
+            || "it forgives failures over time".to_owned(),
+            |l| {
                 format!(
                     "it forgives one failure every {}",
                     humantime::format_duration(Duration::from_secs(l.interval.into()))
                 )
-            })
-            .unwrap_or_else(|_| "it forgives failures over time".into());
+            },
+        );
         (
             "the TPM is locked out after too many wrong PINs".to_owned(),
             format!(
@@ -105,8 +106,8 @@ fn explain(e: &TpmError, desc: &str) -> Error {
         )
     } else {
         match e {
-            TpmError::Unsupported(what) => (
-                format!("TPM2TOOLS_TCTI/TCTI: {what}"),
+            TpmError::Unsupported(_) => (
+                format!("TPM2TOOLS_TCTI/TCTI: {e}"),
                 format!("use {}", transport::SUPPORTED),
             ),
             TpmError::Unreachable(..) => (
@@ -161,9 +162,11 @@ pub(super) fn create(no_pin: bool) -> Result<Created> {
     if std::fs::symlink_metadata(&path).is_ok() {
         return Err(Error::IdentityExists { path });
     }
-    // Reach the TPM before asking for a PIN that could not be used.
-    let mut tpm = Tpm::connect().map_err(|e| explain(&e, "the new identity"))?;
+    // Reach the TPM before asking for a PIN that could not be used (and let it go while
+    // the PIN is typed: a simulator serves one connection at a time).
+    drop(Tpm::connect().map_err(|e| explain(&e, "the new identity", None))?);
     let pin = if no_pin { None } else { Some(new_pin()?) };
+    let mut tpm = Tpm::connect().map_err(|e| explain(&e, "the new identity", None))?;
     let id = age::x25519::Identity::generate();
     let public = id.to_public().to_string();
     let secret = id.to_string();
@@ -172,7 +175,7 @@ pub(super) fn create(no_pin: bool) -> Result<Created> {
             secret.expose_secret().as_bytes(),
             pin.as_ref().map(|p| p.expose_secret().as_bytes()),
         )
-        .map_err(|e| explain(&e, "the new identity"))?;
+        .map_err(|e| explain(&e, "the new identity", None))?;
     drop(tpm);
     let created = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
     let text = format!(
@@ -196,7 +199,7 @@ fn unseal(
     retry: bool,
     mut ask: impl FnMut() -> Result<SecretString>,
 ) -> Result<Opened> {
-    let mut tpm = Tpm::connect().map_err(|e| explain(&e, desc))?;
+    let mut tpm = Tpm::connect().map_err(|e| explain(&e, desc, None))?;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -222,7 +225,14 @@ fn unseal(
                     todo: "nothing was changed or cached; run the command again to retry".into(),
                 });
             }
-            Err(e) => return Err(explain(&e, desc)),
+            Err(e) => {
+                let lockout = if e.is_lockout() {
+                    tpm.lockout().ok()
+                } else {
+                    None
+                };
+                return Err(explain(&e, desc, lockout));
+            }
         }
     }
 }
