@@ -390,8 +390,11 @@ impl Tpm {
     }
 }
 
-/// Reads the lockout properties out of a `TPMS_CAPABILITY_DATA` (after `moreData`).
-fn parse_lockout(mut r: Reader<'_>) -> Result<Lockout, TpmError> {
+/// Reads the lockout properties out of `TPM2_GetCapability`'s response parameters.
+///
+/// # Errors
+/// A property missing, or the data shorter than it says.
+pub fn parse_lockout(mut r: Reader<'_>) -> Result<Lockout, TpmError> {
     let _more = r.u8()?;
     if r.u32()? != CAP_TPM_PROPERTIES {
         return Err(Malformed("capability").into());
