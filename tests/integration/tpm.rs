@@ -19,10 +19,43 @@ const VALUE: &str = "hf_FAKEtpmSealedValue0000000";
 struct Swtpm {
     dir: tempfile::TempDir,
     child: Child,
+    /// Its data port on 127.0.0.1, when it listens on TCP rather than a Unix socket.
+    port: Option<u16>,
 }
 
 impl Swtpm {
+    /// One on TCP, as the example spells it (`swtpm:host=127.0.0.1,port=P`); its
+    /// control channel stays a Unix socket. A free port is picked, and picked again if
+    /// another process takes it first.
+    fn start_tcp() -> Self {
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut t = Self::spawn(&format!("type=tcp,port={port},bindaddr=127.0.0.1"));
+            t.port = Some(port);
+            let up = (0..200).any(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            });
+            if up && t.child.try_wait().unwrap().is_none() {
+                return t;
+            }
+        }
+        panic!("swtpm did not start on a free port");
+    }
+
     fn start() -> Self {
+        let t = Self::spawn("type=unixio,path={dir}/sock");
+        let sock = t.dir.path().join("sock");
+        wait_for("swtpm's socket", || sock.exists());
+        t
+    }
+
+    /// Starts swtpm with `server` (`{dir}` is its state folder).
+    fn spawn(server: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("aisecrets-swtpm")
             .tempdir()
@@ -35,7 +68,7 @@ impl Swtpm {
                 "--tpmstate",
                 &format!("dir={d}"),
                 "--server",
-                &format!("type=unixio,path={d}/sock"),
+                &server.replace("{dir}", &d),
                 // The control channel is for tpm2-tools only; aisecrets does not use it.
                 "--ctrl",
                 &format!("type=unixio,path={d}/sock.ctrl"),
@@ -47,14 +80,19 @@ impl Swtpm {
             .stderr(Stdio::null())
             .spawn()
             .expect("swtpm (Debian package swtpm): run the tests with scripts/test");
-        let sock = dir.path().join("sock");
-        wait_for("swtpm's socket", || sock.exists());
-        Self { dir, child }
+        Self {
+            dir,
+            child,
+            port: None,
+        }
     }
 
     /// The TCTI string that reaches it, as tpm2-tools spells it.
     fn tcti(&self) -> String {
-        format!("swtpm:path={}", self.dir.path().join("sock").display())
+        match self.port {
+            Some(port) => format!("swtpm:host=127.0.0.1,port={port}"),
+            None => format!("swtpm:path={}", self.dir.path().join("sock").display()),
+        }
     }
 
     /// `TPM2_PT_LOCKOUT_COUNTER`, read by tpm2-tools, not by aisecrets.
@@ -230,7 +268,7 @@ fn a_tpm_identity_with_a_pin_makes_sets_and_runs_and_unlocks_like_a_passphrase()
 
 #[test]
 fn a_tpm_identity_without_a_pin_needs_no_terminal_and_opens_on_no_other_tpm() {
-    let tpm = Swtpm::start();
+    let tpm = Swtpm::start_tcp();
     let w = tpm_world();
     let with = |tpm: &Swtpm, args: &[&str]| {
         w.cmd(args)
