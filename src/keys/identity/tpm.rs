@@ -308,11 +308,15 @@ fn unreachable_pin() -> Result<SecretString> {
     Err(Error::Prompt("this TPM identity has no PIN"))
 }
 
-/// Opens it only without asking: no PIN, or a live cache item.
+/// Opens it only without asking: no PIN, or a live cache item. A TPM that is out of reach
+/// or refuses counts as "would need more": `status`, `list` and the pre-commit scan go on
+/// without the values, and the command that needs them says what failed.
 pub(super) fn open_if_open(text: &str, desc: &str) -> Result<Option<Keys>> {
     let file = parse(text, desc)?;
     if !file.pin {
-        return unseal(&file, desc, false, unreachable_pin).map(|o| Some(o.keys));
+        return Ok(unseal(&file, desc, false, unreachable_pin)
+            .ok()
+            .map(|o| o.keys));
     }
     let config = crate::base::config::load()?;
     let selection = cache::select(&config)?;
