@@ -117,6 +117,77 @@ impl Drop for Swtpm {
     }
 }
 
+/// A relay between aisecrets and a swtpm that records every byte both ways: what someone
+/// sniffing the bus to a discrete TPM would see.
+struct Sniffer {
+    path: PathBuf,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Sniffer {
+    /// With `tamper`, the relay also flips the last byte of Unseal's parameters in every
+    /// successful answer (an active attacker on the bus).
+    fn between(tpm: &Swtpm, tamper: bool) -> Self {
+        use std::io::Write;
+        use std::os::unix::net::{UnixListener, UnixStream};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relay");
+        let listener = UnixListener::bind(&path).unwrap();
+        let target = tpm.dir.path().join("sock");
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(mut client) = client else { return };
+                let mut server = UnixStream::connect(&target).unwrap();
+                // TPM traffic is strictly a command, then its response.
+                while let Some(command) = frame(&mut client) {
+                    server.write_all(&command).unwrap();
+                    let mut response = frame(&mut server).unwrap();
+                    let unseal = command[6..10] == [0, 0, 1, 0x5E];
+                    if tamper && unseal && response[6..10] == [0, 0, 0, 0] {
+                        // Body: parameterSize, then the parameters; flip their last byte.
+                        let n = u32::from_be_bytes(response[10..14].try_into().unwrap());
+                        response[13 + n as usize] ^= 1;
+                    }
+                    client.write_all(&response).unwrap();
+                    let mut log = log.lock().unwrap();
+                    log.extend_from_slice(&command);
+                    log.extend_from_slice(&response);
+                }
+            }
+        });
+        Self {
+            path,
+            seen,
+            _dir: dir,
+        }
+    }
+
+    fn tcti(&self) -> String {
+        format!("swtpm:path={}", self.path.display())
+    }
+
+    fn saw(&self, needle: &[u8]) -> bool {
+        self.seen
+            .lock()
+            .unwrap()
+            .windows(needle.len())
+            .any(|w| w == needle)
+    }
+}
+
+/// One TPM command or response read whole: its header says its size.
+fn frame(s: &mut impl std::io::Read) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 10];
+    s.read_exact(&mut buf).ok()?;
+    let size = u32::from_be_bytes(buf[2..6].try_into().unwrap()) as usize;
+    buf.resize(size.max(10), 0);
+    s.read_exact(&mut buf[10..]).ok()?;
+    Some(buf)
+}
+
 /// Runs `args` in a pseudo-terminal with `tpm`, answering each PIN prompt with the next of
 /// `pins`; returns (prompts seen, everything printed, exit code).
 fn in_terminal(w: &World, tpm: &Swtpm, args: &[&str], pins: &[&str]) -> (usize, String, i32) {
@@ -342,4 +413,67 @@ fn no_tpm_or_an_unsupported_tcti_is_one_line_and_creates_nothing() {
     w.cmd(["identity", "new", "--no-pin"]).fails(2);
     w.cmd(["identity", "new", "--tpm", "--no-passphrase"])
         .fails(2);
+}
+
+/// Someone who can read the bus to the TPM (a discrete chip's LPC/SPI lines, or root
+/// interposing on the device) sees neither the PIN, nor its hash, nor the identity, when it
+/// is sealed nor when it is unsealed: a salted HMAC session keys the PIN into HMACs and
+/// encrypts the secret parameters both ways. With the first version's password sessions,
+/// this test saw the PIN's SHA-256 in Unseal's command and `AGE-SECRET-KEY-1` in Create's
+/// command and Unseal's response.
+#[test]
+fn the_pin_and_the_identity_never_cross_the_bus_in_the_clear() {
+    use sha2::Digest;
+    let tpm = Swtpm::start();
+    let sniffer = Sniffer::between(&tpm, false);
+    let w = tpm_world();
+    let with = |args: &[&str]| {
+        w.cmd(args)
+            .env("TPM2TOOLS_TCTI", sniffer.tcti())
+            .env("AISECRETS_KEYRING", "keyutils")
+    };
+    with(&["identity", "new", "--tpm"])
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    with(&["init"]).ok();
+    with(&["unlock"]).stdin(format!("{PIN}\n")).ok();
+    with(&["set", "HF_TOKEN"]).stdin(VALUE).ok();
+    with(&["lock"]).ok();
+    with(&["unlock"]).stdin("0000\n").fails(1);
+    with(&["unlock"]).stdin(format!("{PIN}\n")).ok();
+    with(&["get", "HF_TOKEN"]).reveals().ok();
+    assert!(sniffer.saw(&[0x80, 0x02]), "the relay saw no TPM traffic");
+    let hash = sha2::Sha256::digest(PIN.as_bytes());
+    let leaks: Vec<&str> = [
+        (sniffer.saw(b"AGE-SECRET-KEY-1"), "the identity"),
+        (sniffer.saw(PIN.as_bytes()), "the PIN"),
+        (sniffer.saw(&hash[..16]), "the PIN's hash"),
+    ]
+    .into_iter()
+    .filter_map(|(seen, what)| seen.then_some(what))
+    .collect();
+    assert!(leaks.is_empty(), "crossed the bus in the clear: {leaks:?}");
+    assert_eq!(tpm.failures(), 1, "the wrong PIN was counted");
+}
+
+/// An active attacker on the bus who changes the TPM's answer is caught by the session's
+/// response HMAC: aisecrets refuses in one line and uses nothing from the answer.
+#[test]
+fn a_tampered_answer_from_the_tpm_is_refused() {
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    let with = |tcti: &str, args: &[&str]| {
+        w.cmd(args)
+            .env("TPM2TOOLS_TCTI", tcti)
+            .env("AISECRETS_KEYRING", "none")
+    };
+    with(&tpm.tcti(), &["identity", "new", "--tpm", "--no-pin"]).ok();
+    with(&tpm.tcti(), &["init"]).ok();
+    with(&tpm.tcti(), &["set", "HF_TOKEN"]).stdin(VALUE).ok();
+    let attacker = Sniffer::between(&tpm, true);
+    with(&attacker.tcti(), &["get", "HF_TOKEN"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("the TPM's answer failed its HMAC check");
+    with(&tpm.tcti(), &["get", "HF_TOKEN"]).reveals().ok();
 }

@@ -4,9 +4,9 @@
 //!
 //! The identity file is text: comments (when it was made, its public key, that it is
 //! sealed to this machine's TPM) and one line `AISECRETS-TPM-1:pin:BASE64` (or `nopin`)
-//! holding the sealed object's `TPM2B_PUBLIC` and `TPM2B_PRIVATE`. Opened with a PIN, the
-//! identity is cached exactly as a passphrase identity is (`unlock`, `lock`, the usual
-//! limit); without one, it is unsealed on each use and never cached.
+//! holding the sealed object's `TPM2B_PUBLIC` and `TPM2B_PRIVATE` and its parent's name.
+//! Opened with a PIN, the identity is cached exactly as a passphrase identity is (`unlock`,
+//! `lock`, the usual limit); without one, it is unsealed on each use and never cached.
 
 use std::path::Path;
 use std::time::Duration;

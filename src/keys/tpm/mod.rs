@@ -6,13 +6,15 @@
 //! primary key is never stored: it is re-derived with `TPM2_CreatePrimary` from the owner
 //! seed and the standard ECC P-256 storage template each time, so only the TPM that sealed
 //! an object can load it (a copy fails the parent's integrity check at `TPM2_Load`). The
-//! object's authValue is the SHA-256 of the PIN, checked by the TPM in a password session;
-//! the object does not set `noDA`, so the TPM's dictionary-attack logic counts wrong PINs
+//! object's authValue is the SHA-256 of the PIN. `TPM2_Create` and `TPM2_Unseal` run in a
+//! salted HMAC session with parameter encryption (`session`): the PIN only keys HMACs, and
+//! the secret crosses the bus encrypted both ways. The object does not set `noDA`, so the TPM's dictionary-attack logic counts wrong PINs
 //! and locks out after its own limit. Without a PIN the object sets `noDA` (there is
 //! nothing to guess), so a lockout caused elsewhere does not stop an unattended machine.
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
 
+pub mod session;
 pub mod transport;
 pub mod wire;
 
@@ -28,9 +30,11 @@ const CC_CREATE: u32 = 0x153;
 const CC_LOAD: u32 = 0x157;
 const CC_UNSEAL: u32 = 0x15E;
 const CC_FLUSH_CONTEXT: u32 = 0x165;
+const CC_START_AUTH_SESSION: u32 = 0x176;
 const CC_GET_CAPABILITY: u32 = 0x17A;
 
 const RH_OWNER: u32 = 0x4000_0001;
+const RH_NULL: u32 = 0x4000_0007;
 const ALG_AES: u16 = 0x0006;
 const ALG_KEYEDHASH: u16 = 0x0008;
 const ALG_SHA256: u16 = 0x000B;
@@ -69,6 +73,10 @@ pub enum TpmError {
     Io(std::io::Error),
     /// The response did not parse.
     Malformed(Malformed),
+    /// The response's HMAC did not match: something between here and the TPM changed it.
+    Tampered,
+    /// This TPM's storage key is not the one the object was sealed under.
+    OtherParent,
     /// The TPM answered `command` with a non-zero response code.
     Code {
         /// The command's name.
@@ -85,6 +93,14 @@ impl std::fmt::Display for TpmError {
             Self::Unreachable(tcti, e) => write!(f, "no TPM at {tcti} ({e})"),
             Self::Io(e) => write!(f, "talking to the TPM failed ({e})"),
             Self::Malformed(m) => m.fmt(f),
+            Self::OtherParent => write!(
+                f,
+                "this TPM's storage key is not the one it was sealed under"
+            ),
+            Self::Tampered => write!(
+                f,
+                "the TPM's answer failed its HMAC check: something between aisecrets and the TPM changed it"
+            ),
             Self::Code { command, code } => {
                 write!(f, "the TPM refused {command} (response code {code:#x})")
             }
@@ -116,17 +132,19 @@ impl TpmError {
         matches!(self.fmt1(), Some(0x0E | 0x22))
     }
 
-    /// The object's integrity check failed (`TPM_RC_INTEGRITY`): sealed by another TPM, or
-    /// under an owner seed this TPM no longer has (`TPM2_Clear`).
+    /// Sealed by another TPM, or under an owner seed this TPM no longer has (`TPM2_Clear`):
+    /// its storage key is not the one recorded, or the object's integrity check failed
+    /// (`TPM_RC_INTEGRITY`).
     #[must_use]
     pub fn is_foreign(&self) -> bool {
-        matches!(
-            self,
-            Self::Code {
-                command: "TPM2_Load",
-                ..
-            }
-        ) && self.fmt1() == Some(0x1F)
+        matches!(self, Self::OtherParent)
+            || matches!(
+                self,
+                Self::Code {
+                    command: "TPM2_Load",
+                    ..
+                }
+            ) && self.fmt1() == Some(0x1F)
     }
 
     /// `TPM_RC_FAILURE`: failure mode, or (swtpm) never powered on.
@@ -149,19 +167,28 @@ impl TpmError {
 }
 
 /// A sealed object: its `TPM2B_PUBLIC` and `TPM2B_PRIVATE`, size prefixes included, as
-/// `TPM2_Load` takes them.
+/// `TPM2_Load` takes them, and the name of the storage key it was sealed under.
 pub struct Sealed {
     /// The public area (`TPM2B_PUBLIC`).
     pub public: Vec<u8>,
     /// The private area, encrypted and integrity-protected by the parent (`TPM2B_PRIVATE`).
     pub private: Vec<u8>,
+    /// The parent's name as a `TPM2B_NAME`: the storage key whose public point keys the
+    /// session salt is checked against it, so a stand-in for the TPM is refused before the
+    /// PIN is used.
+    pub parent: Vec<u8>,
 }
 
 impl Sealed {
-    /// The two areas, one after the other.
+    /// The three, one after the other.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
-        [self.public.as_slice(), self.private.as_slice()].concat()
+        [
+            self.public.as_slice(),
+            self.private.as_slice(),
+            self.parent.as_slice(),
+        ]
+        .concat()
     }
 
     /// Parses what [`Sealed::to_bytes`] wrote.
@@ -172,14 +199,46 @@ impl Sealed {
         let mut r = Reader::new(b);
         let public = r.sized()?;
         let private = r.sized()?;
-        if !r.rest().is_empty() || public.is_empty() || private.is_empty() {
+        let parent = r.sized()?;
+        if !r.rest().is_empty() || public.is_empty() || private.is_empty() || parent.is_empty() {
             return Err(Malformed("sealed object"));
         }
         Ok(Self {
             public: prefixed(public),
             private: prefixed(private),
+            parent: prefixed(parent),
         })
     }
+}
+
+/// The storage primary key: its transient handle and public point.
+struct Primary {
+    handle: u32,
+    x: Vec<u8>,
+    y: Vec<u8>,
+    /// Its name (nameAlg || SHA-256 of its public area), for cpHash.
+    name: Vec<u8>,
+}
+
+/// The public point of an ECC `TPMT_PUBLIC`.
+fn ecc_point(r: &mut Reader<'_>) -> Result<(Vec<u8>, Vec<u8>), TpmError> {
+    if r.u16()? != ALG_ECC {
+        return Err(Malformed("the storage key is not ECC").into());
+    }
+    let _name_alg = r.u16()?;
+    let _attrs = r.u32()?;
+    let _policy = r.sized()?;
+    if r.u16()? != ALG_NULL {
+        let _bits_and_mode = (r.u16()?, r.u16()?);
+    }
+    if r.u16()? != ALG_NULL {
+        let _hash = r.u16()?;
+    }
+    let _curve = r.u16()?;
+    if r.u16()? != ALG_NULL {
+        let _hash = r.u16()?;
+    }
+    Ok((r.sized()?.to_vec(), r.sized()?.to_vec()))
 }
 
 /// A `TPM2B_*` again: `body` (read with its size, so under 64 KiB) after its u16 size.
@@ -273,7 +332,7 @@ impl Tpm {
 
     /// Re-derives the owner hierarchy's storage primary key (ECC P-256, AES-128-CFB: the
     /// TCG's standard SRK template) and returns its transient handle.
-    fn primary(&mut self) -> Result<u32, TpmError> {
+    fn primary(&mut self) -> Result<Primary, TpmError> {
         let mut c = Command::new(CC_CREATE_PRIMARY, true);
         c.u32(RH_OWNER).password_auth(&[]);
         c.sized_with(|s| {
@@ -297,10 +356,40 @@ impl Tpm {
         });
         c.sized(&[]).u32(0); // outsideInfo, creationPCR
         let resp = self.call("TPM2_CreatePrimary", c)?;
-        let (handles, _) = Response::parse(&resp)?.params(1)?;
-        let h = handles[0];
-        self.handles.push(h);
-        Ok(h)
+        let (handles, mut params) = Response::parse(&resp)?.params(1)?;
+        let handle = handles[0];
+        self.handles.push(handle);
+        let public = params.sized()?;
+        let (x, y) = ecc_point(&mut Reader::new(public))?;
+        let name = [&ALG_SHA256.to_be_bytes()[..], &sha2::Sha256::digest(public)].concat();
+        Ok(Primary { handle, x, y, name })
+    }
+
+    /// Starts a salted HMAC session (AES-128-CFB parameter encryption) whose salt is
+    /// encrypted to `primary`.
+    fn start_session(&mut self, primary: &Primary) -> Result<session::Session, TpmError> {
+        let salt = session::salt_for(&primary.x, &primary.y)?;
+        let nonce_caller = session::nonce();
+        let mut c = Command::new(CC_START_AUTH_SESSION, false);
+        c.u32(primary.handle).u32(RH_NULL);
+        c.sized(&nonce_caller);
+        // encryptedSalt: a TPM2B_ENCRYPTED_SECRET holding the marshalled TPMS_ECC_POINT.
+        c.sized_with(|e| {
+            e.sized(&salt.point.0).sized(&salt.point.1);
+        });
+        c.u8(0); // TPM_SE_HMAC
+        c.u16(ALG_AES).u16(128).u16(ALG_CFB).u16(ALG_SHA256);
+        let resp = self.call("TPM2_StartAuthSession", c)?;
+        let (handles, mut params) = Response::parse(&resp)?.params(1)?;
+        let handle = handles[0];
+        self.handles.push(handle);
+        let nonce_tpm = params.sized()?;
+        Ok(session::Session::new(
+            handle,
+            &salt,
+            &nonce_caller,
+            nonce_tpm,
+        ))
     }
 
     /// Flushes `handle` now.
@@ -318,33 +407,52 @@ impl Tpm {
     /// The TPM refused or failed.
     pub fn seal(&mut self, secret: &[u8], pin: Option<&[u8]>) -> Result<Sealed, TpmError> {
         let parent = self.primary()?;
+        let mut session = self.start_session(&parent)?;
         let auth = auth_value(pin);
         let mut attrs = FIXED_TPM | FIXED_PARENT | USER_WITH_AUTH;
         if pin.is_none() {
             attrs |= NO_DA;
         }
-        let mut c = Command::new(CC_CREATE, true);
-        c.u32(parent).password_auth(&[]);
-        c.sized_with(|s| {
+        // The parameters alone first: the first (the PIN's hash and the secret) is sent
+        // encrypted, and cpHash covers them as sent.
+        let mut params = Command::new(0, false);
+        params.sized_with(|s| {
             s.sized(&auth)
                 .sized(&secret[..secret.len().min(MAX_SEALED)]);
         });
-        c.sized_with(|p| {
+        params.sized_with(|p| {
             p.u16(ALG_KEYEDHASH).u16(ALG_SHA256).u32(attrs);
             p.sized(&[]).u16(ALG_NULL).sized(&[]); // policy, scheme, unique
         });
-        c.sized(&[]).u32(0);
-        let resp = self.call("TPM2_Create", c)?;
-        let sealed = {
-            let (_, mut r) = Response::parse(&resp)?.params(0)?;
-            let private = r.sized()?;
-            let public = r.sized()?;
-            Sealed {
-                public: prefixed(public),
-                private: prefixed(private),
-            }
+        params.sized(&[]).u32(0);
+        let mut params = params.finish();
+        let params = params.get_mut(wire::HEADER..).unwrap_or_default();
+        let sensitive_len = params
+            .get(..2)
+            .map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+        let sent = session.begin(session::DECRYPT);
+        if let Some(buf) = params.get_mut(2..2 + sensitive_len) {
+            session.encrypt_command(&[], &sent, buf);
+        }
+        let cp_hash = session::digest(&[&CC_CREATE.to_be_bytes(), &parent.name, params]);
+        let area = session.authorize(&sent, &cp_hash, &[]);
+        let mut c = Command::new(CC_CREATE, true);
+        c.u32(parent.handle).auth_area(&area).bytes(params);
+        let resp = self.call("TPM2_Create", c);
+        self.flush(session.handle);
+        let resp = resp?;
+        let (params, auth_area) = Response::parse(&resp)?.split()?;
+        let rp_hash = session::digest(&[&0u32.to_be_bytes(), &CC_CREATE.to_be_bytes(), params]);
+        session.verify(&rp_hash, &[], &sent, auth_area)?;
+        let mut r = Reader::new(params);
+        let private = r.sized()?;
+        let public = r.sized()?;
+        let sealed = Sealed {
+            public: prefixed(public),
+            private: prefixed(private),
+            parent: prefixed(&parent.name),
         };
-        self.flush(parent);
+        self.flush(parent.handle);
         Ok(sealed)
     }
 
@@ -360,21 +468,41 @@ impl Tpm {
         pin: Option<&[u8]>,
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
         let parent = self.primary()?;
+        // Before the PIN keys anything: the storage key must be the one sealed under (a
+        // stand-in answering as the TPM would have its own, and learn the session key).
+        let recorded = Reader::new(&sealed.parent).sized().unwrap_or_default();
+        let same: bool = subtle::ConstantTimeEq::ct_eq(recorded, parent.name.as_slice()).into();
+        if !same {
+            return Err(TpmError::OtherParent);
+        }
         let mut c = Command::new(CC_LOAD, true);
-        c.u32(parent).password_auth(&[]);
+        c.u32(parent.handle).password_auth(&[]);
         c.bytes(&sealed.private).bytes(&sealed.public);
         let resp = self.call("TPM2_Load", c)?;
-        let (handles, _) = Response::parse(&resp)?.params(1)?;
+        let (handles, mut params) = Response::parse(&resp)?.params(1)?;
         let item = handles[0];
         self.handles.push(item);
-        self.flush(parent);
+        let name = params.sized()?.to_vec();
+        let mut session = self.start_session(&parent)?;
+        self.flush(parent.handle);
+
+        // The PIN only keys the HMAC, and the secret comes back encrypted.
+        let auth = auth_value(pin);
+        let sent = session.begin(session::ENCRYPT);
+        let cp_hash = session::digest(&[&CC_UNSEAL.to_be_bytes(), &name]);
+        let area = session.authorize(&sent, &cp_hash, &auth);
         let mut c = Command::new(CC_UNSEAL, true);
-        c.u32(item).password_auth(&auth_value(pin));
+        c.u32(item).auth_area(&area);
         let resp = self.call("TPM2_Unseal", c);
         self.flush(item);
+        self.flush(session.handle);
         let resp = resp?;
-        let (_, mut r) = Response::parse(&resp)?.params(0)?;
-        Ok(Zeroizing::new(r.sized()?.to_vec()))
+        let (params, auth_area) = Response::parse(&resp)?.split()?;
+        let rp_hash = session::digest(&[&0u32.to_be_bytes(), &CC_UNSEAL.to_be_bytes(), params]);
+        session.verify(&rp_hash, &auth, &sent, auth_area)?;
+        let mut secret = Zeroizing::new(Reader::new(params).sized()?.to_vec());
+        session.decrypt_response(&auth, &sent, &mut secret);
+        Ok(secret)
     }
 
     /// The dictionary-attack counter and limits.
@@ -429,9 +557,14 @@ mod tests {
         let s = Sealed {
             public: vec![0, 2, 1, 2],
             private: vec![0, 1, 9],
+            parent: vec![0, 1, 7],
         };
         let back = Sealed::from_bytes(&s.to_bytes()).unwrap();
-        assert_eq!((back.public, back.private), (s.public, s.private));
+        assert_eq!(
+            (back.public, back.private, back.parent),
+            (s.public, s.private, s.parent)
+        );
+        assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 0, 1, 1, 9]).is_err());
         assert!(Sealed::from_bytes(&[0, 2, 1]).is_err());
         assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 7]).is_err());
         assert!(Sealed::from_bytes(&[]).is_err());

@@ -100,6 +100,12 @@ impl Command {
         self.u32(RS_PW).u16(0).u8(0).sized(password)
     }
 
+    /// Appends an authorization area holding one session's `TPMS_AUTH_COMMAND`.
+    pub fn auth_area(&mut self, area: &[u8]) -> &mut Self {
+        self.u32(u32::try_from(area.len()).unwrap_or(u32::MAX));
+        self.bytes(area)
+    }
+
     /// The finished command bytes, with the size field set.
     #[must_use]
     pub fn finish(mut self) -> Zeroizing<Vec<u8>> {
@@ -226,6 +232,23 @@ impl<'a> Response<'a> {
             return Ok((hs, Reader::new(r.take(n)?)));
         }
         Ok((hs, r))
+    }
+}
+
+impl<'a> Response<'a> {
+    /// With sessions and no handles: the raw parameter bytes (for the response HMAC), and
+    /// the authorization area after them.
+    ///
+    /// # Errors
+    /// Not a response with sessions, or shorter than its sizes say.
+    pub fn split(&self) -> Result<(&'a [u8], &'a [u8]), Malformed> {
+        if self.tag != ST_SESSIONS {
+            return Err(Malformed("no authorization area"));
+        }
+        let mut r = Reader::new(self.body);
+        let n = usize::try_from(r.u32()?).map_err(|_| Malformed("parameter size"))?;
+        let params = r.take(n)?;
+        Ok((params, r.rest()))
     }
 }
 
