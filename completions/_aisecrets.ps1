@@ -66,6 +66,8 @@ Register-ArgumentCompleter -Native -CommandName 'aisecrets' -ScriptBlock {
         }
         'aisecrets;identity;new' {
             [CompletionResult]::new('--no-passphrase', '--no-passphrase', [CompletionResultType]::ParameterName, 'Store the identity unencrypted (for machines without a person at a terminal)')
+            [CompletionResult]::new('--tpm', '--tpm', [CompletionResultType]::ParameterName, 'Seal the identity to this machine''s TPM 2.0, with a PIN the TPM rate-limits: a copied file opens nowhere else. The TPM is found as tpm2-tools finds it (TPM2TOOLS_TCTI, TCTI, else /dev/tpmrm0)')
+            [CompletionResult]::new('--no-pin', '--no-pin', [CompletionResultType]::ParameterName, 'With --tpm: no PIN (for unattended machines)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -1440,7 +1440,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__identity__subcmd__new)
-            opts="-h -V --no-passphrase --help --version"
+            opts="-h -V --no-passphrase --tpm --no-pin --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -61,6 +61,8 @@ set edit:completion:arg-completer[aisecrets] = {|@words|
         }
         &'aisecrets;identity;new'= {
             cand --no-passphrase 'Store the identity unencrypted (for machines without a person at a terminal)'
+            cand --tpm 'Seal the identity to this machine''s TPM 2.0, with a PIN the TPM rate-limits: a copied file opens nowhere else. The TPM is found as tpm2-tools finds it (TPM2TOOLS_TCTI, TCTI, else /dev/tpmrm0)'
+            cand --no-pin 'With --tpm: no PIN (for unattended machines)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

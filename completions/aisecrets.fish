@@ -59,6 +59,8 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -f -a "show" -d 'Print your public key alone on stdout'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and not __fish_seen_subcommand_from new show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -l no-passphrase -d 'Store the identity unencrypted (for machines without a person at a terminal)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -l tpm -d 'Seal the identity to this machine\'s TPM 2.0, with a PIN the TPM rate-limits: a copied file opens nowhere else. The TPM is found as tpm2-tools finds it (TPM2TOOLS_TCTI, TCTI, else /dev/tpmrm0)'
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -l no-pin -d 'With --tpm: no PIN (for unattended machines)'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from new" -s V -l version -d 'Print version'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand identity; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'

@@ -204,6 +204,15 @@ pub enum Error {
     /// The user gave up at a prompt, or gave an unusable answer.
     #[error("{0}")]
     Prompt(&'static str),
+    /// A TPM-bound identity cannot be made or opened: no TPM, a wrong PIN, a lockout, or
+    /// a file sealed to another machine's TPM (#19).
+    #[error("{what}: {todo}")]
+    Tpm {
+        /// What failed (never a PIN or a key).
+        what: String,
+        /// What to do.
+        todo: String,
+    },
     /// Reading or writing a file failed.
     #[error("cannot {action} {}", .path.display())]
     Io {

@@ -341,8 +341,16 @@ pub enum IdentityCommand {
 #[derive(Debug, Args)]
 pub struct IdentityNewArgs {
     /// Store the identity unencrypted (for machines without a person at a terminal).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tpm")]
     pub no_passphrase: bool,
+    /// Seal the identity to this machine's TPM 2.0, with a PIN the TPM rate-limits: a
+    /// copied file opens nowhere else. The TPM is found as tpm2-tools finds it
+    /// (TPM2TOOLS_TCTI, TCTI, else /dev/tpmrm0).
+    #[arg(long)]
+    pub tpm: bool,
+    /// With --tpm: no PIN (for unattended machines).
+    #[arg(long, requires = "tpm")]
+    pub no_pin: bool,
 }
 
 /// The environment flag shared by most commands.

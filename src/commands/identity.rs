@@ -9,11 +9,16 @@ use crate::{base::exit, base::output, keys::identity};
 pub(super) fn run(cmd: IdentityCommand) -> Result<u8> {
     match cmd {
         IdentityCommand::New(args) => {
-            let created = identity::create(args.no_passphrase)?;
-            let protection = if args.no_passphrase {
-                "without a passphrase: keep this file private"
+            let created = if args.tpm {
+                identity::create_tpm(args.no_pin)?
             } else {
-                "protected by your passphrase"
+                identity::create(args.no_passphrase)?
+            };
+            let protection = match (args.tpm, args.no_pin, args.no_passphrase) {
+                (true, true, _) => "sealed to this machine's TPM, no PIN",
+                (true, false, _) => "sealed to this machine's TPM, with your PIN",
+                (false, _, true) => "without a passphrase: keep this file private",
+                (false, _, false) => "protected by your passphrase",
             };
             output::status(&format!(
                 "created {} ({protection})",

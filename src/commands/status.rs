@@ -40,7 +40,7 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
     let env_json = described.as_ref().map_or(Value::Null, |d| d.json.clone());
     let id_json = id.as_ref().map_or(Value::Null, |d| {
         json!({ "source": d.source, "public_key": d.public, "passphrase": d.passphrase,
-                     "plugin": plugged.as_ref().map(Plugged::binaries) })
+                     "plugin": plugged.as_ref().map(Plugged::binaries), "tpm": d.tpm })
     });
     let health = match &project {
         Some(p) => health(p, plugged.as_ref())?,
@@ -75,13 +75,14 @@ pub(super) fn run(args: &StatusArgs) -> Result<u8> {
                     "identity:    {} ({}{})",
                     d.public.as_deref().unwrap_or("public key unknown"),
                     d.source,
-                    match (&plugged, d.passphrase) {
-                        (Some(p), _) => format!(
+                    match (&plugged, &d.tpm, d.passphrase) {
+                        (Some(p), _, _) => format!(
                             ", plugin identity: {}, which asks for its PIN or touch",
                             p.binaries()
                         ),
-                        (None, true) => ", passphrase-protected".to_owned(),
-                        (None, false) => String::new(),
+                        (None, Some(tpm), _) => format!(", {tpm}"),
+                        (None, None, true) => ", passphrase-protected".to_owned(),
+                        (None, None, false) => String::new(),
                     }
                 );
             }

@@ -31,6 +31,7 @@ mod run_extra;
 mod scan_catalogue;
 mod snapshots;
 mod team;
+mod tpm;
 mod trust_hardening;
 mod util;
 mod vault;

@@ -20,6 +20,7 @@ use crate::keys::wrap::Identity;
 
 mod passphrase;
 mod plugin;
+mod tpm;
 
 pub use passphrase::{MAX_WORK_FACTOR, PASSPHRASE_TRIES, WORK_FACTOR, decrypt_identity_with};
 use passphrase::{ask_and_open, decrypt_identity, encrypt_with_passphrase};
@@ -93,6 +94,11 @@ pub fn create(no_passphrase: bool) -> Result<Created> {
     Ok(Created { public, path })
 }
 
+/// Makes a new identity sealed to this machine's TPM, with a PIN unless `no_pin` (#19).
+pub fn create_tpm(no_pin: bool) -> Result<Created> {
+    tpm::create(no_pin)
+}
+
 /// Where the identity comes from: resolved once, in the order of precedence the module
 /// header gives, and then opened, described or unlocked from that one answer.
 enum Source {
@@ -143,6 +149,14 @@ impl Source {
         }
         if let Self::Stored(_) = self
             && let Some(key) = stored_public()
+        {
+            return Ok(key);
+        }
+        if let Self::File(path) = self
+            && let Some(key) = read_identity_text(path)
+                .ok()
+                .filter(|t| tpm::is_tpm(t))
+                .and_then(|t| tpm::public_of(&t))
         {
             return Ok(key);
         }
@@ -272,6 +286,9 @@ pub fn load_if_open() -> Result<Option<Keys>> {
         Source::File(file) => {
             // An encrypted file (age or SSH) would need a passphrase: not without asking.
             let text = read_identity_text(&file)?;
+            if tpm::is_tpm(&text) {
+                return tpm::open_if_open(&text, &file.display().to_string());
+            }
             let ssh_encrypted = age::ssh::Identity::from_buffer(text.as_bytes(), None)
                 .is_ok_and(|i| matches!(i, age::ssh::Identity::Encrypted(_)));
             if is_encrypted(&text) || ssh_encrypted {
@@ -284,6 +301,9 @@ pub fn load_if_open() -> Result<Option<Keys>> {
                 return Ok(None);
             }
             let text = read_identity_text(&path)?;
+            if tpm::is_tpm(&text) {
+                return tpm::open_if_open(&text, &path.display().to_string());
+            }
             if !is_encrypted(&text) {
                 return parse_text(&text, &path.display().to_string(), Some(&path)).map(Some);
             }
@@ -384,7 +404,14 @@ pub struct Unlocked {
 /// Opens the stored identity with a passphrase (terminal, or piped stdin) and caches it
 /// for `ttl`.
 pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
-    let Source::Stored(path) = Source::resolve()? else {
+    let source = Source::resolve()?;
+    if let Source::File(path) | Source::Stored(path) = &source
+        && let Ok(text) = read_identity_text(path)
+        && tpm::is_tpm(&text)
+    {
+        return tpm::unlock(&text, path, ttl);
+    }
+    let Source::Stored(path) = source else {
         return Ok(None);
     };
     let text = read_stored(&path)?;
@@ -432,7 +459,13 @@ pub fn unlock(ttl: Option<Duration>) -> Result<Option<Unlocked>> {
 /// Forgets the cached identity in every backend that works here; returns the names of
 /// the backends that held it.
 pub fn lock() -> Result<Vec<&'static str>> {
-    let Some(public) = stored_public() else {
+    let file_public = match Source::resolve()? {
+        Source::File(path) => read_identity_text(&path)
+            .ok()
+            .and_then(|t| tpm::public_of(&t)),
+        _ => None,
+    };
+    let Some(public) = file_public.or_else(stored_public) else {
         return Ok(Vec::new());
     };
     Ok(cache::forget(&public))
@@ -444,8 +477,10 @@ pub struct Described {
     pub source: String,
     /// The public key, when known without unlocking.
     pub public: Option<String>,
-    /// Whether opening it needs a passphrase (and so the cache matters).
+    /// Whether opening it needs a passphrase or PIN (and so the cache matters).
     pub passphrase: bool,
+    /// For an identity sealed to this machine's TPM: what `status` says of it (#19).
+    pub tpm: Option<String>,
 }
 
 /// Describes the identity in use without opening it.
@@ -456,9 +491,12 @@ pub fn describe() -> Result<Option<Described>> {
             source: "AISECRETS_IDENTITY".into(),
             public: source.public_key().ok(),
             passphrase: false,
+            tpm: None,
         },
         Source::File(file) => {
-            let encrypted = read_identity_text(file).is_ok_and(|t| is_encrypted(&t));
+            let text = read_identity_text(file).ok();
+            let encrypted = text.as_ref().is_some_and(|t| is_encrypted(t));
+            let tpm = text.as_ref().filter(|t| tpm::is_tpm(t));
             Described {
                 source: format!("AISECRETS_IDENTITY_FILE ({})", file.display()),
                 public: if encrypted {
@@ -466,18 +504,22 @@ pub fn describe() -> Result<Option<Described>> {
                 } else {
                     source.public_key().ok()
                 },
-                passphrase: encrypted,
+                passphrase: encrypted || tpm.is_some_and(|t| tpm::has_pin(t)),
+                tpm: tpm.map(|t| tpm::describe(t)),
             }
         }
         Source::Stored(path) => {
             if std::fs::symlink_metadata(path).is_err() {
                 return Ok(None);
             }
-            let encrypted = read_identity_text(path).is_ok_and(|t| is_encrypted(&t));
+            let text = read_identity_text(path).ok();
+            let encrypted = text.as_ref().is_some_and(|t| is_encrypted(t));
+            let tpm = text.as_ref().filter(|t| tpm::is_tpm(t));
             Described {
                 source: path.display().to_string(),
                 public: stored_public(),
-                passphrase: encrypted,
+                passphrase: encrypted || tpm.is_some_and(|t| tpm::has_pin(t)),
+                tpm: tpm.map(|t| tpm::describe(t)),
             }
         }
     }))
@@ -495,6 +537,9 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
         source_desc: source_desc.to_owned(),
         reason: reason.to_owned(),
     };
+    if tpm::is_tpm(text) {
+        return tpm::open(text, source_desc);
+    }
     if is_encrypted(text) {
         let path = path.map_or_else(|| PathBuf::from(source_desc), Path::to_path_buf);
         let plain = decrypt_identity(text, &path)?;
