@@ -57,7 +57,7 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     ),
     (
         "AISECRETS_IDENTITY_FILE",
-        "A file holding the identity: made by age-keygen, or an OpenSSH private key (ssh-ed25519, ssh-rsa).",
+        "A file holding the identity: made by age-keygen, an OpenSSH private key (ssh-ed25519, ssh-rsa), an age plugin's identity file (AGE-PLUGIN-...), or a TPM-bound identity from identity new --tpm.",
     ),
     (
         "AISECRETS_TRUST",
@@ -78,6 +78,14 @@ const ENVIRONMENT: &[(&str, &str)] = &[
     (
         "AISECRETS_KEYRING",
         "Where unlock keeps the opened identity: auto (the default), secret-service, keyutils, keychain, credential-manager, or none to turn caching off. Overrides keyring in config.toml.",
+    ),
+    (
+        "TPM2TOOLS_TCTI, TCTI",
+        "Where the TPM of a TPM-bound identity is, as tpm2-tools read them: device:PATH (or a bare path), swtpm:host=HOST,port=PORT or swtpm:path=SOCKET. Default /dev/tpmrm0.",
+    ),
+    (
+        "JUPYTER_DATA_DIR",
+        "Where jupyter install writes kernelspecs (kernels/NAME), as Jupyter reads it; else $XDG_DATA_HOME/jupyter, else ~/.local/share/jupyter.",
     ),
     (
         "AISECRETS_VAULT_ALLOW_HTTP",
