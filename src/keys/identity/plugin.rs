@@ -2,7 +2,7 @@
 //! age-plugin-yubikey and other age plugins write them, whose key stays in the plugin's device.
 //! This module finds them and the recipient the file's comments name (read without running
 //! anything), and opens them through their plugin: only under the PATH rule of plugin
-//! recipients (`wrap::check_plugin_path`, threat model T4), with the plugin's messages, questions
+//! recipients (`plugin_path::check_plugin_path`, threat model T4), with the plugin's messages, questions
 //! and PIN prompts on the terminal, and with one clear line when there is no terminal to ask on.
 
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use age_core::format::{FileKey, Stanza};
 use super::{Keys, Source};
 use crate::base::error::{Error, Result};
 use crate::base::prompt;
-use crate::keys::wrap::{self, Identity, PluginPromptFailed};
+use crate::keys::plugin_path;
+use crate::keys::wrap::{Identity, PluginPromptFailed};
 
 /// What an identity file's plugin identities say about themselves, read without running
 /// anything.
@@ -145,15 +146,13 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
         }
     }
     for (name, ids) in by_plugin {
-        wrap::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
+        plugin_path::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
         let asked = Arc::new(AtomicU8::new(ASKED_NOTHING));
         let prompts = PluginPrompts {
             asked: Arc::clone(&asked),
         };
         let plugin = age::plugin::IdentityPluginV1::new(&name, &ids, prompts).map_err(|_| {
-            bad(format!(
-                "age-plugin-{name} is not on PATH: install it, or add the folder that holds it to PATH"
-            ))
+            bad(plugin_path::not_on_path(&format!("age-plugin-{name}")).to_string())
         })?;
         identities.push(Box::new(Guarded {
             plugin,

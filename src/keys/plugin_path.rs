@@ -1,0 +1,112 @@
+//! The PATH rule for age plugins (threat model T4), one rule for plugin recipients and plugin
+//! identities: which `age-plugin-NAME` aisecrets lets age run, and the one-line errors that say
+//! what to change when it refuses.
+
+use std::path::PathBuf;
+
+use anyhow::bail;
+
+use crate::base::output::sanitize;
+
+/// The project's manifest, whose folder is a project root (the `project` layer's
+/// `manifest::MANIFEST`, which this layer cannot name).
+const MANIFEST: &str = "aisecrets.toml";
+
+/// The error when `binary` is not found: install it, or put its folder on PATH.
+#[must_use]
+pub fn not_on_path(binary: &str) -> anyhow::Error {
+    anyhow::anyhow!("{binary} is not on PATH: install it, or add the folder that holds it to PATH")
+}
+
+/// The PATH rule: `age-plugin-NAME` runs only when the first one on PATH (the one age itself
+/// then finds) lies outside the folders a repository writer may fill: the current folder,
+/// the project root (the folder holding `aisecrets.toml`, found upward) and the git work
+/// tree's top level, each compared as found and with symbolic links resolved. Returns the
+/// plugin's path.
+///
+/// age looks the binary up again when it starts it; this walks PATH the same way (the first
+/// regular, executable `age-plugin-NAME`), so both find the same file.
+///
+/// # Errors
+/// One line saying what to do: the plugin is missing, found through a relative PATH entry, or
+/// found inside the project; or `AGEDEBUG=plugin` would print key material.
+pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let binary = format!("age-plugin-{name}");
+    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+        bail!("`{}` is not a plugin name", sanitize(name, 40));
+    }
+    // age (and the plugin SDK) then print every message of the plugin protocol on standard
+    // error, the data key and any PIN with them.
+    if std::env::var_os("AGEDEBUG").is_some_and(|v| v == "plugin") {
+        bail!(
+            "AGEDEBUG=plugin would print the data key and the plugin's PIN on standard error: unset AGEDEBUG to use {binary}"
+        );
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let roots = repository_roots();
+    for dir in std::env::split_paths(&path) {
+        if dir.as_os_str().is_empty() || dir.is_relative() {
+            bail!(
+                "PATH holds a relative folder (`{}`) before any {binary}; refusing to look for an age plugin through it: take it out of PATH",
+                sanitize(&dir.to_string_lossy(), 80)
+            );
+        }
+        let candidate = dir.join(&binary);
+        let Ok(meta) = std::fs::metadata(&candidate) else {
+            continue;
+        };
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            continue;
+        }
+        // As found, through its folder's links (a link in the project may point anywhere),
+        // and fully resolved (a project file linked from outside).
+        let forms = [
+            candidate.clone(),
+            dir.canonicalize()
+                .unwrap_or_else(|_| dir.clone())
+                .join(&binary),
+            candidate
+                .canonicalize()
+                .unwrap_or_else(|_| candidate.clone()),
+        ];
+        if let Some((root, what)) = roots
+            .iter()
+            .find(|(r, _)| forms.iter().any(|f| f.starts_with(r)))
+        {
+            bail!(
+                "{binary} was found in {}, inside {what} ({}), which anyone who can push to the repository may fill; refusing to run it: install it in a folder outside the project (such as /usr/local/bin) and put that on PATH",
+                sanitize(&dir.to_string_lossy(), 200),
+                sanitize(&root.to_string_lossy(), 200)
+            );
+        }
+        return Ok(candidate);
+    }
+    Err(not_on_path(&binary))
+}
+
+/// The folders a repository writer may fill, as found and with links resolved: the current
+/// folder, the nearest folder above it holding `aisecrets.toml`, and the nearest holding
+/// `.git` (the work tree's top level; a file in a linked work tree or submodule). The root
+/// folder `/` is never one: everything lies under it.
+fn repository_roots() -> Vec<(PathBuf, &'static str)> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Vec::new();
+    };
+    let mut found = vec![(cwd.clone(), "the current folder")];
+    for (marker, what) in [(MANIFEST, "the project"), (".git", "the git work tree")] {
+        if let Some(dir) = cwd.ancestors().find(|d| d.join(marker).exists()) {
+            found.push((dir.to_path_buf(), what));
+        }
+    }
+    let mut roots: Vec<(PathBuf, &'static str)> = Vec::new();
+    for (dir, what) in found {
+        let real = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+        for d in [dir, real] {
+            if d.parent().is_some() && !roots.iter().any(|(r, _)| *r == d) {
+                roots.push((d, what));
+            }
+        }
+    }
+    roots
+}

@@ -1,0 +1,87 @@
+//! The PATH rule for age plugins (threat model T4, #19) against a repository writer: a plugin
+//! planted anywhere in the project, the git work tree or the current folder never runs,
+//! whichever folder aisecrets is run from and however PATH reaches it. The stand-in plugin
+//! and its world are plugin.rs's; its log is the proof that a plugin ran or not.
+
+use std::path::Path;
+
+use crate::plugin::{Plugged, install};
+
+/// `run` as the plugin user and `recipients add` of the plugin recipient, from `dir` with
+/// `path`: both refused with `says`, and no plugin ran.
+fn refused(p: &Plugged, dir: &Path, path: &str, says: &str) {
+    let _ = std::fs::remove_file(&p.log);
+    p.as_plugin_user(&["run", "--", "true"])
+        .dir(dir)
+        .env("PATH", path)
+        .fails(1)
+        .one_line_error()
+        .stderr_has(says);
+    p.cmd(&["recipients", "add", "yubi2", &p.recipient])
+        .dir(dir)
+        .env("PATH", path)
+        .fails(1)
+        .one_line_error()
+        .stderr_has(says);
+    assert!(
+        !p.log.exists(),
+        "a plugin ran from {} with PATH={path}: {}",
+        dir.display(),
+        p.log()
+    );
+}
+
+/// `run` as the plugin user from `dir` with `path` starts the plugin (no terminal, so it
+/// then fails asking for its PIN): the control of the refusals.
+fn runs(p: &Plugged, dir: &Path, path: &str) {
+    let _ = std::fs::remove_file(&p.log);
+    p.as_plugin_user(&["run", "--", "true"])
+        .dir(dir)
+        .env("PATH", path)
+        .fails(1)
+        .stderr_has("asked for its PIN");
+    assert!(p.log().contains("identity-v1"), "{}", p.log());
+}
+
+/// A repository writer commits `bin/age-plugin-aistest`, and direnv's `PATH_add bin` (or an
+/// activated `.venv/bin`, `node_modules/.bin`) puts the absolute folder on PATH: run from a
+/// subfolder of the project, neither the identity side nor `recipients add` runs it. Then
+/// the git work tree's top level above the project counts too, and a folder outside the
+/// project that is a link into it is seen through.
+#[test]
+fn a_plugin_planted_in_the_project_never_runs_from_a_subfolder() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let system = std::env::var("PATH").unwrap();
+    let planted = p.w.project.join("bin");
+    let sub = p.w.project.join("src/deep");
+    std::fs::create_dir_all(&planted).unwrap();
+    std::fs::create_dir_all(&sub).unwrap();
+    install(&planted);
+    let through_bin = format!("{}:{system}", planted.display());
+    refused(&p, &sub, &through_bin, "refusing to run it");
+    refused(&p, &p.w.project, &through_bin, "refusing to run it");
+
+    // A folder outside the project that links into it: only the resolved path shows it.
+    let link = p.w.path("tools");
+    std::os::unix::fs::symlink(&planted, &link).unwrap();
+    refused(
+        &p,
+        &sub,
+        &format!("{}:{system}", link.display()),
+        "refusing to run it",
+    );
+
+    // The plugin's own folder is outside the project: it runs from the subfolder...
+    let legit = p.path();
+    runs(&p, &sub, &legit);
+    // ...but not once the folder above holding both is a git work tree (a monorepo whose
+    // project is a subfolder): the work tree's top level is the repository writer's too.
+    let top = p.w.dir.path();
+    crate::util::git_in(top, &["init", "-q"]);
+    // Set up the git drivers first: a clone without them gets a note on each command.
+    p.cmd(&["git", "setup"]).dir(&sub).ok();
+    refused(&p, &sub, &legit, "refusing to run it");
+    std::fs::remove_dir_all(top.join(".git")).unwrap();
+    runs(&p, &sub, &legit);
+}
