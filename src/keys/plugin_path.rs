@@ -2,7 +2,7 @@
 //! identities: which `age-plugin-NAME` aisecrets lets age run, and the one-line errors that say
 //! what to change when it refuses.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 
@@ -25,13 +25,13 @@ pub fn not_on_path(binary: &str) -> anyhow::Error {
 /// plugin's path.
 ///
 /// age looks the binary up again when it starts it; this walks PATH the same way (the first
-/// regular, executable `age-plugin-NAME`), so both find the same file.
+/// regular file `access(X_OK)` allows), and refuses any relative or empty PATH entry, so both
+/// find the same file.
 ///
 /// # Errors
-/// One line saying what to do: the plugin is missing, found through a relative PATH entry, or
-/// found inside the project; or `AGEDEBUG=plugin` would print key material.
+/// One line saying what to do: the plugin is missing, PATH holds a relative entry, or the
+/// plugin is inside the project; or `AGEDEBUG=plugin` would print key material.
 pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
     let binary = format!("age-plugin-{name}");
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
         bail!("`{}` is not a plugin name", sanitize(name, 40));
@@ -44,19 +44,22 @@ pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
         );
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
+    let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    // age resolves a relative entry (`.`, an empty one, `bin`) against whatever folder it runs
+    // in, wherever the entry sits: a copy this walk passes over may be one age skips too.
+    if let Some(dir) = dirs
+        .iter()
+        .find(|d| d.as_os_str().is_empty() || d.is_relative())
+    {
+        bail!(
+            "PATH holds a relative or empty entry (`{}`), through which age would look for {binary} in whatever folder it runs from; refusing to run an age plugin: take it out of PATH, or write it as an absolute folder",
+            sanitize(&dir.to_string_lossy(), 80)
+        );
+    }
     let roots = repository_roots();
-    for dir in std::env::split_paths(&path) {
-        if dir.as_os_str().is_empty() || dir.is_relative() {
-            bail!(
-                "PATH holds a relative folder (`{}`) before any {binary}; refusing to look for an age plugin through it: take it out of PATH",
-                sanitize(&dir.to_string_lossy(), 80)
-            );
-        }
+    for dir in dirs {
         let candidate = dir.join(&binary);
-        let Ok(meta) = std::fs::metadata(&candidate) else {
-            continue;
-        };
-        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+        if !is_executable(&candidate) {
             continue;
         }
         // As found, through its folder's links (a link in the project may point anywhere),
@@ -83,6 +86,14 @@ pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
         return Ok(candidate);
     }
     Err(not_on_path(&binary))
+}
+
+/// What age's lookup (the `which` crate) takes for a program: a regular file (links
+/// followed) that `access(X_OK)` allows us to run; mode bits alone would count a file on a
+/// `noexec` mount, or one only its owner may run, that age then passes over.
+fn is_executable(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).is_ok()
 }
 
 /// The folders a repository writer may fill, as found and with links resolved: the current

@@ -279,8 +279,8 @@ fn a_plugin_identity_never_runs_a_plugin_from_the_current_folder_or_a_relative_p
             format!("{}:{system}", p.w.project.display()),
             "inside the current folder",
         ),
-        (format!(".:{system}"), "relative folder"),
-        (format!(":{system}"), "relative folder"),
+        (format!(".:{system}"), "relative or empty entry"),
+        (format!(":{system}"), "relative or empty entry"),
     ] {
         p.as_plugin_user(&["run", "--", "true"])
             .env("PATH", &path)

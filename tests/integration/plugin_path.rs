@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use crate::plugin::{Plugged, install};
+use crate::util::{as_user, chown_tree, throwaway_user};
 
 /// `run` as the plugin user and `recipients add` of the plugin recipient, from `dir` with
 /// `path`: both refused with `says`, and no plugin ran.
@@ -84,4 +85,82 @@ fn a_plugin_planted_in_the_project_never_runs_from_a_subfolder() {
     refused(&p, &sub, &legit, "refusing to run it");
     std::fs::remove_dir_all(top.join(".git")).unwrap();
     runs(&p, &sub, &legit);
+}
+
+/// A relative or empty PATH entry anywhere, even after the plugin's folder, is refused: age
+/// goes on down PATH past any copy it cannot run. And a copy age would pass over (one that
+/// `access(X_OK)` refuses: only its owner may run it, or a `noexec` mount) does not vouch for
+/// the plugin age then finds further down, here one planted in the project.
+#[test]
+fn a_relative_path_entry_anywhere_and_a_copy_age_skips_are_refused() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let system = std::env::var("PATH").unwrap();
+    let legit = p.bin.display().to_string();
+    for path in [
+        format!("{legit}:{system}:."),
+        format!("{legit}::{system}"),
+        format!("{legit}:{system}:bin"),
+    ] {
+        refused(&p, &p.w.project, &path, "relative or empty entry");
+    }
+
+    let planted = p.w.project.join("bin");
+    std::fs::create_dir_all(&planted).unwrap();
+    install(&planted);
+    let skipped = p.w.path("skipped");
+    std::fs::create_dir_all(&skipped).unwrap();
+    let copy = skipped.join("age-plugin-aistest");
+    std::fs::write(&copy, "#!/bin/sh\nexit 0\n").unwrap();
+    let path = format!("{}:{}:{system}", skipped.display(), planted.display());
+    let _ = std::fs::remove_file(&p.log);
+    let out = if nix::unistd::geteuid().is_root() {
+        // Root may run any file with an execute bit: the user who cannot is another one.
+        // Mode 0700, owned by root: executable by its mode bits, not for that user.
+        let (uid, gid) = throwaway_user();
+        chown_tree(p.w.dir.path(), uid, gid);
+        std::os::unix::fs::chown(&skipped, Some(0), Some(0)).unwrap();
+        std::os::unix::fs::chown(&copy, Some(0), Some(0)).unwrap();
+        set_mode(&copy, 0o700);
+        let base = p.w.command(["run", "--", "true"]);
+        let mut c = as_user(uid, gid, crate::util::bin());
+        c.args(["run", "--", "true"]);
+        for (k, v) in base.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        c.current_dir(&p.w.project)
+            .env("PATH", &path)
+            .env("AISTEST_LOG", &p.log)
+            .env("AISECRETS_IDENTITY_FILE", &p.identity);
+        crate::util::no_controlling_terminal(&mut c);
+        c.output().unwrap()
+    } else {
+        // Executable for group and others, not for its owner, who is us.
+        set_mode(&copy, 0o011);
+        let mut c = p.w.command(["run", "--", "true"]);
+        c.env("PATH", &path)
+            .env("AISTEST_LOG", &p.log)
+            .env("AISECRETS_IDENTITY_FILE", &p.identity);
+        crate::util::no_controlling_terminal(&mut c);
+        c.output().unwrap()
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !p.log.exists(),
+        "the plugin planted in the project ran: {}\n{err}",
+        p.log()
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("refusing to run it") && err.contains("project/bin"),
+        "{err}"
+    );
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
