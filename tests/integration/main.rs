@@ -20,6 +20,7 @@ mod merging;
 mod names;
 mod newcomer;
 mod plugin;
+mod plugin_limits;
 mod plugin_path;
 mod properties;
 mod proxy;

@@ -145,6 +145,7 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
             }
         }
     }
+    let native = identities.len();
     for (name, ids) in by_plugin {
         plugin_path::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
         let asked = Arc::new(AtomicU8::new(ASKED_NOTHING));
@@ -163,6 +164,7 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
     Ok(Some(Keys {
         identities,
         public: public.or(plugged.recipient),
+        native,
     }))
 }
 
