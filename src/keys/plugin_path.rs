@@ -29,8 +29,9 @@ pub fn not_on_path(binary: &str) -> anyhow::Error {
 /// find the same file.
 ///
 /// # Errors
-/// One line saying what to do: the plugin is missing, PATH holds a relative entry, or the
-/// plugin is inside the project; or `AGEDEBUG=plugin` would print key material.
+/// One line saying what to do: the plugin is missing, PATH holds a relative entry, the plugin
+/// is inside the project or another user could replace it, or `AGEDEBUG=plugin` would print
+/// key material.
 pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
     let binary = format!("age-plugin-{name}");
     if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
@@ -83,9 +84,45 @@ pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
                 sanitize(&root.to_string_lossy(), 200)
             );
         }
+        let [_, in_real_dir, real] = &forms;
+        if let Some(parent) = real.parent() {
+            check_owner(
+                &binary,
+                &[real, parent, in_real_dir.parent().unwrap_or(&dir)],
+            )?;
+        }
         return Ok(candidate);
     }
     Err(not_on_path(&binary))
+}
+
+/// Like ssh's StrictModes: the plugin (links resolved), its folder and the PATH folder it was
+/// found in must be owned by root or by us, and not writable by every user; else another user
+/// of the machine could put their program in its place.
+fn check_owner(binary: &str, paths: &[&Path]) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let me = nix::unistd::geteuid().as_raw();
+    for path in paths {
+        let Ok(meta) = std::fs::metadata(path) else {
+            continue;
+        };
+        let why = if meta.mode() & 0o002 != 0 {
+            "is writable by every user".to_owned()
+        } else if meta.uid() != 0 && meta.uid() != me {
+            let owner = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(meta.uid()))
+                .ok()
+                .flatten()
+                .map_or_else(|| format!("uid {}", meta.uid()), |u| u.name);
+            format!("is owned by another user ({})", sanitize(&owner, 40))
+        } else {
+            continue;
+        };
+        bail!(
+            "{} {why}, who could put another program in the place of {binary}; refusing to run it: make it owned by you or root and not writable by others (chown, chmod o-w)",
+            sanitize(&path.to_string_lossy(), 200)
+        );
+    }
+    Ok(())
 }
 
 /// What age's lookup (the `which` crate) takes for a program: a regular file (links

@@ -164,3 +164,42 @@ fn set_mode(path: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt as _;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
 }
+
+/// Another user of the machine plants the plugin in a folder every user may write to (a
+/// shared `/opt/tools/bin` made 1777), or owns the plugin: like ssh's StrictModes, it is
+/// refused, with one line saying to fix the permissions.
+#[test]
+fn a_plugin_another_user_could_replace_is_refused() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let system = std::env::var("PATH").unwrap();
+    let shared = p.w.path("shared-bin");
+    std::fs::create_dir_all(&shared).unwrap();
+    set_mode(&shared, 0o1777);
+    let plugin = shared.join("age-plugin-aistest");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\nexec {} \"$@\"\n",
+            crate::plugin::plugin_binary().display()
+        ),
+    )
+    .unwrap();
+    set_mode(&plugin, 0o755);
+    let path = format!("{}:{system}", shared.display());
+    refused(&p, &p.w.project, &path, "is writable by every user");
+
+    set_mode(&shared, 0o755);
+    if nix::unistd::geteuid().is_root() {
+        let (uid, gid) = throwaway_user();
+        std::os::unix::fs::chown(&plugin, Some(uid), Some(gid)).unwrap();
+        refused(&p, &p.w.project, &path, "is owned by another user");
+        std::os::unix::fs::chown(&plugin, Some(0), Some(0)).unwrap();
+    } else {
+        // Without root no file of another user can be made: one every user may write to.
+        set_mode(&plugin, 0o757);
+        refused(&p, &p.w.project, &path, "is writable by every user");
+        set_mode(&plugin, 0o755);
+    }
+    runs(&p, &p.w.project, &path);
+}
