@@ -82,7 +82,7 @@ pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey
         }
         Err(age::DecryptError::Io(e))
             if e.get_ref()
-                .is_some_and(|i| i.downcast_ref::<PluginPromptFailed>().is_some())
+                .is_some_and(|i| i.downcast_ref::<PluginFailed>().is_some())
                 || e.kind() == std::io::ErrorKind::ConnectionAborted =>
         {
             // A plugin that died says so in its first line (the rest suggests AGEDEBUG).
@@ -116,24 +116,25 @@ fn plugin_errors(errors: &[impl std::fmt::Display]) -> String {
 }
 
 /// The first line of a plugin's (or age's) message, safe to print.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     // age's messages wrap names in Unicode isolation marks (its i18n): not for a terminal.
     let text = text.replace(['\u{2068}', '\u{2069}'], "");
     crate::base::output::sanitize(text.lines().next().unwrap_or("").trim(), 300)
 }
 
-/// The error an identity's plugin gives when it asked for something (a PIN) and there was
-/// no terminal to ask on: the message is the whole line the user sees.
+/// The error an identity's plugin gives when it failed in a way age reports as an I/O error
+/// (it asked for a PIN with no terminal to ask on, it died, it never answered): the message is
+/// the whole line the user sees.
 #[derive(Debug)]
-pub struct PluginPromptFailed(pub String);
+pub struct PluginFailed(pub String);
 
-impl std::fmt::Display for PluginPromptFailed {
+impl std::fmt::Display for PluginFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for PluginPromptFailed {}
+impl std::error::Error for PluginFailed {}
 
 /// Counts `-> ` stanza lines in the age header inside an armored block without any
 /// public-key work, so a header with thousands of stanzas is refused cheaply.

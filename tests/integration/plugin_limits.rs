@@ -113,3 +113,35 @@ fn git_history_starts_a_plugin_identity_at_most_three_times() {
         .stderr_has("not searched for a fork");
     assert_eq!(runs(), 3, "{}", p.log());
 }
+
+/// Installs a shell script as `age-plugin-aistest` in a new folder `name`: PATH for it.
+fn script_plugin(p: &Plugged, name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = p.w.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("age-plugin-aistest");
+    std::fs::write(&file, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap())
+}
+
+/// A plugin that dies at once (not installed right: exit 127) is the plugin's failure: one
+/// line naming it, not "the file is damaged, restore it from git".
+#[test]
+fn a_plugin_that_dies_is_not_a_damaged_file() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let path = script_plugin(&p, "dies", "exit 127");
+    let out = p
+        .as_plugin_user(&["run", "--", "true"])
+        .env("PATH", &path)
+        .fails(1)
+        .one_line_error()
+        .stderr_has("your identity's age plugin did not open it")
+        .stderr_has("age-plugin-aistest ended without answering");
+    let err = out.stderr_str();
+    assert!(
+        !err.contains("restore") && !err.contains("damaged") && !err.contains("does not open"),
+        "{err}"
+    );
+}

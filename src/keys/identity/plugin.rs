@@ -15,7 +15,7 @@ use super::{Keys, Source};
 use crate::base::error::{Error, Result};
 use crate::base::prompt;
 use crate::keys::plugin_path;
-use crate::keys::wrap::{Identity, PluginPromptFailed};
+use crate::keys::wrap::{self, Identity, PluginFailed};
 
 /// What an identity file's plugin identities say about themselves, read without running
 /// anything.
@@ -233,16 +233,24 @@ impl age::Identity for Guarded {
     fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
         self.asked.store(ASKED_NOTHING, Ordering::SeqCst);
         let out = self.plugin.unwrap_stanzas(stanzas);
-        let what = match self.asked.load(Ordering::SeqCst) {
-            ASKED_SECRET => "its PIN",
-            ASKED_QUESTION => "an answer",
-            _ => return out,
+        let what = match (self.asked.load(Ordering::SeqCst), out) {
+            (ASKED_SECRET, out) if !matches!(out, Some(Ok(_))) => "its PIN",
+            (ASKED_QUESTION, out) if !matches!(out, Some(Ok(_))) => "an answer",
+            // A plugin that died (a broken pipe, an early end) is the plugin's failure, not a
+            // damaged file.
+            (_, Some(Err(age::DecryptError::Io(e)))) => {
+                return Some(Err(age::DecryptError::Io(std::io::Error::other(
+                    PluginFailed(format!(
+                        "{} ended without answering ({}): check that it runs, and reinstall it if it does not",
+                        self.binary,
+                        wrap::one_line(&e.to_string())
+                    )),
+                ))));
+            }
+            (_, out) => return out,
         };
-        if matches!(out, Some(Ok(_))) {
-            return out;
-        }
         Some(Err(age::DecryptError::Io(std::io::Error::other(
-            PluginPromptFailed(format!(
+            PluginFailed(format!(
                 "{} asked for {what} and there is no terminal to ask on; run this command from a terminal, or use AISECRETS_IDENTITY on a machine without one",
                 self.binary
             )),
