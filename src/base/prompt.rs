@@ -158,9 +158,11 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
+        // Unicode isolation marks, as age's own messages carry them: not for a terminal.
+        let message = message.replace(['\u{2068}', '\u{2069}'], "");
         tell(&format!(
             "{}\n",
-            crate::base::output::sanitize(message, 400)
+            crate::base::output::sanitize(&message, 400)
         ));
     }
 

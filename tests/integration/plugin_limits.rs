@@ -145,3 +145,59 @@ fn a_plugin_that_dies_is_not_a_damaged_file() {
         "{err}"
     );
 }
+
+/// A plugin that never answers (a device waiting for a touch), with no terminal to show its
+/// messages on: the wait is bounded (60 s; the tests shorten it) and ends in one line.
+#[test]
+fn a_plugin_that_never_answers_without_a_terminal_times_out() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let pid_file = p.w.path("hangs.pid");
+    let path = script_plugin(
+        &p,
+        "hangs",
+        &format!(
+            "echo $$ > {}\nexec sleep 40 2>/dev/null",
+            pid_file.display()
+        ),
+    );
+    let started = std::time::Instant::now();
+    p.as_plugin_user(&["run", "--", "true"])
+        .env("PATH", &path)
+        .env("AISECRETS_TEST_PLUGIN_TIMEOUT", "2")
+        .fails(1)
+        .one_line_error()
+        .stderr_has("age-plugin-aistest did not answer within 2 s");
+    let took = started.elapsed();
+    // The plugin is ours to stop (it would end by itself after 40 s).
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+/// A plugin's message reaches the person without Unicode isolation marks (U+2068/U+2069),
+/// which a terminal does not show and which can hide text.
+#[test]
+fn a_plugin_message_loses_its_isolation_marks() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let out = p
+        .as_plugin_user(&["run", "--", "true"])
+        .env(
+            "AISTEST_MESSAGE",
+            "aistest: touch \u{2068}your key\u{2069} now",
+        )
+        .fails(1);
+    let err = out.stderr_str();
+    assert!(
+        err.contains("aistest: touch your key now") && !err.contains(['\u{2068}', '\u{2069}']),
+        "{err:?}"
+    );
+}

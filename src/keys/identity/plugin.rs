@@ -4,9 +4,14 @@
 //! anything), and opens them through their plugin: only under the PATH rule of plugin
 //! recipients (`plugin_path::check_plugin_path`, threat model T4), with the plugin's messages, questions
 //! and PIN prompts on the terminal, and with one clear line when there is no terminal to ask on.
+//!
+//! Without a terminal, a plugin that never answers (a device that waits for a touch nobody
+//! sees) is given [`ANSWER_WITHIN`]; `AISECRETS_TEST_PLUGIN_TIMEOUT` (seconds, internal: the
+//! test suite's) may only shorten that.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
@@ -156,7 +161,7 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
             bad(plugin_path::not_on_path(&format!("age-plugin-{name}")).to_string())
         })?;
         identities.push(Box::new(Guarded {
-            plugin,
+            plugin: Arc::new(plugin),
             binary: format!("age-plugin-{name}"),
             asked,
         }));
@@ -220,7 +225,7 @@ impl age::Callbacks for PluginPrompts {
 /// A plugin identity that turns "the plugin asked, and nobody could answer" into one line
 /// saying to run from a terminal, instead of the plugin's own puzzled error.
 struct Guarded {
-    plugin: age::plugin::IdentityPluginV1<PluginPrompts>,
+    plugin: Arc<age::plugin::IdentityPluginV1<PluginPrompts>>,
     binary: String,
     asked: Arc<AtomicU8>,
 }
@@ -232,7 +237,11 @@ impl age::Identity for Guarded {
 
     fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
         self.asked.store(ASKED_NOTHING, Ordering::SeqCst);
-        let out = self.plugin.unwrap_stanzas(stanzas);
+        let out = if prompt::has_terminal() {
+            self.plugin.unwrap_stanzas(stanzas)
+        } else {
+            self.unwrap_within(stanzas, answer_within())
+        };
         let what = match (self.asked.load(Ordering::SeqCst), out) {
             (ASKED_SECRET, out) if !matches!(out, Some(Ok(_))) => "its PIN",
             (ASKED_QUESTION, out) if !matches!(out, Some(Ok(_))) => "an answer",
@@ -255,6 +264,52 @@ impl age::Identity for Guarded {
                 self.binary
             )),
         ))))
+    }
+}
+
+/// How long a plugin is given to answer when there is no terminal to show its messages on.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+/// [`ANSWER_WITHIN`], or less under `AISECRETS_TEST_PLUGIN_TIMEOUT` (internal, for the tests).
+fn answer_within() -> Duration {
+    std::env::var("AISECRETS_TEST_PLUGIN_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .filter(|d| *d < ANSWER_WITHIN)
+        .unwrap_or(ANSWER_WITHIN)
+}
+
+impl Guarded {
+    /// The plugin's answer, or a plugin error once `limit` has passed. The plugin is asked on a
+    /// thread of its own, left blocked if it never answers (the command then ends).
+    fn unwrap_within(
+        &self,
+        stanzas: &[Stanza],
+        limit: Duration,
+    ) -> Option<Result<FileKey, age::DecryptError>> {
+        let plugin = Arc::clone(&self.plugin);
+        let stanzas: Vec<Stanza> = stanzas
+            .iter()
+            .map(|s| Stanza {
+                tag: s.tag.clone(),
+                args: s.args.clone(),
+                body: s.body.clone(),
+            })
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(age::Identity::unwrap_stanzas(plugin.as_ref(), &stanzas));
+        });
+        rx.recv_timeout(limit).unwrap_or_else(|_| {
+            Some(Err(age::DecryptError::Io(std::io::Error::other(
+                PluginFailed(format!(
+                    "{} did not answer within {} s, and there is no terminal to show its messages on; check that its device is plugged in, or run this command from a terminal",
+                    self.binary,
+                    limit.as_secs()
+                )),
+            ))))
+        })
     }
 }
 
