@@ -44,7 +44,11 @@ pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
             "AGEDEBUG=plugin would print the data key and the plugin's PIN on standard error: unset AGEDEBUG to use {binary}"
         );
     }
-    let path = std::env::var_os("PATH").unwrap_or_default();
+    let Some(path) = std::env::var_os("PATH").filter(|p| !p.is_empty()) else {
+        bail!(
+            "PATH is empty or unset: set it to the folders that hold your programs (such as /usr/local/bin:/usr/bin:/bin) to use {binary}"
+        );
+    };
     let dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
     // age resolves a relative entry (`.`, an empty one, `bin`) against whatever folder it runs
     // in, wherever the entry sits: a copy this walk passes over may be one age skips too.

@@ -203,3 +203,33 @@ fn a_plugin_another_user_could_replace_is_refused() {
     }
     runs(&p, &p.w.project, &path);
 }
+
+/// With PATH unset or empty, one line says to set it; a PATH-rule refusal is about PATH, and
+/// does not name the identity file as if the file were broken.
+#[test]
+fn path_rule_errors_speak_of_path_not_of_the_identity_file() {
+    let p = Plugged::new();
+    p.add_recipient();
+    let file = p.identity.display().to_string();
+    for unset in [true, false] {
+        let cmd = p.as_plugin_user(&["run", "--", "true"]);
+        let cmd = if unset {
+            cmd.env_remove("PATH")
+        } else {
+            cmd.env("PATH", "")
+        };
+        let out = cmd
+            .fails(1)
+            .one_line_error()
+            .stderr_has("PATH is empty or unset: set it");
+        assert!(!out.stderr_str().contains(&file), "{}", out.stderr_str());
+    }
+    let system = std::env::var("PATH").unwrap();
+    let out = p
+        .as_plugin_user(&["run", "--", "true"])
+        .env("PATH", format!(".:{system}"))
+        .fails(1)
+        .one_line_error()
+        .stderr_has("relative or empty entry");
+    assert!(!out.stderr_str().contains(&file), "{}", out.stderr_str());
+}

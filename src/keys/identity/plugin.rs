@@ -152,13 +152,14 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
     }
     let native = identities.len();
     for (name, ids) in by_plugin {
-        plugin_path::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
+        // The PATH rule's refusals are about PATH, not the identity file.
+        plugin_path::check_plugin_path(&name).map_err(|e| Error::Failed(e.to_string()))?;
         let asked = Arc::new(AtomicU8::new(ASKED_NOTHING));
         let prompts = PluginPrompts {
             asked: Arc::clone(&asked),
         };
         let plugin = age::plugin::IdentityPluginV1::new(&name, &ids, prompts).map_err(|_| {
-            bad(plugin_path::not_on_path(&format!("age-plugin-{name}")).to_string())
+            Error::Failed(plugin_path::not_on_path(&format!("age-plugin-{name}")).to_string())
         })?;
         identities.push(Box::new(Guarded {
             plugin: Arc::new(plugin),
