@@ -53,18 +53,8 @@ impl Plugged {
         std::fs::create_dir_all(&bin).unwrap();
         install(&bin);
         let log = w.path("plugin.log");
-        let out = std::process::Command::new(plugin_binary())
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8(out.stdout).unwrap();
-        let recipient = text
-            .lines()
-            .find_map(|l| l.strip_prefix("# recipient: "))
-            .unwrap()
-            .to_owned();
         let identity = w.path("aistest-identity.txt");
-        std::fs::write(&identity, &text).unwrap();
+        let recipient = new_plugin_identity(&identity);
         Self {
             w,
             bin,
@@ -111,6 +101,21 @@ impl Plugged {
     pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+}
+
+/// A new plugin identity file made by the stand-in plugin (as the SDK's plugins make them) at
+/// `path`: its recipient, from the file's `# recipient:` line.
+pub(crate) fn new_plugin_identity(path: &Path) -> String {
+    let out = std::process::Command::new(plugin_binary())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(path, &text).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_owned()
 }
 
 /// Links the built plugin into `dir` as `age-plugin-aistest`.
@@ -406,17 +411,8 @@ fn the_merge_driver_says_when_the_plugin_could_not_ask_for_its_pin() {
     let bin = w.path("plugins");
     std::fs::create_dir_all(&bin).unwrap();
     install(&bin);
-    let out = std::process::Command::new(plugin_binary())
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# recipient: "))
-        .unwrap()
-        .to_owned();
     let identity = w.path("bob-aistest.txt");
-    std::fs::write(&identity, &text).unwrap();
+    let recipient = new_plugin_identity(&identity);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let as_bob = |args: &[&str]| bob.aisecrets(args).env("PATH", &path);
     as_bob(&["recipients", "add", "bob-yubikey", &recipient]).ok();

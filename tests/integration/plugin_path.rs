@@ -72,6 +72,28 @@ fn a_plugin_planted_in_the_project_never_runs_from_a_subfolder() {
         &format!("{}:{system}", link.display()),
         "refusing to run it",
     );
+    // A plugin outside that is a link to a file in the project: only the fully resolved
+    // path shows it.
+    let file = p.w.project.join("tools/age-plugin-aistest");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "#!/bin/sh\nexec {} \"$@\"\n",
+            crate::plugin::plugin_binary().display()
+        ),
+    )
+    .unwrap();
+    set_mode(&file, 0o755);
+    let outside = p.w.path("linked");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&file, outside.join("age-plugin-aistest")).unwrap();
+    refused(
+        &p,
+        &sub,
+        &format!("{}:{system}", outside.display()),
+        "refusing to run it",
+    );
 
     // The plugin's own folder is outside the project: it runs from the subfolder...
     let legit = p.path();
