@@ -191,7 +191,14 @@ fn check_trust(
             source,
             links,
         } => {
-            if let Some(fork) = history::find_fork(path, file, keys, &pinned, &links) {
+            let found = history::find_fork(path, file, keys, &pinned, &links).map_err(|_| {
+                Error::Failed(format!(
+                    "{}: `{env}` has a new data key, and git history holds more other data keys than your plugin identity is asked to open ({}, each a PIN or touch), so it was not searched for a fork: check the key and its recipients with `aisecrets trust --env {env}`",
+                    path.display(),
+                    history::MAX_PLUGIN_OPENS
+                ))
+            })?;
+            if let Some(fork) = found {
                 return Err(Error::Forked {
                     env: env.to_owned(),
                     path: path.to_owned(),

@@ -29,8 +29,9 @@ pub fn timestamp(secs: u64) -> String {
         .to_string()
 }
 
-/// Makes untrusted text safe to print on a terminal: control characters are escaped and
-/// long text is cut.
+/// Makes untrusted text safe to print on a terminal: control characters and bidirectional
+/// controls (which reorder what follows them on screen, "Trojan Source") are escaped and long
+/// text is cut.
 #[must_use]
 pub fn sanitize(text: &str, max_chars: usize) -> String {
     let mut out = String::new();
@@ -39,13 +40,19 @@ pub fn sanitize(text: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() {
+        if c.is_control() || is_bidi_control(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// The Unicode bidirectional embedding, override and isolate controls (U+202A to U+202E,
+/// U+2066 to U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// The closest of `candidates` to `name`, if one is close enough to suggest.
@@ -117,6 +124,17 @@ impl Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bidi_controls_are_escaped() {
+        // A right-to-left override makes "txt.exe" look like "exe.txt" on a terminal.
+        let shown = sanitize("name\u{202E}txt.exe\u{2066}x\u{2069}\u{202A}", 100);
+        assert_eq!(shown, "name\\u{202e}txt.exe\\u{2066}x\\u{2069}\\u{202a}");
+        for c in ('\u{202A}'..='\u{202E}').chain('\u{2066}'..='\u{2069}') {
+            assert!(!sanitize(&format!("a{c}b"), 10).contains(c), "{c:?}");
+        }
+        assert_eq!(sanitize("plain é — ok", 100), "plain é — ok");
+    }
 
     #[test]
     fn suggestions() {

@@ -44,26 +44,35 @@ pub fn hidden(prompt: &str, what: &str, hint: &str) -> Result<SecretString> {
 
 /// Asks a yes/no question on the terminal; only `y` or `yes` is yes.
 pub fn confirm(question: &str) -> Result<bool> {
-    use std::io::{BufRead, Write};
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| Error::NoTerminal {
+    let line = ask_on_tty(question)
+        .ok_or_else(|| Error::NoTerminal {
             what: "a confirmation".into(),
             hint: "pass --yes after checking what it shows".into(),
-        })?;
-    let mut w = &tty;
-    let _ = w.write_all(question.as_bytes());
-    let _ = w.flush();
-    let mut line = String::new();
-    std::io::BufReader::new(&tty)
-        .read_line(&mut line)
+        })?
         .map_err(|e| Error::io("read from", "/dev/tty", e))?;
     Ok(matches!(
         line.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
     ))
+}
+
+/// Writes `question` on the controlling terminal and reads one line there, shown as typed
+/// (line ending taken off); `None` when no terminal can be opened.
+fn ask_on_tty(question: &str) -> Option<std::io::Result<String>> {
+    use std::io::{BufRead as _, Write as _};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let mut w = &tty;
+    let mut line = String::new();
+    Some(
+        w.write_all(question.as_bytes())
+            .and_then(|()| w.flush())
+            .and_then(|()| std::io::BufReader::new(&tty).read_line(&mut line))
+            .map(|_| line.trim_end_matches(['\r', '\n']).to_owned()),
+    )
 }
 
 /// Reads standard input to the end (at most the value limit plus a newline), and strips
@@ -136,18 +145,7 @@ fn tell(text: &str) {
 
 /// Asks `question` on the terminal and reads one line, shown as typed; `None` without one.
 fn ask_line(question: &str) -> Option<String> {
-    use std::io::{BufRead as _, Write as _};
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .ok()?;
-    let mut w = &tty;
-    w.write_all(question.as_bytes()).ok()?;
-    w.flush().ok()?;
-    let mut line = String::new();
-    std::io::BufReader::new(&tty).read_line(&mut line).ok()?;
-    Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    ask_on_tty(question)?.ok()
 }
 
 /// age callbacks that ask on the terminal (for encrypted SSH keys and plugins): a plugin's
@@ -158,9 +156,11 @@ pub struct TtyCallbacks;
 
 impl age::Callbacks for TtyCallbacks {
     fn display_message(&self, message: &str) {
+        // Unicode isolation marks, as age's own messages carry them: not for a terminal.
+        let message = message.replace(['\u{2068}', '\u{2069}'], "");
         tell(&format!(
             "{}\n",
-            crate::base::output::sanitize(message, 400)
+            crate::base::output::sanitize(&message, 400)
         ));
     }
 

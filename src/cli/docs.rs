@@ -96,6 +96,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "log2 of the scrypt work factor for new identities (default 18); tests set it low.",
     ),
     (
+        "AISECRETS_TEST_PLUGIN_TIMEOUT",
+        "Internal, for the tests: seconds (under the default 60) an age plugin of the identity gets to answer when there is no terminal.",
+    ),
+    (
         "VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE, VAULT_CACERT, VAULT_CAPATH, VAULT_CLIENT_TIMEOUT",
         "For environments kept in OpenBao/Vault, as the vault CLI reads them, each with its BAO_* name (BAO_ADDR...) as a fallback; VAULT_ADDR wins over the manifest's address. The token is taken out of the environment at start-up.",
     ),

@@ -1,9 +1,9 @@
 //! Age and its recipients: wrapping the data key to the environment's recipients and
-//! unwrapping it with the user's identities, parsing recipient public keys, and the PATH
-//! rule for age plugins (threat model T4). Every call into `age` for the data key is here.
+//! unwrapping it with the user's identities, and parsing recipient public keys (a plugin
+//! recipient only under `plugin_path`'s rule, threat model T4). Every call into `age` for the
+//! data key is here.
 
 use std::io::{Read, Write};
-use std::path::PathBuf;
 
 use age::armor::{ArmoredReader, ArmoredWriter, Format};
 use anyhow::{anyhow, bail};
@@ -11,6 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
+use crate::keys::plugin_path;
 use crate::keys::seal::{DATA_KEY_LEN, DataKey};
 
 /// The most recipient stanzas a `data_key` block may carry; more is refused before any
@@ -81,7 +82,7 @@ pub fn unwrap_data_key(armored: &str, identities: &[Identity]) -> Result<DataKey
         }
         Err(age::DecryptError::Io(e))
             if e.get_ref()
-                .is_some_and(|i| i.downcast_ref::<PluginPromptFailed>().is_some())
+                .is_some_and(|i| i.downcast_ref::<PluginFailed>().is_some())
                 || e.kind() == std::io::ErrorKind::ConnectionAborted =>
         {
             // A plugin that died says so in its first line (the rest suggests AGEDEBUG).
@@ -115,24 +116,25 @@ fn plugin_errors(errors: &[impl std::fmt::Display]) -> String {
 }
 
 /// The first line of a plugin's (or age's) message, safe to print.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     // age's messages wrap names in Unicode isolation marks (its i18n): not for a terminal.
     let text = text.replace(['\u{2068}', '\u{2069}'], "");
     crate::base::output::sanitize(text.lines().next().unwrap_or("").trim(), 300)
 }
 
-/// The error an identity's plugin gives when it asked for something (a PIN) and there was
-/// no terminal to ask on: the message is the whole line the user sees.
+/// The error an identity's plugin gives when it failed in a way age reports as an I/O error
+/// (it asked for a PIN with no terminal to ask on, it died, it never answered): the message is
+/// the whole line the user sees.
 #[derive(Debug)]
-pub struct PluginPromptFailed(pub String);
+pub struct PluginFailed(pub String);
 
-impl std::fmt::Display for PluginPromptFailed {
+impl std::fmt::Display for PluginFailed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl std::error::Error for PluginPromptFailed {}
+impl std::error::Error for PluginFailed {}
 
 /// Counts `-> ` stanza lines in the age header inside an armored block without any
 /// public-key work, so a header with thousands of stanzas is refused cheaply.
@@ -160,64 +162,6 @@ fn check_stanza_count(armored: &str) -> Result<(), UnwrapError> {
     Ok(())
 }
 
-/// The PATH rule for age plugins (threat model T4), one rule for recipients and identities:
-/// `age-plugin-NAME` runs only when the first one on PATH (the one age itself then finds) is in
-/// an absolute folder outside the current folder, which may be a repository, with no relative
-/// or empty PATH entry before it. Returns the plugin's path.
-///
-/// age looks the binary up again when it starts it; this walks PATH the same way (the first
-/// regular, executable `age-plugin-NAME`), so both find the same file.
-///
-/// # Errors
-/// One line saying what to do: the plugin is missing, found through a relative PATH entry, or
-/// found inside the current folder; or `AGEDEBUG=plugin` would print key material.
-pub fn check_plugin_path(name: &str) -> anyhow::Result<PathBuf> {
-    use std::os::unix::fs::PermissionsExt as _;
-    let binary = format!("age-plugin-{name}");
-    if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-        bail!(
-            "`{}` is not a plugin name",
-            crate::base::output::sanitize(name, 40)
-        );
-    }
-    // age (and the plugin SDK) then print every message of the plugin protocol on standard
-    // error, the data key and any PIN with them.
-    if std::env::var_os("AGEDEBUG").is_some_and(|v| v == "plugin") {
-        bail!(
-            "AGEDEBUG=plugin would print the data key and the plugin's PIN on standard error: unset AGEDEBUG to use {binary}"
-        );
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let cwd_real = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
-    for dir in std::env::split_paths(&path) {
-        if dir.as_os_str().is_empty() || dir.is_relative() {
-            bail!(
-                "PATH holds a relative folder (`{}`) before any {binary}; refusing to look for an age plugin through it: take it out of PATH",
-                crate::base::output::sanitize(&dir.to_string_lossy(), 80)
-            );
-        }
-        let candidate = dir.join(&binary);
-        let Ok(meta) = std::fs::metadata(&candidate) else {
-            continue;
-        };
-        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-            continue;
-        }
-        let real = candidate
-            .canonicalize()
-            .unwrap_or_else(|_| candidate.clone());
-        if candidate.starts_with(&cwd) || real.starts_with(&cwd_real) {
-            bail!(
-                "{binary} was found inside the current folder ({}); refusing to run it: install it in a folder outside the project (such as /usr/local/bin) and put that on PATH",
-                crate::base::output::sanitize(&dir.to_string_lossy(), 200)
-            );
-        }
-        return Ok(candidate);
-    }
-    bail!("{binary} is not on PATH: install it, or add the folder that holds it to PATH")
-}
-
 /// Parses a recipient public key as the manifest stores it.
 pub fn parse_recipient(key: &str) -> anyhow::Result<Recipient> {
     let key = key.trim();
@@ -236,16 +180,14 @@ pub fn parse_recipient(key: &str) -> anyhow::Result<Recipient> {
             .is_some_and(|rest| rest.contains('1') && !key.starts_with("age1pq"));
         if let (true, Ok(r)) = (is_plugin, key.parse::<age::plugin::Recipient>()) {
             let name = r.plugin().to_owned();
-            check_plugin_path(&name)?;
+            plugin_path::check_plugin_path(&name)?;
             let plugin = age::plugin::RecipientPluginV1::new(
                 &name,
                 &[r],
                 &[],
                 crate::base::prompt::TtyCallbacks,
             )
-            .map_err(|_| {
-                anyhow!("age-plugin-{name} is not on PATH: install it, or add the folder that holds it to PATH")
-            })?;
+            .map_err(|_| plugin_path::not_on_path(&format!("age-plugin-{name}")))?;
             return Ok(Box::new(plugin));
         }
         bail!("not a valid age public key (age1...)");

@@ -23,6 +23,8 @@ mod names;
 mod newcomer;
 mod notebooks;
 mod plugin;
+mod plugin_limits;
+mod plugin_path;
 mod properties;
 mod proxy;
 mod review;

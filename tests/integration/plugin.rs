@@ -17,7 +17,7 @@ const PIN_PROMPT: &str = "Enter the PIN of your aistest key";
 const TOUCH: &str = "touch your aistest key";
 
 /// The stand-in plugin, as `cargo test` built it (target/debug/examples/).
-fn plugin_binary() -> PathBuf {
+pub(crate) fn plugin_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let built = exe
         .parent()
@@ -34,37 +34,27 @@ fn plugin_binary() -> PathBuf {
 
 /// A world with secrets (set with an X25519 identity), the stand-in plugin installed in an
 /// absolute folder outside the project, and a plugin identity made by it.
-struct Plugged {
-    w: World,
+pub(crate) struct Plugged {
+    pub(crate) w: World,
     /// The folder holding `age-plugin-aistest` (a link to the built example).
-    bin: PathBuf,
+    pub(crate) bin: PathBuf,
     /// The plugin identity file, as the plugin wrote it.
-    identity: PathBuf,
+    pub(crate) identity: PathBuf,
     /// Its recipient (`age1aistest1...`).
-    recipient: String,
+    pub(crate) recipient: String,
     /// The plugin's log: one line per run.
-    log: PathBuf,
+    pub(crate) log: PathBuf,
 }
 
 impl Plugged {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let w = World::with_secrets();
         let bin = w.path("plugins");
         std::fs::create_dir_all(&bin).unwrap();
         install(&bin);
         let log = w.path("plugin.log");
-        let out = std::process::Command::new(plugin_binary())
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let text = String::from_utf8(out.stdout).unwrap();
-        let recipient = text
-            .lines()
-            .find_map(|l| l.strip_prefix("# recipient: "))
-            .unwrap()
-            .to_owned();
         let identity = w.path("aistest-identity.txt");
-        std::fs::write(&identity, &text).unwrap();
+        let recipient = new_plugin_identity(&identity);
         Self {
             w,
             bin,
@@ -75,12 +65,12 @@ impl Plugged {
     }
 
     /// PATH with the plugin's folder first.
-    fn path(&self) -> String {
+    pub(crate) fn path(&self) -> String {
         format!("{}:{}", self.bin.display(), std::env::var("PATH").unwrap())
     }
 
     /// A command as the X25519 user, with the plugin on PATH.
-    fn cmd(&self, args: &[&str]) -> crate::util::Cmd {
+    pub(crate) fn cmd(&self, args: &[&str]) -> crate::util::Cmd {
         self.w
             .cmd(args)
             .env("PATH", self.path())
@@ -88,7 +78,7 @@ impl Plugged {
     }
 
     /// A command as the plugin identity's user (AISECRETS_IDENTITY_FILE), no terminal.
-    fn as_plugin_user(&self, args: &[&str]) -> crate::util::Cmd {
+    pub(crate) fn as_plugin_user(&self, args: &[&str]) -> crate::util::Cmd {
         self.cmd(args)
             .env("AISECRETS_IDENTITY_FILE", &self.identity)
     }
@@ -103,18 +93,33 @@ impl Plugged {
     }
 
     /// `recipients add yubi RECIPIENT`, by the X25519 user: dev is wrapped to the plugin too.
-    fn add_recipient(&self) {
+    pub(crate) fn add_recipient(&self) {
         self.cmd(&["recipients", "add", "yubi", &self.recipient])
             .ok();
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 }
 
+/// A new plugin identity file made by the stand-in plugin (as the SDK's plugins make them) at
+/// `path`: its recipient, from the file's `# recipient:` line.
+pub(crate) fn new_plugin_identity(path: &Path) -> String {
+    let out = std::process::Command::new(plugin_binary())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    std::fs::write(path, &text).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("# recipient: "))
+        .unwrap()
+        .to_owned()
+}
+
 /// Links the built plugin into `dir` as `age-plugin-aistest`.
-fn install(dir: &Path) {
+pub(crate) fn install(dir: &Path) {
     std::os::unix::fs::symlink(plugin_binary(), dir.join("age-plugin-aistest")).unwrap();
 }
 
@@ -279,8 +284,8 @@ fn a_plugin_identity_never_runs_a_plugin_from_the_current_folder_or_a_relative_p
             format!("{}:{system}", p.w.project.display()),
             "inside the current folder",
         ),
-        (format!(".:{system}"), "relative folder"),
-        (format!(":{system}"), "relative folder"),
+        (format!(".:{system}"), "relative or empty entry"),
+        (format!(":{system}"), "relative or empty entry"),
     ] {
         p.as_plugin_user(&["run", "--", "true"])
             .env("PATH", &path)
@@ -406,17 +411,8 @@ fn the_merge_driver_says_when_the_plugin_could_not_ask_for_its_pin() {
     let bin = w.path("plugins");
     std::fs::create_dir_all(&bin).unwrap();
     install(&bin);
-    let out = std::process::Command::new(plugin_binary())
-        .output()
-        .unwrap();
-    let text = String::from_utf8(out.stdout).unwrap();
-    let recipient = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# recipient: "))
-        .unwrap()
-        .to_owned();
     let identity = w.path("bob-aistest.txt");
-    std::fs::write(&identity, &text).unwrap();
+    let recipient = new_plugin_identity(&identity);
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
     let as_bob = |args: &[&str]| bob.aisecrets(args).env("PATH", &path);
     as_bob(&["recipients", "add", "bob-yubikey", &recipient]).ok();

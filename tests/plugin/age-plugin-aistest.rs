@@ -7,7 +7,8 @@
 //! tag `aistest`, so only this plugin opens them. Like a hardware key, its identity side shows
 //! a message ("touch your key") and asks for a PIN through `request-secret` before it unwraps
 //! anything, and refuses a wrong PIN. Every run appends one line to the file named by
-//! `AISTEST_LOG` (the tests' proof that it ran, or did not); `AISTEST_PIN` is the PIN it expects.
+//! `AISTEST_LOG` (the tests' proof that it ran, or did not); `AISTEST_PIN` is the PIN it expects,
+//! `AISTEST_MESSAGE` replaces its message.
 //!
 //! Run without arguments, it prints a new identity file, as the SDK's plugins do.
 
@@ -162,7 +163,9 @@ impl IdentityPluginV1 for Unwrapper {
             if ours.is_empty() {
                 continue;
             }
-            let _ = callbacks.message("aistest: touch your aistest key")?;
+            let message = std::env::var("AISTEST_MESSAGE")
+                .unwrap_or_else(|_| "aistest: touch your aistest key".to_owned());
+            let _ = callbacks.message(&message)?;
             let refuse = |message: &str| {
                 Err(vec![identity::Error::Identity {
                     index: 0,

@@ -29,6 +29,14 @@ use crate::project::trust::{self, Link, Pin, Sealed};
 const MAX_COMMITS: usize = 1000;
 /// Versions larger than this are skipped (they would not open anyway).
 const MAX_BLOB: usize = 64 << 20;
+/// How many data key blocks of history a plugin identity is asked to open: each asks for its
+/// PIN or a touch, and anyone who can push may add versions.
+pub const MAX_PLUGIN_OPENS: usize = 3;
+
+/// History held more data keys to try than a plugin identity is asked to open
+/// ([`MAX_PLUGIN_OPENS`]); the rest were not searched.
+#[derive(Debug)]
+pub struct NotSearched;
 
 /// A second successor of a key on the path from the pin to the current key.
 #[derive(Debug)]
@@ -44,15 +52,18 @@ pub struct Fork {
 }
 
 /// Searches the git history of the file at `path` for a fork of the path `links` (from
-/// `pinned` to `file`'s key). `None` when there is none, or no history to search.
-#[must_use]
+/// `pinned` to `file`'s key). `None` when there is none, or no history to search. Each data
+/// key block is tried once; with a plugin identity, at most [`MAX_PLUGIN_OPENS`] of them.
+///
+/// # Errors
+/// [`NotSearched`]: history holds more blocks than a plugin identity is asked to open.
 pub fn find_fork(
     path: &Path,
     file: &EnvFile,
     keys: &Keys,
     pinned: &Pin,
     links: &[Link],
-) -> Option<Fork> {
+) -> Result<Option<Fork>, NotSearched> {
     // The key ids on our path, with their verifiers, and each one's successor.
     let mut verifiers: BTreeMap<String, String> = BTreeMap::new();
     verifiers.insert(pinned.key_id.to_ascii_lowercase(), pinned.verifier.clone());
@@ -61,8 +72,14 @@ pub fn find_fork(
         verifiers.insert(l.to.to_ascii_lowercase(), l.to_verifier.clone());
         successor.insert(l.from.to_ascii_lowercase(), l.to.to_ascii_lowercase());
     }
-    let versions = history(path)?;
+    let Some(versions) = history(path) else {
+        return Ok(None);
+    };
     let mut seen_keys: BTreeSet<String> = BTreeSet::new();
+    // A block is opened once, whatever key id a version claims for it; the current file's
+    // opens to the current key.
+    let mut seen_blocks: BTreeSet<String> = BTreeSet::from([file.data_key.clone()]);
+    let mut plugin_opens = 0;
     for (commit, bytes) in versions {
         let Ok(text) = std::str::from_utf8(&bytes) else {
             continue;
@@ -85,20 +102,33 @@ pub fn find_fork(
             || old.env != file.env
             || verifiers.contains_key(&kid)
             || !seen_keys.insert(kid)
+            || !seen_blocks.insert(old.data_key.clone())
         {
             continue;
         }
-        let Ok(key) = wrap::unwrap_data_key(&old.data_key, keys.identities()) else {
-            continue;
+        // Keys that run no plugin first: only a block they cannot open asks the plugin.
+        let key = match wrap::unwrap_data_key(&old.data_key, keys.native()) {
+            Ok(key) => key,
+            Err(_) if keys.runs_plugin() => {
+                if plugin_opens == MAX_PLUGIN_OPENS {
+                    return Err(NotSearched);
+                }
+                plugin_opens += 1;
+                match wrap::unwrap_data_key(&old.data_key, keys.identities()) {
+                    Ok(key) => key,
+                    Err(_) => continue,
+                }
+            }
+            Err(_) => continue,
         };
         if !seal::same_hex(&key.key_id(), &old.key_id) {
             continue;
         }
         if let Some(fork) = fork_in(&old, &key, &verifiers, &successor, &file.key_id) {
-            return Some(Fork { commit, ..fork });
+            return Ok(Some(Fork { commit, ..fork }));
         }
     }
-    None
+    Ok(None)
 }
 
 /// Where `file`'s rekey chain is sealed, for [`trust::chain()`].

@@ -32,6 +32,8 @@ const MAX_IDENTITY_FILE: u64 = 1 << 20;
 pub struct Keys {
     identities: Vec<Identity>,
     public: Option<String>,
+    /// How many of them, first, run no age plugin (the rest may ask for a PIN or a touch).
+    native: usize,
 }
 
 impl Keys {
@@ -45,6 +47,19 @@ impl Keys {
     #[must_use]
     pub fn public_key(&self) -> Option<&str> {
         self.public.as_deref()
+    }
+
+    /// Whether opening something with them may run an age plugin, which may ask for a PIN
+    /// or a touch each time.
+    #[must_use]
+    pub fn runs_plugin(&self) -> bool {
+        self.native < self.identities.len()
+    }
+
+    /// The identities that run no age plugin: trying them asks nothing.
+    #[must_use]
+    pub fn native(&self) -> &[Identity] {
+        &self.identities[..self.native]
     }
 }
 
@@ -359,6 +374,7 @@ fn from_cache(cache: &dyn KeyCache, public: &str) -> Option<Keys> {
         Some(id) => Some(Keys {
             identities: vec![Box::new(id)],
             public: Some(public.to_owned()),
+            native: 1,
         }),
         None => {
             let _ = cache.delete(public);
@@ -559,6 +575,7 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
         return Ok(Keys {
             identities: vec![Box::new(id.with_callbacks(prompt::TtyCallbacks))],
             public,
+            native: 1,
         });
     }
     let file = age::IdentityFile::from_buffer(text.as_bytes())
@@ -579,5 +596,9 @@ fn parse_text(text: &str, source_desc: &str, path: Option<&Path>) -> Result<Keys
     if identities.is_empty() {
         return Err(bad("it holds no identity"));
     }
-    Ok(Keys { identities, public })
+    Ok(Keys {
+        native: identities.len(),
+        identities,
+        public,
+    })
 }

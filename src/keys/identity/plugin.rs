@@ -2,11 +2,16 @@
 //! age-plugin-yubikey and other age plugins write them, whose key stays in the plugin's device.
 //! This module finds them and the recipient the file's comments name (read without running
 //! anything), and opens them through their plugin: only under the PATH rule of plugin
-//! recipients (`wrap::check_plugin_path`, threat model T4), with the plugin's messages, questions
+//! recipients (`plugin_path::check_plugin_path`, threat model T4), with the plugin's messages, questions
 //! and PIN prompts on the terminal, and with one clear line when there is no terminal to ask on.
+//!
+//! Without a terminal, a plugin that never answers (a device that waits for a touch nobody
+//! sees) is given [`ANSWER_WITHIN`]; `AISECRETS_TEST_PLUGIN_TIMEOUT` (seconds, internal: the
+//! test suite's) may only shorten that.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use age::secrecy::SecretString;
 use age_core::format::{FileKey, Stanza};
@@ -14,7 +19,8 @@ use age_core::format::{FileKey, Stanza};
 use super::{Keys, Source};
 use crate::base::error::{Error, Result};
 use crate::base::prompt;
-use crate::keys::wrap::{self, Identity, PluginPromptFailed};
+use crate::keys::plugin_path;
+use crate::keys::wrap::{self, Identity, PluginFailed};
 
 /// What an identity file's plugin identities say about themselves, read without running
 /// anything.
@@ -144,19 +150,19 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
             }
         }
     }
+    let native = identities.len();
     for (name, ids) in by_plugin {
-        wrap::check_plugin_path(&name).map_err(|e| bad(e.to_string()))?;
+        // The PATH rule's refusals are about PATH, not the identity file.
+        plugin_path::check_plugin_path(&name).map_err(|e| Error::Failed(e.to_string()))?;
         let asked = Arc::new(AtomicU8::new(ASKED_NOTHING));
         let prompts = PluginPrompts {
             asked: Arc::clone(&asked),
         };
         let plugin = age::plugin::IdentityPluginV1::new(&name, &ids, prompts).map_err(|_| {
-            bad(format!(
-                "age-plugin-{name} is not on PATH: install it, or add the folder that holds it to PATH"
-            ))
+            Error::Failed(plugin_path::not_on_path(&format!("age-plugin-{name}")).to_string())
         })?;
         identities.push(Box::new(Guarded {
-            plugin,
+            plugin: Arc::new(plugin),
             binary: format!("age-plugin-{name}"),
             asked,
         }));
@@ -164,6 +170,7 @@ pub(super) fn open(text: &str, source_desc: &str) -> Result<Option<Keys>> {
     Ok(Some(Keys {
         identities,
         public: public.or(plugged.recipient),
+        native,
     }))
 }
 
@@ -219,7 +226,7 @@ impl age::Callbacks for PluginPrompts {
 /// A plugin identity that turns "the plugin asked, and nobody could answer" into one line
 /// saying to run from a terminal, instead of the plugin's own puzzled error.
 struct Guarded {
-    plugin: age::plugin::IdentityPluginV1<PluginPrompts>,
+    plugin: Arc<age::plugin::IdentityPluginV1<PluginPrompts>>,
     binary: String,
     asked: Arc<AtomicU8>,
 }
@@ -231,21 +238,79 @@ impl age::Identity for Guarded {
 
     fn unwrap_stanzas(&self, stanzas: &[Stanza]) -> Option<Result<FileKey, age::DecryptError>> {
         self.asked.store(ASKED_NOTHING, Ordering::SeqCst);
-        let out = self.plugin.unwrap_stanzas(stanzas);
-        let what = match self.asked.load(Ordering::SeqCst) {
-            ASKED_SECRET => "its PIN",
-            ASKED_QUESTION => "an answer",
-            _ => return out,
+        let out = if prompt::has_terminal() {
+            self.plugin.unwrap_stanzas(stanzas)
+        } else {
+            self.unwrap_within(stanzas, answer_within())
         };
-        if matches!(out, Some(Ok(_))) {
-            return out;
-        }
+        let what = match (self.asked.load(Ordering::SeqCst), out) {
+            (ASKED_SECRET, out) if !matches!(out, Some(Ok(_))) => "its PIN",
+            (ASKED_QUESTION, out) if !matches!(out, Some(Ok(_))) => "an answer",
+            // A plugin that died (a broken pipe, an early end) is the plugin's failure, not a
+            // damaged file.
+            (_, Some(Err(age::DecryptError::Io(e)))) => {
+                return Some(Err(age::DecryptError::Io(std::io::Error::other(
+                    PluginFailed(format!(
+                        "{} ended without answering ({}): check that it runs, and reinstall it if it does not",
+                        self.binary,
+                        wrap::one_line(&e.to_string())
+                    )),
+                ))));
+            }
+            (_, out) => return out,
+        };
         Some(Err(age::DecryptError::Io(std::io::Error::other(
-            PluginPromptFailed(format!(
+            PluginFailed(format!(
                 "{} asked for {what} and there is no terminal to ask on; run this command from a terminal, or use AISECRETS_IDENTITY on a machine without one",
                 self.binary
             )),
         ))))
+    }
+}
+
+/// How long a plugin is given to answer when there is no terminal to show its messages on.
+const ANSWER_WITHIN: Duration = Duration::from_secs(60);
+
+/// [`ANSWER_WITHIN`], or less under `AISECRETS_TEST_PLUGIN_TIMEOUT` (internal, for the tests).
+fn answer_within() -> Duration {
+    std::env::var("AISECRETS_TEST_PLUGIN_TIMEOUT")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .filter(|d| *d < ANSWER_WITHIN)
+        .unwrap_or(ANSWER_WITHIN)
+}
+
+impl Guarded {
+    /// The plugin's answer, or a plugin error once `limit` has passed. The plugin is asked on a
+    /// thread of its own, left blocked if it never answers (the command then ends).
+    fn unwrap_within(
+        &self,
+        stanzas: &[Stanza],
+        limit: Duration,
+    ) -> Option<Result<FileKey, age::DecryptError>> {
+        let plugin = Arc::clone(&self.plugin);
+        let stanzas: Vec<Stanza> = stanzas
+            .iter()
+            .map(|s| Stanza {
+                tag: s.tag.clone(),
+                args: s.args.clone(),
+                body: s.body.clone(),
+            })
+            .collect();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(age::Identity::unwrap_stanzas(plugin.as_ref(), &stanzas));
+        });
+        rx.recv_timeout(limit).unwrap_or_else(|_| {
+            Some(Err(age::DecryptError::Io(std::io::Error::other(
+                PluginFailed(format!(
+                    "{} did not answer within {} s, and there is no terminal to show its messages on; check that its device is plugged in, or run this command from a terminal",
+                    self.binary,
+                    limit.as_secs()
+                )),
+            ))))
+        })
     }
 }
 

@@ -260,6 +260,7 @@ fn to_keys(secret: &[u8], desc: &str) -> Result<Opened> {
         keys: Keys {
             identities: vec![Box::new(id)],
             public: Some(public),
+            native: 1,
         },
     })
 }
