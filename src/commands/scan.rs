@@ -77,7 +77,9 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
                 findings.extend(unresolved(&file.path, bytes));
                 findings.extend(scanner.scan_own(&file.path, bytes));
             } else {
-                findings.extend(scanner.scan(&file.path, bytes));
+                let mut found = scanner.scan(&file.path, bytes);
+                found.extend(notebook_lines(&scanner, &file.path, bytes, &found));
+                findings.extend(found);
             }
         })?;
     } else {
@@ -147,6 +149,23 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
 }
 
 const CONFLICT: &str = "unresolved merge";
+
+/// A notebook's outputs split into lines (#18), searched whole: what a PEM key or a JSON
+/// document printed over several lines is found in. Only what the file itself did not
+/// already show (their lines and columns are those of the joined text).
+fn notebook_lines(scanner: &Scanner, path: &str, bytes: &[u8], seen: &[Finding]) -> Vec<Finding> {
+    if !path.ends_with(".ipynb") {
+        return Vec::new();
+    }
+    let Some(joined) = crate::scan::notebook::joined_outputs(bytes) else {
+        return Vec::new();
+    };
+    scanner
+        .scan(path, &joined)
+        .into_iter()
+        .filter(|f| !seen.iter().any(|s| s.kind == f.kind && s.name == f.name))
+        .collect()
+}
 
 /// A staged environment file that a merge left unresolved (#13): names in `[conflicts]`
 /// (two values, nothing picked), or git's text conflict markers (merged without the

@@ -51,44 +51,38 @@ impl Redactor {
     /// Redacts the outputs of the notebook `doc` (or all of it when it is not JSON).
     #[must_use]
     pub fn notebook(&self, doc: &[u8]) -> Redacted {
-        let mut walk = Walk {
-            b: doc,
-            i: 0,
-            strings: Vec::new(),
-        };
-        let parsed = walk.document();
-        let mut out = Zeroizing::new(Vec::with_capacity(doc.len()));
-        let mut count = 0;
-        if parsed.is_err() {
+        let Some(units) = units(doc) else {
             let (text, n) = self.text(doc);
             return Redacted {
                 bytes: text,
                 count: n,
                 json: false,
             };
-        }
+        };
+        let mut out = Zeroizing::new(Vec::with_capacity(doc.len()));
+        let mut count = 0;
         let mut at = 0;
-        for (start, end) in walk.strings {
-            // The token without its quotes.
-            let raw = &doc[start + 1..end - 1];
-            let replaced = match decode(raw) {
-                Some(text) => {
-                    let (red, n) = self.text(&text);
-                    (n > 0).then(|| (encode(&red), n))
-                }
-                // A lone surrogate or bytes that are not UTF-8: redact the token as it is
-                // (a replacement holds no character that needs escaping).
-                None => {
-                    let (red, n) = self.text(raw);
-                    (n > 0).then_some((red, n))
-                }
+        for unit in units {
+            let Some((tokens, n)) = self.unit(doc, &unit) else {
+                continue;
             };
-            if let Some((token, n)) = replaced {
-                out.extend_from_slice(&doc[at..=start]);
-                out.extend_from_slice(&token);
-                at = end - 1;
-                count += n;
+            let (first, last) = (unit.tokens[0], unit.tokens[unit.tokens.len() - 1]);
+            // What separated the array's strings (`,\n    `), for the lines written back.
+            let sep = unit
+                .tokens
+                .get(1)
+                .map_or(&b", "[..], |second| &doc[first.1..second.0]);
+            out.extend_from_slice(&doc[at..first.0]);
+            for (i, token) in tokens.iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(sep);
+                }
+                out.push(b'"');
+                out.extend_from_slice(token);
+                out.push(b'"');
             }
+            at = last.1;
+            count += n;
         }
         out.extend_from_slice(&doc[at..]);
         Redacted {
@@ -96,6 +90,47 @@ impl Redactor {
             count,
             json: true,
         }
+    }
+
+    /// The tokens (contents, without quotes) to write in place of `unit`, and how many
+    /// places were redacted; `None` when nothing was.
+    ///
+    /// The strings of an array are one text to Jupyter (nbformat joins them with ''): a
+    /// PEM key or a JSON document printed over several lines is searched whole, and, when
+    /// something was replaced, written back split after each newline as Jupyter splits it.
+    fn unit(&self, doc: &[u8], unit: &Unit) -> Option<(Vec<Zeroizing<Vec<u8>>>, usize)> {
+        let raw = |&(s, e): &(usize, usize)| &doc[s + 1..e - 1];
+        let decoded: Option<Vec<Zeroizing<Vec<u8>>>> =
+            unit.tokens.iter().map(|t| decode(raw(t))).collect();
+        let Some(decoded) = decoded else {
+            // A lone surrogate or bytes that are not UTF-8: redact each token as it is (a
+            // replacement holds no character that needs escaping).
+            let mut n = 0;
+            let tokens: Vec<Zeroizing<Vec<u8>>> = unit
+                .tokens
+                .iter()
+                .map(|t| {
+                    let (red, k) = self.text(raw(t));
+                    n += k;
+                    red
+                })
+                .collect();
+            return (n > 0).then_some((tokens, n));
+        };
+        let mut joined = Zeroizing::new(Vec::new());
+        for d in &decoded {
+            joined.extend_from_slice(d);
+        }
+        let (red, n) = self.text(&joined);
+        if n == 0 {
+            return None;
+        }
+        let tokens = if unit.tokens.len() == 1 {
+            vec![encode(&red)]
+        } else {
+            red.split_inclusive(|&c| c == b'\n').map(encode).collect()
+        };
+        Some((tokens, n))
     }
 
     /// Values (every masked form), then key shapes, in `text`; and how many were replaced.
@@ -114,6 +149,7 @@ impl Redactor {
             if s < at {
                 continue;
             }
+            let e = pem_end(&masked, s, e);
             out.extend_from_slice(&masked[at..s]);
             out.extend_from_slice(format!("[REDACTED:{}]", shape_name(entry)).as_bytes());
             at = e;
@@ -122,6 +158,35 @@ impl Redactor {
         out.extend_from_slice(&masked[at..]);
         (out, n)
     }
+}
+
+/// Where a key shape found at `s..e` ends when it is a PEM block: the shape matches its
+/// header and first line, the whole key is redacted, to its `-----END ...-----` line (or,
+/// with none, to the end of the base64 lines that follow).
+fn pem_end(text: &[u8], s: usize, e: usize) -> usize {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    const END: &[u8] = b"-----END ";
+    if !text[s..].starts_with(BEGIN) {
+        return e;
+    }
+    // A PEM block is a few KiB at most: an `-----END` further on is another's.
+    let near = &text[e..text.len().min(e + 16 * 1024)];
+    if let Some(i) = near.windows(END.len()).position(|w| w == END) {
+        let after = e + i + END.len();
+        if let Some(j) = text[after..].windows(5).position(|w| w == b"-----") {
+            return after + j + 5;
+        }
+    }
+    let base64 = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'=');
+    let more = text[e..]
+        .iter()
+        .position(|c| !(base64(c) || c.is_ascii_whitespace()))
+        .unwrap_or(text.len() - e);
+    let trimmed = text[e..e + more]
+        .iter()
+        .rposition(base64)
+        .map_or(0, |k| k + 1);
+    e + trimmed
 }
 
 /// How many `[REDACTED:` markers `b` holds (the masker's replacements are counted by them).
@@ -236,12 +301,48 @@ enum At {
     Other,
 }
 
+/// One place to redact: a string token, or the strings of one array (one text to Jupyter).
+struct Unit {
+    /// (start, end) of each string token, quotes included, in order.
+    tokens: Vec<(usize, usize)>,
+}
+
+/// The places under `cells[*].outputs` of the notebook `doc`, in order; `None` when it is
+/// not JSON.
+fn units(doc: &[u8]) -> Option<Vec<Unit>> {
+    let mut walk = Walk {
+        b: doc,
+        i: 0,
+        units: Vec::new(),
+    };
+    walk.document().ok()?;
+    Some(walk.units)
+}
+
+/// The text of each array of strings under the outputs of the notebook `doc`, joined as
+/// Jupyter joins it, one array after another (a newline between): what `scan --staged`
+/// searches besides the file, so a value printed over several lines is found whole.
+/// `None` when `doc` is not JSON or no output is split into lines.
+#[must_use]
+pub fn joined_outputs(doc: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let mut out = Zeroizing::new(Vec::new());
+    for unit in units(doc)?.iter().filter(|u| u.tokens.len() > 1) {
+        for &(s, e) in &unit.tokens {
+            match decode(&doc[s + 1..e - 1]) {
+                Some(text) => out.extend_from_slice(&text),
+                None => out.extend_from_slice(&doc[s + 1..e - 1]),
+            }
+        }
+        out.push(b'\n');
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// A JSON reader that notes the string tokens under `cells[*].outputs`.
 struct Walk<'a> {
     b: &'a [u8],
     i: usize,
-    /// (start, end) of each output string token, quotes included, in order.
-    strings: Vec<(usize, usize)>,
+    units: Vec<Unit>,
 }
 
 /// Not JSON.
@@ -283,7 +384,9 @@ impl Walk<'_> {
             Some(b'"') => {
                 let (s, e) = self.string()?;
                 if at == At::Outputs {
-                    self.strings.push((s, e));
+                    self.units.push(Unit {
+                        tokens: vec![(s, e)],
+                    });
                 }
                 Ok(())
             }
@@ -341,13 +444,22 @@ impl Walk<'_> {
             self.i += 1;
             return Ok(());
         }
+        // An array of strings only is one text: its units become one.
+        let first = self.units.len();
+        let mut strings = true;
         loop {
+            self.ws();
+            strings &= self.b.get(self.i) == Some(&b'"');
             self.value(inner, depth + 1)?;
             self.ws();
             match self.b.get(self.i) {
                 Some(b',') => self.i += 1,
                 Some(b']') => {
                     self.i += 1;
+                    if strings && self.units.len() > first + 1 {
+                        let tokens = self.units.drain(first..).flat_map(|u| u.tokens).collect();
+                        self.units.push(Unit { tokens });
+                    }
                     return Ok(());
                 }
                 _ => return Err(Invalid),

@@ -201,3 +201,105 @@ fn a_clone_set_up_before_the_filter_gets_it_from_the_next_command() {
     w.git_ok(&["add", "nb.ipynb"]);
     assert!(!w.git_ok(&["show", ":nb.ipynb"]).contains(OPENAI));
 }
+
+/// A PEM-shaped fake key: made-up base64 lines between the header and footer.
+fn pem_shaped() -> String {
+    let body: String = (0..6u8)
+        .map(|i| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest([i, 9]))
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    format!("-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----")
+}
+
+/// A notebook whose one output printed `text` with `print`: Jupyter stores it as a list
+/// of lines, one JSON string per line.
+fn printed(text: &str) -> Vec<u8> {
+    let script = r#"
+import json, os, sys
+t = os.environ["NB_TEXT"] + "\n"
+nb = {"cells": [{"cell_type": "code", "execution_count": 1, "id": "c1", "metadata": {},
+  "outputs": [{"name": "stdout", "output_type": "stream", "text": t.splitlines(True)}],
+  "source": ["print(creds)"]}],
+ "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+sys.stdout.write(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+"#;
+    run_ok(
+        Command::new("python3")
+            .args(["-c", script])
+            .env("NB_TEXT", text),
+    )
+    .stdout
+}
+
+/// A multi-line value printed in an output is one JSON string per line: it is searched
+/// whole (the strings joined as Jupyter joins them), by the filter and by the pre-commit
+/// scan. Before, neither matched: each line alone is no value and no key shape.
+#[test]
+fn a_value_printed_over_several_lines_is_redacted_whole_and_the_scan_joins_the_lines() {
+    let mut w = World::repo();
+    let sa = "{\n  \"type\": \"service_account\",\n  \"project_id\": \"fake-canary-project\",\n  \"client_id\": \"000000FAKE0canary\"\n}";
+    w.cmd(["set", "SA_JSON"]).stdin(sa).ok();
+    w.canary(sa);
+    let pem = pem_shaped();
+    w.canary(pem.lines().nth(1).unwrap());
+
+    // The pre-commit scan of the lines as Jupyter stores them (no filter): the PEM shape
+    // is found only in the joined text.
+    std::fs::write(w.project.join(".git/info/attributes"), "*.ipynb -filter\n").unwrap();
+    std::fs::write(
+        w.project.join("pem.ipynb"),
+        printed(&format!("key:\n{pem}")),
+    )
+    .unwrap();
+    w.git_ok(&["add", "pem.ipynb"]);
+    let found = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
+    assert!(
+        found.contains("pem.ipynb") && found.contains("private key"),
+        "{found}"
+    );
+    std::fs::write(w.project.join("sa.ipynb"), printed(&format!("creds: {sa}"))).unwrap();
+    w.git_ok(&["rm", "-q", "--cached", "pem.ipynb"]);
+    w.git_ok(&["add", "sa.ipynb"]);
+    let found = w.cmd(["scan", "--staged"]).fails(1).stdout_str();
+    assert!(
+        found.contains("sa.ipynb") && found.contains("SA_JSON"),
+        "{found}"
+    );
+    w.git_ok(&["rm", "-q", "--cached", "sa.ipynb"]);
+    std::fs::remove_file(w.project.join(".git/info/attributes")).unwrap();
+
+    // The filter: each redacted whole, the lines written back as Jupyter splits them.
+    w.git_ok(&["add", "pem.ipynb", "sa.ipynb"]);
+    let staged = w.git_ok(&["show", ":pem.ipynb"]);
+    for line in pem.lines() {
+        assert!(!staged.contains(line), "{line} in {staged}");
+    }
+    assert!(
+        staged.contains("\"key:\\n\",\n      \"[REDACTED:PRIVATE_KEY]\\n\"\n"),
+        "{staged}"
+    );
+    let staged_sa = w.git_ok(&["show", ":sa.ipynb"]);
+    assert!(
+        !staged_sa.contains("fake-canary-project") && !staged_sa.contains("FAKE0canary"),
+        "{staged_sa}"
+    );
+    assert!(
+        staged_sa.contains("\"creds: [REDACTED:SA_JSON]\\n\""),
+        "{staged_sa}"
+    );
+    w.cmd(["scan", "--staged"]).ok();
+    // Idempotent, and the working files keep their outputs.
+    let again = w
+        .cmd(["git", "clean-notebook", "pem.ipynb"])
+        .stdin(&staged)
+        .ok();
+    assert_eq!(again.stdout_str(), staged);
+    assert!(
+        std::fs::read_to_string(w.project.join("pem.ipynb"))
+            .unwrap()
+            .contains("-----BEGIN PRIVATE KEY-----")
+    );
+}
