@@ -371,6 +371,19 @@ fn the_image_gets_no_key_env_file_or_git_history() {
     ] {
         assert!(!ignored(&rules, needed), "{needed} is left out");
     }
+    // aisecrets is not on PyPI yet: the image installs the wheel that was built, never a
+    // package fetched by a name anyone could register.
+    let installs: Vec<&str> = docker
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("pip install"))
+        .collect();
+    assert!(!installs.is_empty());
+    for l in installs {
+        assert!(l.contains("--no-index"), "installed from an index: {l}");
+    }
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.contains("The package is not published on PyPI yet"));
+    assert!(readme.contains("pip install target/wheels/aisecrets-*.whl"));
     // The README and the compose file keep the key outside the project folder.
     let compose = std::fs::read_to_string(format!("{root}/examples/compose.yaml")).unwrap();
     assert!(!compose.contains("../ci.key"), "{compose}");
