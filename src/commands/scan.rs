@@ -42,6 +42,7 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         );
     }
     let mut findings: Vec<Finding> = Vec::new();
+    let mut unchecked: Vec<String> = Vec::new();
     if let Some(range) = &args.history {
         let top = git::toplevel(&cwd)?;
         let blobs = crate::scan::history::blobs(&top, range)?;
@@ -69,7 +70,19 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     } else if args.staged {
         let top = git::toplevel(&cwd)?;
         let staged = git::staged(&top)?;
+        // Notebooks the filter cleaned without this project's values (#18): when this scan
+        // cannot check them either, they are refused below.
+        let records = (!scanner.has_values() && staged.iter().any(|s| s.path.ends_with(".ipynb")))
+            .then(|| super::git::record::folder(&top))
+            .flatten();
         git::read_staged(&top, &staged, |file, bytes| {
+            if file.path.ends_with(".ipynb")
+                && records
+                    .as_deref()
+                    .is_some_and(|r| super::git::record::unchecked(r, bytes))
+            {
+                unchecked.push(output::sanitize(&file.path, 200));
+            }
             // Environment files are searched too: a value pasted into one in the clear is
             // a leak like any other.
             let abs = top.join(&file.path);
@@ -127,8 +140,17 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
             "aisecrets scan: {allowed} allowed (`aisecrets: allow` comments and [scan] allow in aisecrets.toml)"
         ));
     }
-    if findings.is_empty() {
+    if !unchecked.is_empty() {
+        output::status(&format!(
+            "aisecrets scan: {} staged while this project's values could not be checked (identity locked): run `aisecrets unlock`, then `git add --renormalize -- {}`",
+            unchecked.join(", "),
+            unchecked.join(" ")
+        ));
+    }
+    if findings.is_empty() && unchecked.is_empty() {
         Ok(exit::OK)
+    } else if findings.is_empty() {
+        Ok(exit::ERROR)
     } else if conflicts == findings.len() {
         output::status(
             "aisecrets scan: an environment file is staged with an unresolved merge: resolve it first (see above), then `git add` it again",

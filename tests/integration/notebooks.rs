@@ -303,3 +303,51 @@ fn a_value_printed_over_several_lines_is_redacted_whole_and_the_scan_joins_the_l
             .contains("-----BEGIN PRIVATE KEY-----")
     );
 }
+
+/// The filter's output depends on whether the identity opens: locked, a project value in an
+/// output is staged as it is (only key shapes are redacted), and the hook, locked too,
+/// checks shapes only. So what the filter cleaned unchecked is recorded, and the hook
+/// refuses to commit it, in one line, until it is staged again with the identity open.
+/// Before, `git commit` (or `commit -a` after the cache expired) committed the raw value.
+#[test]
+fn a_notebook_staged_while_the_identity_is_locked_is_not_committed_until_staged_again() {
+    let mut w = World::repo();
+    let value = "correct-horse-FAKE-canary-battery-staple";
+    w.cmd(["set", "DB_PASSWORD"]).stdin(value).ok();
+    w.canary(value);
+    w.git_ok(&["add", "-A"]);
+    w.git_ok(&["commit", "-qm", "password"]);
+    std::fs::write(w.project.join("nb.ipynb"), notebook(value)).unwrap();
+    let locked = |args: &[&str]| {
+        w.git_command()
+            .args(args)
+            .env("AISECRETS_HOME", w.path("nobody"))
+            .output()
+            .unwrap()
+    };
+    let added = locked(&["add", "nb.ipynb"]);
+    assert!(added.status.success(), "{added:?}");
+    assert!(w.git_ok(&["show", ":nb.ipynb"]).contains(value));
+    let commit = locked(&["commit", "-qm", "notebook"]);
+    assert!(!commit.status.success(), "committed: {commit:?}");
+    let said = String::from_utf8_lossy(&commit.stderr);
+    let line: Vec<&str> = said
+        .lines()
+        .filter(|l| l.contains("could not be checked"))
+        .collect();
+    assert_eq!(line.len(), 1, "{said}");
+    assert!(
+        line[0].contains("nb.ipynb")
+            && line[0].contains("aisecrets unlock")
+            && line[0].contains("git add"),
+        "{said}"
+    );
+    assert!(!said.contains(value));
+    // Staged again with the identity open (as the line says): redacted, and the locked
+    // hook lets it through.
+    w.git_ok(&["add", "--renormalize", "--", "nb.ipynb"]);
+    let staged = w.git_ok(&["show", ":nb.ipynb"]);
+    assert!(!staged.contains(value), "{staged}");
+    let commit = locked(&["commit", "-qm", "notebook"]);
+    assert!(commit.status.success(), "{commit:?}");
+}

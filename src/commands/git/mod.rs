@@ -3,6 +3,7 @@
 
 mod merge;
 mod notebook;
+pub(super) mod record;
 mod setup;
 mod textconv;
 

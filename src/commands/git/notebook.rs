@@ -32,11 +32,13 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
     let start = path
         .map(|p| cwd.join(p))
         .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or(cwd);
+        .unwrap_or_else(|| cwd.clone());
     let (values, unchecked) = project_values(&start);
     let redactor = Redactor::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
     let red = redactor.notebook(&doc);
     drop(values);
+    // The pre-commit hook refuses to commit what was cleaned without the values.
+    super::record::note(&cwd, &red.bytes, !unchecked);
     let mut notes = Vec::new();
     if !red.json {
         notes.push("is not valid JSON, so all of its text was redacted".to_owned());
@@ -49,7 +51,7 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
     }
     if unchecked {
         notes.push(
-            "this project's values were not checked, only key shapes: run `aisecrets unlock`, then `git add` it again"
+            "this project's values were not checked, only key shapes (the commit will be refused): run `aisecrets unlock`, then `git add --renormalize` it"
                 .to_owned(),
         );
     }
