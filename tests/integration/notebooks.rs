@@ -65,7 +65,7 @@ fn a_notebook_is_staged_with_its_outputs_redacted_and_the_working_file_kept() {
     // The command is in this clone's config, as an absolute path: never from a committed file.
     let clean = w.git_ok(&["config", "--get", "filter.aisecrets-notebook.clean"]);
     assert!(
-        clean.starts_with("'/") && clean.trim_end().ends_with("git clean-notebook %f"),
+        clean.starts_with("test -x '/") && clean.contains("' git clean-notebook %f;"),
         "{clean}"
     );
     let nb = notebook(OPENAI);
@@ -350,4 +350,71 @@ fn a_notebook_staged_while_the_identity_is_locked_is_not_committed_until_staged_
     assert!(!staged.contains(value), "{staged}");
     let commit = locked(&["commit", "-qm", "notebook"]);
     assert!(commit.status.success(), "{commit:?}");
+}
+
+/// The filter when the aisecrets it was set up with is gone (a deleted venv, a moved
+/// install): checkout never needs it (the smudge is `cat`), so `git checkout` restores
+/// notebooks and `git status` works; staging a notebook fails with one line saying to run
+/// `aisecrets git setup` (never staged unfiltered); the next aisecrets command sets it up
+/// again. Before, the smudge was aisecrets itself: checkout failed and left notebooks
+/// deleted.
+#[test]
+fn when_the_filters_program_is_gone_checkout_works_and_staging_says_what_to_do() {
+    let w = World::repo();
+    let copy = w.path("venv/bin/aisecrets");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(crate::util::bin(), &copy).unwrap();
+    let with_copy = |args: &[&str]| {
+        let template = w.command(args);
+        let mut c = Command::new(&copy);
+        c.args(template.get_args()).current_dir(&w.project);
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => c.env(k, v),
+                None => c.env_remove(k),
+            };
+        }
+        run_ok(&mut c)
+    };
+    with_copy(&["git", "setup"]);
+    let clean = w.git_ok(&["config", "--get", "filter.aisecrets-notebook.clean"]);
+    assert!(clean.contains(&copy.display().to_string()), "{clean}");
+    let nb = notebook(OPENAI);
+    std::fs::write(w.project.join("nb.ipynb"), &nb).unwrap();
+    w.git_ok(&["add", "nb.ipynb"]);
+    w.git_ok(&["commit", "-qm", "notebook"]);
+    let staged = w.git(&["show", ":nb.ipynb"]).stdout;
+
+    std::fs::remove_dir_all(w.path("venv")).unwrap();
+    // Checkout: the notebook comes back (as committed), and status works.
+    std::fs::remove_file(w.project.join("nb.ipynb")).unwrap();
+    let out = w.git(&["checkout", "--", "nb.ipynb"]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read(w.project.join("nb.ipynb")).unwrap(), staged);
+    w.git_ok(&["checkout", "-q", "-b", "other"]);
+    w.git_ok(&["checkout", "-q", "main"]);
+    assert!(w.project.join("nb.ipynb").exists());
+    assert_eq!(w.git_ok(&["status", "--porcelain"]), "");
+    // Staging: refused, in one line that says what to do; nothing staged unfiltered.
+    std::fs::write(w.project.join("nb.ipynb"), &nb).unwrap();
+    let out = w.git(&["add", "nb.ipynb"]);
+    assert!(!out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    // (git adds its own lines: `error: external filter '...' failed`.)
+    let ours: Vec<&str> = said
+        .lines()
+        .filter(|l| l.starts_with("aisecrets"))
+        .collect();
+    assert_eq!(
+        ours,
+        ["aisecrets: the aisecrets notebook filter's program is gone: run `aisecrets git setup`"],
+        "{said}"
+    );
+    assert_eq!(w.git(&["show", ":nb.ipynb"]).stdout, staged);
+    // Any aisecrets command sets the filter up again, with its own path.
+    w.cmd(["list"])
+        .ok()
+        .stderr_has("the merge and diff drivers and the notebook filter");
+    w.git_ok(&["add", "nb.ipynb"]);
+    assert!(!w.git_ok(&["show", ":nb.ipynb"]).contains(OPENAI));
 }

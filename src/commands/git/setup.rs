@@ -117,14 +117,11 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
         ),
         // Required: a clean filter that fails stops `git add` rather than staging the
         // notebook unfiltered; a required filter needs a smudge command too.
-        (
-            "filter.aisecrets-notebook.clean",
-            format!("{exe} git clean-notebook %f"),
-        ),
-        (
-            "filter.aisecrets-notebook.smudge",
-            format!("{exe} git smudge-notebook"),
-        ),
+        ("filter.aisecrets-notebook.clean", clean_command(exe)),
+        // Checkout never needs aisecrets: the blob is what the working file gets. So a
+        // binary that went away (a deleted venv, a moved install) does not make `git
+        // checkout` delete files or `git status` fail.
+        ("filter.aisecrets-notebook.smudge", "cat".to_owned()),
         ("filter.aisecrets-notebook.required", "true".to_owned()),
     ];
     let mut changed = false;
@@ -135,6 +132,30 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
         }
     }
     Ok(changed)
+}
+
+/// The filter's clean command: aisecrets by its absolute path. When that is gone, a notebook
+/// that is byte for byte its staged blob (just checked out: what `git status` and `git
+/// checkout` compare) is given back as it is, and anything else fails with one line saying
+/// what to do (`required`: a notebook is never staged unfiltered). `git hash-object --stdin`
+/// applies no filter.
+fn clean_command(exe: &str) -> String {
+    format!(
+        "test -x {exe} && exec {exe} git clean-notebook %f; \
+         test \"$(git hash-object --stdin)\" = \"$(git rev-parse -q --verify :%f)\" && exec git cat-file blob :%f; \
+         echo \"aisecrets: {GONE}: run \\`aisecrets git setup\\`\" >&2; exit 1"
+    )
+}
+
+/// What the clean command says when aisecrets is gone.
+const GONE: &str = "the aisecrets notebook filter's program is gone";
+
+/// The path a clean command of ours runs (`test -x '<path>' ...`).
+fn clean_path(command: &str) -> Option<&str> {
+    command
+        .strip_prefix("test -x '")
+        .and_then(|rest| rest.split_once('\''))
+        .map(|(path, _)| path)
 }
 
 /// The clone-local setup, done by every command that works on a project (#13): when this
@@ -167,12 +188,18 @@ pub(crate) fn auto(project: &Project) {
     // A notebook filter routed by the committed .gitattributes but not configured in this
     // clone (set up before #18): git would skip it, so write the config (a required filter
     // with no command would instead stop every checkout).
-    let filter_missing = attrs.contains(&format!("filter={NOTEBOOK_FILTER}"))
-        && config
+    // Also one written before the smudge became `cat`, or whose program is gone.
+    let filter_value = |key: &str| {
+        config
             .as_deref()
-            .and_then(|c| config_value(c, "[filter \"aisecrets-notebook\"]", "clean"))
-            .or_else(|| git::get_config(&project.root, "filter.aisecrets-notebook.clean"))
-            .is_none();
+            .and_then(|c| config_value(c, "[filter \"aisecrets-notebook\"]", key))
+            .or_else(|| git::get_config(&project.root, &format!("filter.aisecrets-notebook.{key}")))
+    };
+    let filter_missing = attrs.contains(&format!("filter={NOTEBOOK_FILTER}"))
+        && (filter_value("smudge").as_deref() != Some("cat")
+            || filter_value("clean").is_none_or(|c| {
+                clean_path(c.trim_matches('"')).is_none_or(|p| !Path::new(p).exists())
+            }));
     let mut notes = Vec::new();
     if !live || filter_missing {
         let done = (|| -> Result<Vec<String>> {
@@ -181,7 +208,7 @@ pub(crate) fn auto(project: &Project) {
             let mut done = Vec::new();
             write_config(&top, &exe)?;
             done.push(format!(
-                "the merge and diff drivers (git config, running {exe})"
+                "the merge and diff drivers and the notebook filter (git config, running {exe})"
             ));
             match auto_hook(&top, &exe)? {
                 Some(true) => done.push("the pre-commit hook".to_owned()),
