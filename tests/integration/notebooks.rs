@@ -418,3 +418,42 @@ fn when_the_filters_program_is_gone_checkout_works_and_staging_says_what_to_do()
     w.git_ok(&["add", "nb.ipynb"]);
     assert!(!w.git_ok(&["show", ":nb.ipynb"]).contains(OPENAI));
 }
+
+/// Another filter for notebooks (`filter=lfs`, nbstripout) is not silently overridden by
+/// ours (the last .gitattributes line wins): `git setup` leaves it and says, in one line, how
+/// to choose. And a later `*.ipynb -filter` that switches ours off is named by `git setup`,
+/// which before said only "nothing changed".
+#[test]
+fn another_filter_for_notebooks_is_not_overridden_and_one_that_wins_is_named() {
+    let w = World::with_secrets();
+    w.git_ok(&["init", "-q", "-b", "main"]);
+    std::fs::write(
+        w.project.join(".gitattributes"),
+        "*.ipynb filter=lfs diff=lfs merge=lfs -text\n",
+    )
+    .unwrap();
+    let out = w.cmd(["git", "setup"]).ok();
+    let said = out.stderr_str();
+    let lines: Vec<&str> = said.lines().filter(|l| l.contains("filter=lfs")).collect();
+    assert_eq!(lines.len(), 1, "{said}");
+    assert!(
+        lines[0].contains("*.ipynb filter=aisecrets-notebook"),
+        "{said}"
+    );
+    let attr = w.git_ok(&["check-attr", "filter", "--", "nb.ipynb"]);
+    assert_eq!(attr, "nb.ipynb: filter: lfs\n");
+    let attrs = std::fs::read_to_string(w.project.join(".gitattributes")).unwrap();
+    assert!(!attrs.contains("aisecrets-notebook"), "{attrs}");
+
+    // Ours, then a later line that switches it off.
+    let w = World::repo();
+    let mut attrs = std::fs::read_to_string(w.project.join(".gitattributes")).unwrap();
+    attrs.push_str("*.ipynb -filter\n");
+    std::fs::write(w.project.join(".gitattributes"), attrs).unwrap();
+    let said = w.cmd(["git", "setup"]).ok().stderr_str();
+    assert!(
+        said.contains("notebooks are not routed to the aisecrets filter")
+            && said.contains("`*.ipynb -filter`"),
+        "{said}"
+    );
+}

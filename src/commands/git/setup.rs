@@ -72,11 +72,19 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     attrs.push("aisecrets.toml merge=aisecrets".into());
     let mut attrs_changed =
         append_lines(&project.root.join(".gitattributes"), ATTRS_HEADER, &attrs)?;
-    attrs_changed |= append_lines(
-        &project.root.join(".gitattributes"),
-        NOTEBOOK_HEADER,
-        &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
-    )?;
+    // Notebooks: routed to our filter unless a .gitattributes already says otherwise
+    // (`filter=lfs`, `filter=nbstripout`, `-filter`): ours would silently win over another
+    // filter, or silently lose to a later line, so say which is in effect instead.
+    match notebook_filter(&project.root).as_deref() {
+        Some("unspecified" | NOTEBOOK_FILTER) | None => {
+            attrs_changed |= append_lines(
+                &project.root.join(".gitattributes"),
+                NOTEBOOK_HEADER,
+                &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
+            )?;
+        }
+        Some(other) => output::status(&other_filter_note(other)),
+    }
     if attrs_changed {
         changed.push(".gitattributes");
     }
@@ -101,6 +109,35 @@ const NOTEBOOK_HEADER: &str =
     "# aisecrets: secret values and keys in notebook outputs are redacted when staged";
 /// The filter's name in .gitattributes and .git/config.
 const NOTEBOOK_FILTER: &str = "aisecrets-notebook";
+
+/// The `filter` attribute in effect for a notebook in `dir` (`git check-attr`):
+/// `unspecified`, `unset` (`-filter`), `set`, or a filter's name; `None` when git cannot say.
+fn notebook_filter(dir: &Path) -> Option<String> {
+    let out = git::git(
+        dir,
+        &["check-attr", "filter", "--", "aisecrets-probe.ipynb"],
+    )
+    .ok()?;
+    let out = String::from_utf8_lossy(&out);
+    out.trim_end()
+        .rsplit_once(": filter: ")
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The line `git setup` says when notebooks are routed elsewhere than to our filter.
+fn other_filter_note(other: &str) -> String {
+    let how = "to have aisecrets redact notebook outputs, make `*.ipynb filter=aisecrets-notebook` the last .gitattributes line for notebooks and run `aisecrets git setup` again";
+    match other {
+        "unset" | "set" => format!(
+            "aisecrets: git setup: notebooks are not routed to the aisecrets filter (a .gitattributes says `*.ipynb {}filter`), so their outputs are not redacted when staged; {how}",
+            if other == "unset" { "-" } else { "" }
+        ),
+        name => format!(
+            "aisecrets: git setup: notebooks go through another filter (`filter={}` in a .gitattributes), left as it is, so aisecrets does not redact their outputs; {how}",
+            output::sanitize(name, 80)
+        ),
+    }
+}
 
 /// The drivers in the clone's local git config; `true` if anything was written.
 fn write_config(top: &Path, exe: &str) -> Result<bool> {
