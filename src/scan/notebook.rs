@@ -37,14 +37,22 @@ pub struct Redacted {
 /// The project's values and the catalogue's shapes, to redact from notebook outputs.
 pub struct Redactor {
     masker: Masker,
+    /// The values as they are, searched in the decoded bytes of base64 data (images).
+    values: Vec<(String, Zeroizing<Vec<u8>>)>,
 }
 
 impl Redactor {
     /// A redactor for the project's `(name, value)` pairs (none: shapes only).
     #[must_use]
     pub fn new<'a>(secrets: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let secrets: Vec<(&str, &str)> = secrets.collect();
         Self {
-            masker: Masker::new(secrets),
+            masker: Masker::new(secrets.iter().copied()),
+            values: secrets
+                .iter()
+                .filter(|(_, v)| v.len() >= crate::base::mask::MIN_MASKED_LEN)
+                .map(|(n, v)| ((*n).to_owned(), Zeroizing::new(v.as_bytes().to_vec())))
+                .collect(),
         }
     }
 
@@ -121,6 +129,11 @@ impl Redactor {
         for d in &decoded {
             joined.extend_from_slice(d);
         }
+        if unit.binary
+            && let Some(found) = self.binary(&joined)
+        {
+            return found.map(|name| (vec![encode(format!("[REDACTED:{name}]").as_bytes())], 1));
+        }
         let (red, n) = self.text(&joined);
         if n == 0 {
             return None;
@@ -131,6 +144,37 @@ impl Redactor {
             red.split_inclusive(|&c| c == b'\n').map(encode).collect()
         };
         Some((tokens, n))
+    }
+
+    /// Base64 data of a binary MIME type (an image, a PDF): its text is not masked (a short
+    /// value found there by chance would corrupt the image); its decoded bytes are searched
+    /// for the values and key shapes instead. `None`: not base64 (then it is text);
+    /// `Some(None)`: nothing found; `Some(Some(name))`: the whole payload is to be replaced.
+    fn binary(&self, text: &[u8]) -> Option<Option<String>> {
+        use base64::Engine as _;
+        let compact: Zeroizing<Vec<u8>> = Zeroizing::new(
+            text.iter()
+                .copied()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect(),
+        );
+        let bytes = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(&*compact)
+                .ok()?,
+        );
+        let value = self
+            .values
+            .iter()
+            .find(|(_, v)| bytes.windows(v.len()).any(|w| w == v.as_slice()));
+        if let Some((name, _)) = value {
+            return Some(Some(name.clone()));
+        }
+        Some(
+            shapes(&bytes)
+                .first()
+                .map(|&(_, _, entry)| shape_name(entry)),
+        )
     }
 
     /// Values (every masked form), then key shapes, in `text`; and how many were replaced.
@@ -297,6 +341,8 @@ enum At {
     Cell,
     /// Anywhere under a cell's `outputs`.
     Outputs,
+    /// The value of a binary MIME type under `outputs` (`"image/png": "iVBOR..."`).
+    Binary,
     /// Anywhere else.
     Other,
 }
@@ -305,6 +351,23 @@ enum At {
 struct Unit {
     /// (start, end) of each string token, quotes included, in order.
     tokens: Vec<(usize, usize)>,
+    /// The data of a binary MIME type (base64, by nbformat's rules).
+    binary: bool,
+}
+
+/// Whether nbformat stores data of MIME type `mime` as base64 text: everything but text,
+/// JSON, JavaScript and SVG (nbformat's `_is_json_mime` and the types it splits into lines).
+fn binary_mime(mime: &[u8]) -> bool {
+    let Ok(mime) = std::str::from_utf8(mime) else {
+        return false;
+    };
+    let mime = mime.to_ascii_lowercase();
+    mime.contains('/')
+        && !(mime.starts_with("text/")
+            || mime == "application/json"
+            || mime.ends_with("+json")
+            || mime == "application/javascript"
+            || mime == "image/svg+xml")
 }
 
 /// The places under `cells[*].outputs` of the notebook `doc`, in order; `None` when it is
@@ -383,9 +446,10 @@ impl Walk<'_> {
             Some(b'[') => self.array(at, depth),
             Some(b'"') => {
                 let (s, e) = self.string()?;
-                if at == At::Outputs {
+                if matches!(at, At::Outputs | At::Binary) {
                     self.units.push(Unit {
                         tokens: vec![(s, e)],
+                        binary: at == At::Binary,
                     });
                 }
                 Ok(())
@@ -411,7 +475,8 @@ impl Walk<'_> {
             let key = &self.b[s + 1..e - 1];
             let inner = match (at, key) {
                 (At::Top, b"cells") => At::Cells,
-                (At::Cell, b"outputs") | (At::Outputs, _) => At::Outputs,
+                (At::Outputs, mime) if binary_mime(mime) => At::Binary,
+                (At::Cell, b"outputs") | (At::Outputs | At::Binary, _) => At::Outputs,
                 _ => At::Other,
             };
             self.ws();
@@ -437,6 +502,7 @@ impl Walk<'_> {
         let inner = match at {
             At::Cells => At::Cell,
             At::Outputs => At::Outputs,
+            At::Binary => At::Binary,
             _ => At::Other,
         };
         self.ws();
@@ -458,7 +524,10 @@ impl Walk<'_> {
                     self.i += 1;
                     if strings && self.units.len() > first + 1 {
                         let tokens = self.units.drain(first..).flat_map(|u| u.tokens).collect();
-                        self.units.push(Unit { tokens });
+                        self.units.push(Unit {
+                            tokens,
+                            binary: at == At::Binary,
+                        });
                     }
                     return Ok(());
                 }
@@ -606,6 +675,57 @@ mod tests {
         // Deeply nested: not JSON to us, no stack overflow.
         let deep = "[".repeat(100_000);
         assert!(!redactor().notebook(deep.as_bytes()).json);
+    }
+
+    /// A short value found by chance in an image's base64 text is not replaced (that
+    /// corrupted the image); a value inside the image's bytes replaces the whole payload.
+    #[test]
+    fn base64_data_is_searched_decoded_and_replaced_whole() {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let short = Redactor::new([("PIN", "x9Qz")].into_iter());
+        // 9 bytes of PNG signature and padding, then bytes whose base64 is `x9Qz` x3.
+        let mut png = b"\x89PNG\r\n\x1a\n\0".to_vec();
+        png.extend(b64.decode("x9Qzx9Qzx9Qz").unwrap());
+        let text = b64.encode(&png);
+        assert!(text.contains("x9Qz") && !png.windows(4).any(|w| w == b"x9Qz"));
+        let doc = nb(
+            &format!(
+                "[{{\"data\": {{\"image/png\": \"{text}\", \"text/plain\": [\"<Figure>\"]}}, \"output_type\": \"display_data\"}}]"
+            ),
+            "x",
+        );
+        let r = short.notebook(doc.as_bytes());
+        assert_eq!(r.count, 0);
+        assert_eq!(*r.bytes, *doc.as_bytes(), "the image is kept byte for byte");
+        // The key in the image's bytes (a PNG text chunk): the payload goes, whole.
+        let mut png = b"\x89PNG\r\n\x1a\n\0tEXtkey\0".to_vec();
+        png.extend_from_slice(KEY.as_bytes());
+        let text = b64.encode(&png);
+        let doc = nb(
+            &format!(
+                "[{{\"data\": {{\"image/jpeg\": [\"{}\\n\", \"{}\"]}}, \"output_type\": \"display_data\"}}]",
+                &text[..20],
+                &text[20..]
+            ),
+            "x",
+        );
+        let r = redactor().notebook(doc.as_bytes());
+        assert_eq!(r.count, 1);
+        let out = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert!(
+            out.contains("\"image/jpeg\": [\"[REDACTED:OPENAI_API_KEY]\"]"),
+            "{out}"
+        );
+        // SVG is text: masked in place.
+        let doc = nb(
+            &format!("[{{\"data\": {{\"image/svg+xml\": [\"<text>{KEY}</text>\"]}}}}]"),
+            "x",
+        );
+        let out = redactor().notebook(doc.as_bytes());
+        assert!(
+            String::from_utf8_lossy(&out.bytes).contains("<text>[REDACTED:OPENAI_API_KEY]</text>")
+        );
     }
 
     #[test]
