@@ -457,3 +457,28 @@ fn another_filter_for_notebooks_is_not_overridden_and_one_that_wins_is_named() {
         "{said}"
     );
 }
+
+/// A repository writer's `aisecrets.toml` in a notebook's folder does not switch the value
+/// check off: the filter checks the project the pre-commit hook checks (found from the top
+/// of the work tree), not the nearest one to the notebook. Before, the nested empty project
+/// had no environments, so the value was staged as it is, silently.
+#[test]
+fn a_nested_manifest_does_not_switch_the_value_check_off() {
+    let mut w = World::repo();
+    let value = "correct-horse-FAKE-canary-battery-nested";
+    w.cmd(["set", "DB_PASSWORD"]).stdin(value).ok();
+    w.canary(value);
+    let sub = w.project.join("analysis");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::write(
+        sub.join("aisecrets.toml"),
+        "[project]\nid = \"0123456789abcdef0123456789abcdef\"\n",
+    )
+    .unwrap();
+    std::fs::write(sub.join("nb.ipynb"), notebook(value)).unwrap();
+    let added = w.git(&["add", "analysis/nb.ipynb"]);
+    assert!(added.status.success(), "{added:?}");
+    let staged = w.git_ok(&["show", ":analysis/nb.ipynb"]);
+    assert!(!staged.contains(value), "{staged}");
+    assert_eq!(staged.matches("[REDACTED:DB_PASSWORD]").count(), 4);
+}

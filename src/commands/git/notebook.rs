@@ -28,12 +28,11 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
         || "the notebook".to_owned(),
         |p| output::sanitize(&p.to_string_lossy(), 200),
     );
+    // The project the pre-commit hook checks: found from where git runs both (the top of
+    // the work tree), not from the notebook's folder, where a repository writer's
+    // `aisecrets.toml` would switch the value check off unseen.
     let cwd = super::super::cwd()?;
-    let start = path
-        .map(|p| cwd.join(p))
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| cwd.clone());
-    let (values, unchecked) = project_values(&start);
+    let (values, unchecked) = project_values(&cwd);
     let redactor = Redactor::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
     let red = redactor.notebook(&doc);
     drop(values);
@@ -78,7 +77,7 @@ fn read_stdin() -> Result<Zeroizing<Vec<u8>>> {
     Ok(doc)
 }
 
-/// The values of every environment of the project around `start` that opens without
+/// The values of every environment of the project at or above `start` that opens without
 /// asking, and whether the project's values could not be checked (it has environments and
 /// none opened). No project: nothing to check, nothing to say.
 fn project_values(start: &Path) -> (Vec<(String, crate::base::secret::SecretValue)>, bool) {
