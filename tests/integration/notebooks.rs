@@ -482,3 +482,30 @@ fn a_nested_manifest_does_not_switch_the_value_check_off() {
     assert!(!staged.contains(value), "{staged}");
     assert_eq!(staged.matches("[REDACTED:DB_PASSWORD]").count(), 4);
 }
+
+/// A nested .gitattributes can route any file to the notebook filter: what is not a
+/// notebook passes through unchanged, with one line saying so. Before, a Python file was
+/// redacted as "not valid JSON" text, changing the staged source.
+#[test]
+fn a_file_that_is_not_a_notebook_passes_through_the_filter_unchanged() {
+    let w = World::repo();
+    std::fs::create_dir_all(w.project.join("src")).unwrap();
+    std::fs::write(
+        w.project.join("src/.gitattributes"),
+        "*.py filter=aisecrets-notebook\n",
+    )
+    .unwrap();
+    let code = format!("KEY = \"{OPENAI}\"  # aisecrets: allow\nprint(KEY)\n");
+    std::fs::write(w.project.join("src/app.py"), &code).unwrap();
+    let added = w.git(&["add", "src/app.py"]);
+    assert!(added.status.success(), "{added:?}");
+    let said = String::from_utf8_lossy(&added.stderr);
+    assert_eq!(
+        said.lines()
+            .filter(|l| l.contains("src/app.py: not a notebook (.ipynb), staged unchanged"))
+            .count(),
+        1,
+        "{said}"
+    );
+    assert_eq!(w.git_ok(&["show", ":src/app.py"]), code);
+}

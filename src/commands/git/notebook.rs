@@ -28,6 +28,18 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
         || "the notebook".to_owned(),
         |p| output::sanitize(&p.to_string_lossy(), 200),
     );
+    // Only notebooks: a .gitattributes (any folder's) can route other files here, which
+    // the redactor would rewrite as text that is not JSON.
+    if path.is_some_and(|p| {
+        !p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ipynb"))
+    }) {
+        output::status(&format!(
+            "aisecrets: {shown}: not a notebook (.ipynb), staged unchanged: a .gitattributes routes it to the aisecrets notebook filter"
+        ));
+        output::stdout(&doc)?;
+        return Ok(exit::OK);
+    }
     // The project the pre-commit hook checks: found from where git runs both (the top of
     // the work tree), not from the notebook's folder, where a repository writer's
     // `aisecrets.toml` would switch the value check off unseen.
