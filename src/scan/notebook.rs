@@ -472,7 +472,17 @@ impl Walk<'_> {
                 return Err(Invalid);
             }
             let (s, e) = self.string()?;
-            let key = &self.b[s + 1..e - 1];
+            let raw = &self.b[s + 1..e - 1];
+            // Compared decoded: `"output\u0073"` is `outputs` to every JSON reader.
+            let decoded = raw.contains(&b'\\').then(|| decode(raw)).flatten();
+            let key: &[u8] = decoded.as_deref().map_or(raw, |d| d.as_slice());
+            if matches!(at, At::Outputs | At::Binary) {
+                // A key under outputs is output too (`{"<value>": 1}` as application/json).
+                self.units.push(Unit {
+                    tokens: vec![(s, e)],
+                    binary: false,
+                });
+            }
             let inner = match (at, key) {
                 (At::Top, b"cells") => At::Cells,
                 (At::Outputs, mime) if binary_mime(mime) => At::Binary,
@@ -569,7 +579,12 @@ impl Walk<'_> {
             .first()
             .is_some_and(|c| c.is_ascii_digit() || *c == b'-')
             && std::str::from_utf8(word).is_ok_and(|w| w.parse::<f64>().is_ok());
-        if matches!(word, b"true" | b"false" | b"null") || number {
+        // NaN and the infinities as Python's json module writes them (nbformat uses it).
+        if matches!(
+            word,
+            b"true" | b"false" | b"null" | b"NaN" | b"Infinity" | b"-Infinity"
+        ) || number
+        {
             Ok(())
         } else {
             Err(Invalid)
@@ -725,6 +740,34 @@ mod tests {
         let out = redactor().notebook(doc.as_bytes());
         assert!(
             String::from_utf8_lossy(&out.bytes).contains("<text>[REDACTED:OPENAI_API_KEY]</text>")
+        );
+    }
+
+    /// Keys are compared decoded (`"output\u0073"`), keys under outputs are redacted, and
+    /// NaN and the infinities (Python's json writes them) are JSON: before, the first hid the
+    /// outputs from the filter, the second was left, the third made it redact the sources.
+    #[test]
+    fn escaped_keys_keys_under_outputs_and_nan_are_read_as_jupyter_writes_them() {
+        let doc = nb(
+            &format!("[{{\"text\": [\"k={KEY}\"], \"x\": NaN, \"y\": -Infinity}}]"),
+            &format!("k = '{KEY}'"),
+        )
+        .replace("\"outputs\"", "\"output\\u0073\"");
+        let r = redactor().notebook(doc.as_bytes());
+        assert!(r.json, "NaN and -Infinity are JSON as Python writes it");
+        assert_eq!(r.count, 1);
+        let text = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert!(text.contains("k=[REDACTED:OPENAI_API_KEY]"), "{text}");
+        assert!(text.contains(&format!("k = '{KEY}'")), "the source is kept");
+        let doc = nb(
+            &format!("[{{\"data\": {{\"application/json\": {{\"{KEY}\": 1}}}}}}]"),
+            "x",
+        );
+        let r = redactor().notebook(doc.as_bytes());
+        let text = String::from_utf8(r.bytes.to_vec()).unwrap();
+        assert!(
+            text.contains("{\"[REDACTED:OPENAI_API_KEY]\": 1}"),
+            "{text}"
         );
     }
 
