@@ -13,7 +13,16 @@ use crate::{base::exit, base::output, git, keys::identity};
 /// Runs `scan`.
 pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let cwd = super::cwd()?;
-    let project = Project::find(&cwd)?;
+    let project = match Project::find(&cwd)? {
+        // The pre-commit hook runs at the top of the work tree: a project in a subfolder is
+        // the one `git setup` recorded (the notebook filter checks the same one).
+        None if args.staged => git::toplevel(&cwd)
+            .ok()
+            .map(|top| super::git::repo_project(&top))
+            .transpose()?
+            .flatten(),
+        p => p,
+    };
     // The project's own values, when the identity opens without asking.
     let mut values = Vec::new();
     let mut own_files: Vec<PathBuf> = Vec::new();

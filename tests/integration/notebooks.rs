@@ -509,3 +509,42 @@ fn a_file_that_is_not_a_notebook_passes_through_the_filter_unchanged() {
     );
     assert_eq!(w.git_ok(&["show", ":src/app.py"]), code);
 }
+
+/// With the project in a subfolder of the repository, the notebook attribute is written at
+/// the repository's root, so a notebook anywhere in it is filtered, and the filter checks
+/// that project's values (recorded in this clone's config by `git setup`). Before, the line
+/// went into the project's .gitattributes: a notebook elsewhere was staged as it is.
+#[test]
+fn with_the_project_in_a_subfolder_notebooks_anywhere_in_the_repository_are_filtered() {
+    let mut w = World::with_secrets();
+    let value = "correct-horse-FAKE-canary-battery-subfolder";
+    w.cmd(["set", "DB_PASSWORD"]).stdin(value).ok();
+    w.canary(value);
+    let top = w.path("");
+    run_ok(
+        w.git_command()
+            .current_dir(&top)
+            .args(["init", "-q", "-b", "main"]),
+    );
+    w.cmd(["git", "setup"]).ok();
+    let attrs = std::fs::read_to_string(top.join(".gitattributes")).unwrap();
+    assert!(
+        attrs.contains("*.ipynb filter=aisecrets-notebook"),
+        "{attrs}"
+    );
+    std::fs::create_dir_all(top.join("analysis")).unwrap();
+    std::fs::write(top.join("analysis/nb.ipynb"), notebook(value)).unwrap();
+    run_ok(
+        w.git_command()
+            .current_dir(&top)
+            .args(["add", "analysis/nb.ipynb"]),
+    );
+    let staged = run_ok(
+        w.git_command()
+            .current_dir(&top)
+            .args(["show", ":analysis/nb.ipynb"]),
+    );
+    let staged = String::from_utf8_lossy(&staged.stdout);
+    assert!(!staged.contains(value), "{staged}");
+    assert_eq!(staged.matches("[REDACTED:DB_PASSWORD]").count(), 4);
+}

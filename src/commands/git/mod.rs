@@ -31,6 +31,11 @@ pub(super) fn auto_setup(project: &crate::project::Project) {
     setup::auto(project);
 }
 
+/// The project the notebook filter and the pre-commit hook check; see [`setup::repo_project`].
+pub(super) fn repo_project(top: &std::path::Path) -> Result<Option<crate::project::Project>> {
+    setup::repo_project(top)
+}
+
 /// Everything `git setup` does, for `init` in a git repository; returns what it wrote.
 pub(super) fn full_setup(
     project: &crate::project::Project,

@@ -17,7 +17,6 @@ use zeroize::Zeroizing;
 
 use crate::backend::file;
 use crate::base::error::{Error, Result};
-use crate::project::Project;
 use crate::scan::notebook::Redactor;
 use crate::{base::exit, base::output, keys::identity};
 
@@ -93,7 +92,7 @@ fn read_stdin() -> Result<Zeroizing<Vec<u8>>> {
 /// asking, and whether the project's values could not be checked (it has environments and
 /// none opened). No project: nothing to check, nothing to say.
 fn project_values(start: &Path) -> (Vec<(String, crate::base::secret::SecretValue)>, bool) {
-    let project = match Project::find(start) {
+    let project = match super::setup::repo_project(start) {
         Ok(Some(p)) => p,
         Ok(None) => return (Vec::new(), false),
         Err(_) => return (Vec::new(), true),

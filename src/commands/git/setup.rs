@@ -75,10 +75,12 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     // Notebooks: routed to our filter unless a .gitattributes already says otherwise
     // (`filter=lfs`, `filter=nbstripout`, `-filter`): ours would silently win over another
     // filter, or silently lose to a later line, so say which is in effect instead.
-    match notebook_filter(&project.root).as_deref() {
+    // The line goes at the repository's root, so notebooks anywhere in it are filtered
+    // (with the project in a subfolder, its .gitattributes covers only that folder).
+    match notebook_filter(top).as_deref() {
         Some("unspecified" | NOTEBOOK_FILTER) | None => {
             attrs_changed |= append_lines(
-                &project.root.join(".gitattributes"),
+                &top.join(".gitattributes"),
                 NOTEBOOK_HEADER,
                 &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
             )?;
@@ -95,7 +97,7 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     )? {
         changed.push(".gitignore");
     }
-    if write_config(top, &exe)? {
+    if write_config(top, &exe, &project.root)? {
         changed.push("git config");
     }
     if install_hook(top, &exe)? {
@@ -140,8 +142,12 @@ fn other_filter_note(other: &str) -> String {
 }
 
 /// The drivers in the clone's local git config; `true` if anything was written.
-fn write_config(top: &Path, exe: &str) -> Result<bool> {
+fn write_config(top: &Path, exe: &str, root: &Path) -> Result<bool> {
     let config = [
+        // The project the notebook filter and the pre-commit hook check when none is at the
+        // top of the work tree (a project in a subfolder): only ever from this clone's
+        // config, never from a committed file (see `repo_project`).
+        ("aisecrets.project", root.to_string_lossy().into_owned()),
         ("diff.aisecrets.textconv", format!("{exe} git textconv")),
         ("diff.aisecrets.cachetextconv", "false".to_owned()),
         (
@@ -169,6 +175,22 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
         }
     }
     Ok(changed)
+}
+
+/// The project whose values the notebook filter and the pre-commit hook check, for the work
+/// tree at `top` (where git runs both): the one at or above `top`, else the one `git setup`
+/// recorded in this clone's config (a project in a subfolder). Never the nearest to a
+/// notebook: a repository writer's `aisecrets.toml` there would switch the check off.
+pub(crate) fn repo_project(top: &Path) -> Result<Option<Project>> {
+    if let Some(p) = Project::find(top)? {
+        return Ok(Some(p));
+    }
+    match git::get_config(top, "aisecrets.project") {
+        Some(root) if Path::new(&root).join("aisecrets.toml").is_file() => {
+            Project::load(Path::new(&root)).map(Some)
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The filter's clean command: aisecrets by its absolute path. When that is gone, a notebook
@@ -207,7 +229,14 @@ pub(crate) fn auto(project: &Project) {
     if !project.root.ancestors().any(|d| d.join(".git").exists()) {
         return;
     }
-    let attrs = std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
+    let mut attrs =
+        std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
+    // The notebook line is at the repository's root.
+    if let Some(top) = project.root.ancestors().find(|d| d.join(".git").exists())
+        && top != project.root
+    {
+        attrs.push_str(&std::fs::read_to_string(top.join(".gitattributes")).unwrap_or_default());
+    }
     let routed = attrs.contains("merge=aisecrets");
     // The clone's own config file first (no process to start: `run` stays fast); git
     // itself when that does not show a driver (worktrees, includes).
@@ -243,7 +272,7 @@ pub(crate) fn auto(project: &Project) {
             let top = git::toplevel(&project.root)?;
             let exe = exe()?;
             let mut done = Vec::new();
-            write_config(&top, &exe)?;
+            write_config(&top, &exe, &project.root)?;
             done.push(format!(
                 "the merge and diff drivers and the notebook filter (git config, running {exe})"
             ));
