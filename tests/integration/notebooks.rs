@@ -548,3 +548,41 @@ fn with_the_project_in_a_subfolder_notebooks_anywhere_in_the_repository_are_filt
     assert!(!staged.contains(value), "{staged}");
     assert_eq!(staged.matches("[REDACTED:DB_PASSWORD]").count(), 4);
 }
+
+/// git runs the filter for `git status` and `git diff` too: the "redacted" line is said once
+/// per content, and the line about a locked identity once per git command, not per notebook.
+/// Before, every `git status` after a touch said it again, and `git add` of three locked
+/// notebooks said the identity line three times.
+#[test]
+fn the_filter_says_each_thing_once() {
+    let w = World::repo();
+    std::fs::write(w.project.join("nb.ipynb"), notebook(OPENAI)).unwrap();
+    let said = |out: std::process::Output| String::from_utf8_lossy(&out.stderr).into_owned();
+    let first = said(w.git(&["add", "nb.ipynb"]));
+    assert_eq!(first.matches("place(s) redacted").count(), 1, "{first}");
+    // The working file touched: git status and git diff clean it again, silently.
+    let nb = std::fs::read(w.project.join("nb.ipynb")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(w.project.join("nb.ipynb"), &nb).unwrap();
+    let status = w.git(&["status", "--porcelain"]);
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "A  nb.ipynb\n");
+    let diff = w.git(&["diff"]);
+    let again = said(status) + &said(diff);
+    assert!(!again.contains("redacted"), "{again}");
+
+    for n in 1..=3 {
+        std::fs::write(
+            w.project.join(format!("locked{n}.ipynb")),
+            notebook(&anthropic_shaped()),
+        )
+        .unwrap();
+    }
+    let added = w
+        .git_command()
+        .args(["add", "locked1.ipynb", "locked2.ipynb", "locked3.ipynb"])
+        .env("AISECRETS_HOME", w.path("nobody"))
+        .output()
+        .unwrap();
+    let text = said(added);
+    assert_eq!(text.matches("values were not checked").count(), 1, "{text}");
+}

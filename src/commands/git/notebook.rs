@@ -47,26 +47,27 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
     let redactor = Redactor::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
     let red = redactor.notebook(&doc);
     drop(values);
-    // The pre-commit hook refuses to commit what was cleaned without the values.
-    super::record::note(&cwd, &red.bytes, !unchecked);
+    // The pre-commit hook refuses to commit what was cleaned without the values. And git
+    // runs the filter for `git status` and `git diff` too: what was said about this content
+    // is not said again.
+    let news = super::record::note(&cwd, &red.bytes, !unchecked);
     let mut notes = Vec::new();
-    if !red.json {
+    if news && !red.json {
         notes.push("is not valid JSON, so all of its text was redacted".to_owned());
     }
-    if red.count > 0 {
+    if news && red.count > 0 {
         notes.push(format!(
             "{} place(s) redacted in the staged copy (the working file keeps them)",
             red.count
         ));
     }
-    if unchecked {
-        notes.push(
-            "this project's values were not checked, only key shapes (the commit will be refused): run `aisecrets unlock`, then `git add --renormalize` it"
-                .to_owned(),
-        );
-    }
     if !notes.is_empty() {
         output::status(&format!("aisecrets: {shown}: {}", notes.join("; ")));
+    }
+    if unchecked && super::record::first_in_command(&cwd) {
+        output::status(
+            "aisecrets: this project's values were not checked in notebooks, only key shapes (the commit will be refused): run `aisecrets unlock`, then `git add --renormalize` them",
+        );
     }
     output::stdout(&red.bytes)?;
     Ok(exit::OK)

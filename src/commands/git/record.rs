@@ -6,7 +6,8 @@
 //! that (locked too) checks shapes only. So a notebook cleaned *unchecked* is recorded, and
 //! the hook refuses to commit a staged notebook whose content is recorded so; a checked clean
 //! of the same content clears it. The record also lets the filter say its "N place(s)
-//! redacted" line once per content, not on every `git status`.
+//! redacted" line once per content, not on every `git status`, and its line about the
+//! identity once per git command ([`first_in_command`]).
 //!
 //! Nothing secret is written: the name is a hash of the redacted notebook that git stores
 //! anyway. A record that cannot be written is not an error (the filter must not stop `git
@@ -51,4 +52,19 @@ pub(super) fn note(dir: &Path, content: &[u8], checked: bool) -> bool {
 /// the records in `folder` ([`folder`]).
 pub(crate) fn unchecked(folder: &Path, content: &[u8]) -> bool {
     std::fs::read(folder.join(name(content))).is_ok_and(|s| s == b"unchecked")
+}
+
+/// Whether this is the first notebook of the git command that runs the filter (its parent)
+/// to say so: a line about the identity is said once per `git add`, not once per notebook.
+pub(super) fn first_in_command(dir: &Path) -> bool {
+    let Some(folder) = folder(dir) else {
+        return true;
+    };
+    let path = folder.join("said-unchecked");
+    let parent = std::os::unix::process::parent_id().to_string();
+    if std::fs::read(&path).is_ok_and(|s| s == parent.as_bytes()) {
+        return false;
+    }
+    let _ = crate::base::files::write_atomic(&path, parent.as_bytes(), 0o600);
+    true
 }
