@@ -269,6 +269,21 @@ fn json_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
     STYLES.iter().map(|s| json_escape(value, s)).collect()
 }
 
+/// `value` escaped as a JSON string's contents the way Python's `json.dumps(...,
+/// ensure_ascii=False)` writes it (Jupyter's notebooks): `"` `\\` and the short control
+/// escapes, other controls as lowercase `\u00XX`, everything else as it is.
+pub(crate) fn json_escape_python(value: &str) -> Zeroizing<Vec<u8>> {
+    json_escape(
+        value,
+        &JsonStyle {
+            escaped: |_| false,
+            upper: false,
+            slash: false,
+            short_controls: true,
+        },
+    )
+}
+
 fn json_escape(value: &str, style: &JsonStyle) -> Zeroizing<Vec<u8>> {
     let mut out = Zeroizing::new(Vec::with_capacity(value.len() * 2));
     let unit = |u: u16, out: &mut Vec<u8>| {

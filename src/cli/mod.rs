@@ -72,7 +72,7 @@ pub enum Command {
     Edit(EnvOnlyArgs),
     /// Find this project's secret values and well-known key shapes in files (exit 1 on findings).
     Scan(ScanArgs),
-    /// Git integration: `git setup` installs the diff and merge drivers and the pre-commit hook.
+    /// Git integration: `git setup` installs the diff and merge drivers, the notebook filter and the pre-commit hook.
     #[command(subcommand)]
     Git(GitCommand),
     /// Show the local audit log, or check that no line was removed or altered.

@@ -13,7 +13,16 @@ use crate::{base::exit, base::output, git, keys::identity};
 /// Runs `scan`.
 pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     let cwd = super::cwd()?;
-    let project = Project::find(&cwd)?;
+    let project = match Project::find(&cwd)? {
+        // The pre-commit hook runs at the top of the work tree: a project in a subfolder is
+        // the one `git setup` recorded (the notebook filter checks the same one).
+        None if args.staged => git::toplevel(&cwd)
+            .ok()
+            .map(|top| super::git::repo_project(&top))
+            .transpose()?
+            .flatten(),
+        p => p,
+    };
     // The project's own values, when the identity opens without asking.
     let mut values = Vec::new();
     let mut own_files: Vec<PathBuf> = Vec::new();
@@ -42,6 +51,7 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
         );
     }
     let mut findings: Vec<Finding> = Vec::new();
+    let mut unchecked: Vec<String> = Vec::new();
     if let Some(range) = &args.history {
         let top = git::toplevel(&cwd)?;
         let blobs = crate::scan::history::blobs(&top, range)?;
@@ -69,7 +79,19 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
     } else if args.staged {
         let top = git::toplevel(&cwd)?;
         let staged = git::staged(&top)?;
+        // Notebooks the filter cleaned without this project's values (#18): when this scan
+        // cannot check them either, they are refused below.
+        let records = (!scanner.has_values() && staged.iter().any(|s| s.path.ends_with(".ipynb")))
+            .then(|| super::git::record::folder(&top))
+            .flatten();
         git::read_staged(&top, &staged, |file, bytes| {
+            if file.path.ends_with(".ipynb")
+                && records
+                    .as_deref()
+                    .is_some_and(|r| super::git::record::unchecked(r, bytes))
+            {
+                unchecked.push(output::sanitize(&file.path, 200));
+            }
             // Environment files are searched too: a value pasted into one in the clear is
             // a leak like any other.
             let abs = top.join(&file.path);
@@ -77,7 +99,9 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
                 findings.extend(unresolved(&file.path, bytes));
                 findings.extend(scanner.scan_own(&file.path, bytes));
             } else {
-                findings.extend(scanner.scan(&file.path, bytes));
+                let mut found = scanner.scan(&file.path, bytes);
+                found.extend(notebook_lines(&scanner, &file.path, bytes, &found));
+                findings.extend(found);
             }
         })?;
     } else {
@@ -125,8 +149,17 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
             "aisecrets scan: {allowed} allowed (`aisecrets: allow` comments and [scan] allow in aisecrets.toml)"
         ));
     }
-    if findings.is_empty() {
+    if !unchecked.is_empty() {
+        output::status(&format!(
+            "aisecrets scan: {} staged while this project's values could not be checked (identity locked): run `aisecrets unlock`, then `git add --renormalize -- {}`",
+            unchecked.join(", "),
+            unchecked.join(" ")
+        ));
+    }
+    if findings.is_empty() && unchecked.is_empty() {
         Ok(exit::OK)
+    } else if findings.is_empty() {
+        Ok(exit::ERROR)
     } else if conflicts == findings.len() {
         output::status(
             "aisecrets scan: an environment file is staged with an unresolved merge: resolve it first (see above), then `git add` it again",
@@ -147,6 +180,23 @@ pub(super) fn run(args: &ScanArgs) -> Result<u8> {
 }
 
 const CONFLICT: &str = "unresolved merge";
+
+/// A notebook's outputs split into lines (#18), searched whole: what a PEM key or a JSON
+/// document printed over several lines is found in. Only what the file itself did not
+/// already show (their lines and columns are those of the joined text).
+fn notebook_lines(scanner: &Scanner, path: &str, bytes: &[u8], seen: &[Finding]) -> Vec<Finding> {
+    if !path.ends_with(".ipynb") {
+        return Vec::new();
+    }
+    let Some(joined) = crate::scan::notebook::joined_outputs(bytes) else {
+        return Vec::new();
+    };
+    scanner
+        .scan(path, &joined)
+        .into_iter()
+        .filter(|f| !seen.iter().any(|s| s.kind == f.kind && s.name == f.name))
+        .collect()
+}
 
 /// A staged environment file that a merge left unresolved (#13): names in `[conflicts]`
 /// (two values, nothing picked), or git's text conflict markers (merged without the

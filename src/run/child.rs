@@ -269,9 +269,7 @@ fn wait_forwarding(
     foreground: bool,
     from_terminal: &mut i32,
 ) -> nix::Result<WaitStatus> {
-    // PID 1 (a container's entry point, #18): orphans anywhere below are handed to us and
-    // would stay zombies, filling the process table, unless we wait for them too.
-    let reaper = unistd::getpid().as_raw() == 1;
+    let reaper = super::reap::is_init();
     loop {
         for info in signals.wait() {
             if info.signal == SIGCHLD {
@@ -286,7 +284,7 @@ fn wait_forwarding(
             }
         }
         let status = if reaper {
-            reap(pid)
+            super::reap::reap(pid)
         } else {
             waitpid(pid, Some(WaitPidFlag::WNOHANG))
         };
@@ -303,23 +301,6 @@ fn wait_forwarding(
                 return Ok(s);
             }
             Err(nix::errno::Errno::EINTR) | Ok(_) => {}
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// As PID 1: waits for every child that has ended (orphans re-parented to us), without
-/// blocking; the status of `child` when it is among them, else `StillAlive`.
-fn reap(child: Pid) -> nix::Result<WaitStatus> {
-    loop {
-        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
-            Ok(s @ (WaitStatus::Exited(p, _) | WaitStatus::Signaled(p, ..))) if p == child => {
-                return Ok(s);
-            }
-            // Nothing more has ended.
-            Ok(WaitStatus::StillAlive) => return Ok(WaitStatus::StillAlive),
-            // An orphan reaped, or a stop or continue: look again.
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(e) => return Err(e),
         }
     }

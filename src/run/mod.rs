@@ -10,4 +10,5 @@ pub mod jupyter;
 pub mod policy;
 pub mod proxy;
 pub mod ramdir;
+mod reap;
 pub mod stop;

@@ -273,3 +273,118 @@ fn the_compose_file_mounts_the_identity_where_the_dockerfile_looks() {
     assert!(compose.contains("dockerfile: examples/Dockerfile"));
     assert!(compose.contains("AISECRETS_TRUST: ${AISECRETS_TRUST"));
 }
+
+/// Whether `path` (relative to the build context) is left out by the `.dockerignore`
+/// `rules`, as BuildKit reads them: Go's `filepath.Match` globs with `**`, a pattern that
+/// matches a folder leaves out all under it, `!` brings a path back, and the last rule that
+/// matches wins.
+fn ignored(rules: &str, path: &str) -> bool {
+    let glob = |pattern: &str| {
+        let mut re = String::from("^");
+        let mut rest = pattern.trim_start_matches('/');
+        while let Some(c) = rest.chars().next() {
+            if let Some(r) = rest.strip_prefix("**/") {
+                re.push_str("(.*/)?");
+                rest = r;
+                continue;
+            }
+            if let Some(r) = rest.strip_prefix("**") {
+                re.push_str(".*");
+                rest = r;
+                continue;
+            }
+            match c {
+                '*' => re.push_str("[^/]*"),
+                '?' => re.push_str("[^/]"),
+                c => re.push_str(&regex::escape(&c.to_string())),
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        re.push_str("(/.*)?$");
+        regex::Regex::new(&re).unwrap()
+    };
+    let mut out = false;
+    for line in rules.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (keep, pattern) = match line.strip_prefix('!') {
+            Some(p) => (true, p),
+            None => (false, line),
+        };
+        if glob(pattern).is_match(path) {
+            out = !keep;
+        }
+    }
+    out
+}
+
+/// The Dockerfile copies only what the image needs (no `COPY .`), and its build context
+/// leaves out keys, `.env` files and `.git` (examples/Dockerfile.dockerignore, which
+/// BuildKit reads for it): the README's deployment key must never end up in a layer. Before,
+/// `COPY . /app` with no ignore file took `ci.key` from the project folder into the image.
+#[test]
+fn the_image_gets_no_key_env_file_or_git_history() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let docker = std::fs::read_to_string(format!("{root}/examples/Dockerfile")).unwrap();
+    let rules = std::fs::read_to_string(format!("{root}/examples/Dockerfile.dockerignore"))
+        .expect("examples/Dockerfile.dockerignore");
+    let copies: Vec<&str> = docker
+        .lines()
+        .filter(|l| l.starts_with("COPY ") || l.starts_with("ADD "))
+        .collect();
+    assert!(!copies.is_empty());
+    for copy in &copies {
+        let sources: Vec<&str> = copy.split_whitespace().skip(1).collect();
+        let sources = &sources[..sources.len() - 1];
+        for s in sources {
+            assert!(
+                !matches!(*s, "." | "./" | "*"),
+                "the whole context is copied: {copy}"
+            );
+            let probe = s.trim_end_matches('/').replace('*', "0.1.0-py3-none-any");
+            assert!(
+                !ignored(&rules, &probe),
+                "{copy} is left out of the context"
+            );
+        }
+    }
+    for secret in [
+        "ci.key",
+        "deploy/ci.key",
+        "identity.age",
+        ".env",
+        ".env.prod",
+        "app/.env.local",
+        ".git",
+        ".git/config",
+        "sub/.git/HEAD",
+        "target/debug/aisecrets",
+    ] {
+        assert!(ignored(&rules, secret), "{secret} is in the build context");
+    }
+    for needed in [
+        "aisecrets.toml",
+        "secrets/prod.toml",
+        "examples/train.py",
+        "target/wheels/aisecrets-0.1.0-py3-none-manylinux_2_34_x86_64.whl",
+    ] {
+        assert!(!ignored(&rules, needed), "{needed} is left out");
+    }
+    // aisecrets is not on PyPI yet: the image installs the wheel that was built, never a
+    // package fetched by a name anyone could register.
+    let installs: Vec<&str> = docker
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains("pip install"))
+        .collect();
+    assert!(!installs.is_empty());
+    for l in installs {
+        assert!(l.contains("--no-index"), "installed from an index: {l}");
+    }
+    let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+    assert!(readme.contains("The package is not published on PyPI yet"));
+    assert!(readme.contains("pip install target/wheels/aisecrets-*.whl"));
+    // The README and the compose file keep the key outside the project folder.
+    let compose = std::fs::read_to_string(format!("{root}/examples/compose.yaml")).unwrap();
+    assert!(!compose.contains("../ci.key"), "{compose}");
+}

@@ -137,6 +137,11 @@ fn the_wheel_installs_with_pip_into_a_fresh_venv_and_holds_only_the_binary() {
             assert!(!name.contains(bad), "the wheel holds {name}");
         }
     }
+    // The licence texts Cargo.toml's licence names, in the dist-info (PEP 639).
+    for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        let name = format!("{meta}licenses/{licence}");
+        assert!(names.contains(&name), "{name} is missing: {names:?}");
+    }
     // No fake value from the tests anywhere in its (decompressed) bytes.
     let fakes = aho_corasick::AhoCorasick::new([OPENAI, HF, "FAKE0canary", "FAKEcanary"]).unwrap();
     let mut files = vec![unpacked.clone()];

@@ -3,6 +3,7 @@
 
 mod merge;
 mod notebook;
+pub(super) mod record;
 mod setup;
 mod textconv;
 
@@ -28,6 +29,11 @@ pub(crate) fn run(cmd: GitCommand) -> Result<u8> {
 /// The clone-local driver setup that every project command does (#13); see [`setup::auto`].
 pub(super) fn auto_setup(project: &crate::project::Project) {
     setup::auto(project);
+}
+
+/// The project the notebook filter and the pre-commit hook check; see [`setup::repo_project`].
+pub(super) fn repo_project(top: &std::path::Path) -> Result<Option<crate::project::Project>> {
+    setup::repo_project(top)
 }
 
 /// Everything `git setup` does, for `init` in a git repository; returns what it wrote.

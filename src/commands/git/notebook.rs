@@ -17,7 +17,6 @@ use zeroize::Zeroizing;
 
 use crate::backend::file;
 use crate::base::error::{Error, Result};
-use crate::project::Project;
 use crate::scan::notebook::Redactor;
 use crate::{base::exit, base::output, keys::identity};
 
@@ -28,33 +27,47 @@ pub(super) fn clean(path: Option<&Path>) -> Result<u8> {
         || "the notebook".to_owned(),
         |p| output::sanitize(&p.to_string_lossy(), 200),
     );
+    // Only notebooks: a .gitattributes (any folder's) can route other files here, which
+    // the redactor would rewrite as text that is not JSON.
+    if path.is_some_and(|p| {
+        !p.extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("ipynb"))
+    }) {
+        output::status(&format!(
+            "aisecrets: {shown}: not a notebook (.ipynb), staged unchanged: a .gitattributes routes it to the aisecrets notebook filter"
+        ));
+        output::stdout(&doc)?;
+        return Ok(exit::OK);
+    }
+    // The project the pre-commit hook checks: found from where git runs both (the top of
+    // the work tree), not from the notebook's folder, where a repository writer's
+    // `aisecrets.toml` would switch the value check off unseen.
     let cwd = super::super::cwd()?;
-    let start = path
-        .map(|p| cwd.join(p))
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or(cwd);
-    let (values, unchecked) = project_values(&start);
+    let (values, unchecked) = project_values(&cwd);
     let redactor = Redactor::new(values.iter().map(|(n, v)| (n.as_str(), v.expose())));
     let red = redactor.notebook(&doc);
     drop(values);
+    // The pre-commit hook refuses to commit what was cleaned without the values. And git
+    // runs the filter for `git status` and `git diff` too: what was said about this content
+    // is not said again.
+    let news = super::record::note(&cwd, &red.bytes, !unchecked);
     let mut notes = Vec::new();
-    if !red.json {
+    if news && !red.json {
         notes.push("is not valid JSON, so all of its text was redacted".to_owned());
     }
-    if red.count > 0 {
+    if news && red.count > 0 {
         notes.push(format!(
             "{} place(s) redacted in the staged copy (the working file keeps them)",
             red.count
         ));
     }
-    if unchecked {
-        notes.push(
-            "this project's values were not checked, only key shapes: run `aisecrets unlock`, then `git add` it again"
-                .to_owned(),
-        );
-    }
     if !notes.is_empty() {
         output::status(&format!("aisecrets: {shown}: {}", notes.join("; ")));
+    }
+    if unchecked && super::record::first_in_command(&cwd) {
+        output::status(
+            "aisecrets: this project's values were not checked in notebooks, only key shapes (the commit will be refused): run `aisecrets unlock`, then `git add --renormalize` them",
+        );
     }
     output::stdout(&red.bytes)?;
     Ok(exit::OK)
@@ -76,11 +89,11 @@ fn read_stdin() -> Result<Zeroizing<Vec<u8>>> {
     Ok(doc)
 }
 
-/// The values of every environment of the project around `start` that opens without
+/// The values of every environment of the project at or above `start` that opens without
 /// asking, and whether the project's values could not be checked (it has environments and
 /// none opened). No project: nothing to check, nothing to say.
 fn project_values(start: &Path) -> (Vec<(String, crate::base::secret::SecretValue)>, bool) {
-    let project = match Project::find(start) {
+    let project = match super::setup::repo_project(start) {
         Ok(Some(p)) => p,
         Ok(None) => return (Vec::new(), false),
         Err(_) => return (Vec::new(), true),

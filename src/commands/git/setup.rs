@@ -72,11 +72,21 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     attrs.push("aisecrets.toml merge=aisecrets".into());
     let mut attrs_changed =
         append_lines(&project.root.join(".gitattributes"), ATTRS_HEADER, &attrs)?;
-    attrs_changed |= append_lines(
-        &project.root.join(".gitattributes"),
-        NOTEBOOK_HEADER,
-        &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
-    )?;
+    // Notebooks: routed to our filter unless a .gitattributes already says otherwise
+    // (`filter=lfs`, `filter=nbstripout`, `-filter`): ours would silently win over another
+    // filter, or silently lose to a later line, so say which is in effect instead.
+    // The line goes at the repository's root, so notebooks anywhere in it are filtered
+    // (with the project in a subfolder, its .gitattributes covers only that folder).
+    match notebook_filter(top).as_deref() {
+        Some("unspecified" | NOTEBOOK_FILTER) | None => {
+            attrs_changed |= append_lines(
+                &top.join(".gitattributes"),
+                NOTEBOOK_HEADER,
+                &[format!("*.ipynb filter={NOTEBOOK_FILTER}")],
+            )?;
+        }
+        Some(other) => output::status(&other_filter_note(other)),
+    }
     if attrs_changed {
         changed.push(".gitattributes");
     }
@@ -87,7 +97,7 @@ pub(crate) fn full(project: &Project, top: &Path) -> Result<Vec<&'static str>> {
     )? {
         changed.push(".gitignore");
     }
-    if write_config(top, &exe)? {
+    if write_config(top, &exe, &project.root)? {
         changed.push("git config");
     }
     if install_hook(top, &exe)? {
@@ -102,9 +112,42 @@ const NOTEBOOK_HEADER: &str =
 /// The filter's name in .gitattributes and .git/config.
 const NOTEBOOK_FILTER: &str = "aisecrets-notebook";
 
+/// The `filter` attribute in effect for a notebook in `dir` (`git check-attr`):
+/// `unspecified`, `unset` (`-filter`), `set`, or a filter's name; `None` when git cannot say.
+fn notebook_filter(dir: &Path) -> Option<String> {
+    let out = git::git(
+        dir,
+        &["check-attr", "filter", "--", "aisecrets-probe.ipynb"],
+    )
+    .ok()?;
+    let out = String::from_utf8_lossy(&out);
+    out.trim_end()
+        .rsplit_once(": filter: ")
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The line `git setup` says when notebooks are routed elsewhere than to our filter.
+fn other_filter_note(other: &str) -> String {
+    let how = "to have aisecrets redact notebook outputs, make `*.ipynb filter=aisecrets-notebook` the last .gitattributes line for notebooks and run `aisecrets git setup` again";
+    match other {
+        "unset" | "set" => format!(
+            "aisecrets: git setup: notebooks are not routed to the aisecrets filter (a .gitattributes says `*.ipynb {}filter`), so their outputs are not redacted when staged; {how}",
+            if other == "unset" { "-" } else { "" }
+        ),
+        name => format!(
+            "aisecrets: git setup: notebooks go through another filter (`filter={}` in a .gitattributes), left as it is, so aisecrets does not redact their outputs; {how}",
+            output::sanitize(name, 80)
+        ),
+    }
+}
+
 /// The drivers in the clone's local git config; `true` if anything was written.
-fn write_config(top: &Path, exe: &str) -> Result<bool> {
+fn write_config(top: &Path, exe: &str, root: &Path) -> Result<bool> {
     let config = [
+        // The project the notebook filter and the pre-commit hook check when none is at the
+        // top of the work tree (a project in a subfolder): only ever from this clone's
+        // config, never from a committed file (see `repo_project`).
+        ("aisecrets.project", root.to_string_lossy().into_owned()),
         ("diff.aisecrets.textconv", format!("{exe} git textconv")),
         ("diff.aisecrets.cachetextconv", "false".to_owned()),
         (
@@ -117,14 +160,11 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
         ),
         // Required: a clean filter that fails stops `git add` rather than staging the
         // notebook unfiltered; a required filter needs a smudge command too.
-        (
-            "filter.aisecrets-notebook.clean",
-            format!("{exe} git clean-notebook %f"),
-        ),
-        (
-            "filter.aisecrets-notebook.smudge",
-            format!("{exe} git smudge-notebook"),
-        ),
+        ("filter.aisecrets-notebook.clean", clean_command(exe)),
+        // Checkout never needs aisecrets: the blob is what the working file gets. So a
+        // binary that went away (a deleted venv, a moved install) does not make `git
+        // checkout` delete files or `git status` fail.
+        ("filter.aisecrets-notebook.smudge", "cat".to_owned()),
         ("filter.aisecrets-notebook.required", "true".to_owned()),
     ];
     let mut changed = false;
@@ -135,6 +175,46 @@ fn write_config(top: &Path, exe: &str) -> Result<bool> {
         }
     }
     Ok(changed)
+}
+
+/// The project whose values the notebook filter and the pre-commit hook check, for the work
+/// tree at `top` (where git runs both): the one at or above `top`, else the one `git setup`
+/// recorded in this clone's config (a project in a subfolder). Never the nearest to a
+/// notebook: a repository writer's `aisecrets.toml` there would switch the check off.
+pub(crate) fn repo_project(top: &Path) -> Result<Option<Project>> {
+    if let Some(p) = Project::find(top)? {
+        return Ok(Some(p));
+    }
+    match git::get_config(top, "aisecrets.project") {
+        Some(root) if Path::new(&root).join("aisecrets.toml").is_file() => {
+            Project::load(Path::new(&root)).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
+/// The filter's clean command: aisecrets by its absolute path. When that is gone, a notebook
+/// that is byte for byte its staged blob (just checked out: what `git status` and `git
+/// checkout` compare) is given back as it is, and anything else fails with one line saying
+/// what to do (`required`: a notebook is never staged unfiltered). `git hash-object --stdin`
+/// applies no filter.
+fn clean_command(exe: &str) -> String {
+    format!(
+        "test -x {exe} && exec {exe} git clean-notebook %f; \
+         test \"$(git hash-object --stdin)\" = \"$(git rev-parse -q --verify :%f)\" && exec git cat-file blob :%f; \
+         echo \"aisecrets: {GONE}: run \\`aisecrets git setup\\`\" >&2; exit 1"
+    )
+}
+
+/// What the clean command says when aisecrets is gone.
+const GONE: &str = "the aisecrets notebook filter's program is gone";
+
+/// The path a clean command of ours runs (`test -x '<path>' ...`).
+fn clean_path(command: &str) -> Option<&str> {
+    command
+        .strip_prefix("test -x '")
+        .and_then(|rest| rest.split_once('\''))
+        .map(|(path, _)| path)
 }
 
 /// The clone-local setup, done by every command that works on a project (#13): when this
@@ -149,7 +229,14 @@ pub(crate) fn auto(project: &Project) {
     if !project.root.ancestors().any(|d| d.join(".git").exists()) {
         return;
     }
-    let attrs = std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
+    let mut attrs =
+        std::fs::read_to_string(project.root.join(".gitattributes")).unwrap_or_default();
+    // The notebook line is at the repository's root.
+    if let Some(top) = project.root.ancestors().find(|d| d.join(".git").exists())
+        && top != project.root
+    {
+        attrs.push_str(&std::fs::read_to_string(top.join(".gitattributes")).unwrap_or_default());
+    }
     let routed = attrs.contains("merge=aisecrets");
     // The clone's own config file first (no process to start: `run` stays fast); git
     // itself when that does not show a driver (worktrees, includes).
@@ -167,21 +254,27 @@ pub(crate) fn auto(project: &Project) {
     // A notebook filter routed by the committed .gitattributes but not configured in this
     // clone (set up before #18): git would skip it, so write the config (a required filter
     // with no command would instead stop every checkout).
-    let filter_missing = attrs.contains(&format!("filter={NOTEBOOK_FILTER}"))
-        && config
+    // Also one written before the smudge became `cat`, or whose program is gone.
+    let filter_value = |key: &str| {
+        config
             .as_deref()
-            .and_then(|c| config_value(c, "[filter \"aisecrets-notebook\"]", "clean"))
-            .or_else(|| git::get_config(&project.root, "filter.aisecrets-notebook.clean"))
-            .is_none();
+            .and_then(|c| config_value(c, "[filter \"aisecrets-notebook\"]", key))
+            .or_else(|| git::get_config(&project.root, &format!("filter.aisecrets-notebook.{key}")))
+    };
+    let filter_missing = attrs.contains(&format!("filter={NOTEBOOK_FILTER}"))
+        && (filter_value("smudge").as_deref() != Some("cat")
+            || filter_value("clean").is_none_or(|c| {
+                clean_path(c.trim_matches('"')).is_none_or(|p| !Path::new(p).exists())
+            }));
     let mut notes = Vec::new();
     if !live || filter_missing {
         let done = (|| -> Result<Vec<String>> {
             let top = git::toplevel(&project.root)?;
             let exe = exe()?;
             let mut done = Vec::new();
-            write_config(&top, &exe)?;
+            write_config(&top, &exe, &project.root)?;
             done.push(format!(
-                "the merge and diff drivers (git config, running {exe})"
+                "the merge and diff drivers and the notebook filter (git config, running {exe})"
             ));
             match auto_hook(&top, &exe)? {
                 Some(true) => done.push("the pre-commit hook".to_owned()),
