@@ -106,19 +106,6 @@ impl Capture {
     }
 }
 
-/// Milliseconds of grace after a forwarded SIGTERM or SIGHUP before the child's process
-/// group is killed; 0 (plain `run`): no kill, signals go to the child alone.
-static KERNEL_GRACE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// Kernel mode, for `jupyter kernel` (#18): a forwarded signal goes to the child's whole
-/// process group (an interrupt reaches `os.system('sleep 15')` too), a SIGTERM or SIGHUP
-/// is followed by SIGKILL to the group after `grace` (a kernel that traps SIGTERM still
-/// goes), and the child's parent-death signal is SIGKILL, as jupyter_client's kill is.
-pub fn set_kernel_mode(grace: std::time::Duration) {
-    let ms = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX).max(1);
-    KERNEL_GRACE_MS.store(ms, Ordering::SeqCst);
-}
-
 /// Runs `program args` with exactly `env`, waits for it, and returns its exit code (or
 /// 128 + the signal that killed it, or that signal to die of when it came from the
 /// terminal). A signal `stop` noted before the child could start is returned instead, and
@@ -176,13 +163,8 @@ pub fn run(
     let jailed = confine.is_some();
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
-    let kernel_mode = KERNEL_GRACE_MS.load(Ordering::SeqCst) != 0;
     #[cfg(target_os = "linux")]
-    let death = if kernel_mode {
-        Signal::SIGKILL
-    } else {
-        Signal::SIGTERM
-    };
+    let death = super::group::death_signal();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
     // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
@@ -302,7 +284,7 @@ fn wait_forwarding(
                 continue;
             }
             if let Ok(sig) = Signal::try_from(info.signal) {
-                forward(pid, sig, foreground);
+                super::group::forward(pid, sig, foreground);
             }
         }
         let status = if reaper {
@@ -324,30 +306,6 @@ fn wait_forwarding(
             }
             Err(nix::errno::Errno::EINTR) | Ok(_) => {}
             Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Forwards `sig` to the child; in kernel mode to its process group (its own unless
-/// `foreground`), with a SIGKILL to follow a SIGTERM or SIGHUP after the grace.
-fn forward(pid: Pid, sig: Signal, foreground: bool) {
-    let grace = KERNEL_GRACE_MS.load(Ordering::SeqCst);
-    if grace == 0 || foreground {
-        let _ = signal::kill(pid, sig);
-        return;
-    }
-    let _ = signal::killpg(pid, sig);
-    if matches!(sig, Signal::SIGTERM | Signal::SIGHUP) {
-        static ARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if !ARMED.swap(true, Ordering::SeqCst) {
-            // If the kernel ends first, aisecrets is normally gone before this wakes;
-            // what is left of its group then goes too.
-            let _ = std::thread::Builder::new()
-                .name("kernel-kill".into())
-                .spawn(move || {
-                    std::thread::sleep(std::time::Duration::from_millis(grace));
-                    let _ = signal::killpg(pid, Signal::SIGKILL);
-                });
         }
     }
 }

@@ -91,7 +91,7 @@ fn kernel(args: JupyterKernelArgs) -> Result<Outcome> {
         egress: None,
         command,
     };
-    crate::run::child::set_kernel_mode(KILL_GRACE);
+    crate::run::group::set_kernel_mode(KILL_GRACE);
     let outcome = super::run::guarded(&run_args, Some(project), Some(plan));
     drop(dir);
     outcome

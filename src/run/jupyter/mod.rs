@@ -249,7 +249,7 @@ impl Drop for Relay {
 /// A kernel ends when the client that started it dies (ipykernel polls its parent for the
 /// same reason); our child's parent is us, so we watch ours, as it was when we started: a
 /// SIGTERM to ourselves is forwarded by `run` to the kernel's process group (then SIGKILL
-/// after a grace, see `child::set_kernel_mode`), and everything unwinds as for a shutdown.
+/// after a grace, see `group::set_kernel_mode`), and everything unwinds as for a shutdown.
 fn parent_watch(parent: Pid, shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
         if nix::unistd::getppid() != parent {
