@@ -259,3 +259,25 @@ fn jupyter_interrupt_reaches_a_shell_command_of_the_cell() {
     let s = r["interrupt"]["seconds"].as_f64().unwrap();
     assert!(s < 8.0, "interrupt took {s:.1} s");
 }
+
+/// Review #7: a value printed in pieces (`print(k[i:i+3], end='', flush=True)`, as
+/// streaming LLM tokens come) spans several stream messages; the relay holds back a tail
+/// that may begin a value, so the notebook's joined output never shows it. Seen failing:
+/// the joined text held the value.
+#[test]
+fn jupyter_a_value_printed_in_pieces_is_masked() {
+    let w = installed();
+    let code = "import os, sys, time\nk = os.environ['OPENAI_API_KEY']\nfor i in range(0, len(k), 3):\n    print(k[i:i+3], end='', flush=True)\n    time.sleep(0.05)\nprint(' end', flush=True)";
+    let r = attack(&w, json!({"cells": [["pieces", code, 30]]}));
+    let outputs = r["cells"]["pieces"]["outputs"].as_array().unwrap();
+    let joined: String = outputs
+        .iter()
+        .filter_map(|o| o["content"]["text"].as_str())
+        .collect();
+    assert!(outputs.len() > 1, "{joined}");
+    assert!(!joined.contains(OPENAI), "{joined}");
+    assert!(
+        joined.contains("[REDACTED:OPENAI_API_KEY]") && joined.ends_with(" end\n"),
+        "{joined}"
+    );
+}

@@ -13,6 +13,7 @@
 
 mod command;
 pub mod python;
+mod stream;
 mod wire;
 mod zmtp;
 
@@ -357,30 +358,22 @@ fn relay_connection(client: &TcpStream, path: &Path, shared: &Shared) {
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let _ = client.set_read_timeout(Some(GREETING_TIMEOUT));
-            let _ = pump(client, &*kernel, Direction::ToKernel, shared, || {
+            let _ = pump(client, &*kernel, shared, || {
                 let _ = client.set_read_timeout(None);
             });
             close();
         });
-        let _ = pump(&*kernel, client, Direction::ToClient, shared, || {});
+        let _ = pump_to_client(&kernel, client, shared);
         close();
     });
     shared.forget(&[kernel_id]);
 }
 
-/// Which way a pump carries messages.
-#[derive(Clone, Copy)]
-enum Direction {
-    ToKernel,
-    ToClient,
-}
-
-/// Carries one direction of a connection: the greeting (then `greeted`), then commands and
-/// messages until either end closes.
+/// Carries the client's side to the kernel: the greeting (then `greeted`), then commands
+/// and messages (checked and signed again) until either end closes.
 fn pump(
     mut from: impl io::Read,
     mut to: impl io::Write,
-    dir: Direction,
     shared: &Shared,
     greeted: impl FnOnce(),
 ) -> io::Result<()> {
@@ -388,30 +381,69 @@ fn pump(
     greeted();
     let mut reader = zmtp::Reader::new(from);
     let mut writer = zmtp::Writer::new(to);
-    let masker = matches!(dir, Direction::ToClient).then_some(&*shared.masker);
     loop {
         match reader.next()? {
             zmtp::Read1::End => return Ok(()),
             zmtp::Read1::Command(c) => {
-                if let Some(c) = command::filter(&c, masker) {
+                if let Some(c) = command::filter(&c, None) {
                     writer.command(&c)?;
                 }
             }
             zmtp::Read1::Message(frames) => {
-                let out = match dir {
-                    Direction::ToKernel => {
-                        wire::to_kernel(frames, &shared.client_key, &shared.kernel_key)
-                    }
-                    Direction::ToClient => wire::to_client(
-                        frames,
-                        &shared.kernel_key,
-                        &shared.client_key,
-                        &shared.masker,
-                    ),
-                };
-                if let Some(frames) = out {
+                if let Some(frames) =
+                    wire::to_kernel(frames, &shared.client_key, &shared.kernel_key)
+                {
                     writer.message(&frames)?;
                 }
+            }
+        }
+    }
+}
+
+/// Carries the kernel's side to the client, masked: commands filtered, messages masked
+/// and signed with the client's key, stream output held back where it may go on with a
+/// value (see `stream.rs`) and released when due.
+fn pump_to_client(from: &UnixStream, to: &TcpStream, shared: &Shared) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let (mut r, mut w) = (from, to);
+    zmtp::greeting(&mut r, &mut w)?;
+    let mut reader = zmtp::Reader::new(from);
+    let mut writer = zmtp::Writer::new(to);
+    let masker = &*shared.masker;
+    let mut carry = stream::Carry::new(masker);
+    let send = |writer: &mut zmtp::Writer<&TcpStream>, msgs: Vec<Vec<zmtp::Frame>>| {
+        for m in msgs {
+            if let Some(out) = wire::to_client(m, &shared.kernel_key, &shared.client_key, masker) {
+                writer.message(&out)?;
+            }
+        }
+        Ok::<(), io::Error>(())
+    };
+    loop {
+        // Held output waits for the kernel's next bytes until it is due.
+        if let Some(due) = carry.due_at()
+            && !reader.buffered()
+        {
+            let left = due.saturating_duration_since(std::time::Instant::now());
+            let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
+            if matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(0)) {
+                send(&mut writer, carry.due(&shared.kernel_key))?;
+                continue;
+            }
+        }
+        match reader.next()? {
+            zmtp::Read1::End => {
+                send(&mut writer, carry.all(&shared.kernel_key))?;
+                return Ok(());
+            }
+            zmtp::Read1::Command(c) => {
+                if let Some(c) = command::filter(&c, Some(masker)) {
+                    writer.command(&c)?;
+                }
+            }
+            zmtp::Read1::Message(frames) => {
+                send(&mut writer, carry.take(frames, &shared.kernel_key))?;
             }
         }
     }

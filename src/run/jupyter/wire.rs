@@ -18,7 +18,7 @@ const DELIMITER: &[u8] = b"<IDS|MSG>";
 
 /// The signature of the four JSON parts with `key`; empty when the key is (Jupyter's "no
 /// authentication").
-fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
+pub(super) fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
     if key.is_empty() {
         return Vec::new();
     }
@@ -30,13 +30,13 @@ fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
 }
 
 /// Whether `sig` is the signature of `parts` with `key`.
-fn verify(key: &[u8], sig: &[u8], parts: &[Frame]) -> bool {
+pub(super) fn verify(key: &[u8], sig: &[u8], parts: &[Frame]) -> bool {
     let want = sign(key, parts);
     want.len() == sig.len() && bool::from(want.ct_eq(sig))
 }
 
 /// Where the delimiter is, if this is a Jupyter message with its four JSON parts.
-fn delimiter(frames: &[Frame]) -> Option<usize> {
+pub(super) fn delimiter(frames: &[Frame]) -> Option<usize> {
     let d = frames.iter().position(|f| f.as_slice() == DELIMITER)?;
     (frames.len() >= d + 6).then_some(d)
 }

@@ -105,6 +105,11 @@ impl<R: Read> Reader<R> {
         Ok(body)
     }
 
+    /// Whether bytes read from the stream wait in the buffer.
+    pub(super) fn buffered(&self) -> bool {
+        !self.0.buffer().is_empty()
+    }
+
     /// The next command or whole message.
     pub(super) fn next(&mut self) -> io::Result<Read1> {
         let mut frames = Vec::new();
