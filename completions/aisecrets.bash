@@ -1614,7 +1614,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__jupyter__subcmd__install)
-            opts="-e -h -V --env --scope --name --python --sys-prefix --help --version"
+            opts="-e -h -V --env --scope --name --python --sys-prefix --reason --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1640,6 +1640,10 @@ _aisecrets() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1648,7 +1652,7 @@ _aisecrets() {
             return 0
             ;;
         aisecrets__subcmd__jupyter__subcmd__kernel)
-            opts="-f -h -V --project --env --scope --connection-file --help --version"
+            opts="-f -h -V --project --env --scope --reason --connection-file --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1666,6 +1670,10 @@ _aisecrets() {
                     return 0
                     ;;
                 --scope)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -233,6 +233,7 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -l scope -d 'Give the kernel only the secrets of this scope from aisecrets.toml ([scopes.NAME])' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -l name -d 'The kernelspec\'s name [default: aisecrets-PROJECT-ENV]' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -l python -d 'The Python to run the kernel with; it must import ipykernel [default: python3 on PATH]' -r -F
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -l reason -d 'Why the kernel needs the secrets; needed under a coding agent, where the kernel follows `run`\'s rules for agents. Goes into kernel.json and to the audit log of every start' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -l sys-prefix -d 'Install into the active virtualenv ($VIRTUAL_ENV/share/jupyter/kernels) instead of your Jupyter data folder ($JUPYTER_DATA_DIR, else ~/.local/share/jupyter), like `ipykernel install --sys-prefix`'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from install" -s V -l version -d 'Print version'
@@ -243,6 +244,7 @@ complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -l project -d 'The project\'s folder' -r -f -a "(__fish_complete_directories)"
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -l env -d 'The environment' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -l scope -d 'The scope, if any' -r
+complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -l reason -d 'Why the kernel needs the secrets (from `jupyter install --reason`)' -r
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -s f -l connection-file -d 'The connection file Jupyter gives ({connection_file})' -r -F
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -s h -l help -d 'Print help'
 complete -c aisecrets -n "__fish_aisecrets_using_subcommand jupyter; and __fish_seen_subcommand_from kernel" -s V -l version -d 'Print version'

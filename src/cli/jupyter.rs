@@ -42,6 +42,11 @@ pub struct JupyterInstallArgs {
     /// `ipykernel install --sys-prefix`.
     #[arg(long)]
     pub sys_prefix: bool,
+    /// Why the kernel needs the secrets; needed under a coding agent, where the kernel
+    /// follows `run`'s rules for agents. Goes into kernel.json and to the audit log of every
+    /// start.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
 }
 
 /// Arguments of `jupyter uninstall`.
@@ -64,6 +69,9 @@ pub struct JupyterKernelArgs {
     /// The scope, if any.
     #[arg(long, value_name = "NAME")]
     pub scope: Option<String>,
+    /// Why the kernel needs the secrets (from `jupyter install --reason`).
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
     /// The connection file Jupyter gives ({connection_file}).
     #[arg(long, short = 'f', value_name = "FILE", value_hint = ValueHint::FilePath)]
     pub connection_file: PathBuf,

@@ -22,9 +22,19 @@ use crate::{
 /// here is dropped: leases and tokens revoked, the RAM folder removed (#14). Under a coding
 /// agent it needs `--mask` and `--reason` (#16).
 pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
+    guarded(args, found, None)
+}
+
+/// [`run`], with a Jupyter relay beside the child (`jupyter kernel`, #18): the same rules
+/// for coding agents.
+pub(super) fn guarded(
+    args: &RunArgs,
+    found: Option<Project>,
+    relay: Option<crate::run::jupyter::Plan>,
+) -> Result<Outcome> {
     let Some(agent) = super::agent_guard("run", args.mask || args.agent)? else {
         crate::project::audit::set_context(args.reason.as_deref(), None);
-        return execute(args, None, found, None);
+        return execute(args, None, found, relay);
     };
     let Some(reason) = args.reason.as_deref().filter(|r| !r.trim().is_empty()) else {
         return Err(Error::Usage(format!(
@@ -43,7 +53,7 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         // No `[agents]` rule anywhere: the plain CLI contract, masked output and a
         // reason in the audit log; the allow lists apply once the user writes one.
         crate::project::audit::set_context(Some(reason), Some(&agent));
-        return execute(args, None, Some(project), None);
+        return execute(args, None, Some(project), relay);
     }
     let names = match wanted_names(&project, args)? {
         Some(names) => names,
@@ -70,7 +80,7 @@ pub(super) fn run(args: &RunArgs, found: Option<Project>) -> Result<Outcome> {
         egress: args.egress.clone(),
         command: args.command.clone(),
     };
-    execute(&checked, None, Some(project), None)
+    execute(&checked, None, Some(project), relay)
 }
 
 /// The one run path, for `aisecrets run` and the `run` tool of `aisecrets mcp` (#16): with
@@ -272,16 +282,16 @@ pub(super) fn execute(
     };
     let proxy_done = std::sync::atomic::AtomicBool::new(false);
     // --- end #15.
-    let masker = (args.mask || args.agent || capture.is_some())
-        .then(|| Masker::new(selected.iter().map(|(n, v)| (n.as_str(), v.expose()))));
+    let masker = (args.mask || args.agent || capture.is_some() || relay.is_some()).then(|| {
+        std::sync::Arc::new(Masker::new(
+            selected.iter().map(|(n, v)| (n.as_str(), v.expose())),
+        ))
+    });
     // #18: the relay masks with the same values, and stops when the child has ended.
-    let relay = relay
-        .map(|plan| {
-            plan.start(Masker::new(
-                selected.iter().map(|(n, v)| (n.as_str(), v.expose())),
-            ))
-        })
-        .transpose()?;
+    let relay = match (relay, &masker) {
+        (Some(plan), Some(m)) => Some(plan.start(std::sync::Arc::clone(m))?),
+        _ => None,
+    };
     let names: Vec<String> = selected.into_keys().collect();
     audit::record(
         "run",
@@ -331,7 +341,7 @@ pub(super) fn execute(
             program,
             rest,
             env_vars,
-            masker.as_ref(),
+            masker.as_deref(),
             capture,
             &stop,
             confine,

@@ -163,6 +163,8 @@ pub fn run(
     let jailed = confine.is_some();
     #[cfg(target_os = "linux")]
     let parent = unistd::getpid();
+    #[cfg(target_os = "linux")]
+    let death = super::group::death_signal();
     // SAFETY: the closure runs in the forked child before exec and only makes
     // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
     // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
@@ -171,9 +173,9 @@ pub fn run(
             // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
             #[cfg(target_os = "linux")]
             {
-                let _ = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM);
+                let _ = nix::sys::prctl::set_pdeathsig(death);
                 if unistd::getppid() != parent {
-                    let _ = signal::raise(Signal::SIGTERM);
+                    let _ = signal::raise(death);
                 }
             }
             // A session keyring of its own: the child never possesses the one that may
@@ -280,7 +282,7 @@ fn wait_forwarding(
                 continue;
             }
             if let Ok(sig) = Signal::try_from(info.signal) {
-                let _ = signal::kill(pid, sig);
+                super::group::forward(pid, sig, foreground);
             }
         }
         let status = if reaper {

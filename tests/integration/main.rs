@@ -15,6 +15,7 @@ mod import_export;
 mod integrity;
 mod jail;
 mod jupyter;
+mod jupyter_security;
 mod layers;
 mod mask_scan;
 mod mcp;

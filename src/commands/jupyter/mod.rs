@@ -14,6 +14,10 @@ use crate::project::Project;
 use crate::run::jupyter::Plan;
 use crate::run::ramdir::RamDir;
 
+/// How long a kernel has to end after SIGTERM (the client died, or we are stopped) before
+/// its process group is killed.
+const KILL_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Runs `jupyter ...`.
 pub(super) fn run(command: JupyterCommand) -> Result<Outcome> {
     let code = match command {
@@ -28,6 +32,19 @@ pub(super) fn run(command: JupyterCommand) -> Result<Outcome> {
 /// The kernel: binds the client's ports, writes the kernel's connection file into a RAM
 /// folder, and runs the kernel's command as `run --mask` would, with the relay beside it.
 fn kernel(args: JupyterKernelArgs) -> Result<Outcome> {
+    // The client that started us, as early as we can know it: one that dies before the
+    // relay runs is noticed too.
+    let parent = nix::unistd::getppid();
+    // Under a coding agent, the kernel is `run --mask` under an agent: it needs the reason
+    // the kernelspec was installed with (`jupyter install --reason`), and `[agents]` rules
+    // apply to it as to `run` (checked in `run::guarded`).
+    if let Some(agent) = super::agent_guard("run", true)?
+        && args.reason.as_deref().is_none_or(|r| r.trim().is_empty())
+    {
+        return Err(Error::Usage(format!(
+            "a Jupyter kernel under a coding agent ({agent}) needs a reason for the audit log: install it with `aisecrets jupyter install --reason TEXT`"
+        )));
+    }
     let project = Project::load(&args.project).map_err(|e| match e {
         Error::Io { .. } => Error::Failed(format!(
             "no aisecrets project in {} any more: install the kernel again from the project (aisecrets jupyter install)",
@@ -38,7 +55,7 @@ fn kernel(args: JupyterKernelArgs) -> Result<Outcome> {
     // A wrong environment or scope says so before any port is taken.
     project.env(&args.env)?;
     let dir = RamDir::create("run")?;
-    let plan = Plan::bind(&args.connection_file, &dir)?;
+    let plan = Plan::bind(&args.connection_file, &dir, parent)?;
     let ours = plan.kernel_file().to_owned();
     let mut replaced = false;
     let command: Vec<OsString> = args
@@ -68,14 +85,14 @@ fn kernel(args: JupyterKernelArgs) -> Result<Outcome> {
         allow_argv: false,
         jail: false,
         agent: false,
-        reason: None,
+        reason: args.reason,
         vault_token: false,
         proxy: None,
         egress: None,
         command,
     };
-    crate::project::audit::set_context(None, None);
-    let outcome = super::run::execute(&run_args, None, Some(project), Some(plan));
+    crate::run::group::set_kernel_mode(KILL_GRACE);
+    let outcome = super::run::guarded(&run_args, Some(project), Some(plan));
     drop(dir);
     outcome
 }

@@ -92,6 +92,16 @@ fn default_name(project: &str, env: &str, scope: Option<&str>) -> String {
 
 /// `jupyter install`.
 pub(super) fn install(args: &JupyterInstallArgs) -> Result<u8> {
+    // A kernel gives its code the secrets: under a coding agent it is `run --mask`, which
+    // needs a reason (kept in kernel.json, so every start of the kernel logs it).
+    let reason = args.reason.as_deref().filter(|r| !r.trim().is_empty());
+    if let Some(agent) = super::super::agent_guard("run", true)?
+        && reason.is_none()
+    {
+        return Err(Error::Usage(format!(
+            "installing a Jupyter kernel under a coding agent ({agent}) needs --reason TEXT: why its code needs the secrets (it goes to the audit log at every start)"
+        )));
+    }
     let (project, env) = super::super::project_env(args.env.as_deref())?;
     if let Some(scope) = &args.scope
         && !project.manifest.scopes.contains_key(scope)
@@ -154,12 +164,18 @@ pub(super) fn install(args: &JupyterInstallArgs) -> Result<u8> {
     if let Some(s) = &args.scope {
         argv.extend([json!("--scope"), json!(s)]);
     }
+    if let Some(r) = reason {
+        argv.extend([json!("--reason"), json!(r)]);
+    }
     argv.extend(
         [
             "-f",
             "{connection_file}",
             "--",
             &python.to_string_lossy(),
+            // Safe path: the notebook's folder (the kernel's working folder) is not put
+            // first on sys.path, so a planted `ipykernel_launcher.py` there does not run.
+            "-P",
             "-m",
             "ipykernel_launcher",
             "-f",
@@ -193,8 +209,9 @@ pub(super) fn install(args: &JupyterInstallArgs) -> Result<u8> {
         0o644,
     )?;
     output::status(&format!(
-        "aisecrets: installed kernel `{name}` (\"{display}\") in {}",
-        dir.display()
+        "aisecrets: installed kernel `{name}` (\"{}\") in {}",
+        sanitize(&display, 200),
+        sanitize(&dir.display().to_string(), 400)
     ));
     Ok(exit::OK)
 }

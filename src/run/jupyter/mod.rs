@@ -2,14 +2,18 @@
 //! server, `jupyter_client`) and the real kernel, so that no secret value reaches the
 //! notebook through the messaging sockets, where `run --mask` cannot see.
 //!
-//! aisecrets binds the five ports of the client's connection file itself, writes a second
-//! connection file for the kernel (in the run's RAM folder: fresh ports on 127.0.0.1 and a
-//! new random key, so the kernel never learns the client's), and relays each connection the
-//! client makes to a fresh connection to the kernel's matching port. Messages from the
+//! aisecrets binds the five TCP ports of the client's connection file itself, writes a
+//! second connection file for the kernel (in the run's 0700 RAM folder, with a new random
+//! key, so the kernel never learns the client's), whose transport is `ipc`: the kernel's
+//! sockets are files in that folder, which no other user can reach (TCP on loopback is open
+//! to every local user, and iopub needs no key). Each connection the client makes is relayed
+//! to a fresh Unix-socket connection to the kernel's matching socket. Messages from the
 //! kernel are masked and signed again with the client's key (see `wire.rs`); the relay ends
 //! when the kernel does. Threads only, no ZeroMQ library: ZMTP 3 is small (see `zmtp.rs`).
 
+mod command;
 pub mod python;
+mod stream;
 mod wire;
 mod zmtp;
 
@@ -17,12 +21,14 @@ use std::collections::BTreeMap;
 use std::io;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use nix::unistd::Pid;
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -36,13 +42,21 @@ const CHANNELS: [&str; 5] = ["shell", "iopub", "stdin", "control", "hb"];
 /// The largest connection file read.
 const MAX_CONNECTION_FILE: u64 = 64 * 1024;
 
+/// Connections relayed at once on one channel: a notebook server makes a few per channel;
+/// more is a local user flooding the port (each costs two sockets and a thread).
+const MAX_CONNECTIONS: usize = 64;
+
+/// How long a new client connection has to send its greeting.
+const GREETING_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The client's ports, bound; the kernel's connection file, written; ready to relay.
 pub struct Plan {
     listeners: Vec<TcpListener>,
-    kernel_ports: Vec<u16>,
+    sockets: Vec<PathBuf>,
     client_key: Zeroizing<Vec<u8>>,
     kernel_key: Zeroizing<Vec<u8>>,
     kernel_file: PathBuf,
+    parent: Pid,
 }
 
 fn bad_file(path: &Path, what: &str) -> Error {
@@ -54,8 +68,9 @@ fn bad_file(path: &Path, what: &str) -> Error {
 
 impl Plan {
     /// Reads the client's connection file `client`, binds its five ports, and writes the
-    /// kernel's connection file into `dir`.
-    pub fn bind(client: &Path, dir: &RamDir) -> Result<Self> {
+    /// kernel's connection file into `dir`. `parent` is the client, as our parent when we
+    /// started: when it dies, the kernel is stopped.
+    pub fn bind(client: &Path, dir: &RamDir, parent: Pid) -> Result<Self> {
         let bytes = crate::base::files::read_regular(client, MAX_CONNECTION_FILE)?;
         let info: Value =
             serde_json::from_slice(&bytes).map_err(|_| bad_file(client, "is not JSON"))?;
@@ -90,34 +105,26 @@ impl Plan {
                     "bind the Jupyter {ch} port {ip}:{port}: {e}; is another kernel on it? restart the kernel from Jupyter"
                 ))
             })?;
+            l.set_nonblocking(true)
+                .map_err(|e| Error::Failed(format!("set up the Jupyter {ch} port: {e}")))?;
             listeners.push(l);
         }
-        // The kernel's ports: free ones on loopback, as jupyter_client picks them.
-        let mut kernel_ports = Vec::with_capacity(CHANNELS.len());
-        let probes: Vec<TcpListener> = (0..CHANNELS.len())
-            .map(|_| TcpListener::bind("127.0.0.1:0"))
-            .collect::<io::Result<_>>()
-            .map_err(|e| {
-                Error::Failed(format!("find free ports on 127.0.0.1 for the kernel: {e}"))
-            })?;
-        for p in &probes {
-            kernel_ports.push(
-                p.local_addr()
-                    .map_err(|e| Error::Failed(format!("find free ports for the kernel: {e}")))?
-                    .port(),
-            );
-        }
-        drop(probes);
+        // The kernel's sockets: `ipc` files `k-1` .. `k-5` in the RAM folder (ipykernel
+        // binds `ipc://{ip}-{port}`), reachable by us only (the folder is 0700).
+        let prefix = dir.path().join("k");
+        let sockets: Vec<PathBuf> = (1..=CHANNELS.len())
+            .map(|n| PathBuf::from(format!("{}-{n}", prefix.display())))
+            .collect();
         let kernel_key = Zeroizing::new(crate::keys::seal::random_id(32).into_bytes());
         let mut file = json!({
-            "ip": "127.0.0.1",
-            "transport": "tcp",
+            "ip": prefix,
+            "transport": "ipc",
             "signature_scheme": "hmac-sha256",
             "key": String::from_utf8_lossy(&kernel_key),
             "kernel_name": text("kernel_name").unwrap_or(""),
         });
-        for (ch, port) in CHANNELS.iter().zip(&kernel_ports) {
-            file[format!("{ch}_port")] = json!(port);
+        for (n, ch) in CHANNELS.iter().enumerate() {
+            file[format!("{ch}_port")] = json!(n + 1);
         }
         let kernel_file = dir.write(
             "kernel.json",
@@ -125,10 +132,11 @@ impl Plan {
         )?;
         Ok(Self {
             listeners,
-            kernel_ports,
+            sockets,
             client_key,
             kernel_key,
             kernel_file,
+            parent,
         })
     }
 
@@ -139,7 +147,7 @@ impl Plan {
     }
 
     /// Starts relaying, masking with `masker`; the relay stops when dropped.
-    pub fn start(self, masker: Masker) -> Result<Relay> {
+    pub fn start(self, masker: Arc<Masker>) -> Result<Relay> {
         let shared = Arc::new(Shared {
             open: Mutex::new((0, BTreeMap::new())),
             stop: AtomicBool::new(false),
@@ -148,16 +156,38 @@ impl Plan {
             kernel_key: self.kernel_key,
         });
         let listeners = self.listeners;
-        let ports = self.kernel_ports;
+        let sockets = self.sockets;
         let s = Arc::clone(&shared);
+        let spawn_err = |e: io::Error| Error::Failed(format!("start the Jupyter relay: {e}"));
         let accept = std::thread::Builder::new()
             .name("jupyter-relay".into())
-            .spawn(move || accept_loop(&listeners, &ports, &s))
-            .map_err(|e| Error::Failed(format!("start the Jupyter relay: {e}")))?;
+            .spawn(move || accept_loop(&listeners, &sockets, &s))
+            .map_err(spawn_err)?;
+        let s = Arc::clone(&shared);
+        let parent = self.parent;
+        let watch = std::thread::Builder::new()
+            .name("jupyter-parent".into())
+            .spawn(move || parent_watch(parent, &s))
+            .map_err(spawn_err)?;
         Ok(Relay {
             shared,
-            accept: Some(accept),
+            threads: vec![accept, watch],
         })
+    }
+}
+
+/// A stream the relay may have to shut down.
+enum Open {
+    Tcp(Arc<TcpStream>),
+    Unix(Arc<UnixStream>),
+}
+
+impl Open {
+    fn shutdown(&self) {
+        let _ = match self {
+            Self::Tcp(s) => s.shutdown(Shutdown::Both),
+            Self::Unix(s) => s.shutdown(Shutdown::Both),
+        };
     }
 }
 
@@ -165,30 +195,29 @@ impl Plan {
 struct Shared {
     /// Every stream open (by a counter), to shut down when the relay stops; the lock also
     /// orders a new connection against the stop.
-    open: Mutex<(u64, BTreeMap<u64, TcpStream>)>,
+    open: Mutex<(u64, BTreeMap<u64, Open>)>,
     stop: AtomicBool,
-    masker: Masker,
+    masker: Arc<Masker>,
     client_key: Zeroizing<Vec<u8>>,
     kernel_key: Zeroizing<Vec<u8>>,
 }
 
 impl Shared {
-    /// Keeps a clone of `s` to shut down on stop, under the id returned; `None` (and `s`
-    /// shut) if stopped already.
-    fn register(&self, s: &TcpStream) -> Option<u64> {
+    /// Keeps `s` to shut down on stop, under the id returned; `None` (and `s` shut) if
+    /// stopped already.
+    fn register(&self, s: Open) -> Option<u64> {
         let mut open = self.open.lock().ok()?;
         if self.stop.load(Ordering::SeqCst) {
-            let _ = s.shutdown(Shutdown::Both);
+            s.shutdown();
             return None;
         }
-        let clone = s.try_clone().ok()?;
         open.0 += 1;
         let id = open.0;
-        open.1.insert(id, clone);
+        open.1.insert(id, s);
         Some(id)
     }
 
-    /// Closes the streams kept under `ids` (a connection that ended).
+    /// Forgets the streams kept under `ids` (a connection that ended).
     fn forget(&self, ids: &[u64]) {
         if let Ok(mut open) = self.open.lock() {
             for id in ids {
@@ -201,7 +230,7 @@ impl Shared {
 /// The running relay; dropping it closes every connection and waits for its threads.
 pub struct Relay {
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Drop for Relay {
@@ -209,30 +238,37 @@ impl Drop for Relay {
         if let Ok(open) = self.shared.open.lock() {
             self.shared.stop.store(true, Ordering::SeqCst);
             for s in open.1.values() {
-                let _ = s.shutdown(Shutdown::Both);
+                s.shutdown();
             }
         }
-        if let Some(t) = self.accept.take() {
+        for t in self.threads.drain(..) {
             let _ = t.join();
         }
     }
 }
 
-/// Accepts the client's connections on the five ports until the relay stops; each one gets
-/// a thread that relays it.
-fn accept_loop(listeners: &[TcpListener], ports: &[u16], shared: &Arc<Shared>) {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    let mut threads = Vec::new();
-    // A kernel ends when the client that started it dies (ipykernel polls its parent for
-    // the same reason); our child's parent is us, so we watch ours: a SIGTERM to ourselves
-    // is forwarded to the kernel by `run`, and everything unwinds as for a shutdown.
-    let parent = nix::unistd::getppid();
+/// A kernel ends when the client that started it dies (ipykernel polls its parent for the
+/// same reason); our child's parent is us, so we watch ours, as it was when we started: a
+/// SIGTERM to ourselves is forwarded by `run` to the kernel's process group (then SIGKILL
+/// after a grace, see `group::set_kernel_mode`), and everything unwinds as for a shutdown.
+fn parent_watch(parent: Pid, shared: &Shared) {
     while !shared.stop.load(Ordering::SeqCst) {
         if nix::unistd::getppid() != parent {
             let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGTERM);
-            parent_gone_wait(shared);
-            break;
+            return;
         }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Accepts the client's connections on the five ports until the relay stops; each one gets
+/// a thread that relays it, up to [`MAX_CONNECTIONS`] at once per channel.
+fn accept_loop(listeners: &[TcpListener], sockets: &[PathBuf], shared: &Arc<Shared>) {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let mut threads = Vec::new();
+    let counts: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..CHANNELS.len()).map(|_| AtomicUsize::new(0)).collect());
+    while !shared.stop.load(Ordering::SeqCst) {
         let mut fds: Vec<PollFd<'_>> = listeners
             .iter()
             .map(|l| PollFd::new(l.as_fd(), PollFlags::POLLIN))
@@ -249,16 +285,33 @@ fn accept_loop(listeners: &[TcpListener], ports: &[u16], shared: &Arc<Shared>) {
             .map(|(i, _)| i)
             .collect();
         for i in ready {
-            let Ok((client, _)) = listeners[i].accept() else {
-                continue;
+            let client = match listeners[i].accept() {
+                Ok((c, _)) => c,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(_) => {
+                    // Out of descriptors (EMFILE) and the like: the connection stays
+                    // queued, so wait instead of spinning on it.
+                    std::thread::sleep(Duration::from_millis(100));
+                    continue;
+                }
             };
-            let port = ports[i];
-            let s = Arc::clone(shared);
-            if let Ok(t) = std::thread::Builder::new()
+            if counts[i].load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+                let _ = client.shutdown(Shutdown::Both);
+                continue;
+            }
+            counts[i].fetch_add(1, Ordering::SeqCst);
+            let path = sockets[i].clone();
+            let (s, c) = (Arc::clone(shared), Arc::clone(&counts));
+            match std::thread::Builder::new()
                 .name(format!("jupyter-{}", CHANNELS[i]))
-                .spawn(move || connection(client, port, &s))
-            {
-                threads.push(t);
+                .spawn(move || {
+                    connection(client, &path, &s);
+                    c[i].fetch_sub(1, Ordering::SeqCst);
+                }) {
+                Ok(t) => threads.push(t),
+                Err(_) => {
+                    counts[i].fetch_sub(1, Ordering::SeqCst);
+                }
             }
         }
         threads.retain(|t| !t.is_finished());
@@ -268,98 +321,129 @@ fn accept_loop(listeners: &[TcpListener], ports: &[u16], shared: &Arc<Shared>) {
     }
 }
 
-/// Waits for the relay to be stopped (the kernel has ended after our SIGTERM).
-fn parent_gone_wait(shared: &Shared) {
-    while !shared.stop.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Relays one client connection to a new connection to the kernel's `port`, made as soon
-/// as the kernel listens there.
-fn connection(client: TcpStream, port: u16, shared: &Shared) {
-    let Some(client_id) = shared.register(&client) else {
+/// Relays one client connection to a new connection to the kernel's socket `path`, made
+/// as soon as the kernel listens there.
+fn connection(client: TcpStream, path: &Path, shared: &Shared) {
+    let _ = client.set_nonblocking(false);
+    let client = Arc::new(client);
+    let Some(client_id) = shared.register(Open::Tcp(Arc::clone(&client))) else {
         return;
     };
-    relay_connection(&client, port, shared);
+    relay_connection(&client, path, shared);
     shared.forget(&[client_id]);
 }
 
 /// [`connection`] once the client's stream is kept.
-fn relay_connection(client: &TcpStream, port: u16, shared: &Shared) {
+fn relay_connection(client: &TcpStream, path: &Path, shared: &Shared) {
     let kernel = loop {
         if shared.stop.load(Ordering::SeqCst) {
             return;
         }
-        match TcpStream::connect(("127.0.0.1", port)) {
-            Ok(k) => break k,
+        match UnixStream::connect(path) {
+            Ok(k) => break Arc::new(k),
             Err(_) => std::thread::sleep(Duration::from_millis(25)),
         }
     };
-    let Some(kernel_id) = shared.register(&kernel) else {
+    let Some(kernel_id) = shared.register(Open::Unix(Arc::clone(&kernel))) else {
         let _ = client.shutdown(Shutdown::Both);
         return;
     };
     let _ = client.set_nodelay(true);
-    let _ = kernel.set_nodelay(true);
-    let clones = (
-        client.try_clone(),
-        kernel.try_clone(),
-        kernel.try_clone(),
-        client.try_clone(),
-    );
-    let (Ok(c_in), Ok(k_out), Ok(k_in), Ok(c_out)) = clones else {
-        return;
-    };
     let close = || {
         let _ = client.shutdown(Shutdown::Both);
         let _ = kernel.shutdown(Shutdown::Both);
     };
-    // When either direction ends (a side closed, a broken frame), both connections go, so
-    // the other direction ends too and the client reconnects to a fresh relay.
+    // When either direction ends (a side closed, a broken frame, a silent client), both
+    // connections go, so the other direction ends too and the client reconnects.
     std::thread::scope(|scope| {
         scope.spawn(|| {
-            let _ = pump(c_in, k_out, Direction::ToKernel, shared);
+            let _ = client.set_read_timeout(Some(GREETING_TIMEOUT));
+            let _ = pump(client, &*kernel, shared, || {
+                let _ = client.set_read_timeout(None);
+            });
             close();
         });
-        let _ = pump(k_in, c_out, Direction::ToClient, shared);
+        let _ = pump_to_client(&kernel, client, shared);
         close();
     });
     shared.forget(&[kernel_id]);
 }
 
-/// Which way a pump carries messages.
-#[derive(Clone, Copy)]
-enum Direction {
-    ToKernel,
-    ToClient,
-}
-
-/// Carries one direction of a connection: the greeting, then commands and messages until
-/// either end closes.
-fn pump(mut from: TcpStream, mut to: TcpStream, dir: Direction, shared: &Shared) -> io::Result<()> {
+/// Carries the client's side to the kernel: the greeting (then `greeted`), then commands
+/// and messages (checked and signed again) until either end closes.
+fn pump(
+    mut from: impl io::Read,
+    mut to: impl io::Write,
+    shared: &Shared,
+    greeted: impl FnOnce(),
+) -> io::Result<()> {
     zmtp::greeting(&mut from, &mut to)?;
+    greeted();
     let mut reader = zmtp::Reader::new(from);
     let mut writer = zmtp::Writer::new(to);
     loop {
         match reader.next()? {
             zmtp::Read1::End => return Ok(()),
-            zmtp::Read1::Command(c) => writer.command(&c)?,
+            zmtp::Read1::Command(c) => {
+                if let Some(c) = command::filter(&c, None) {
+                    writer.command(&c)?;
+                }
+            }
             zmtp::Read1::Message(frames) => {
-                let out = match dir {
-                    Direction::ToKernel => {
-                        wire::to_kernel(frames, &shared.client_key, &shared.kernel_key)
-                    }
-                    Direction::ToClient => wire::to_client(
-                        frames,
-                        &shared.kernel_key,
-                        &shared.client_key,
-                        &shared.masker,
-                    ),
-                };
-                if let Some(frames) = out {
+                if let Some(frames) =
+                    wire::to_kernel(frames, &shared.client_key, &shared.kernel_key)
+                {
                     writer.message(&frames)?;
                 }
+            }
+        }
+    }
+}
+
+/// Carries the kernel's side to the client, masked: commands filtered, messages masked
+/// and signed with the client's key, stream output held back where it may go on with a
+/// value (see `stream.rs`) and released when due.
+fn pump_to_client(from: &UnixStream, to: &TcpStream, shared: &Shared) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    let (mut r, mut w) = (from, to);
+    zmtp::greeting(&mut r, &mut w)?;
+    let mut reader = zmtp::Reader::new(from);
+    let mut writer = zmtp::Writer::new(to);
+    let masker = &*shared.masker;
+    let mut carry = stream::Carry::new(masker);
+    let send = |writer: &mut zmtp::Writer<&TcpStream>, msgs: Vec<Vec<zmtp::Frame>>| {
+        for m in msgs {
+            if let Some(out) = wire::to_client(m, &shared.kernel_key, &shared.client_key, masker) {
+                writer.message(&out)?;
+            }
+        }
+        Ok::<(), io::Error>(())
+    };
+    loop {
+        // Held output waits for the kernel's next bytes until it is due.
+        if let Some(due) = carry.due_at()
+            && !reader.buffered()
+        {
+            let left = due.saturating_duration_since(std::time::Instant::now());
+            let ms = u16::try_from(left.as_millis()).unwrap_or(u16::MAX);
+            let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
+            if matches!(poll(&mut fds, PollTimeout::from(ms)), Ok(0)) {
+                send(&mut writer, carry.due(&shared.kernel_key))?;
+                continue;
+            }
+        }
+        match reader.next()? {
+            zmtp::Read1::End => {
+                send(&mut writer, carry.all(&shared.kernel_key))?;
+                return Ok(());
+            }
+            zmtp::Read1::Command(c) => {
+                if let Some(c) = command::filter(&c, Some(masker)) {
+                    writer.command(&c)?;
+                }
+            }
+            zmtp::Read1::Message(frames) => {
+                send(&mut writer, carry.take(frames, &shared.kernel_key))?;
             }
         }
     }

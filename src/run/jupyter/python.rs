@@ -1,6 +1,9 @@
 //! The Python a Jupyter kernel runs: `--python`, else `python3` on PATH, asked for its own
 //! absolute path (`sys.executable`, so a pyenv shim resolves to the interpreter and a
-//! virtualenv's python stays the virtualenv's) and checked to import ipykernel.
+//! virtualenv's python stays the virtualenv's; not canonicalised, which would leave the
+//! virtualenv) and checked to be 3.11 or newer (the kernel runs with `-P`) and to import
+//! ipykernel. The probe runs in `/` with `-P` from 3.11 on, so no module planted in the
+//! project folder (an `ipykernel.py`) runs or answers for it.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -30,11 +33,35 @@ pub fn interpreter(explicit: Option<&Path>) -> Result<PathBuf> {
         })?,
     };
     let shown = sanitize(&candidate.display().to_string(), 200);
+    // Older Pythons refuse `-P`: the version is checked first, by code that imports
+    // nothing, run in `/` (sys.path[0] of `-c` is the working folder).
     let out = Command::new(&candidate)
         .args([
             "-c",
+            "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 3)",
+        ])
+        .current_dir("/")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| {
+            Error::Failed(format!(
+                "cannot run {shown} ({e}); pass --python with the path of a Python interpreter"
+            ))
+        })?;
+    if out.code() == Some(3) {
+        return Err(Error::Failed(format!(
+            "{shown} is older than Python 3.11, which the kernel needs (it runs with -P, so the notebook's folder cannot shadow ipykernel): pass --python with Python 3.11 or newer"
+        )));
+    }
+    let out = Command::new(&candidate)
+        .args([
+            "-P",
+            "-c",
             "import sys, ipykernel; sys.stdout.write(sys.executable)",
         ])
+        .current_dir("/")
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .output()
@@ -58,11 +85,18 @@ pub fn interpreter(explicit: Option<&Path>) -> Result<PathBuf> {
     let exe = PathBuf::from(OsString::from(
         String::from_utf8_lossy(&out.stdout).into_owned(),
     ));
-    if exe.is_absolute() && exe.is_file() {
+    if exe.is_absolute() && executable(&exe) {
         Ok(exe)
     } else {
         std::path::absolute(&candidate).map_err(|e| Error::io("resolve", candidate.clone(), e))
     }
+}
+
+/// Whether `p` is an executable regular file.
+fn executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    p.metadata()
+        .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 /// The first executable `name` on PATH.

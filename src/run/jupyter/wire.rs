@@ -18,7 +18,7 @@ const DELIMITER: &[u8] = b"<IDS|MSG>";
 
 /// The signature of the four JSON parts with `key`; empty when the key is (Jupyter's "no
 /// authentication").
-fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
+pub(super) fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
     if key.is_empty() {
         return Vec::new();
     }
@@ -30,13 +30,13 @@ fn sign(key: &[u8], parts: &[Frame]) -> Vec<u8> {
 }
 
 /// Whether `sig` is the signature of `parts` with `key`.
-fn verify(key: &[u8], sig: &[u8], parts: &[Frame]) -> bool {
+pub(super) fn verify(key: &[u8], sig: &[u8], parts: &[Frame]) -> bool {
     let want = sign(key, parts);
     want.len() == sig.len() && bool::from(want.ct_eq(sig))
 }
 
 /// Where the delimiter is, if this is a Jupyter message with its four JSON parts.
-fn delimiter(frames: &[Frame]) -> Option<usize> {
+pub(super) fn delimiter(frames: &[Frame]) -> Option<usize> {
     let d = frames.iter().position(|f| f.as_slice() == DELIMITER)?;
     (frames.len() >= d + 6).then_some(d)
 }
@@ -105,8 +105,13 @@ fn mask_str(masker: &Masker, s: &str) -> String {
 
 /// A JSON part with every string masked, decoded first so that escapes (`\u0073k-...`)
 /// cannot hide a value, and encoded again.
+/// Text that is not UTF-8 (Python's surrogate escapes, as a traceback of a Latin-1 file
+/// name has) is read lossily, as jupyter_client does (`decode("utf8", "replace")`).
 fn mask_json(masker: &Masker, bytes: &[u8]) -> Option<Frame> {
-    let mut v: Value = serde_json::from_slice(bytes).ok()?;
+    let mut v: Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(_) => serde_json::from_str(&String::from_utf8_lossy(bytes)).ok()?,
+    };
     walk(masker, &mut v);
     serde_json::to_vec(&v).ok().map(Zeroizing::new)
 }
@@ -122,7 +127,16 @@ fn walk(masker: &Masker, v: &mut Value) {
                 map.insert(mask_str(masker, &k), item);
             }
         }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        // A number is masked by its text (`{"id": 123456789012}`): if that holds a value,
+        // the number becomes the masked string.
+        Value::Number(n) => {
+            let text = n.to_string();
+            let masked = mask_str(masker, &text);
+            if masked != text {
+                *v = Value::String(masked);
+            }
+        }
+        Value::Null | Value::Bool(_) => {}
     }
 }
 
@@ -168,5 +182,22 @@ mod tests {
         assert!(to_kernel(msg(b"other", "{}"), b"client", b"kernel").is_none());
         let ok = to_kernel(msg(b"client", "{}"), b"client", b"kernel").unwrap();
         assert!(verify(b"kernel", &ok[2], &ok[3..7]));
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_read_lossily_and_numbers_are_masked() {
+        let m = Masker::new([("ACCOUNT_ID", "987654321012")].into_iter());
+        let mut content = b"{\"text\":\"caf\xe9 \",\"id\":987654321012}".to_vec();
+        content.extend_from_slice(b"");
+        let mut frames = msg(b"kernel", "{}");
+        frames[6] = Zeroizing::new(content);
+        frames[2] = Zeroizing::new(sign(b"kernel", &frames[3..7]));
+        let out = to_client(frames, b"kernel", b"client", &m).expect("forwarded, not dropped");
+        let text = String::from_utf8_lossy(&out[6]).into_owned();
+        assert!(text.contains("caf\u{fffd}"), "{text}");
+        assert!(
+            !text.contains("987654321012") && text.contains("[REDACTED:ACCOUNT_ID]"),
+            "{text}"
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! ZMTP 3.x framing, as far as a relay needs it (rfc.zeromq.org spec 37): the 64-byte
-//! greeting forwarded as it arrives (checked to be ZMTP 3 with the NULL mechanism, the only
-//! one Jupyter uses), then frames: a flags byte (MORE, LONG, COMMAND), a 1- or 8-byte size,
-//! the body. Commands (READY, SUBSCRIBE, PING...) pass through untouched; message frames are
-//! collected until one without MORE, and the whole message goes to the caller.
+//! greeting (ours is fixed: ZMTP 3.1, NULL, no padding or filler of the peer's passes on;
+//! the peer's is checked to be ZMTP 3 with the NULL mechanism, the only one Jupyter uses),
+//! then frames: a flags byte (MORE, LONG, COMMAND), a 1- or 8-byte size, the body. Commands
+//! are read whole and passed to the caller, which forwards only the ones it knows; message
+//! frames are collected until one without MORE, and the whole message goes to the caller.
+//! Works on any byte stream: TCP towards the client, a Unix socket towards the kernel.
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::net::TcpStream;
 
 use zeroize::Zeroizing;
 
@@ -19,9 +20,11 @@ const COMMAND: u8 = 0x04;
 /// The greeting's length in ZMTP 3.x.
 const GREETING: usize = 64;
 
-/// The largest message the relay carries (all frames): far above any notebook output, low
-/// enough that a broken peer cannot make us allocate without bound.
-const MAX_MESSAGE: u64 = 1 << 30;
+/// The largest frame the relay carries: far above any notebook output (an image, a plot);
+/// a claim above it ends the connection before anything is allocated.
+const MAX_FRAME: u64 = 64 << 20;
+/// The largest message (all frames).
+const MAX_MESSAGE: u64 = 256 << 20;
 
 /// One frame of a message.
 pub(super) type Frame = Zeroizing<Vec<u8>>;
@@ -30,37 +33,41 @@ fn invalid(what: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
 }
 
-/// Copies the greeting from `from` to `to` byte by byte as it comes (libzmq sends its first
-/// bytes and waits for the peer's before sending the rest), refusing what is not ZMTP 3.x
-/// with the NULL mechanism.
-pub(super) fn greeting(from: &mut TcpStream, to: &mut TcpStream) -> io::Result<()> {
+/// The greeting we send to either side: signature, version 3.1, NULL, not as-server, and
+/// zero filler; nothing of the other side's greeting goes through.
+fn our_greeting() -> [u8; GREETING] {
+    let mut g = [0u8; GREETING];
+    g[0] = 0xFF;
+    g[9] = 0x7F;
+    g[10] = 3;
+    g[11] = 1;
+    g[12..16].copy_from_slice(b"NULL");
+    g
+}
+
+/// Sends our greeting on `to` and reads the peer's from `from`, refusing what is not
+/// ZMTP 3.x with the NULL mechanism. libzmq sends its signature and waits for ours before
+/// sending the rest, so ours goes first, whole.
+pub(super) fn greeting(from: &mut impl Read, to: &mut impl Write) -> io::Result<()> {
+    to.write_all(&our_greeting())?;
+    to.flush()?;
     let mut buf = [0u8; GREETING];
-    let mut got = 0;
-    while got < GREETING {
-        let n = from.read(&mut buf[got..])?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        let end = got + n;
-        // Signature: 0xFF, 8 bytes of padding, 0x7F; then the major version.
-        if buf[0] != 0xFF || (end > 9 && buf[9] & 0x01 != 0x01) {
-            return Err(invalid("not a ZMTP peer"));
-        }
-        if end > 10 && buf[10] < 3 {
-            return Err(invalid("not ZMTP 3"));
-        }
-        if end >= 32 && &buf[12..32] != b"NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" {
-            return Err(invalid("not the NULL mechanism"));
-        }
-        to.write_all(&buf[got..end])?;
-        got = end;
+    from.read_exact(&mut buf)?;
+    if buf[0] != 0xFF || buf[9] & 0x01 != 0x01 {
+        return Err(invalid("not a ZMTP peer"));
+    }
+    if buf[10] < 3 {
+        return Err(invalid("not ZMTP 3"));
+    }
+    if &buf[12..32] != b"NULL\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0" {
+        return Err(invalid("not the NULL mechanism"));
     }
     Ok(())
 }
 
 /// What the next read brought.
 pub(super) enum Read1 {
-    /// A command frame, to pass on as it is.
+    /// A command frame (its body: name length, name, data).
     Command(Frame),
     /// A whole message.
     Message(Vec<Frame>),
@@ -69,11 +76,38 @@ pub(super) enum Read1 {
 }
 
 /// Reads frames from one side of a connection.
-pub(super) struct Reader(BufReader<TcpStream>);
+pub(super) struct Reader<R: Read>(BufReader<R>);
 
-impl Reader {
-    pub(super) fn new(s: TcpStream) -> Self {
+impl<R: Read> Reader<R> {
+    pub(super) fn new(s: R) -> Self {
         Self(BufReader::with_capacity(64 * 1024, s))
+    }
+
+    /// The body of `size` bytes, grown as the bytes arrive (a claim is not a promise).
+    fn body(&mut self, size: u64) -> io::Result<Frame> {
+        let len = usize::try_from(size).map_err(|_| invalid("frame too large"))?;
+        let mut body = Zeroizing::new(Vec::with_capacity(len.min(64 * 1024)));
+        let mut chunk = [0u8; 16 * 1024];
+        while body.len() < len {
+            let want = (len - body.len()).min(chunk.len());
+            self.0.read_exact(&mut chunk[..want])?;
+            if body.capacity() - body.len() < want {
+                // Grow by doubling, inside a zeroizing buffer, so no copy of a value is
+                // left behind in a freed allocation.
+                let mut bigger =
+                    Zeroizing::new(Vec::with_capacity((body.capacity() * 2).clamp(want, len)));
+                bigger.extend_from_slice(&body);
+                body = bigger;
+            }
+            body.extend_from_slice(&chunk[..want]);
+        }
+        chunk.fill(0);
+        Ok(body)
+    }
+
+    /// Whether bytes read from the stream wait in the buffer.
+    pub(super) fn buffered(&self) -> bool {
+        !self.0.buffer().is_empty()
     }
 
     /// The next command or whole message.
@@ -100,12 +134,10 @@ impl Reader {
                 u64::from_be_bytes(b)
             };
             total = total.saturating_add(size);
-            if total > MAX_MESSAGE {
+            if size > MAX_FRAME || total > MAX_MESSAGE {
                 return Err(invalid("message too large"));
             }
-            let len = usize::try_from(size).map_err(|_| invalid("frame too large"))?;
-            let mut body = Zeroizing::new(vec![0u8; len]);
-            self.0.read_exact(&mut body)?;
+            let body = self.body(size)?;
             if flags & COMMAND != 0 {
                 if !frames.is_empty() {
                     return Err(invalid("a command inside a message"));
@@ -121,10 +153,10 @@ impl Reader {
 }
 
 /// Writes frames to one side of a connection.
-pub(super) struct Writer(BufWriter<TcpStream>);
+pub(super) struct Writer<W: Write>(BufWriter<W>);
 
-impl Writer {
-    pub(super) fn new(s: TcpStream) -> Self {
+impl<W: Write> Writer<W> {
+    pub(super) fn new(s: W) -> Self {
         Self(BufWriter::with_capacity(64 * 1024, s))
     }
 
@@ -157,6 +189,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpStream;
 
     fn pair() -> (TcpStream, TcpStream) {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -197,5 +230,23 @@ mod tests {
         g[12..17].copy_from_slice(b"CURVE");
         a.write_all(&g).unwrap();
         assert!(greeting(&mut b, &mut c).is_err());
+    }
+
+    #[test]
+    fn a_frame_claim_is_capped_and_not_allocated_before_its_bytes() {
+        let (mut a, b) = pair();
+        // 1 GiB claimed: refused before any allocation.
+        a.write_all(&[LONG]).unwrap();
+        a.write_all(&(1u64 << 30).to_be_bytes()).unwrap();
+        assert!(Reader::new(b).next().is_err());
+        // 32 MiB claimed, 3 bytes sent: the read ends with the connection, with a buffer
+        // of the bytes that came (grown as they came).
+        let (mut a, b) = pair();
+        a.write_all(&[LONG]).unwrap();
+        a.write_all(&(32u64 << 20).to_be_bytes()).unwrap();
+        a.write_all(b"abc").unwrap();
+        drop(a);
+        let e = Reader::new(b).next().err().unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
     }
 }
