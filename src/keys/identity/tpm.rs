@@ -59,6 +59,18 @@ fn parse(text: &str, desc: &str) -> Result<TpmFile> {
     };
     let bytes = B64.decode(data).map_err(|_| bad())?;
     let sealed = Sealed::from_bytes(&bytes).map_err(|_| bad())?;
+    // The word is only a label: the TPM counts wrong authorizations against an object with
+    // a PIN, so one opened as `nopin` (by `status`, `list` or a pre-commit scan, without
+    // asking) would lock the TPM out within a few runs.
+    if sealed.needs_pin().map_err(|_| bad())? != pin {
+        return Err(Error::BadIdentity {
+            source_desc: desc.to_owned(),
+            reason: format!(
+                "its AISECRETS-TPM-1 line says `{flag}` but the sealed key {}: the file was edited; restore it from a backup",
+                if pin { "has no PIN" } else { "needs a PIN" }
+            ),
+        });
+    }
     Ok(TpmFile {
         public: public_of(text),
         pin,

@@ -14,6 +14,7 @@
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
 
+pub mod sealed;
 pub mod session;
 pub mod transport;
 pub mod wire;
@@ -21,6 +22,8 @@ pub mod wire;
 use sha2::Digest as _;
 use zeroize::Zeroizing;
 
+pub use sealed::Sealed;
+use sealed::prefixed;
 use transport::{Link, Tcti};
 use wire::{Command, Malformed, Reader, Response};
 
@@ -166,51 +169,6 @@ impl TpmError {
     }
 }
 
-/// A sealed object: its `TPM2B_PUBLIC` and `TPM2B_PRIVATE`, size prefixes included, as
-/// `TPM2_Load` takes them, and the name of the storage key it was sealed under.
-pub struct Sealed {
-    /// The public area (`TPM2B_PUBLIC`).
-    pub public: Vec<u8>,
-    /// The private area, encrypted and integrity-protected by the parent (`TPM2B_PRIVATE`).
-    pub private: Vec<u8>,
-    /// The parent's name as a `TPM2B_NAME`: the storage key whose public point keys the
-    /// session salt is checked against it, so a stand-in for the TPM is refused before the
-    /// PIN is used.
-    pub parent: Vec<u8>,
-}
-
-impl Sealed {
-    /// The three, one after the other.
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        [
-            self.public.as_slice(),
-            self.private.as_slice(),
-            self.parent.as_slice(),
-        ]
-        .concat()
-    }
-
-    /// Parses what [`Sealed::to_bytes`] wrote.
-    ///
-    /// # Errors
-    /// Sizes that do not add up to the bytes given.
-    pub fn from_bytes(b: &[u8]) -> Result<Self, Malformed> {
-        let mut r = Reader::new(b);
-        let public = r.sized()?;
-        let private = r.sized()?;
-        let parent = r.sized()?;
-        if !r.rest().is_empty() || public.is_empty() || private.is_empty() || parent.is_empty() {
-            return Err(Malformed("sealed object"));
-        }
-        Ok(Self {
-            public: prefixed(public),
-            private: prefixed(private),
-            parent: prefixed(parent),
-        })
-    }
-}
-
 /// The storage primary key: its transient handle and public point.
 struct Primary {
     handle: u32,
@@ -239,12 +197,6 @@ fn ecc_point(r: &mut Reader<'_>) -> Result<(Vec<u8>, Vec<u8>), TpmError> {
         let _hash = r.u16()?;
     }
     Ok((r.sized()?.to_vec(), r.sized()?.to_vec()))
-}
-
-/// A `TPM2B_*` again: `body` (read with its size, so under 64 KiB) after its u16 size.
-fn prefixed(body: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
-    [&len.to_be_bytes()[..], body].concat()
 }
 
 /// The dictionary-attack state, from `TPM2_GetCapability`.
@@ -551,24 +503,6 @@ pub fn parse_lockout(mut r: Reader<'_>) -> Result<Lockout, TpmError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sealed_round_trip_and_junk() {
-        let s = Sealed {
-            public: vec![0, 2, 1, 2],
-            private: vec![0, 1, 9],
-            parent: vec![0, 1, 7],
-        };
-        let back = Sealed::from_bytes(&s.to_bytes()).unwrap();
-        assert_eq!(
-            (back.public, back.private, back.parent),
-            (s.public, s.private, s.parent)
-        );
-        assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 0, 1, 1, 9]).is_err());
-        assert!(Sealed::from_bytes(&[0, 2, 1]).is_err());
-        assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 7]).is_err());
-        assert!(Sealed::from_bytes(&[]).is_err());
-    }
 
     #[test]
     fn response_codes() {
