@@ -62,3 +62,90 @@ fn an_identity_file_edited_to_say_nopin_or_pin_is_refused_and_the_tpm_counts_not
         .one_line_error()
         .stderr_has("says `pin` but the sealed key has no PIN");
 }
+
+/// A swtpm run by another user of the machine (`nobody`), on a Unix socket or TCP: its
+/// owner holds the simulator's state, so whatever is sealed to it is theirs.
+struct OthersSwtpm {
+    dir: tempfile::TempDir,
+    child: std::process::Child,
+}
+
+impl OthersSwtpm {
+    fn start(server: &str) -> Self {
+        use std::os::unix::fs::chown;
+        assert!(
+            nix::unistd::geteuid().is_root(),
+            "this test starts a swtpm as another user (nobody): run it as root, as CI does"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("aisecrets-others-swtpm")
+            .tempdir()
+            .unwrap();
+        chown(dir.path(), Some(65534), Some(65534)).unwrap();
+        let d = dir.path().display().to_string();
+        let child = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "swtpm"])
+            .args(["socket", "--tpm2", "--tpmstate", &format!("dir={d}")])
+            .args(["--server", &server.replace("{dir}", &d)])
+            .args(["--flags", "not-need-init,startup-clear"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("setpriv (util-linux) and swtpm");
+        Self { dir, child }
+    }
+}
+
+impl Drop for OthersSwtpm {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// aisecrets refuses a TPM served by another user's process before sending it anything:
+/// a swtpm socket in a shared folder, or a TCP port on this machine that another user
+/// bound. Before, `identity new --tpm` sealed the new identity to it (seen failing: the
+/// identity was created on `nobody`'s swtpm, over the socket and over TCP).
+#[test]
+fn a_tpm_served_by_another_user_is_refused_before_anything_is_sealed_to_it() {
+    let unix = OthersSwtpm::start("type=unixio,path={dir}/sock");
+    let sock = unix.dir.path().join("sock");
+    crate::util::wait_for("nobody's swtpm socket", || sock.exists());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let tcp = OthersSwtpm::start(&format!("type=tcp,port={port},bindaddr=127.0.0.1"));
+    crate::util::wait_for("nobody's swtpm port", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let w = tpm_world();
+    for tcti in [
+        format!("swtpm:path={}", sock.display()),
+        format!("swtpm:host=127.0.0.1,port={port}"),
+    ] {
+        w.cmd(["identity", "new", "--tpm", "--no-pin"])
+            .env("TPM2TOOLS_TCTI", &tcti)
+            .env("AISECRETS_KEYRING", "none")
+            .fails(1)
+            .one_line_error()
+            .stderr_has(&format!(
+                "the TPM at {tcti} is served by a process of nobody (uid 65534), not by you or root"
+            ))
+            .stderr_has("a swtpm you started yourself");
+        assert!(!identity_file(&w).exists(), "sealed to {tcti}");
+    }
+    drop((unix, tcp));
+    // A device must be a character device: a FIFO in a shared folder is anyone's.
+    let fifo = w.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    w.cmd(["identity", "new", "--tpm", "--no-pin"])
+        .env("TPM2TOOLS_TCTI", format!("device:{}", fifo.display()))
+        .env("AISECRETS_KEYRING", "none")
+        .fails(1)
+        .one_line_error()
+        .stderr_has("not a character device");
+}

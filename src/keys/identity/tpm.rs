@@ -122,6 +122,10 @@ fn explain(e: &TpmError, desc: &str, lockout: Option<Lockout>) -> Error {
                 format!("TPM2TOOLS_TCTI/TCTI: {e}"),
                 format!("use {}", transport::SUPPORTED),
             ),
+            TpmError::NotYours(..) => (
+                e.to_string(),
+                "use the machine's TPM (device:/dev/tpmrm0) or a swtpm you started yourself; another user's could unseal what is sealed to it".to_owned(),
+            ),
             TpmError::Unreachable(..) => (
                 e.to_string(),
                 "set TPM2TOOLS_TCTI (for example device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321), or check that you may open the device (group tss)".to_owned(),

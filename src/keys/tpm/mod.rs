@@ -14,6 +14,7 @@
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
 
+pub mod peer;
 pub mod sealed;
 pub mod session;
 pub mod transport;
@@ -72,6 +73,8 @@ pub enum TpmError {
     Unsupported(String),
     /// The device or socket cannot be opened.
     Unreachable(Tcti, std::io::Error),
+    /// The socket is served by another user's process (its uid): not a TPM of ours.
+    NotYours(Tcti, u32),
     /// Reading or writing failed, or the response was malformed.
     Io(std::io::Error),
     /// The response did not parse.
@@ -94,6 +97,11 @@ impl std::fmt::Display for TpmError {
         match self {
             Self::Unsupported(what) => write!(f, "{what} is not supported"),
             Self::Unreachable(tcti, e) => write!(f, "no TPM at {tcti} ({e})"),
+            Self::NotYours(tcti, uid) => write!(
+                f,
+                "the TPM at {tcti} is served by a process of {} (uid {uid}), not by you or root",
+                peer::name_of(*uid)
+            ),
             Self::Io(e) => write!(f, "talking to the TPM failed ({e})"),
             Self::Malformed(m) => m.fmt(f),
             Self::OtherParent => write!(
@@ -245,6 +253,11 @@ impl Tpm {
         let link = tcti
             .connect()
             .map_err(|e| TpmError::Unreachable(tcti.clone(), e))?;
+        // Before a byte is sent: another user's swtpm would hold what is sealed to it.
+        let served_by = link.served_by().map_err(TpmError::Io)?;
+        if let Some(uid) = served_by.filter(|&uid| !peer::allowed(uid)) {
+            return Err(TpmError::NotYours(tcti, uid));
+        }
         Ok(Self {
             link,
             handles: Vec::new(),
