@@ -199,6 +199,11 @@ pub(crate) fn in_terminal(
     let mut c = w.command(args);
     c.env("TPM2TOOLS_TCTI", tpm.tcti())
         .env("AISECRETS_KEYRING", "keyutils");
+    command_in_terminal(c, pins)
+}
+
+/// [`in_terminal`] for a command made by the caller.
+pub(crate) fn command_in_terminal(c: Command, pins: &[&str]) -> (usize, String, i32) {
     let mut p = spawn_command(c, Some(30_000)).unwrap();
     let (mut prompts, mut text) = (0, String::new());
     // The prompts end in ": " with no newline; "wrong PIN for ..." lines do not match.

@@ -149,3 +149,40 @@ fn a_tpm_served_by_another_user_is_refused_before_anything_is_sealed_to_it() {
         .one_line_error()
         .stderr_has("not a character device");
 }
+
+/// `status`, `list` and `scan` (the pre-commit hook's check) never ask for a PIN, also when
+/// `AISECRETS_IDENTITY` holds the TPM identity file's text: before, they prompted for it on a
+/// terminal (seen failing: one prompt each), as they did for a passphrase-encrypted identity
+/// there.
+#[test]
+fn status_list_and_scan_never_ask_for_the_pin_of_an_identity_in_aisecrets_identity() {
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    let with = |args: &[&str]| {
+        w.cmd(args)
+            .env("TPM2TOOLS_TCTI", tpm.tcti())
+            .env("AISECRETS_KEYRING", "none")
+    };
+    with(&["identity", "new", "--tpm"])
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    with(&["init"]).ok();
+    let text = std::fs::read_to_string(identity_file(&w)).unwrap();
+    let encrypted = tpm_world();
+    encrypted
+        .cmd(["identity", "new"])
+        .stdin("fake-passphrase\n")
+        .ok();
+    let encrypted = std::fs::read_to_string(identity_file(&encrypted)).unwrap();
+    for identity in [&text, &encrypted] {
+        for args in [&["status"][..], &["list"], &["scan"]] {
+            let mut c = w.command(args);
+            c.env("TPM2TOOLS_TCTI", tpm.tcti())
+                .env("AISECRETS_KEYRING", "none")
+                .env("AISECRETS_IDENTITY", identity);
+            let (prompts, out, code) = crate::tpm::command_in_terminal(c, &[]);
+            let asked = prompts > 0 || out.contains("Passphrase for");
+            assert!(!asked && code == 0, "{args:?} asked:\n{out}");
+        }
+    }
+}
