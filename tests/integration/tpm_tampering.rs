@@ -186,3 +186,54 @@ fn status_list_and_scan_never_ask_for_the_pin_of_an_identity_in_aisecrets_identi
         }
     }
 }
+
+/// A PIN is asked only once the TPM has shown it is the one the identity was sealed to, and
+/// the TPM is not held while it is typed: before, a copied file asked for the PIN and then
+/// failed, and a swtpm (one connection at a time) answered no one else while a prompt
+/// waited (seen failing: the copy prompted once; `tpm2_getcap` timed out during the prompt).
+#[test]
+fn the_pin_is_asked_after_the_tpm_is_checked_and_the_tpm_is_free_while_it_is_typed() {
+    use rexpect::session::spawn_command;
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    let with = |tpm: &Swtpm, args: &[&str]| {
+        w.cmd(args)
+            .env("TPM2TOOLS_TCTI", tpm.tcti())
+            .env("AISECRETS_KEYRING", "none")
+    };
+    with(&tpm, &["identity", "new", "--tpm"])
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    with(&tpm, &["init"]).ok();
+
+    let other = Swtpm::start();
+    let mut c = w.command(["run", "--", "true"]);
+    c.env("TPM2TOOLS_TCTI", other.tcti())
+        .env("AISECRETS_KEYRING", "none");
+    let (prompts, out, code) = crate::tpm::command_in_terminal(c, &[]);
+    assert!(prompts == 0 && code == 1, "{out}");
+    assert!(out.contains("sealed to another machine's TPM"), "{out}");
+
+    let mut c = w.command(["run", "--", "true"]);
+    c.env("TPM2TOOLS_TCTI", tpm.tcti())
+        .env("AISECRETS_KEYRING", "none");
+    let mut p = spawn_command(c, Some(30_000)).unwrap();
+    p.exp_string("(TPM): ").unwrap();
+    let getcap = std::process::Command::new("timeout")
+        .args([
+            "10",
+            "tpm2_getcap",
+            "-T",
+            &tpm.tcti(),
+            "properties-variable",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        getcap.status.success(),
+        "the TPM did not answer while the PIN prompt waited"
+    );
+    p.send_line(PIN).unwrap();
+    let (out, code) = crate::util::terminal_end(&mut p, "", PIN);
+    assert_eq!(code, 0, "{out}");
+}

@@ -215,11 +215,19 @@ fn unseal(
     retry: bool,
     mut ask: impl FnMut() -> Result<SecretString>,
 ) -> Result<Opened> {
-    let mut tpm = Tpm::connect().map_err(|e| explain(&e, desc, None))?;
+    let connect = || Tpm::connect().map_err(|e| explain(&e, desc, None));
+    // Before a PIN is asked: the TPM answers and is the one it was sealed to. Then it is let
+    // go while the PIN is typed (a simulator serves one connection at a time).
+    if file.pin {
+        connect()?
+            .check_parent(&file.sealed)
+            .map_err(|e| explain(&e, desc, None))?;
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;
         let pin = if file.pin { Some(ask()?) } else { None };
+        let mut tpm = connect()?;
         let pin_bytes = pin.as_ref().map(|p| p.expose_secret().as_bytes());
         match tpm.unseal(&file.sealed, pin_bytes) {
             Ok(secret) => return to_keys(&secret, desc),

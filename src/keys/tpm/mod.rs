@@ -421,6 +421,28 @@ impl Tpm {
         Ok(sealed)
     }
 
+    /// This TPM's storage key, when it is the one `sealed` was sealed under (a stand-in
+    /// answering as the TPM would have its own, and learn the session key).
+    fn parent_of(&mut self, sealed: &Sealed) -> Result<Primary, TpmError> {
+        let parent = self.primary()?;
+        let recorded = Reader::new(&sealed.parent).sized().unwrap_or_default();
+        let same: bool = subtle::ConstantTimeEq::ct_eq(recorded, parent.name.as_slice()).into();
+        if !same {
+            return Err(TpmError::OtherParent);
+        }
+        Ok(parent)
+    }
+
+    /// Checks that `sealed` was sealed by this TPM, before its PIN is asked.
+    ///
+    /// # Errors
+    /// [`TpmError::is_foreign`] when it was not; the TPM refused or failed.
+    pub fn check_parent(&mut self, sealed: &Sealed) -> Result<(), TpmError> {
+        let parent = self.parent_of(sealed)?;
+        self.flush(parent.handle);
+        Ok(())
+    }
+
     /// Loads `sealed` under this TPM's storage key and unseals it with `pin`.
     ///
     /// # Errors
@@ -432,14 +454,7 @@ impl Tpm {
         sealed: &Sealed,
         pin: Option<&[u8]>,
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
-        let parent = self.primary()?;
-        // Before the PIN keys anything: the storage key must be the one sealed under (a
-        // stand-in answering as the TPM would have its own, and learn the session key).
-        let recorded = Reader::new(&sealed.parent).sized().unwrap_or_default();
-        let same: bool = subtle::ConstantTimeEq::ct_eq(recorded, parent.name.as_slice()).into();
-        if !same {
-            return Err(TpmError::OtherParent);
-        }
+        let parent = self.parent_of(sealed)?;
         let mut c = Command::new(CC_LOAD, true);
         c.u32(parent.handle).password_auth(&[]);
         c.bytes(&sealed.private).bytes(&sealed.public);
