@@ -237,3 +237,58 @@ fn the_pin_is_asked_after_the_tpm_is_checked_and_the_tpm_is_free_while_it_is_typ
     let (out, code) = crate::util::terminal_end(&mut p, "", PIN);
     assert_eq!(code, 0, "{out}");
 }
+
+/// The `# public key:` comment of a TPM identity file is what `identity show`, `init` and
+/// the unlock cache go by: an edited one is caught. Without a PIN the key is unsealed
+/// (asking nothing) to show it, and the file is refused; with one, the first unseal refuses
+/// it. Before, `identity show` and `init`
+/// gave the comment's key, another person's, and the file still opened (seen failing).
+#[test]
+fn an_edited_public_key_comment_is_not_believed() {
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    let other = "age1fj60r0ztzq2cq08cnv34mrnq5sja3yshtpcz466y5wqqkvkaeutqvs0h3d";
+    let edit = |home: &std::path::Path| {
+        let copy = home.join("edited-identity.age");
+        let text = std::fs::read_to_string(home.join("identity.age")).unwrap();
+        let public = text
+            .lines()
+            .find_map(|l| l.strip_prefix("# public key: "))
+            .unwrap()
+            .to_owned();
+        std::fs::write(&copy, text.replace(&public, other)).unwrap();
+        (copy, public)
+    };
+    let with = |copy: &std::path::Path, args: &[&str]| {
+        w.cmd(args)
+            .env("TPM2TOOLS_TCTI", tpm.tcti())
+            .env("AISECRETS_KEYRING", "none")
+            .env("AISECRETS_IDENTITY_FILE", copy)
+    };
+    w.cmd(["identity", "new", "--tpm", "--no-pin"])
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .ok();
+    let (copy, public) = edit(&w.home);
+    with(&copy, &["identity", "show"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "its `# public key:` comment is not the sealed key's ({public})"
+        ));
+    with(&copy, &["init"]).fails(1);
+    assert!(!w.project.join("aisecrets.toml").exists());
+
+    let v = tpm_world();
+    v.cmd(["identity", "new", "--tpm"])
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    let (copy, _) = edit(&v.home);
+    with(&copy, &["unlock"])
+        .env("AISECRETS_KEYRING", "keyutils")
+        .stdin(format!("{PIN}\n"))
+        .fails(1)
+        .one_line_error()
+        .stderr_has("its `# public key:` comment is not the sealed key's")
+        .stderr_has("restore it from a backup");
+}

@@ -157,8 +157,10 @@ impl Source {
             Self::Env(text) => Some(text.clone()),
             Self::Stored(_) => None,
         };
+        // A TPM identity with a PIN is known by its comment (checked when it is unsealed);
+        // one without is unsealed, which asks nothing.
         if let Some(key) = text
-            .filter(|t| tpm::is_tpm(t))
+            .filter(|t| tpm::is_tpm(t) && tpm::has_pin(t))
             .and_then(|t| tpm::public_of(&t))
         {
             return Ok(key);

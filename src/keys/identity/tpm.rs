@@ -230,7 +230,7 @@ fn unseal(
         let mut tpm = connect()?;
         let pin_bytes = pin.as_ref().map(|p| p.expose_secret().as_bytes());
         match tpm.unseal(&file.sealed, pin_bytes) {
-            Ok(secret) => return to_keys(&secret, desc),
+            Ok(secret) => return to_keys(&secret, file.public.as_deref(), desc),
             Err(e) if e.is_wrong_auth() => {
                 let l = tpm.lockout().ok();
                 let counted = l.map_or_else(String::new, |l| {
@@ -268,7 +268,7 @@ struct Opened {
 }
 
 /// The unsealed identity; the secret never reaches an error.
-fn to_keys(secret: &[u8], desc: &str) -> Result<Opened> {
+fn to_keys(secret: &[u8], comment: Option<&str>, desc: &str) -> Result<Opened> {
     let bad = || Error::BadIdentity {
         source_desc: desc.to_owned(),
         reason: "the TPM unsealed something that is not an age identity".into(),
@@ -279,6 +279,15 @@ fn to_keys(secret: &[u8], desc: &str) -> Result<Opened> {
         .parse::<age::x25519::Identity>()
         .map_err(|_| bad())?;
     let public = id.to_public().to_string();
+    // `identity show`, `init` and the cache go by the comment: it must be this key's.
+    if comment.is_some_and(|c| c != public) {
+        return Err(Error::BadIdentity {
+            source_desc: desc.to_owned(),
+            reason: format!(
+                "its `# public key:` comment is not the sealed key's ({public}): the file was edited; restore it from a backup"
+            ),
+        });
+    }
     Ok(Opened {
         text: Zeroizing::new(text.trim().to_owned()),
         keys: Keys {
