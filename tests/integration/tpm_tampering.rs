@@ -292,3 +292,46 @@ fn an_edited_public_key_comment_is_not_believed() {
         .stderr_has("its `# public key:` comment is not the sealed key's")
         .stderr_has("restore it from a backup");
 }
+
+/// With one wrong PIN left before the TPM locks out, the prompt says so first; once it is
+/// locked out, no PIN is asked (the TPM would refuse any): one line says why and what to
+/// do. Before, a command started at the last try asked as usual, and a locked-out TPM was
+/// still asked for a PIN (seen failing: no warning; one prompt while locked out).
+#[test]
+fn the_last_try_is_named_and_a_locked_out_tpm_asks_for_no_pin() {
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    w.cmd(["identity", "new", "--tpm"])
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    w.cmd(["init"]).env("TPM2TOOLS_TCTI", tpm.tcti()).ok();
+    let run = |pins: &[&str]| {
+        let mut c = w.command(["run", "--", "true"]);
+        c.env("TPM2TOOLS_TCTI", tpm.tcti())
+            .env("AISECRETS_KEYRING", "none");
+        crate::tpm::command_in_terminal(c, pins)
+    };
+    let (prompts, out, code) = run(&["0000", "1111"]);
+    assert!(prompts == 2 && code == 1, "{out}");
+    assert_eq!(tpm.failures(), 2);
+    let (prompts, out, code) = run(&[PIN]);
+    assert!(prompts == 1 && code == 0, "{out}");
+    let warned = out
+        .find("the TPM has counted 2 of 3 wrong PINs: one more locks it out")
+        .is_some_and(|at| at < out.find("(TPM): ").unwrap_or(0));
+    assert!(warned, "no warning before the last try:\n{out}");
+    let (_, out, code) = run(&["2222"]);
+    assert!(code == 1 && out.contains("3 of 3"), "{out}");
+    let (prompts, out, code) = run(&[PIN]);
+    assert!(
+        prompts == 0 && code == 1,
+        "a locked-out TPM was asked a PIN:\n{out}"
+    );
+    assert!(
+        out.contains(
+            "the TPM is locked out after too many wrong PINs: it forgives one failure every"
+        ),
+        "{out}"
+    );
+}

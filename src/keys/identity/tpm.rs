@@ -21,7 +21,7 @@ use super::{
 use crate::base::error::{Error, Result};
 use crate::base::{files, output, prompt};
 use crate::keys::cache;
-use crate::keys::tpm::{Lockout, Sealed, Tpm, TpmError, transport};
+use crate::keys::tpm::{LOCKED_OUT, Lockout, Sealed, Tpm, TpmError, transport};
 
 /// The line that marks a TPM-bound identity file.
 const MARK: &str = "AISECRETS-TPM-1:";
@@ -218,10 +218,19 @@ fn unseal(
     let connect = || Tpm::connect().map_err(|e| explain(&e, desc, None));
     // Before a PIN is asked: the TPM answers and is the one it was sealed to. Then it is let
     // go while the PIN is typed (a simulator serves one connection at a time).
+    // Also: a locked-out TPM refuses any PIN (so none is asked), and the last try is named.
     if file.pin {
-        connect()?
-            .check_parent(&file.sealed)
+        let mut tpm = connect()?;
+        tpm.check_parent(&file.sealed)
             .map_err(|e| explain(&e, desc, None))?;
+        match tpm.lockout() {
+            Ok(l) if l.left() == 0 => return Err(explain(&LOCKED_OUT, desc, Some(l))),
+            Ok(l) if l.left() == 1 => output::status(&format!(
+                "aisecrets: the TPM has counted {} of {} wrong PINs: one more locks it out",
+                l.counter, l.max
+            )),
+            _ => {}
+        }
     }
     let mut attempt = 0;
     loop {
@@ -239,7 +248,7 @@ fn unseal(
                         l.counter, l.max
                     )
                 });
-                let left = l.map_or(0, |l| l.max.saturating_sub(l.counter));
+                let left = l.map_or(0, |l| l.left());
                 if retry && attempt < PASSPHRASE_TRIES && left > 1 {
                     output::status(&format!("wrong PIN{counted}, try again"));
                     continue;

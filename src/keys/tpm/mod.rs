@@ -218,6 +218,20 @@ pub struct Lockout {
     pub interval: u32,
 }
 
+impl Lockout {
+    /// Wrong PINs the TPM takes before it locks out; 0 while it is locked out.
+    #[must_use]
+    pub const fn left(&self) -> u32 {
+        self.max.saturating_sub(self.counter)
+    }
+}
+
+/// What `TPM2_Unseal` answers while the TPM is locked out, for a refusal made before it.
+pub const LOCKED_OUT: TpmError = TpmError::Code {
+    command: "TPM2_Unseal",
+    code: RC_LOCKOUT,
+};
+
 /// The authValue for a PIN: its SHA-256 (so any length fits the 32 bytes a SHA-256 object
 /// allows), or empty without one.
 fn auth_value(pin: Option<&[u8]>) -> Zeroizing<Vec<u8>> {
