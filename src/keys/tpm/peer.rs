@@ -54,15 +54,23 @@ pub fn unix(s: &UnixStream) -> io::Result<u32> {
 /// The peer is a loopback address, yet not in `/proc/net/tcp*` (nothing to go by).
 pub fn tcp(s: &TcpStream) -> io::Result<Option<u32>> {
     let (ours, theirs) = (s.local_addr()?, s.peer_addr()?);
-    // The accepted socket: its local address is our peer, its remote one is us.
-    let (local, remote) = (hex(theirs), hex(ours));
+    // The accepted socket: its local address is our peer, its remote one is us (written as
+    // IPv4-mapped IPv6 addresses when a dual-stack listener took an IPv4 connection).
+    let pairs = [
+        (hex(theirs), hex(ours)),
+        (hex(mapped(theirs)), hex(mapped(ours))),
+    ];
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
         let Ok(text) = std::fs::read_to_string(table) else {
             continue;
         };
         for line in text.lines().skip(1) {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.get(1) == Some(&local.as_str()) && f.get(2) == Some(&remote.as_str()) {
+            let ends = (f.get(1).copied(), f.get(2).copied());
+            if pairs
+                .iter()
+                .any(|(l, r)| ends == (Some(l.as_str()), Some(r.as_str())))
+            {
                 return f
                     .get(7)
                     .and_then(|u| u.parse().ok())
@@ -77,6 +85,14 @@ pub fn tcp(s: &TcpStream) -> io::Result<Option<u32>> {
         ));
     }
     Ok(None)
+}
+
+/// An IPv4 address as an IPv4-mapped IPv6 one; others as they are.
+fn mapped(a: SocketAddr) -> SocketAddr {
+    match a {
+        SocketAddr::V4(v4) => SocketAddr::new(IpAddr::V6(v4.ip().to_ipv6_mapped()), v4.port()),
+        SocketAddr::V6(_) => a,
+    }
 }
 
 /// An address as `/proc/net/tcp` prints it: each 32-bit word of the address in host byte
@@ -114,6 +130,12 @@ mod tests {
         let s = TcpStream::connect(l.local_addr().unwrap()).unwrap();
         let uid = nix::unistd::geteuid().as_raw();
         assert_eq!(tcp(&s).unwrap(), Some(uid));
+        // A dual-stack listener taking an IPv4 connection (where IPv6 exists).
+        if let Ok(l6) = std::net::TcpListener::bind("[::]:0") {
+            let port = l6.local_addr().unwrap().port();
+            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            assert_eq!(tcp(&s).unwrap(), Some(uid));
+        }
         let (a, _b) = UnixStream::pair().unwrap();
         assert_eq!(unix(&a).unwrap(), uid);
         assert!(allowed(uid) && allowed(0));
