@@ -335,3 +335,39 @@ fn the_last_try_is_named_and_a_locked_out_tpm_asks_for_no_pin() {
         "{out}"
     );
 }
+
+/// `lock` forgets a TPM identity held in `AISECRETS_IDENTITY` once a terminal opened (and
+/// cached) it: before, it forgot the stored identity's key instead, and the next command
+/// still opened without a PIN (seen failing: no prompt after `lock`).
+#[test]
+fn lock_forgets_a_tpm_identity_held_in_aisecrets_identity() {
+    let tpm = Swtpm::start();
+    let w = tpm_world();
+    w.cmd(["identity", "new", "--tpm"])
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    w.cmd(["init"]).env("TPM2TOOLS_TCTI", tpm.tcti()).ok();
+    let text = std::fs::read_to_string(identity_file(&w)).unwrap();
+    // Only the variable holds it (as on a machine whose identity lives elsewhere).
+    std::fs::remove_file(identity_file(&w)).unwrap();
+    std::fs::remove_file(w.home.join("identity.pub")).unwrap();
+    let run = || {
+        let mut c = w.command(["run", "--", "true"]);
+        c.env("TPM2TOOLS_TCTI", tpm.tcti())
+            .env("AISECRETS_KEYRING", "keyutils")
+            .env("AISECRETS_IDENTITY", &text);
+        crate::tpm::command_in_terminal(c, &[PIN])
+    };
+    let (prompts, out, code) = run();
+    assert!(prompts == 1 && code == 0, "{out}");
+    let (prompts, out, _) = run();
+    assert_eq!(prompts, 0, "not cached:\n{out}");
+    w.cmd(["lock"])
+        .env("AISECRETS_KEYRING", "keyutils")
+        .env("AISECRETS_IDENTITY", &text)
+        .ok()
+        .stderr_has("keyutils");
+    let (prompts, out, code) = run();
+    assert!(prompts == 1 && code == 0, "lock did not forget it:\n{out}");
+}

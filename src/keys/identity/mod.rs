@@ -471,7 +471,10 @@ pub fn lock() -> Result<Vec<&'static str>> {
         Source::File(path) => read_identity_text(&path)
             .ok()
             .and_then(|t| tpm::public_of(&t)),
-        _ => None,
+        Source::Env(text) => Some(text)
+            .filter(|t| tpm::is_tpm(t))
+            .and_then(|t| tpm::public_of(&t)),
+        Source::Stored(_) => None,
     };
     let Some(public) = file_public.or_else(stored_public) else {
         return Ok(Vec::new());
