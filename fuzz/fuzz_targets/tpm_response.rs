@@ -27,5 +27,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(s) = Sealed::from_bytes(data) {
         assert_eq!(s.to_bytes(), data, "a sealed object does not round-trip");
+        let _ = s.needs_pin();
     }
 });

@@ -35,6 +35,7 @@ mod scan_catalogue;
 mod snapshots;
 mod team;
 mod tpm;
+mod tpm_tampering;
 mod trust_hardening;
 mod util;
 mod vault;

@@ -12,11 +12,11 @@ use rexpect::session::spawn_command;
 
 use crate::util::{World, terminal_end, wait_for};
 
-const PIN: &str = "4711-fake-pin";
-const VALUE: &str = "hf_FAKEtpmSealedValue0000000";
+pub(crate) const PIN: &str = "4711-fake-pin";
+pub(crate) const VALUE: &str = "hf_FAKEtpmSealedValue0000000";
 
 /// A private swtpm: its state folder and socket, killed on drop.
-struct Swtpm {
+pub(crate) struct Swtpm {
     dir: tempfile::TempDir,
     child: Child,
     /// Its data port on 127.0.0.1, when it listens on TCP rather than a Unix socket.
@@ -27,7 +27,7 @@ impl Swtpm {
     /// One on TCP, as the example spells it (`swtpm:host=127.0.0.1,port=P`); its
     /// control channel stays a Unix socket. A free port is picked, and picked again if
     /// another process takes it first.
-    fn start_tcp() -> Self {
+    pub(crate) fn start_tcp() -> Self {
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
                 .unwrap()
@@ -47,7 +47,7 @@ impl Swtpm {
         panic!("swtpm did not start on a free port");
     }
 
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let t = Self::spawn("type=unixio,path={dir}/sock");
         let sock = t.dir.path().join("sock");
         wait_for("swtpm's socket", || sock.exists());
@@ -55,7 +55,7 @@ impl Swtpm {
     }
 
     /// Starts swtpm with `server` (`{dir}` is its state folder).
-    fn spawn(server: &str) -> Self {
+    pub(crate) fn spawn(server: &str) -> Self {
         let dir = tempfile::Builder::new()
             .prefix("aisecrets-swtpm")
             .tempdir()
@@ -88,7 +88,7 @@ impl Swtpm {
     }
 
     /// The TCTI string that reaches it, as tpm2-tools spells it.
-    fn tcti(&self) -> String {
+    pub(crate) fn tcti(&self) -> String {
         match self.port {
             Some(port) => format!("swtpm:host=127.0.0.1,port={port}"),
             None => format!("swtpm:path={}", self.dir.path().join("sock").display()),
@@ -96,7 +96,7 @@ impl Swtpm {
     }
 
     /// `TPM2_PT_LOCKOUT_COUNTER`, read by tpm2-tools, not by aisecrets.
-    fn failures(&self) -> u32 {
+    pub(crate) fn failures(&self) -> u32 {
         let out = Command::new("tpm2_getcap")
             .args(["-T", &self.tcti(), "properties-variable"])
             .output()
@@ -190,10 +190,20 @@ fn frame(s: &mut impl std::io::Read) -> Option<Vec<u8>> {
 
 /// Runs `args` in a pseudo-terminal with `tpm`, answering each PIN prompt with the next of
 /// `pins`; returns (prompts seen, everything printed, exit code).
-fn in_terminal(w: &World, tpm: &Swtpm, args: &[&str], pins: &[&str]) -> (usize, String, i32) {
+pub(crate) fn in_terminal(
+    w: &World,
+    tpm: &Swtpm,
+    args: &[&str],
+    pins: &[&str],
+) -> (usize, String, i32) {
     let mut c = w.command(args);
     c.env("TPM2TOOLS_TCTI", tpm.tcti())
         .env("AISECRETS_KEYRING", "keyutils");
+    command_in_terminal(c, pins)
+}
+
+/// [`in_terminal`] for a command made by the caller.
+pub(crate) fn command_in_terminal(c: Command, pins: &[&str]) -> (usize, String, i32) {
     let mut p = spawn_command(c, Some(30_000)).unwrap();
     let (mut prompts, mut text) = (0, String::new());
     // The prompts end in ": " with no newline; "wrong PIN for ..." lines do not match.
@@ -222,14 +232,14 @@ fn in_terminal(w: &World, tpm: &Swtpm, args: &[&str], pins: &[&str]) -> (usize, 
 }
 
 /// An empty world whose outputs must never show the value or the PIN.
-fn tpm_world() -> World {
+pub(crate) fn tpm_world() -> World {
     let mut w = World::empty();
     w.canary(VALUE);
     w.canary(PIN);
     w
 }
 
-fn identity_file(w: &World) -> PathBuf {
+pub(crate) fn identity_file(w: &World) -> PathBuf {
     w.home.join("identity.age")
 }
 

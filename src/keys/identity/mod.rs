@@ -167,11 +167,16 @@ impl Source {
         {
             return Ok(key);
         }
-        if let Self::File(path) = self
-            && let Some(key) = read_identity_text(path)
-                .ok()
-                .filter(|t| tpm::is_tpm(t))
-                .and_then(|t| tpm::public_of(&t))
+        let text = match self {
+            Self::File(path) => read_identity_text(path).ok(),
+            Self::Env(text) => Some(text.clone()),
+            Self::Stored(_) => None,
+        };
+        // A TPM identity with a PIN is known by its comment (checked when it is unsealed);
+        // one without is unsealed, which asks nothing.
+        if let Some(key) = text
+            .filter(|t| tpm::is_tpm(t) && tpm::has_pin(t))
+            .and_then(|t| tpm::public_of(&t))
         {
             return Ok(key);
         }
@@ -297,6 +302,9 @@ pub fn load_if_open() -> Result<Option<Keys>> {
         return Ok(None);
     }
     match source {
+        // Identity text in the variable is opened as a file of it would be, never asking.
+        Source::Env(text) if tpm::is_tpm(&text) => tpm::open_if_open(&text, "AISECRETS_IDENTITY"),
+        Source::Env(text) if is_encrypted(&text) => Ok(None),
         source @ Source::Env(_) => source.open().map(Some),
         Source::File(file) => {
             // An encrypted file (age or SSH) would need a passphrase: not without asking.
@@ -479,7 +487,10 @@ pub fn lock() -> Result<Vec<&'static str>> {
         Source::File(path) => read_identity_text(&path)
             .ok()
             .and_then(|t| tpm::public_of(&t)),
-        _ => None,
+        Source::Env(text) => Some(text)
+            .filter(|t| tpm::is_tpm(t))
+            .and_then(|t| tpm::public_of(&t)),
+        Source::Stored(_) => None,
     };
     let Some(public) = file_public.or_else(stored_public) else {
         return Ok(Vec::new());
@@ -503,12 +514,17 @@ pub struct Described {
 pub fn describe() -> Result<Option<Described>> {
     let source = Source::resolve()?;
     Ok(Some(match &source {
-        Source::Env(_) => Described {
-            source: "AISECRETS_IDENTITY".into(),
-            public: source.public_key().ok(),
-            passphrase: false,
-            tpm: None,
-        },
+        Source::Env(text) => {
+            let tpm = Some(text).filter(|t| tpm::is_tpm(t));
+            Described {
+                source: "AISECRETS_IDENTITY".into(),
+                public: (!is_encrypted(text))
+                    .then(|| source.public_key().ok())
+                    .flatten(),
+                passphrase: is_encrypted(text) || tpm.is_some_and(|t| tpm::has_pin(t)),
+                tpm: tpm.map(|t| tpm::describe(t)),
+            }
+        }
         Source::File(file) => {
             let text = read_identity_text(file).ok();
             let encrypted = text.as_ref().is_some_and(|t| is_encrypted(t));

@@ -21,7 +21,7 @@ use super::{
 use crate::base::error::{Error, Result};
 use crate::base::{files, output, prompt};
 use crate::keys::cache;
-use crate::keys::tpm::{Lockout, Sealed, Tpm, TpmError, transport};
+use crate::keys::tpm::{LOCKED_OUT, Lockout, Sealed, Tpm, TpmError, transport};
 
 /// The line that marks a TPM-bound identity file.
 const MARK: &str = "AISECRETS-TPM-1:";
@@ -59,6 +59,18 @@ fn parse(text: &str, desc: &str) -> Result<TpmFile> {
     };
     let bytes = B64.decode(data).map_err(|_| bad())?;
     let sealed = Sealed::from_bytes(&bytes).map_err(|_| bad())?;
+    // The word is only a label: the TPM counts wrong authorizations against an object with
+    // a PIN, so one opened as `nopin` (by `status`, `list` or a pre-commit scan, without
+    // asking) would lock the TPM out within a few runs.
+    if sealed.needs_pin().map_err(|_| bad())? != pin {
+        return Err(Error::BadIdentity {
+            source_desc: desc.to_owned(),
+            reason: format!(
+                "its AISECRETS-TPM-1 line says `{flag}` but the sealed key {}: the file was edited; restore it from a backup",
+                if pin { "has no PIN" } else { "needs a PIN" }
+            ),
+        });
+    }
     Ok(TpmFile {
         public: public_of(text),
         pin,
@@ -109,6 +121,10 @@ fn explain(e: &TpmError, desc: &str, lockout: Option<Lockout>) -> Error {
             TpmError::Unsupported(_) => (
                 format!("TPM2TOOLS_TCTI/TCTI: {e}"),
                 format!("use {}", transport::SUPPORTED),
+            ),
+            TpmError::NotYours(..) => (
+                e.to_string(),
+                "use the machine's TPM (device:/dev/tpmrm0) or a swtpm you started yourself; another user's could unseal what is sealed to it".to_owned(),
             ),
             TpmError::Unreachable(..) => (
                 e.to_string(),
@@ -199,14 +215,31 @@ fn unseal(
     retry: bool,
     mut ask: impl FnMut() -> Result<SecretString>,
 ) -> Result<Opened> {
-    let mut tpm = Tpm::connect().map_err(|e| explain(&e, desc, None))?;
+    let connect = || Tpm::connect().map_err(|e| explain(&e, desc, None));
+    // Before a PIN is asked: the TPM answers and is the one it was sealed to. Then it is let
+    // go while the PIN is typed (a simulator serves one connection at a time).
+    // Also: a locked-out TPM refuses any PIN (so none is asked), and the last try is named.
+    if file.pin {
+        let mut tpm = connect()?;
+        tpm.check_parent(&file.sealed)
+            .map_err(|e| explain(&e, desc, None))?;
+        match tpm.lockout() {
+            Ok(l) if l.left() == 0 => return Err(explain(&LOCKED_OUT, desc, Some(l))),
+            Ok(l) if l.left() == 1 => output::status(&format!(
+                "aisecrets: the TPM has counted {} of {} wrong PINs: one more locks it out",
+                l.counter, l.max
+            )),
+            _ => {}
+        }
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;
         let pin = if file.pin { Some(ask()?) } else { None };
+        let mut tpm = connect()?;
         let pin_bytes = pin.as_ref().map(|p| p.expose_secret().as_bytes());
         match tpm.unseal(&file.sealed, pin_bytes) {
-            Ok(secret) => return to_keys(&secret, desc),
+            Ok(secret) => return to_keys(&secret, file.public.as_deref(), desc),
             Err(e) if e.is_wrong_auth() => {
                 let l = tpm.lockout().ok();
                 let counted = l.map_or_else(String::new, |l| {
@@ -215,7 +248,7 @@ fn unseal(
                         l.counter, l.max
                     )
                 });
-                let left = l.map_or(0, |l| l.max.saturating_sub(l.counter));
+                let left = l.map_or(0, |l| l.left());
                 if retry && attempt < PASSPHRASE_TRIES && left > 1 {
                     output::status(&format!("wrong PIN{counted}, try again"));
                     continue;
@@ -244,7 +277,7 @@ struct Opened {
 }
 
 /// The unsealed identity; the secret never reaches an error.
-fn to_keys(secret: &[u8], desc: &str) -> Result<Opened> {
+fn to_keys(secret: &[u8], comment: Option<&str>, desc: &str) -> Result<Opened> {
     let bad = || Error::BadIdentity {
         source_desc: desc.to_owned(),
         reason: "the TPM unsealed something that is not an age identity".into(),
@@ -255,6 +288,15 @@ fn to_keys(secret: &[u8], desc: &str) -> Result<Opened> {
         .parse::<age::x25519::Identity>()
         .map_err(|_| bad())?;
     let public = id.to_public().to_string();
+    // `identity show`, `init` and the cache go by the comment: it must be this key's.
+    if comment.is_some_and(|c| c != public) {
+        return Err(Error::BadIdentity {
+            source_desc: desc.to_owned(),
+            reason: format!(
+                "its `# public key:` comment is not the sealed key's ({public}): the file was edited; restore it from a backup"
+            ),
+        });
+    }
     Ok(Opened {
         text: Zeroizing::new(text.trim().to_owned()),
         keys: Keys {

@@ -14,6 +14,8 @@
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
 
+pub mod peer;
+pub mod sealed;
 pub mod session;
 pub mod transport;
 pub mod wire;
@@ -21,6 +23,8 @@ pub mod wire;
 use sha2::Digest as _;
 use zeroize::Zeroizing;
 
+pub use sealed::Sealed;
+use sealed::prefixed;
 use transport::{Link, Tcti};
 use wire::{Command, Malformed, Reader, Response};
 
@@ -69,6 +73,8 @@ pub enum TpmError {
     Unsupported(String),
     /// The device or socket cannot be opened.
     Unreachable(Tcti, std::io::Error),
+    /// The socket is served by another user's process (its uid): not a TPM of ours.
+    NotYours(Tcti, u32),
     /// Reading or writing failed, or the response was malformed.
     Io(std::io::Error),
     /// The response did not parse.
@@ -91,6 +97,11 @@ impl std::fmt::Display for TpmError {
         match self {
             Self::Unsupported(what) => write!(f, "{what} is not supported"),
             Self::Unreachable(tcti, e) => write!(f, "no TPM at {tcti} ({e})"),
+            Self::NotYours(tcti, uid) => write!(
+                f,
+                "the TPM at {tcti} is served by a process of {} (uid {uid}), not by you or root",
+                peer::name_of(*uid)
+            ),
             Self::Io(e) => write!(f, "talking to the TPM failed ({e})"),
             Self::Malformed(m) => m.fmt(f),
             Self::OtherParent => write!(
@@ -166,51 +177,6 @@ impl TpmError {
     }
 }
 
-/// A sealed object: its `TPM2B_PUBLIC` and `TPM2B_PRIVATE`, size prefixes included, as
-/// `TPM2_Load` takes them, and the name of the storage key it was sealed under.
-pub struct Sealed {
-    /// The public area (`TPM2B_PUBLIC`).
-    pub public: Vec<u8>,
-    /// The private area, encrypted and integrity-protected by the parent (`TPM2B_PRIVATE`).
-    pub private: Vec<u8>,
-    /// The parent's name as a `TPM2B_NAME`: the storage key whose public point keys the
-    /// session salt is checked against it, so a stand-in for the TPM is refused before the
-    /// PIN is used.
-    pub parent: Vec<u8>,
-}
-
-impl Sealed {
-    /// The three, one after the other.
-    #[must_use]
-    pub fn to_bytes(&self) -> Vec<u8> {
-        [
-            self.public.as_slice(),
-            self.private.as_slice(),
-            self.parent.as_slice(),
-        ]
-        .concat()
-    }
-
-    /// Parses what [`Sealed::to_bytes`] wrote.
-    ///
-    /// # Errors
-    /// Sizes that do not add up to the bytes given.
-    pub fn from_bytes(b: &[u8]) -> Result<Self, Malformed> {
-        let mut r = Reader::new(b);
-        let public = r.sized()?;
-        let private = r.sized()?;
-        let parent = r.sized()?;
-        if !r.rest().is_empty() || public.is_empty() || private.is_empty() || parent.is_empty() {
-            return Err(Malformed("sealed object"));
-        }
-        Ok(Self {
-            public: prefixed(public),
-            private: prefixed(private),
-            parent: prefixed(parent),
-        })
-    }
-}
-
 /// The storage primary key: its transient handle and public point.
 struct Primary {
     handle: u32,
@@ -241,12 +207,6 @@ fn ecc_point(r: &mut Reader<'_>) -> Result<(Vec<u8>, Vec<u8>), TpmError> {
     Ok((r.sized()?.to_vec(), r.sized()?.to_vec()))
 }
 
-/// A `TPM2B_*` again: `body` (read with its size, so under 64 KiB) after its u16 size.
-fn prefixed(body: &[u8]) -> Vec<u8> {
-    let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
-    [&len.to_be_bytes()[..], body].concat()
-}
-
 /// The dictionary-attack state, from `TPM2_GetCapability`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lockout {
@@ -257,6 +217,20 @@ pub struct Lockout {
     /// Seconds after which one failure is forgotten.
     pub interval: u32,
 }
+
+impl Lockout {
+    /// Wrong PINs the TPM takes before it locks out; 0 while it is locked out.
+    #[must_use]
+    pub const fn left(&self) -> u32 {
+        self.max.saturating_sub(self.counter)
+    }
+}
+
+/// What `TPM2_Unseal` answers while the TPM is locked out, for a refusal made before it.
+pub const LOCKED_OUT: TpmError = TpmError::Code {
+    command: "TPM2_Unseal",
+    code: RC_LOCKOUT,
+};
 
 /// The authValue for a PIN: its SHA-256 (so any length fits the 32 bytes a SHA-256 object
 /// allows), or empty without one.
@@ -293,6 +267,11 @@ impl Tpm {
         let link = tcti
             .connect()
             .map_err(|e| TpmError::Unreachable(tcti.clone(), e))?;
+        // Before a byte is sent: another user's swtpm would hold what is sealed to it.
+        let served_by = link.served_by().map_err(TpmError::Io)?;
+        if let Some(uid) = served_by.filter(|&uid| !peer::allowed(uid)) {
+            return Err(TpmError::NotYours(tcti, uid));
+        }
         Ok(Self {
             link,
             handles: Vec::new(),
@@ -456,6 +435,28 @@ impl Tpm {
         Ok(sealed)
     }
 
+    /// This TPM's storage key, when it is the one `sealed` was sealed under (a stand-in
+    /// answering as the TPM would have its own, and learn the session key).
+    fn parent_of(&mut self, sealed: &Sealed) -> Result<Primary, TpmError> {
+        let parent = self.primary()?;
+        let recorded = Reader::new(&sealed.parent).sized().unwrap_or_default();
+        let same: bool = subtle::ConstantTimeEq::ct_eq(recorded, parent.name.as_slice()).into();
+        if !same {
+            return Err(TpmError::OtherParent);
+        }
+        Ok(parent)
+    }
+
+    /// Checks that `sealed` was sealed by this TPM, before its PIN is asked.
+    ///
+    /// # Errors
+    /// [`TpmError::is_foreign`] when it was not; the TPM refused or failed.
+    pub fn check_parent(&mut self, sealed: &Sealed) -> Result<(), TpmError> {
+        let parent = self.parent_of(sealed)?;
+        self.flush(parent.handle);
+        Ok(())
+    }
+
     /// Loads `sealed` under this TPM's storage key and unseals it with `pin`.
     ///
     /// # Errors
@@ -467,14 +468,7 @@ impl Tpm {
         sealed: &Sealed,
         pin: Option<&[u8]>,
     ) -> Result<Zeroizing<Vec<u8>>, TpmError> {
-        let parent = self.primary()?;
-        // Before the PIN keys anything: the storage key must be the one sealed under (a
-        // stand-in answering as the TPM would have its own, and learn the session key).
-        let recorded = Reader::new(&sealed.parent).sized().unwrap_or_default();
-        let same: bool = subtle::ConstantTimeEq::ct_eq(recorded, parent.name.as_slice()).into();
-        if !same {
-            return Err(TpmError::OtherParent);
-        }
+        let parent = self.parent_of(sealed)?;
         let mut c = Command::new(CC_LOAD, true);
         c.u32(parent.handle).password_auth(&[]);
         c.bytes(&sealed.private).bytes(&sealed.public);
@@ -551,24 +545,6 @@ pub fn parse_lockout(mut r: Reader<'_>) -> Result<Lockout, TpmError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sealed_round_trip_and_junk() {
-        let s = Sealed {
-            public: vec![0, 2, 1, 2],
-            private: vec![0, 1, 9],
-            parent: vec![0, 1, 7],
-        };
-        let back = Sealed::from_bytes(&s.to_bytes()).unwrap();
-        assert_eq!(
-            (back.public, back.private, back.parent),
-            (s.public, s.private, s.parent)
-        );
-        assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 0, 1, 1, 9]).is_err());
-        assert!(Sealed::from_bytes(&[0, 2, 1]).is_err());
-        assert!(Sealed::from_bytes(&[0, 1, 1, 0, 1, 1, 7]).is_err());
-        assert!(Sealed::from_bytes(&[]).is_err());
-    }
 
     #[test]
     fn response_codes() {

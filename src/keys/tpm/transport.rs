@@ -105,12 +105,18 @@ impl Tcti {
     /// The device or socket cannot be opened.
     pub fn connect(&self) -> std::io::Result<Link> {
         Ok(match self {
-            Self::Device(path) => Link::Device(
-                std::fs::OpenOptions::new()
+            Self::Device(path) => {
+                let f = std::fs::OpenOptions::new()
                     .read(true)
                     .write(true)
-                    .open(path)?,
-            ),
+                    .open(path)?;
+                // Only root makes device nodes: a file, FIFO or socket in a shared folder
+                // could be anyone's.
+                if !std::os::unix::fs::FileTypeExt::is_char_device(&f.metadata()?.file_type()) {
+                    return Err(std::io::Error::other("not a character device"));
+                }
+                Link::Device(f)
+            }
             Self::SwtpmTcp { host, port } => {
                 let addrs = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), *port))?;
                 let mut last = None;
@@ -167,6 +173,21 @@ impl Link {
             }
             Self::Tcp(s) => read_framed(s, command),
             Self::Unix(s) => read_framed(s, command),
+        }
+    }
+}
+
+impl Link {
+    /// Who serves it: the uid of the process on the other end of a socket on this machine;
+    /// `None` for a device (only root makes device nodes) or a host elsewhere.
+    ///
+    /// # Errors
+    /// The kernel does not say who serves a local socket.
+    pub fn served_by(&self) -> std::io::Result<Option<u32>> {
+        match self {
+            Self::Device(_) => Ok(None),
+            Self::Tcp(s) => super::peer::tcp(s),
+            Self::Unix(s) => super::peer::unix(s).map(Some),
         }
     }
 }
