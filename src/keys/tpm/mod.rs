@@ -1,15 +1,15 @@
 //! A TPM 2.0, spoken to directly (no tpm2-tss library): the few commands a sealed identity
 //! needs, written from the TCG "TPM 2.0 Library, Part 3: Commands" (#19).
 //!
-//! [`seal`] makes a keyedhash sealed-data object holding a secret under the owner
-//! hierarchy's storage primary key, and [`unseal`] loads it back and reads the secret. The
+//! [`Tpm::seal`] makes a keyedhash sealed-data object holding a secret under the owner
+//! hierarchy's storage primary key, and [`Tpm::unseal`] loads it back and reads the secret. The
 //! primary key is never stored: it is re-derived with `TPM2_CreatePrimary` from the owner
 //! seed and the standard ECC P-256 storage template each time, so only the TPM that sealed
 //! an object can load it (a copy fails the parent's integrity check at `TPM2_Load`). The
 //! object's authValue is the SHA-256 of the PIN. `TPM2_Create` and `TPM2_Unseal` run in a
 //! salted HMAC session with parameter encryption (`session`): the PIN only keys HMACs, and
-//! the secret crosses the bus encrypted both ways. The object does not set `noDA`, so the TPM's dictionary-attack logic counts wrong PINs
-//! and locks out after its own limit. Without a PIN the object sets `noDA` (there is
+//! the secret crosses the bus encrypted both ways. The object does not set `noDA`, so the
+//! TPM's dictionary-attack logic counts wrong PINs and locks out after its own limit. Without a PIN the object sets `noDA` (there is
 //! nothing to guess), so a lockout caused elsewhere does not stop an unattended machine.
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
