@@ -9,8 +9,9 @@
 //! object's authValue is the SHA-256 of the PIN. `TPM2_Create` and `TPM2_Unseal` run in a
 //! salted HMAC session with parameter encryption (`session`): the PIN only keys HMACs, and
 //! the secret crosses the bus encrypted both ways. The object does not set `noDA`, so the
-//! TPM's dictionary-attack logic counts wrong PINs and locks out after its own limit. Without a PIN the object sets `noDA` (there is
-//! nothing to guess), so a lockout caused elsewhere does not stop an unattended machine.
+//! TPM's dictionary-attack logic counts wrong PINs and locks out after its own limit.
+//! Without a PIN the object sets `noDA` (there is nothing to guess), so a lockout caused
+//! elsewhere does not stop an unattended machine.
 //!
 //! Every handle loaded is flushed when the [`Tpm`] is dropped, whatever failed.
 
