@@ -1,6 +1,6 @@
 //! `run --mask`: a streaming filter that replaces every secret value in the child's output
 //! with `[REDACTED:NAME]`, in each form a value is commonly printed in (see `encoded_forms`:
-//! plain, base64, URL-encoded, hex in both cases, JSON string escapes), also when a value is
+//! plain, base64, URL-encoded, hex in both cases, JSON string escapes, HTML escapes), also when a value is
 //! split across several reads.
 //!
 //! Bytes that could be the start of a value are held back, but only for [`HOLD`]: when no
@@ -151,7 +151,8 @@ impl Stream<'_> {
 ///   `user:value` (for those, the characters that depend on the unknown neighbouring bytes are
 ///   left out);
 /// - hex of the bytes, lowercase and uppercase;
-/// - JSON string escapes, as the common encoders write them (see [`json_forms`]).
+/// - JSON string escapes, as the common encoders write them (see [`json_forms`]);
+/// - HTML escapes of a value with `&<>"'` in it (see [`html_forms`]).
 pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
     use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let b = value.as_bytes();
@@ -185,7 +186,38 @@ pub(crate) fn encoded_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
         forms.push(hex(b, upper));
     }
     forms.extend(json_forms(value));
+    forms.extend(html_forms(value));
     forms
+}
+
+/// HTML escapes of a value that holds `&`, `<`, `>`, `"` or `'`, as HTML displays write it
+/// (a notebook's `text/html`, #18): pandas' `to_html` (`&<>` only), Python's `html.escape`
+/// (`&quot;`, `&#x27;`) and markupsafe/Jinja (`&#34;`, `&#39;`). None for a value without them.
+fn html_forms(value: &str) -> Vec<Zeroizing<Vec<u8>>> {
+    if !value.contains(['&', '<', '>', '"', '\'']) {
+        return Vec::new();
+    }
+    let styles: [(Option<&str>, Option<&str>); 3] = [
+        (None, None),
+        (Some("&quot;"), Some("&#x27;")),
+        (Some("&#34;"), Some("&#39;")),
+    ];
+    styles
+        .iter()
+        .map(|(dq, sq)| {
+            let mut out = Zeroizing::new(String::with_capacity(value.len() + 16));
+            for c in value.chars() {
+                match (c, dq, sq) {
+                    ('&', ..) => out.push_str("&amp;"),
+                    ('<', ..) => out.push_str("&lt;"),
+                    ('>', ..) => out.push_str("&gt;"),
+                    ('"', Some(e), _) | ('\'', _, Some(e)) => out.push_str(e),
+                    _ => out.push(c),
+                }
+            }
+            Zeroizing::new(out.as_bytes().to_vec())
+        })
+        .collect()
 }
 
 /// The bytes as hex digits, as `xxd -p`, `.hex()` and `hexdigest()` print them.
@@ -451,6 +483,22 @@ mod tests {
             run(&m, &[b"\x1b[31mred\x1b[0m 50%\r", b"100%\n"]),
             "\x1b[31mred\x1b[0m 50%\r100%\n"
         );
+    }
+
+    #[test]
+    fn masks_html_escapes_of_a_value_with_markup_characters() {
+        // #18: a notebook's text/html (pandas' to_html, html.escape, Jinja) escapes these.
+        let v = "FAKEpw'q\"<&>z9";
+        let m = Masker::new([("K", v)].into_iter());
+        for text in [
+            "FAKEpw'q\"&lt;&amp;&gt;z9",
+            "FAKEpw&#x27;q&quot;&lt;&amp;&gt;z9",
+            "FAKEpw&#39;q&#34;&lt;&amp;&gt;z9",
+        ] {
+            let out = run(&m, &[format!("<td>{text}</td>").as_bytes()]);
+            assert_eq!(out, "<td>[REDACTED:K]</td>", "{text}");
+        }
+        assert!(html_forms("sk-FAKE0123").is_empty());
     }
 
     #[test]

@@ -365,3 +365,24 @@ fn the_direnv_and_shell_snippets_keep_values_out_of_the_shell() {
         "{out:?}"
     );
 }
+
+/// README's tables stay whole: a blank line inside one (as after `JUPYTER_DATA_DIR` in
+/// "Environment variables", #18) ends it, and the rows after it render as a paragraph.
+#[test]
+fn readme_tables_have_no_blank_line_inside() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let lines: Vec<&str> = readme.lines().collect();
+    // A table that follows another one starts with its header and a `|---|` row.
+    let separator = |l: &str| l.starts_with("|-") || l.starts_with("|:");
+    for (i, w) in lines.windows(4).enumerate() {
+        assert!(
+            !(w[0].starts_with('|')
+                && w[1].trim().is_empty()
+                && w[2].starts_with('|')
+                && !separator(w[3])),
+            "README.md line {}: a blank line inside a table",
+            i + 2
+        );
+    }
+}

@@ -198,3 +198,33 @@ fn someone_else_gets_told_who_can_grant_access() {
         ));
     assert!(out.stdout_str().is_empty());
 }
+
+/// README's variables table says which identity wins when both variables are set (a CI job
+/// with a mounted file and a leftover AISECRETS_IDENTITY): AISECRETS_IDENTITY, and `status`
+/// names it.
+#[test]
+fn aisecrets_identity_wins_over_aisecrets_identity_file() {
+    let w = World::empty();
+    let (env_key, env_public) = age_keygen(&w, "env.key");
+    let (file_key, file_public) = age_keygen(&w, "file.key");
+    assert_ne!(env_public, file_public);
+    let secret = std::fs::read_to_string(&env_key)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .unwrap()
+        .to_owned();
+    let shown = w
+        .cmd(["identity", "show"])
+        .env("AISECRETS_IDENTITY", &secret)
+        .env("AISECRETS_IDENTITY_FILE", &file_key)
+        .ok()
+        .stdout_str();
+    assert_eq!(shown.trim(), env_public);
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    assert!(
+        readme.contains("wins over `AISECRETS_IDENTITY_FILE`"),
+        "README's variables table says which identity wins"
+    );
+}

@@ -399,3 +399,34 @@ fn jupyter_kernel_of_an_untrusted_repository_is_refused_as_run_is() {
     std::net::TcpListener::bind(("127.0.0.1", info["shell_port"].as_u64().unwrap() as u16))
         .expect("the refused kernel left no listener");
 }
+
+/// #18, as a new user types it (README: `--python .venv/bin/python`): a relative `--python`
+/// is taken from the current folder and written absolute, a bare name is looked up on PATH,
+/// and `--name` is lowercased as Jupyter and `ipykernel install` do. Before the fix the
+/// relative path failed with "No such file or directory" (the probe runs in `/`).
+#[test]
+fn jupyter_install_takes_a_relative_or_bare_python_and_lowercases_the_name() {
+    let w = World::with_secrets();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys; sys.stdout.write(sys.executable)"])
+        .output()
+        .unwrap();
+    let real = String::from_utf8(out.stdout).unwrap();
+    std::os::unix::fs::symlink(&real, w.project.join("py")).unwrap();
+    jupyter(&w, &["install", "--name", "Rel", "--python", "./py"]).ok();
+    let s = spec(&w, "rel");
+    let argv = s["argv"].as_array().unwrap();
+    let python = argv[argv.iter().position(|a| a == "--").unwrap() + 1]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(Path::new(&python).is_absolute(), "{python}");
+    jupyter(&w, &["install", "--name", "bare", "--python", "python3"]).ok();
+    assert!(data_dir(&w).join("kernels/bare/kernel.json").is_file());
+    jupyter(&w, &["install", "--python", "no-such-python-here"])
+        .fails(1)
+        .one_line_error()
+        .stderr_has("pass the path of a Python interpreter");
+    jupyter(&w, &["uninstall", "REL"]).ok();
+    assert!(!data_dir(&w).join("kernels/rel").exists());
+}

@@ -131,7 +131,8 @@ pub(super) fn install(args: &JupyterInstallArgs) -> Result<u8> {
         |n| n.to_string_lossy().into_owned(),
     );
     let name = match &args.name {
-        Some(n) if valid_name(n) => n.clone(),
+        // Jupyter lowercases kernel names (as `ipykernel install --name` does).
+        Some(n) if valid_name(n) => n.to_ascii_lowercase(),
         Some(n) => {
             return Err(Error::Usage(format!(
                 "--name {}: a kernel name has only ASCII letters, digits, `-`, `.` and `_`",
@@ -264,8 +265,9 @@ pub(super) fn uninstall(name: &str) -> Result<u8> {
             "no kernel `{shown}`: a kernel name has only ASCII letters, digits, `-`, `.` and `_` (`aisecrets jupyter list` shows them)"
         )));
     }
+    let lower = name.to_ascii_lowercase();
     for kernels in kernel_dirs()? {
-        let dir = kernels.join(name);
+        let dir = kernels.join(&lower);
         match ours(&dir) {
             Ok(None) => {}
             Ok(Some(_)) => {

@@ -1,4 +1,5 @@
-//! The Python a Jupyter kernel runs: `--python`, else `python3` on PATH, asked for its own
+//! The Python a Jupyter kernel runs: `--python` (a path, relative to the current folder, or a
+//! bare name looked up on PATH), else `python3` on PATH, asked for its own
 //! absolute path (`sys.executable`, so a pyenv shim resolves to the interpreter and a
 //! virtualenv's python stays the virtualenv's; not canonicalised, which would leave the
 //! virtualenv) and checked to be 3.11 or newer (the kernel runs with `-P`) and to import
@@ -17,13 +18,25 @@ use crate::base::output::sanitize;
 pub fn interpreter(explicit: Option<&Path>) -> Result<PathBuf> {
     let candidate = match explicit {
         Some(p) => {
+            // A bare name (`python3.12`) is looked up on PATH, as a shell would; a path is
+            // made absolute here, because the probes below run in `/`.
+            let bare = p.components().count() == 1 && !p.is_absolute() && !p.is_file();
+            let found = if bare {
+                on_path(&p.to_string_lossy())
+            } else {
+                None
+            };
+            let p = match found {
+                Some(f) => f,
+                None => std::path::absolute(p).unwrap_or_else(|_| p.to_owned()),
+            };
             if !p.is_file() {
                 return Err(Error::Failed(format!(
                     "--python {}: no such file; pass the path of a Python interpreter",
                     sanitize(&p.display().to_string(), 200)
                 )));
             }
-            p.to_owned()
+            p
         }
         None => on_path("python3").ok_or_else(|| {
             Error::Failed(
