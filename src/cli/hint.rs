@@ -109,7 +109,7 @@ impl Error {
             ),
             Self::WrongPassphrase { .. } => "try again; nothing was changed or cached".to_owned(),
             Self::PassphraseTries { .. } => "run the command again to retry; nothing was changed or cached".to_owned(),
-            Self::NoCache(_) => "commands will ask for the passphrase each time; in CI use AISECRETS_IDENTITY".to_owned(),
+            Self::NoCache(_) => "commands will ask for the passphrase (or the TPM PIN) each time; in CI use AISECRETS_IDENTITY".to_owned(),
             Self::CouldNotRun(inner) => return inner.hint(),
             Self::Vault { hint, .. } if !hint.is_empty() => hint.clone(),
             Self::InvalidName { kind: "secret", .. } => {
