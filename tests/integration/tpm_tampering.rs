@@ -3,6 +3,7 @@
 //! a PIN. Each test starts its own swtpm (helpers in `tpm.rs`).
 
 use crate::tpm::{PIN, Swtpm, VALUE, identity_file, tpm_world};
+use crate::util::{Cmd, World};
 
 /// A PIN identity whose file is edited to say `nopin` is refused as edited, and the TPM
 /// counts nothing: before, `list`, `status` and the pre-commit scan opened it without a
@@ -12,16 +13,8 @@ use crate::tpm::{PIN, Swtpm, VALUE, identity_file, tpm_world};
 #[test]
 fn an_identity_file_edited_to_say_nopin_or_pin_is_refused_and_the_tpm_counts_nothing() {
     let tpm = Swtpm::start();
-    let w = tpm_world();
-    let with = |args: &[&str]| {
-        w.cmd(args)
-            .env("TPM2TOOLS_TCTI", tpm.tcti())
-            .env("AISECRETS_KEYRING", "none")
-    };
-    with(&["identity", "new", "--tpm"])
-        .stdin(format!("{PIN}\n"))
-        .ok();
-    with(&["init"]).ok();
+    let w = made_with_pin(&tpm);
+    let with = |args: &[&str]| on(&w, &tpm, args);
     let file = identity_file(&w);
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace(":pin:", ":nopin:")).unwrap();
@@ -157,16 +150,7 @@ fn a_tpm_served_by_another_user_is_refused_before_anything_is_sealed_to_it() {
 #[test]
 fn status_list_and_scan_never_ask_for_the_pin_of_an_identity_in_aisecrets_identity() {
     let tpm = Swtpm::start();
-    let w = tpm_world();
-    let with = |args: &[&str]| {
-        w.cmd(args)
-            .env("TPM2TOOLS_TCTI", tpm.tcti())
-            .env("AISECRETS_KEYRING", "none")
-    };
-    with(&["identity", "new", "--tpm"])
-        .stdin(format!("{PIN}\n"))
-        .ok();
-    with(&["init"]).ok();
+    let w = made_with_pin(&tpm);
     let text = std::fs::read_to_string(identity_file(&w)).unwrap();
     let encrypted = tpm_world();
     encrypted
@@ -370,4 +354,21 @@ fn lock_forgets_a_tpm_identity_held_in_aisecrets_identity() {
         .stderr_has("keyutils");
     let (prompts, out, code) = run();
     assert!(prompts == 1 && code == 0, "lock did not forget it:\n{out}");
+}
+
+/// `aisecrets ARGS` reaching `tpm`, with no cache.
+fn on(w: &World, tpm: &Swtpm, args: &[&str]) -> Cmd {
+    w.cmd(args)
+        .env("TPM2TOOLS_TCTI", tpm.tcti())
+        .env("AISECRETS_KEYRING", "none")
+}
+
+/// A world whose identity is sealed to `tpm` with the PIN, and whose project is made.
+fn made_with_pin(tpm: &Swtpm) -> World {
+    let w = tpm_world();
+    on(&w, tpm, &["identity", "new", "--tpm"])
+        .stdin(format!("{PIN}\n"))
+        .ok();
+    on(&w, tpm, &["init"]).ok();
+    w
 }
