@@ -179,16 +179,7 @@ fn status_list_and_scan_never_ask_for_the_pin_of_an_identity_in_aisecrets_identi
 fn the_pin_is_asked_after_the_tpm_is_checked_and_the_tpm_is_free_while_it_is_typed() {
     use rexpect::session::spawn_command;
     let tpm = Swtpm::start();
-    let w = tpm_world();
-    let with = |tpm: &Swtpm, args: &[&str]| {
-        w.cmd(args)
-            .env("TPM2TOOLS_TCTI", tpm.tcti())
-            .env("AISECRETS_KEYRING", "none")
-    };
-    with(&tpm, &["identity", "new", "--tpm"])
-        .stdin(format!("{PIN}\n"))
-        .ok();
-    with(&tpm, &["init"]).ok();
+    let w = made_with_pin(&tpm);
 
     let other = Swtpm::start();
     let mut c = w.command(["run", "--", "true"]);
@@ -284,12 +275,7 @@ fn an_edited_public_key_comment_is_not_believed() {
 #[test]
 fn the_last_try_is_named_and_a_locked_out_tpm_asks_for_no_pin() {
     let tpm = Swtpm::start();
-    let w = tpm_world();
-    w.cmd(["identity", "new", "--tpm"])
-        .env("TPM2TOOLS_TCTI", tpm.tcti())
-        .stdin(format!("{PIN}\n"))
-        .ok();
-    w.cmd(["init"]).env("TPM2TOOLS_TCTI", tpm.tcti()).ok();
+    let w = made_with_pin(&tpm);
     let run = |pins: &[&str]| {
         let mut c = w.command(["run", "--", "true"]);
         c.env("TPM2TOOLS_TCTI", tpm.tcti())
@@ -326,12 +312,7 @@ fn the_last_try_is_named_and_a_locked_out_tpm_asks_for_no_pin() {
 #[test]
 fn lock_forgets_a_tpm_identity_held_in_aisecrets_identity() {
     let tpm = Swtpm::start();
-    let w = tpm_world();
-    w.cmd(["identity", "new", "--tpm"])
-        .env("TPM2TOOLS_TCTI", tpm.tcti())
-        .stdin(format!("{PIN}\n"))
-        .ok();
-    w.cmd(["init"]).env("TPM2TOOLS_TCTI", tpm.tcti()).ok();
+    let w = made_with_pin(&tpm);
     let text = std::fs::read_to_string(identity_file(&w)).unwrap();
     // Only the variable holds it (as on a machine whose identity lives elsewhere).
     std::fs::remove_file(identity_file(&w)).unwrap();
