@@ -413,6 +413,7 @@ fn no_tpm_or_an_unsupported_tcti_is_one_line_and_creates_nothing() {
         .stderr_has("no TPM at swtpm:path=")
         .stderr_has("set TPM2TOOLS_TCTI");
     w.cmd(["identity", "new", "--tpm", "--no-pin"])
+        .env_remove("TPM2TOOLS_TCTI")
         .env("TCTI", "tabrmd:bus_type=session")
         .fails(1)
         .one_line_error()
@@ -486,4 +487,25 @@ fn a_tampered_answer_from_the_tpm_is_refused() {
         .one_line_error()
         .stderr_has("the TPM's answer failed its HMAC check");
     with(&tpm.tcti(), &["get", "HF_TOKEN"]).reveals().ok();
+}
+
+/// The swtpm `scripts/test` starts (scripts/with-tpm) is found through the inherited
+/// `TPM2TOOLS_TCTI`, as tpm2-tools find it: nothing is set on the commands.
+#[test]
+fn the_tpm_that_scripts_test_starts_is_found_through_tpm2tools_tcti() {
+    let tcti = std::env::var("AISECRETS_TEST_TPM_TCTI")
+        .expect("run the tests with scripts/test: it starts a swtpm (scripts/with-tpm)");
+    assert_eq!(std::env::var("TPM2TOOLS_TCTI").ok(), Some(tcti));
+    let w = tpm_world();
+    w.cmd(["identity", "new", "--tpm", "--no-pin"]).ok();
+    w.cmd(["init"]).ok();
+    w.cmd(["set", "HF_TOKEN"]).stdin(VALUE).ok();
+    let same = w
+        .run_sh("[ \"$HF_TOKEN\" = \"$WANT\" ] && echo same")
+        .env("WANT", VALUE)
+        .ok()
+        .stdout_str();
+    assert_eq!(same, "same\n");
+    let status = w.cmd(["status"]).ok().stdout_str();
+    assert!(status.contains("sealed to this machine's TPM"), "{status}");
 }
