@@ -35,8 +35,6 @@ pub mod scan;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Parses the command line, runs it, reports any error, and returns the exit code.
 #[must_use]
 pub fn main() -> ExitCode {
@@ -44,7 +42,7 @@ pub fn main() -> ExitCode {
     // the credential variables out of our own environment (#12).
     base::hardening::harden();
     base::hardening::scrub();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::parse_from(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
             if let Some(line) = cli::explain_run_error(&e) {
