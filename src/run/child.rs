@@ -145,56 +145,26 @@ pub fn run(
         .map_err(|e| Error::io("install signal handlers for", "run", e))?;
     let mut from_terminal = 0;
 
-    let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().envs(env);
-    if !foreground {
-        cmd.process_group(0);
-    }
     // With --mask, the child's output goes through us (see `Output::attach`); we keep
-    // `child_ends` only until the child has them.
+    // `child_ends` (one for stdout and stderr, or one each) only until the child has them.
     let (outputs, child_ends) = if let Some(c) = capture {
-        cmd.stdin(std::process::Stdio::null());
-        Output::attach_capture(&mut cmd, c)?
+        Output::attach_capture(c)?
     } else if mask.is_some() {
-        Output::attach(&mut cmd)?
+        Output::attach()?
     } else {
         (Vec::new(), Vec::new())
     };
     let jailed = confine.is_some();
-    #[cfg(target_os = "linux")]
-    let parent = unistd::getpid();
-    #[cfg(target_os = "linux")]
-    let death = super::group::death_signal();
-    // SAFETY: the closure runs in the forked child before exec and only makes
-    // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
-    // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
-    unsafe {
-        cmd.pre_exec(move || {
-            // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
-            #[cfg(target_os = "linux")]
-            {
-                let _ = nix::sys::prctl::set_pdeathsig(death);
-                if unistd::getppid() != parent {
-                    let _ = signal::raise(death);
-                }
-            }
-            // A session keyring of its own: the child never possesses the one that may
-            // hold the unlock cache's wrapping key (see keycache).
-            #[cfg(target_os = "linux")]
-            crate::keys::cache::leave_session_keyring()?;
-            // `run --jail`: the child's namespaces and covers, last (#15).
-            if let Some(c) = &confine {
-                c()?;
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn();
+    let io = ChildIo {
+        null_stdin: capture.is_some(),
+        ends: &child_ends,
+        own_group: !foreground,
+    };
+    let child = start(program, args, env, &io, confine);
     // Close our copies of the child's ends, or the readers never see the end.
-    drop(cmd);
     drop(child_ends);
-    let child = match child {
-        Ok(c) => c,
+    let pid = match child {
+        Ok(pid) => pid,
         Err(source) => {
             handle.close();
             // A refusal inside the jail (not a missing or unrunnable program) says so.
@@ -214,7 +184,6 @@ pub fn run(
             });
         }
     };
-    let pid = Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX));
 
     let done = std::sync::atomic::AtomicBool::new(false);
     let status = std::thread::scope(|scope| {
@@ -249,6 +218,102 @@ pub fn run(
         }
         _ => Outcome::Exit(exit::ERROR),
     })
+}
+
+/// The child's stdin, stdout and stderr, and its process group.
+struct ChildIo<'a> {
+    /// Its stdin is `/dev/null` (its output is captured).
+    null_stdin: bool,
+    /// Its stdout and stderr: one end for both, one each, or none (ours).
+    ends: &'a [OwnedFd],
+    /// It gets a process group of its own.
+    own_group: bool,
+}
+
+impl ChildIo<'_> {
+    fn out_err(&self) -> (Option<&OwnedFd>, Option<&OwnedFd>) {
+        match self.ends {
+            [both] => (Some(both), Some(both)),
+            [out, err] => (Some(out), Some(err)),
+            _ => (None, None),
+        }
+    }
+}
+
+/// Starts the child and returns its process id once it runs `program`. Without `--jail`
+/// (Linux) it starts as `posix_spawn` starts one ([`super::spawn`], #14); under `--jail`,
+/// through `fork`, whose child can enter the namespaces and rules.
+fn start(
+    program: &OsStr,
+    args: &[OsString],
+    env: Vec<(OsString, OsString)>,
+    io: &ChildIo<'_>,
+    confine: Option<Confine>,
+) -> std::io::Result<Pid> {
+    #[cfg(target_os = "linux")]
+    let death = super::group::death_signal();
+    #[cfg(target_os = "linux")]
+    if confine.is_none() {
+        use std::os::fd::AsRawFd;
+        let null = if io.null_stdin {
+            Some(std::fs::File::open("/dev/null")?)
+        } else {
+            None
+        };
+        let (out, err) = io.out_err();
+        return super::spawn::spawn(&super::spawn::Spawn {
+            program,
+            args,
+            env: &env,
+            stdio: [
+                null.as_ref().map(AsRawFd::as_raw_fd),
+                out.map(AsRawFd::as_raw_fd),
+                err.map(AsRawFd::as_raw_fd),
+            ],
+            own_group: io.own_group,
+            death: death as i32,
+        });
+    }
+    let mut cmd = Command::new(program);
+    cmd.args(args).env_clear().envs(env);
+    if io.own_group {
+        cmd.process_group(0);
+    }
+    if io.null_stdin {
+        cmd.stdin(std::process::Stdio::null());
+    }
+    let (out, err) = io.out_err();
+    if let (Some(out), Some(err)) = (out, err) {
+        cmd.stdout(out.try_clone()?).stderr(err.try_clone()?);
+    }
+    #[cfg(target_os = "linux")]
+    let parent = unistd::getpid();
+    // SAFETY: the closure runs in the forked child before exec and only makes
+    // async-signal-safe system calls (prctl, getppid, kill, keyctl; under --jail setns,
+    // unshare, mount, open, write, mkdir, landlock); it allocates nothing and takes no locks.
+    unsafe {
+        cmd.pre_exec(move || {
+            // If aisecrets dies without forwarding (kill -9), the child is told (Linux).
+            #[cfg(target_os = "linux")]
+            {
+                let _ = nix::sys::prctl::set_pdeathsig(death);
+                if unistd::getppid() != parent {
+                    let _ = signal::raise(death);
+                }
+            }
+            // A session keyring of its own: the child never possesses the one that may
+            // hold the unlock cache's wrapping key (see keycache).
+            #[cfg(target_os = "linux")]
+            crate::keys::cache::leave_session_keyring()?;
+            // `run --jail`: the child's namespaces and covers, last (#15).
+            if let Some(c) = &confine {
+                c()?;
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    Ok(Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX)))
 }
 
 /// Waits for `pid` to end (the editor's).
@@ -320,13 +385,9 @@ struct Output<'c> {
 
 impl<'c> Output<'c> {
     /// Gives the child one pipe for stdout and stderr, read into `capture`.
-    fn attach_capture(
-        cmd: &mut Command,
-        capture: &'c Capture,
-    ) -> Result<(Vec<Self>, Vec<OwnedFd>)> {
+    fn attach_capture(capture: &'c Capture) -> Result<(Vec<Self>, Vec<OwnedFd>)> {
         let (mut both, end) = Self::pipe(1)?;
         both.capture = Some(capture);
-        cmd.stdout(child_end(&end)?).stderr(child_end(&end)?);
         Ok((vec![both], vec![end]))
     }
 
@@ -336,16 +397,13 @@ impl<'c> Output<'c> {
     /// both, as it would without aisecrets, so the order of its writes across the two is
     /// kept exactly (#12); otherwise one each. Returns our ends and the child's, which the
     /// caller closes once the child is spawned (or the readers never see the end).
-    fn attach(cmd: &mut Command) -> Result<(Vec<Self>, Vec<OwnedFd>)> {
+    fn attach() -> Result<(Vec<Self>, Vec<OwnedFd>)> {
         if same_destination() {
             let (both, end) = Self::new(1)?;
-            cmd.stdout(child_end(&end)?).stderr(child_end(&end)?);
             return Ok((vec![both], vec![end]));
         }
         let (out, out_end) = Self::new(1)?;
-        cmd.stdout(child_end(&out_end)?);
         let (err, err_end) = Self::new(2)?;
-        cmd.stderr(child_end(&err_end)?);
         Ok((vec![out, err], vec![out_end, err_end]))
     }
 
@@ -359,12 +417,15 @@ impl<'c> Output<'c> {
         if ours_is_tty {
             let size = window_size(target);
             let pty = nix::pty::openpty(size.as_ref(), None).map_err(io)?;
-            // The child gets the slave only; our master must not leak into it.
-            nix::fcntl::fcntl(
-                &pty.master,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-            )
-            .map_err(io)?;
+            // The child gets the slave only, as its stdout or stderr (dup2 clears the flag
+            // there); our master, and a second copy of the slave, must not leak into it.
+            for fd in [&pty.master, &pty.slave] {
+                nix::fcntl::fcntl(
+                    fd,
+                    nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+                )
+                .map_err(io)?;
+            }
             // Raw output: the child's bytes reach our terminal unchanged (no \n -> \r\n twice).
             if let Ok(mut t) = nix::sys::termios::tcgetattr(&pty.slave) {
                 t.output_flags.remove(nix::sys::termios::OutputFlags::OPOST);
@@ -391,18 +452,9 @@ impl<'c> Output<'c> {
     fn pipe(target: i32) -> Result<(Self, OwnedFd)> {
         let io = |e: nix::errno::Errno| Error::io("set up output for", "run --mask", e.into());
         {
-            // CLOEXEC: the child must not inherit our reading end, or it never sees EPIPE.
-            let (read, write) = nix::unistd::pipe().map_err(io)?;
-            nix::fcntl::fcntl(
-                &read,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-            )
-            .map_err(io)?;
-            nix::fcntl::fcntl(
-                &write,
-                nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-            )
-            .map_err(io)?;
+            // CLOEXEC from the start (another thread may be starting a process): the child
+            // must not inherit our reading end, or it never sees EPIPE.
+            let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(io)?;
             Ok((
                 Self {
                     ours: read,
@@ -490,14 +542,6 @@ impl<'c> Output<'c> {
         }
         self.write(&stream.release());
     }
-}
-
-/// A copy of the child's end of an output, for its stdout or stderr.
-fn child_end(end: &OwnedFd) -> Result<std::process::Stdio> {
-    let fd = end
-        .try_clone()
-        .map_err(|e| Error::io("set up output for", "run --mask", e))?;
-    Ok(std::process::Stdio::from(fd))
 }
 
 /// Whether our stdout and stderr are the same terminal, pipe or file.

@@ -12,4 +12,6 @@ pub mod policy;
 pub mod proxy;
 pub mod ramdir;
 mod reap;
+#[cfg(target_os = "linux")]
+mod spawn;
 pub mod stop;

@@ -33,6 +33,7 @@ mod run;
 mod run_extra;
 mod scan_catalogue;
 mod snapshots;
+mod spawn;
 mod team;
 mod tpm;
 mod tpm_tampering;
