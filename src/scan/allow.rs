@@ -22,10 +22,7 @@ impl Allow {
         let mut a = Self::default();
         for e in entries {
             if let Some(re) = e.strip_prefix("re:") {
-                a.values.push(
-                    Regex::new(re)
-                        .map_err(|_| anyhow!("[scan] allow: `{e}` is not a valid regex"))?,
-                );
+                a.values.push(Regex::new(re).map_err(|_| not_a_regex(e))?);
             } else {
                 a.paths.push(
                     Regex::new(&glob(e))
@@ -56,6 +53,18 @@ impl Allow {
     }
 }
 
+/// The error for `re:` entry `e` that does not compile. aisecrets is built without the
+/// Unicode property tables (#14), so a `\p{...}` class is refused: the line says so.
+fn not_a_regex(e: &str) -> anyhow::Error {
+    if e.contains("\\p{") || e.contains("\\P{") {
+        anyhow!(
+            "[scan] allow: `{e}` uses a Unicode property class (\\p{{...}}), which aisecrets does not support: use a class such as [A-Za-z0-9]"
+        )
+    } else {
+        anyhow!("[scan] allow: `{e}` is not a valid regex")
+    }
+}
+
 /// A glob as an anchored regex; a glob without `/` matches the file name in any folder.
 fn glob(g: &str) -> String {
     let mut re = String::from(if g.contains('/') { "^" } else { "(?:^|/)" });
@@ -79,4 +88,24 @@ fn glob(g: &str) -> String {
     }
     re.push_str("(?:/.*)?$");
     re
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Allow;
+
+    #[test]
+    fn a_unicode_property_class_is_refused_in_one_line_that_says_so() {
+        // (Test builds have the tables: the dev-dependencies turn regex's features back on.)
+        let e = super::not_a_regex(r"re:\p{Greek}+").to_string();
+        assert!(
+            e.contains("Unicode property class") && !e.contains('\n'),
+            "{e}"
+        );
+        let e = super::not_a_regex("re:(").to_string();
+        assert!(e.ends_with("is not a valid regex"), "{e}");
+        // Case-insensitive and Perl classes still work.
+        let a = Allow::new(&[r"re:(?i)^sk-test\w+\b".to_owned()]).unwrap();
+        assert!(a.value("SK-TEST_abc"));
+    }
 }
