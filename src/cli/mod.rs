@@ -607,7 +607,9 @@ mod tests {
         let lines: &[&[&str]] = &[
             &["run", "--", "python", "train.py"],
             &["run", "python", "-c", "print(1)"],
-            &["run", "--env", "prod", "--only", "A,B", "--mask", "--", "sh", "-c", "x"],
+            &[
+                "run", "--env", "prod", "--only", "A,B", "--mask", "--", "sh", "-c", "x",
+            ],
             &["run", "-e", "dev", "--reason", "why", "--", "true"],
             &["run", "--proxy", "--", "curl", "-s", "https://x"],
             &["run", "--agent", "--jail", "--", "true"],
@@ -633,7 +635,9 @@ mod tests {
                 .chain(line.iter().copied())
                 .map(Into::into)
                 .collect();
-            let quick = super::Cli::parse_from(args.clone()).map(|_| ()).unwrap_err();
+            let quick = super::Cli::parse_from(args.clone())
+                .map(|_| ())
+                .unwrap_err();
             let whole = super::Cli::try_parse_from(args).map(|_| ()).unwrap_err();
             assert_eq!(quick.kind(), whole.kind(), "{line:?}");
             assert_eq!(quick.to_string(), whole.to_string(), "{line:?}");

@@ -241,7 +241,8 @@ extern "C" fn child(arg: *mut c_void) -> c_int {
     let fail = |r: &Ready| -> c_int {
         // SAFETY: errno is read through libc's own accessor.
         let e = unsafe { *libc::__errno_location() };
-        r.error.store(if e == 0 { libc::EINVAL } else { e }, Ordering::SeqCst);
+        r.error
+            .store(if e == 0 { libc::EINVAL } else { e }, Ordering::SeqCst);
         // SAFETY: _exit ends this process without running anything of ours.
         unsafe { libc::_exit(127) }
     };

@@ -63,7 +63,11 @@ fn the_program_is_found_along_path_as_execvp_finds_it() {
         .one_line_error()
         .stderr_has("cannot run `tool`");
     // An empty entry is the current folder (the project's, where the test runs).
-    executable(&w.path("project/here"), "#!/bin/sh\necho from-here\n", 0o755);
+    executable(
+        &w.path("project/here"),
+        "#!/bin/sh\necho from-here\n",
+        0o755,
+    );
     let out = w
         .cmd(["run", "--", "here"])
         .env("PATH", ":/usr/bin:/bin")
@@ -108,7 +112,11 @@ fn the_child_holds_no_descriptor_of_aisecrets() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{out:?}");
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "0 1 2 end\n", "{mask:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "0 1 2 end\n",
+            "{mask:?}"
+        );
     }
 }
 
