@@ -93,14 +93,31 @@ pub(crate) fn scrub() {
     }
     if !found.is_empty() {
         let names: Vec<&str> = found.iter().map(|t| t.name).collect();
+        // One read of /proc/self/stat gives both where the initial environment lies and
+        // how many threads we have (#14: a second listing of /proc/self/task cost a start).
         #[cfg(target_os = "linux")]
-        if let Err(e) = overwrite_initial_block(&names) {
+        let stat = std::fs::read_to_string("/proc/self/stat");
+        #[cfg(target_os = "linux")]
+        if let Err(e) = stat
+            .as_ref()
+            .map_err(|e| std::io::Error::new(e.kind(), e.to_string()))
+            .and_then(|stat| overwrite_initial_block(stat, &names))
+        {
             crate::base::output::status(&format!(
                 "aisecrets: warning: could not clear {} from this process's /proc environ ({e})",
                 names.join(", ")
             ));
         }
-        remove(&names);
+        // With another thread (one reading the environment in C), removal would be a data
+        // race; none exists when `main` calls `scrub`, and this checks it on Linux. If it
+        // ever fails, the variables stay, with their values already overwritten (empty).
+        #[cfg(target_os = "linux")]
+        let alone = stat.as_deref().ok().and_then(thread_count) == Some(1);
+        #[cfg(not(target_os = "linux"))]
+        let alone = true;
+        if alone {
+            remove(&names);
+        }
     }
     *taken() = found;
     SCRUBBED.store(true, Ordering::SeqCst);
@@ -109,17 +126,10 @@ pub(crate) fn scrub() {
 /// Removes `names` from the C environment, so neither `getenv` nor a child inherits them.
 #[allow(unsafe_code)]
 fn remove(names: &[&str]) {
-    // With another thread (one reading the environment in C), removal would be a data
-    // race; none exists when `main` calls `scrub`, and this checks it on Linux. If it ever
-    // fails, the variables stay, with their values already overwritten (empty).
-    #[cfg(target_os = "linux")]
-    if std::fs::read_dir("/proc/self/task").map_or(true, |d| d.count() != 1) {
-        return;
-    }
     for name in names {
         // SAFETY: `remove_var` is unsafe because another thread may read or write the
         // environment at the same time; `scrub` runs first thing in `main`, before any
-        // thread is spawned (checked above through /proc/self/task), so none can.
+        // thread is spawned (on Linux, `scrub` checked the thread count first), so none can.
         unsafe { std::env::remove_var(name) };
     }
 }
@@ -129,11 +139,10 @@ fn remove(names: &[&str]) {
 /// shows to root even after the variable is gone from `environ`. Going through
 /// /proc/self/mem needs no unsafe code and touches memory no Rust value refers to.
 #[cfg(target_os = "linux")]
-fn overwrite_initial_block(names: &[&str]) -> std::io::Result<()> {
+fn overwrite_initial_block(stat: &str, names: &[&str]) -> std::io::Result<()> {
     use std::os::unix::fs::FileExt;
     let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-    let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let (start, end) = env_bounds(&stat).ok_or_else(|| bad("no env_start in /proc/self/stat"))?;
+    let (start, end) = env_bounds(stat).ok_or_else(|| bad("no env_start in /proc/self/stat"))?;
     let mem = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
@@ -163,6 +172,13 @@ fn overwrite_initial_block(names: &[&str]) -> std::io::Result<()> {
         return Err(bad("the values are still there after overwriting"));
     }
     Ok(())
+}
+
+/// `num_threads` (field 20) of /proc/self/stat, counted as [`env_bounds`] counts.
+#[cfg(target_os = "linux")]
+fn thread_count(stat: &str) -> Option<u64> {
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_ascii_whitespace().nth(20 - 3)?.parse().ok()
 }
 
 /// `env_start` and `env_end` (fields 50 and 51) of /proc/self/stat. The command name
@@ -256,5 +272,6 @@ mod tests {
             stat.push_str(&format!(" {i}"));
         }
         assert_eq!(env_bounds(&stat), Some((50, 51)));
+        assert_eq!(thread_count(&stat), Some(20));
     }
 }
