@@ -614,6 +614,10 @@ mod tests {
             &["run", "--proxy", "--", "curl", "-s", "https://x"],
             &["run", "--agent", "--jail", "--", "true"],
             &["run", "--only", "NOPE", "true"],
+            // The command's own flags, even those aisecrets also has.
+            &["run", "python", "--version"],
+            &["run", "--mask", "python", "--help"],
+            &["run", "--", "--env", "x"],
         ];
         for line in lines {
             let args: Vec<std::ffi::OsString> = std::iter::once("aisecrets")
