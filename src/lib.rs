@@ -42,7 +42,7 @@ pub fn main() -> ExitCode {
     // the credential variables out of our own environment (#12).
     base::hardening::harden();
     base::hardening::scrub();
-    let cli = match cli::Cli::parse_from(std::env::args_os().collect()) {
+    let cli = match cli::Cli::try_parse_run_first(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
             if let Some(line) = cli::explain_run_error(&e) {

@@ -40,7 +40,7 @@ impl Cli {
     ///
     /// # Errors
     /// clap's error for a line the whole tree does not accept.
-    pub fn parse_from(args: Vec<OsString>) -> Result<Self, clap::Error> {
+    pub fn try_parse_run_first(args: Vec<OsString>) -> Result<Self, clap::Error> {
         use clap::FromArgMatches;
         if args.get(1).is_some_and(|a| a == "run") {
             let only_run = clap::Command::new("aisecrets")
@@ -624,7 +624,7 @@ mod tests {
                 .chain(line.iter().copied())
                 .map(Into::into)
                 .collect();
-            let quick = super::Cli::parse_from(args.clone()).map(|c| format!("{c:?}"));
+            let quick = super::Cli::try_parse_run_first(args.clone()).map(|c| format!("{c:?}"));
             let whole = super::Cli::try_parse_from(args).map(|c| format!("{c:?}"));
             assert_eq!(quick.ok(), whole.ok(), "{line:?}");
         }
@@ -639,7 +639,7 @@ mod tests {
                 .chain(line.iter().copied())
                 .map(Into::into)
                 .collect();
-            let quick = super::Cli::parse_from(args.clone())
+            let quick = super::Cli::try_parse_run_first(args.clone())
                 .map(|_| ())
                 .unwrap_err();
             let whole = super::Cli::try_parse_from(args).map(|_| ()).unwrap_err();

@@ -240,6 +240,17 @@ impl ChildIo<'_> {
     }
 }
 
+/// The child's environment, values overwritten when dropped (they hold the secrets).
+struct Wiped(Vec<(OsString, OsString)>);
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        for (_, v) in self.0.drain(..) {
+            zeroize::Zeroize::zeroize(&mut v.into_encoded_bytes());
+        }
+    }
+}
+
 /// Starts the child and returns its process id once it runs `program`. Without `--jail`
 /// (Linux) it starts as `posix_spawn` starts one ([`super::spawn`], #14); under `--jail`,
 /// through `fork`, whose child can enter the namespaces and rules.
@@ -261,10 +272,11 @@ fn start(
             None
         };
         let (out, err) = io.out_err();
+        let env = Wiped(env);
         return super::spawn::spawn(&super::spawn::Spawn {
             program,
             args,
-            env: &env,
+            env: &env.0,
             stdio: [
                 null.as_ref().map(AsRawFd::as_raw_fd),
                 out.map(AsRawFd::as_raw_fd),
@@ -275,7 +287,11 @@ fn start(
         });
     }
     let mut cmd = Command::new(program);
-    cmd.args(args).env_clear().envs(env);
+    let env = Wiped(env);
+    cmd.args(args)
+        .env_clear()
+        .envs(env.0.iter().map(|(k, v)| (k, v)));
+    drop(env);
     if io.own_group {
         cmd.process_group(0);
     }

@@ -54,9 +54,9 @@ impl Allow {
 }
 
 /// The error for `re:` entry `e` that does not compile. aisecrets is built without the
-/// Unicode property tables (#14), so a `\p{...}` class is refused: the line says so.
+/// Unicode property tables (#14), so a `\p{...}` or `\pL` class is refused: the line says so.
 fn not_a_regex(e: &str) -> anyhow::Error {
-    if e.contains("\\p{") || e.contains("\\P{") {
+    if e.contains("\\p") || e.contains("\\P") {
         anyhow!(
             "[scan] allow: `{e}` uses a Unicode property class (\\p{{...}}), which aisecrets does not support: use a class such as [A-Za-z0-9]"
         )
@@ -102,6 +102,8 @@ mod tests {
             e.contains("Unicode property class") && !e.contains('\n'),
             "{e}"
         );
+        let e = super::not_a_regex(r"re:x\pL").to_string();
+        assert!(e.contains("Unicode property class"), "{e}");
         let e = super::not_a_regex("re:(").to_string();
         assert!(e.ends_with("is not a valid regex"), "{e}");
         // Case-insensitive and Perl classes still work.
