@@ -21,13 +21,21 @@ fn status_field(status: &str, name: &str) -> u64 {
     u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
 }
 
+/// `run [--mask] -- child...`, without then with `--mask` (its output through aisecrets).
+fn both_ways<'a>(child: &[&'a str]) -> [Vec<&'a str>; 2] {
+    [&[][..], &["--mask"][..]].map(|mask| {
+        let mut args = vec!["run"];
+        args.extend_from_slice(mask);
+        args.push("--");
+        args.extend_from_slice(child);
+        args
+    })
+}
+
 #[test]
 fn the_child_starts_with_no_signal_blocked_and_sigpipe_at_its_default() {
     let w = World::with_secrets();
-    for mask in [&[][..], &["--mask"][..]] {
-        let mut args = vec!["run"];
-        args.extend_from_slice(mask);
-        args.extend(["--", "cat", "/proc/self/status"]);
+    for args in both_ways(&["cat", "/proc/self/status"]) {
         let status = w.cmd(args).ok().stdout_str();
         assert_eq!(status_field(&status, "SigBlk:"), 0, "{status}");
         // aisecrets ignores SIGPIPE (Rust's runtime does); its child must not.
@@ -109,12 +117,8 @@ fn with_only_stdio(c: &std::process::Command) -> std::process::Command {
 #[test]
 fn the_child_holds_no_descriptor_of_aisecrets() {
     let w = World::with_secrets();
-    for mask in [&[][..], &["--mask"][..]] {
-        let mut args = vec!["run"];
-        args.extend_from_slice(mask);
-        args.push("--");
-        args.extend(LIST_FDS);
-        let out = with_only_stdio(&w.command(args))
+    for args in both_ways(LIST_FDS) {
+        let out = with_only_stdio(&w.command(&args))
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
@@ -122,7 +126,7 @@ fn the_child_holds_no_descriptor_of_aisecrets() {
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "0 1 2 end\n",
-            "{mask:?}"
+            "{args:?}"
         );
     }
 }
