@@ -83,6 +83,10 @@ pub(super) fn spawn(s: &Spawn<'_>) -> std::io::Result<Pid> {
         .iter()
         .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
         .collect();
+    let path = env
+        .get(OsStr::new("PATH"))
+        .map_or(&b"/bin:/usr/bin"[..], |p| p.as_bytes());
+    let paths = candidates(s.program.as_bytes(), path, &c)?;
     // `NAME=value` strings, built in place (room for the NUL, so no copy is left behind)
     // and wiped before they are freed, also when one holds a NUL.
     let mut env_strings = Vec::with_capacity(env.len());
@@ -100,10 +104,6 @@ pub(super) fn spawn(s: &Spawn<'_>) -> std::io::Result<Pid> {
             }
         }
     }
-    let path = env
-        .get(OsStr::new("PATH"))
-        .map_or(&b"/bin:/usr/bin"[..], |p| p.as_bytes());
-    let paths = candidates(s.program.as_bytes(), path, &c)?;
 
     // `/bin/sh`, the program's path (filled in by the child), the arguments after 0.
     let mut sh_argv: Vec<*const libc::c_char> = [SH.as_ptr().cast(), std::ptr::null()]
