@@ -174,21 +174,27 @@ fn overwrite_initial_block(stat: &str, names: &[&str]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `num_threads` (field 20) of /proc/self/stat, counted as [`env_bounds`] counts.
+/// Numeric field `n` (counted from 1) of /proc/self/stat. The command name (field 2) may
+/// hold blanks and parentheses, so fields are counted after its last `)`.
 #[cfg(target_os = "linux")]
-fn thread_count(stat: &str) -> Option<u64> {
+fn stat_field(stat: &str, n: usize) -> Option<u64> {
     let rest = &stat[stat.rfind(')')? + 1..];
-    rest.split_ascii_whitespace().nth(20 - 3)?.parse().ok()
+    rest.split_ascii_whitespace()
+        .nth(n.checked_sub(3)?)?
+        .parse()
+        .ok()
 }
 
-/// `env_start` and `env_end` (fields 50 and 51) of /proc/self/stat. The command name
-/// (field 2) may hold blanks and parentheses, so fields are counted after its last `)`.
+/// `num_threads` (field 20) of /proc/self/stat.
+#[cfg(target_os = "linux")]
+fn thread_count(stat: &str) -> Option<u64> {
+    stat_field(stat, 20)
+}
+
+/// `env_start` and `env_end` (fields 50 and 51) of /proc/self/stat.
 #[cfg(target_os = "linux")]
 fn env_bounds(stat: &str) -> Option<(u64, u64)> {
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_ascii_whitespace().skip(50 - 3);
-    let start = fields.next()?.parse().ok()?;
-    let end = fields.next()?.parse().ok()?;
+    let (start, end) = (stat_field(stat, 50)?, stat_field(stat, 51)?);
     (start < end).then_some((start, end))
 }
 

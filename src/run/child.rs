@@ -261,6 +261,7 @@ fn start(
     io: &ChildIo<'_>,
     confine: Option<Confine>,
 ) -> std::io::Result<Pid> {
+    let env = Wiped(env);
     #[cfg(target_os = "linux")]
     let death = super::group::death_signal();
     #[cfg(target_os = "linux")]
@@ -272,7 +273,6 @@ fn start(
             None
         };
         let (out, err) = io.out_err();
-        let env = Wiped(env);
         return super::spawn::spawn(&super::spawn::Spawn {
             program,
             args,
@@ -287,7 +287,6 @@ fn start(
         });
     }
     let mut cmd = Command::new(program);
-    let env = Wiped(env);
     cmd.args(args)
         .env_clear()
         .envs(env.0.iter().map(|(k, v)| (k, v)));

@@ -66,16 +66,9 @@ const SH: &[u8] = b"/bin/sh\0";
 /// # Errors
 /// The error `exec` gave (`NotFound`, `PermissionDenied`...), or one of `clone`'s.
 pub(super) fn spawn(s: &Spawn<'_>) -> std::io::Result<Pid> {
-    let nul = || {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "nul byte found in provided data",
-        )
-    };
-    let c = |b: &[u8]| CString::new(b).map_err(|_| nul());
     let arg_strings = std::iter::once(s.program)
         .chain(s.args.iter().map(OsString::as_os_str))
-        .map(|a| c(a.as_bytes()))
+        .map(|a| c_string(a.as_bytes()))
         .collect::<std::io::Result<Vec<_>>>()?;
     // Sorted and unique, as std's `Command` gives it.
     let env: std::collections::BTreeMap<&OsStr, &OsStr> = s
@@ -86,7 +79,7 @@ pub(super) fn spawn(s: &Spawn<'_>) -> std::io::Result<Pid> {
     let path = env
         .get(OsStr::new("PATH"))
         .map_or(&b"/bin:/usr/bin"[..], |p| p.as_bytes());
-    let paths = candidates(s.program.as_bytes(), path, &c)?;
+    let paths = candidates(s.program.as_bytes(), path)?;
     // `NAME=value` strings, built in place (room for the NUL, so no copy is left behind)
     // and wiped before they are freed, also when one holds a NUL.
     let mut env_strings = Vec::with_capacity(env.len());
@@ -128,14 +121,22 @@ pub(super) fn spawn(s: &Spawn<'_>) -> std::io::Result<Pid> {
     result
 }
 
+/// std's error for a NUL inside an argument or a variable.
+fn nul() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "nul byte found in provided data",
+    )
+}
+
+fn c_string(bytes: &[u8]) -> std::io::Result<CString> {
+    CString::new(bytes).map_err(|_| nul())
+}
+
 /// The paths `execvp` would try for `program` along `path`.
-fn candidates(
-    program: &[u8],
-    path: &[u8],
-    c: &dyn Fn(&[u8]) -> std::io::Result<CString>,
-) -> std::io::Result<Vec<CString>> {
+fn candidates(program: &[u8], path: &[u8]) -> std::io::Result<Vec<CString>> {
     if program.contains(&b'/') {
-        return Ok(vec![c(program)?]);
+        return Ok(vec![c_string(program)?]);
     }
     if program.is_empty() {
         return Ok(Vec::new());
@@ -149,7 +150,7 @@ fn candidates(
                 full.push(b'/');
             }
             full.extend_from_slice(program);
-            c(&full)
+            c_string(&full)
         })
         .collect()
 }
