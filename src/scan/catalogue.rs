@@ -99,7 +99,7 @@ pub static CATALOGUE: &[Entry] = &[
         "Hugging Face user access tokens; gitleaks huggingface-access-token", "https://huggingface.co/settings/tokens", ["^HF_", "HUGGING"], "hf_{l34}"),
     e!("Hugging Face", "Hugging Face organization token", ["api_org_"], r"\bapi_org_[A-Za-z]{34}\b", Plain,
         GL, "https://huggingface.co/settings/tokens", [], "api_org_{l34}"),
-    e!("Weights & Biases", "W&B API key", ["andb", "ANDB"], r#"(?i)wandb[A-Za-z0-9_]*["']?\s*[:=]\s*["']?([0-9a-f]{40})\b"#, Plain,
+    e!("Weights & Biases", "W&B API key", ["andb", "ANDB"], r#"(?i-u:wandb)[A-Za-z0-9_]*["']?\s*[:=]\s*["']?([0-9a-fA-F]{40})\b"#, Plain,
         "W&B API keys are 40 hex (wandb login)", "https://wandb.ai/authorize", ["WANDB"], "WANDB_API_KEY={h40}"),
     e!("Weights & Biases", "W&B API key", ["api.wandb.ai"], r"api\.wandb\.ai\s+login\s+\S+\s+password\s+([0-9a-f]{40})\b", Plain,
         "~/.netrc written by `wandb login`", "https://wandb.ai/authorize", [], "machine api.wandb.ai\n  login user\n  password {h40}"),
@@ -114,7 +114,7 @@ pub static CATALOGUE: &[Entry] = &[
     // Cloud providers.
     e!("AWS", "AWS access key", ["AKIA", "ASIA", "ABIA", "ACCA"], r"\b(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b", Plain,
         "AWS IAM identifiers; gitleaks aws-access-token", "https://console.aws.amazon.com/iam/home#/security_credentials", ["^AWS_"], "AKIA{U16}"),
-    e!("AWS", "AWS secret access key", ["ecret_access_key", "ECRET_ACCESS_KEY", "ecretAccessKey"], r#"(?i)secret_?access_?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, Plain,
+    e!("AWS", "AWS secret access key", ["ecret_access_key", "ECRET_ACCESS_KEY", "ecretAccessKey"], r#"(?i-u:secret_?access_?key)["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})(?:[^A-Za-z0-9/+=]|$)"#, Plain,
         "AWS credentials file", "https://console.aws.amazon.com/iam/home#/security_credentials", [], "aws_secret_access_key = {s40}"),
     e!("Azure", "Azure storage account key", ["AccountKey="], r"AccountKey=([A-Za-z0-9+/]{86}==)", Plain,
         "Azure storage connection strings", "https://portal.azure.com", ["AZURE"], "AccountKey={s86}=="),
@@ -363,6 +363,17 @@ mod tests {
 
     /// Every entry finds a made-up key of its shape, as its own kind, in a line of code; a
     /// broken entry (regex, anchor, checksum) fails here.
+    #[test]
+    fn no_entry_needs_unicode_case_folding() {
+        for e in CATALOGUE {
+            assert!(
+                !crate::scan::folds_unicode_case(e.regex),
+                "{}: write (?i-u:...), release builds have no Unicode case folding",
+                e.regex
+            );
+        }
+    }
+
     #[test]
     fn every_entry_finds_a_key_of_its_shape() {
         let mut seed = 17;

@@ -48,12 +48,12 @@ static ASSIGN: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:api[_.-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|credential|auth[_-]?key|access[_-]?key|private[_-]?key|signing[_-]?key|master[_-]?key|(?-i:^[A-Z0-9_]*_KEY$))")
+    Regex::new(r"(?i-u)(?:api[_.-]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|credential|auth[_-]?key|access[_-]?key|private[_-]?key|signing[_-]?key|master[_-]?key|(?-i:^[A-Z0-9_]*_KEY$))")
         .expect("valid")
 });
 
 static NOT_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:public|publishable|pub_key|(?:_|-|\b|[a-z])(?:id|name|names|path|file|filename|url|uri|endpoint|type|len|length|size|count|prefix|ttl|timeout|header|field|format|env|var|ref|dir|mode|policy|version|hash|algorithm|alg|id_key|limit)$|expir|max_?tokens?|num_?tokens|tokeni[sz]|_tokens$|token_?(?:count|usage|limit|ids|type)|secretkeyref|secretname|keyring|keyfile|sort_?key|key_?(?:fn|func)|primary_?key|foreign_?key|cache_?key|partition_?key|hotkey|monkey|turkey|keyboard|keyword|keys$|^key$)")
+    Regex::new(r"(?i-u)(?:public|publishable|pub_key|(?:_|-|\b|[a-z])(?:id|name|names|path|file|filename|url|uri|endpoint|type|len|length|size|count|prefix|ttl|timeout|header|field|format|env|var|ref|dir|mode|policy|version|hash|algorithm|alg|id_key|limit)$|expir|max_?tokens?|num_?tokens|tokeni[sz]|_tokens$|token_?(?:count|usage|limit|ids|type)|secretkeyref|secretname|keyring|keyfile|sort_?key|key_?(?:fn|func)|primary_?key|foreign_?key|cache_?key|partition_?key|hotkey|monkey|turkey|keyboard|keyword|keys$|^key$)")
         .expect("valid")
 });
 
@@ -63,12 +63,12 @@ static CALL: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?:^|\.)[a-z_][A-Za-z0-9_]{2,}\(").expect("valid"));
 
 static BEARER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?P<scheme>bearer|token|basic)\s+(?P<val>[A-Za-z0-9._~+/=-]{16,})")
+    Regex::new(r"\b(?P<scheme>(?i-u:bearer|token|basic))\s+(?P<val>[A-Za-z0-9._~+/=-]{16,})")
         .expect("valid")
 });
 
 static URL_CRED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)\b(?P<scheme>[a-z][a-z0-9+.-]{1,20})://(?P<user>[^\s:/@'"<>{}$]*):(?P<val>[^\s@/'"<>]+)@[A-Za-z0-9\[]"#)
+    Regex::new(r#"\b(?P<scheme>[A-Za-z][A-Za-z0-9+.-]{1,20})://(?P<user>[^\s:/@'"<>{}$]*):(?P<val>[^\s@/'"<>]+)@[A-Za-z0-9\[]"#)
         .expect("valid")
 });
 
@@ -237,6 +237,19 @@ mod tests {
             .iter()
             .map(|h| line[h.start..h.end].to_owned())
             .collect()
+    }
+
+    #[test]
+    fn no_pattern_needs_unicode_case_folding() {
+        for re in [
+            &ASSIGN, &NAME, &NOT_NAME, &CALL, &BEARER, &URL_CRED, &ENV_NAME, &ENV_VALUE,
+        ] {
+            assert!(
+                !crate::scan::folds_unicode_case(re.as_str()),
+                "{}: write (?i-u:...), release builds have no Unicode case folding",
+                re.as_str()
+            );
+        }
     }
 
     #[test]

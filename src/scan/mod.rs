@@ -371,10 +371,39 @@ pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
+/// Whether a built-in pattern asks for Unicode case folding, which release builds do not
+/// have (#14; test builds do, through the dev-dependencies): a flag group that turns `i` on
+/// without turning `u` off, or one that turns `u` back on. `(?i-u:...)` is the way to write it.
+#[cfg(test)]
+pub(crate) fn folds_unicode_case(pattern: &str) -> bool {
+    let mut rest = pattern;
+    while let Some(i) = rest.find("(?") {
+        rest = &rest[i + 2..];
+        let flags: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
+            .collect();
+        let (on, off) = flags.split_once('-').unwrap_or((&flags, ""));
+        if on.contains('u') || (on.contains('i') && !off.contains('u')) {
+            return true;
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use base64::Engine as _;
+
+    #[test]
+    fn unicode_case_folding_is_told_apart_from_ascii() {
+        assert!(folds_unicode_case(r"(?i)abc"));
+        assert!(folds_unicode_case(r"x(?ix:abc)"));
+        assert!(folds_unicode_case(r"(?i-u:a(?u)b)"));
+        assert!(!folds_unicode_case(r"(?i-u)abc(?-i:D)"));
+        assert!(!folds_unicode_case(r"(?P<v>\w+)(?:x)"));
+    }
 
     #[test]
     fn finds_shapes_and_project_values_in_every_form() {
