@@ -1,0 +1,19 @@
+# Sourced by scripts/install and scripts/bench: how the installed program is built for a
+# fast start (#14). Sets `startup_host` (rustc's host) and `startup_flags`, the rustc flags,
+# empty where the ordinary build is the one to make.
+#
+# On x86_64 Linux with glibc:
+# - `+crt-static`: a static PIE, no dynamic loader before `main` (about 0.3 ms a start). Still
+#   position-independent (ASLR) with full RELRO; glibc is built in, so a glibc update needs a
+#   reinstall. Rust makes static PIEs for glibc on x86_64 only, and a static binary at a fixed
+#   address would give up ASLR, so other hosts get the ordinary build.
+# - the portable ChaCha20 and Poly1305 code (sha2's is chosen in Cargo.toml): the SIMD ones
+#   ask the CPU what it has with `cpuid` first, and in a virtual machine each `cpuid` traps to
+#   the hypervisor (about 6 µs on the test VM; six of them in a `run`). The data aisecrets
+#   encrypts is a few kilobytes, where SIMD gains nothing measurable.
+# AISECRETS_DYNAMIC=1 asks for the ordinary build everywhere.
+startup_host=$(rustc -vV | sed -n 's/^host: //p')
+startup_flags=()
+if [ "$startup_host" = x86_64-unknown-linux-gnu ] && [ -z "${AISECRETS_DYNAMIC:-}" ]; then
+  startup_flags=(-C target-feature=+crt-static --cfg chacha20_force_soft --cfg poly1305_force_soft)
+fi
