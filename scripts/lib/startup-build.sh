@@ -7,10 +7,11 @@
 #   position-independent (ASLR) with full RELRO; glibc is built in, so a glibc update needs a
 #   reinstall. Rust makes static PIEs for glibc on x86_64 only, and a static binary at a fixed
 #   address would give up ASLR, so other hosts get the ordinary build.
-# - the portable ChaCha20 and Poly1305 code (sha2's is chosen in Cargo.toml): the SIMD ones
-#   ask the CPU what it has with `cpuid` first, and in a virtual machine each `cpuid` traps to
-#   the hypervisor (about 6 µs on the test VM; six of them in a `run`). The data aisecrets
-#   encrypts is a few kilobytes, where SIMD gains nothing measurable.
+# - the portable ChaCha20 and Poly1305 code: the SIMD ones ask the CPU what it has with
+#   `cpuid` first, and in a virtual machine each `cpuid` traps to the hypervisor (about 6 µs
+#   on the test VM; four of them in a `run`). The data aisecrets encrypts is a few kilobytes,
+#   where SIMD gains nothing measurable. (SHA-256 keeps its SHA-NI code: a `run` hashes enough
+#   that the portable code costs what the probe saves; measured, no difference.)
 # AISECRETS_DYNAMIC=1 asks for the ordinary build everywhere.
 startup_host=$(rustc -vV | sed -n 's/^host: //p')
 startup_flags=()
