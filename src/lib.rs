@@ -33,11 +33,9 @@ pub mod project;
 pub mod run;
 pub mod scan;
 
-use std::process::ExitCode;
-
 /// Parses the command line, runs it, reports any error, and returns the exit code.
 #[must_use]
-pub fn main() -> ExitCode {
+pub fn main() -> u8 {
     // Before anything else, and before any secret is read: no core file, not dumpable, and
     // the credential variables out of our own environment (#12).
     base::hardening::harden();
@@ -47,21 +45,21 @@ pub fn main() -> ExitCode {
         Err(e) => {
             if let Some(line) = cli::explain_run_error(&e) {
                 base::output::status(&line);
-                return ExitCode::from(base::exit::USAGE);
+                return base::exit::USAGE;
             }
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() {
+            return if e.use_stderr() {
                 base::exit::USAGE
             } else {
                 base::exit::OK
-            });
+            };
         }
     };
     // Plaintext folders left by a killed aisecrets (edit, run) go first.
     #[cfg(unix)]
     run::ramdir::sweep_stale();
     match commands::dispatch(cli) {
-        Ok(base::exit::Outcome::Exit(code)) => ExitCode::from(code),
+        Ok(base::exit::Outcome::Exit(code)) => code,
         // Everything below has returned, so every `Drop` has run (leases and tokens revoked,
         // RAM folders removed, values wiped): now die of the signal, so that a shell loop
         // around us stops as it would for the child itself (#14).
@@ -70,11 +68,11 @@ pub fn main() -> ExitCode {
             let _ = signal_hook::low_level::emulate_default_handler(sig);
             #[cfg(not(unix))]
             let _ = sig;
-            ExitCode::from(outcome.code())
+            outcome.code()
         }
         Err(e) => {
             report(&e);
-            ExitCode::from(e.exit_code())
+            e.exit_code()
         }
     }
 }

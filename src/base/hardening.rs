@@ -71,6 +71,54 @@ fn taken() -> MutexGuard<'static, Vec<Taken>> {
     TAKEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// What std's start-up does before `main` that aisecrets needs, for the binary's own entry
+/// point (`src/main.rs`, #14): descriptors 0, 1 and 2 open, on `/dev/null` where they were
+/// closed, so that no file aisecrets opens (a secret, the audit log) becomes its standard
+/// output; SIGPIPE ignored, so a closed pipe is an `EPIPE` error rather than a silent death
+/// (children get it back at its default). As std does it, a failure aborts.
+#[allow(unsafe_code)]
+pub fn start_as_std() {
+    let null = c"/dev/null";
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: poll reads and writes the three pollfd above; open, fcntl and signal take
+    // plain values; abort does not return.
+    unsafe {
+        loop {
+            if libc::poll(fds.as_mut_ptr(), 3, 0) != -1 {
+                for pfd in fds {
+                    if pfd.revents & libc::POLLNVAL != 0
+                        && libc::open(null.as_ptr(), libc::O_RDWR, 0) == -1
+                    {
+                        libc::abort();
+                    }
+                }
+                break;
+            }
+            match std::io::Error::last_os_error().raw_os_error() {
+                Some(libc::EINTR) => {}
+                // poll itself could not run (descriptor limit, memory): one by one.
+                Some(libc::EINVAL | libc::EAGAIN | libc::ENOMEM) => {
+                    for fd in 0..3 {
+                        if libc::fcntl(fd, libc::F_GETFD) == -1
+                            && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
+                            && libc::open(null.as_ptr(), libc::O_RDWR, 0) == -1
+                        {
+                            libc::abort();
+                        }
+                    }
+                    break;
+                }
+                _ => libc::abort(),
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// No core file and not dumpable. Lowering limits and dumpable cannot fail, so a failure
 /// (a platform without them) is ignored.
 pub(crate) fn harden() {

@@ -162,3 +162,42 @@ fn the_child_is_told_when_aisecrets_is_killed() {
         std::fs::read_to_string(&mark).is_ok_and(|s| s == "TERM\n")
     });
 }
+
+/// aisecrets has its own C entry point (#14, `src/main.rs`): what std's start-up did, it
+/// still does. Closed standard descriptors are opened on /dev/null before anything else is
+/// opened, so no file of aisecrets' lands on 0-2 (where output would go into it) and the
+/// child inherits /dev/null there, as it did.
+#[test]
+#[allow(unsafe_code)]
+fn closed_standard_descriptors_are_opened_on_dev_null() {
+    use std::os::unix::process::CommandExt;
+    let w = World::with_secrets();
+    let script = "readlink /proc/self/fd/0 /proc/self/fd/2";
+    let mut c = w.command(["run", "--", "sh", "-c", script]);
+    // SAFETY: close is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        c.pre_exec(|| {
+            nix::unistd::close(0)?;
+            nix::unistd::close(2)?;
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "/dev/null\n/dev/null\n"
+    );
+}
+
+/// ...and SIGPIPE is ignored: writing to a closed pipe is an error aisecrets handles, not a
+/// death by signal.
+#[test]
+fn a_closed_pipe_is_an_error_not_a_death_by_sigpipe() {
+    use std::os::unix::process::ExitStatusExt;
+    let w = World::with_secrets();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let status = w.command(["--help"]).stdout(writer).status().unwrap();
+    assert_eq!(status.signal(), None, "{status:?}");
+}
