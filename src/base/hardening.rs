@@ -75,7 +75,9 @@ fn taken() -> MutexGuard<'static, Vec<Taken>> {
 /// point (`src/main.rs`, #14): descriptors 0, 1 and 2 open, on `/dev/null` where they were
 /// closed, so that no file aisecrets opens (a secret, the audit log) becomes its standard
 /// output; SIGPIPE ignored, so a closed pipe is an `EPIPE` error rather than a silent death
-/// (children get it back at its default). As std does it, a failure aborts.
+/// (children get it back at its default). As std does it on Linux, a failure aborts. (std
+/// goes straight to the `fcntl` loop on Apple systems, whose `poll` does not flag a closed
+/// descriptor: the binary calls this on Linux with glibc only.)
 #[allow(unsafe_code)]
 pub fn start_as_std() {
     let null = c"/dev/null";

@@ -58,7 +58,8 @@ impl Allow {
 /// every start 34 pages of relocations, #14), so a pattern that asks for it (`(?i)`) is built
 /// in ASCII mode instead: `(?i)` then folds ASCII letters, and `\w`, `\s`, `\b` and `.` are
 /// ASCII (or byte) classes, which is the same for the ASCII values secrets are. Any other
-/// pattern keeps its Unicode meaning. None when neither builds.
+/// pattern keeps its Unicode meaning. None when neither builds. (Any failure in Unicode mode
+/// tries ASCII mode: the only other ones, size limits, change nothing for ASCII values.)
 fn value_regex(re: &str) -> Option<regex::bytes::Regex> {
     built(re, true).or_else(|| built(re, false))
 }
@@ -76,6 +77,10 @@ fn not_a_regex(e: &str) -> anyhow::Error {
     if e.contains("\\p") || e.contains("\\P") {
         anyhow!(
             "[scan] allow: `{e}` uses a Unicode property class (\\p{{...}}), which aisecrets does not support: use a class such as [A-Za-z0-9]"
+        )
+    } else if crate::scan::folds_unicode_case(e) {
+        anyhow!(
+            "[scan] allow: `{e}` asks for Unicode case folding, which aisecrets does not support: drop the `u` flag (`(?i)` folds ASCII letters)"
         )
     } else {
         anyhow!("[scan] allow: `{e}` is not a valid regex")
@@ -123,6 +128,8 @@ mod tests {
         assert!(e.contains("Unicode property class"), "{e}");
         let e = super::not_a_regex("re:(").to_string();
         assert!(e.ends_with("is not a valid regex"), "{e}");
+        let e = super::not_a_regex("re:(?iu)x").to_string();
+        assert!(e.contains("drop the `u` flag") && !e.contains('\n'), "{e}");
         // Case-insensitive and Perl classes still work.
         let a = Allow::new(&[r"re:(?i)^sk-test\w+\b".to_owned()]).unwrap();
         assert!(a.value("SK-TEST_abc"));

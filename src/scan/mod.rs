@@ -371,10 +371,10 @@ pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
     out
 }
 
-/// Whether a built-in pattern asks for Unicode case folding, which release builds do not
-/// have (#14; test builds do, through the dev-dependencies): a flag group that turns `i` on
-/// without turning `u` off, or one that turns `u` back on. `(?i-u:...)` is the way to write it.
-#[cfg(test)]
+/// Whether a pattern asks for Unicode case folding, which release builds do not have (#14;
+/// test builds do, through the dev-dependencies): a flag group that turns `i` on without
+/// turning `u` off, or one that turns `u` back on. `(?i-u:...)` is the way to write it in a
+/// built-in pattern; `[scan] allow` explains a refused one with it.
 pub(crate) fn folds_unicode_case(pattern: &str) -> bool {
     let mut rest = pattern;
     while let Some(i) = rest.find("(?") {
