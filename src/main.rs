@@ -2,10 +2,10 @@
 //!
 //! On Linux with glibc its entry point is C's `main`, not std's (#14). std's start-up finds
 //! the main thread's stack in `/proc/self/maps` and maps a signal stack, to print a message
-//! when the main thread overflows its stack: about 0.05 ms of the 1.3 ms a `run -- true`
-//! costs. Without it, an overflow still stops the process at the kernel's guard gap
-//! (SIGSEGV; no core file, see `base::hardening`), without the message, and a panic message
-//! names the thread `<unnamed>` rather than `main`. The rest of std's start-up is kept:
+//! when the main thread overflows its stack: about 0.05 ms of every start. Without it, an
+//! overflow still stops the process at the kernel's guard gap (SIGSEGV; no core file, see
+//! `base::hardening`), without the message, and a panic message names the thread
+//! `<unnamed>` rather than `main`. The rest of std's start-up is kept:
 //! descriptors 0-2 open and SIGPIPE ignored ([`aisecrets::base::hardening::start_as_std`]),
 //! a panic exits with 101, and standard output is flushed at the end. glibc hands std the
 //! arguments and the environment itself (std reads them in an `.init_array` function there,

@@ -78,7 +78,7 @@ fn not_a_regex(e: &str) -> anyhow::Error {
         anyhow!(
             "[scan] allow: `{e}` uses a Unicode property class (\\p{{...}}), which aisecrets does not support: use a class such as [A-Za-z0-9]"
         )
-    } else if crate::scan::folds_unicode_case(e) {
+    } else if crate::scan::turns_unicode_on(e) {
         anyhow!(
             "[scan] allow: `{e}` asks for Unicode case folding, which aisecrets does not support: drop the `u` flag (`(?i)` folds ASCII letters)"
         )
@@ -130,6 +130,9 @@ mod tests {
         assert!(e.ends_with("is not a valid regex"), "{e}");
         let e = super::not_a_regex("re:(?iu)x").to_string();
         assert!(e.contains("drop the `u` flag") && !e.contains('\n'), "{e}");
+        // `(?i)` alone is built in ASCII mode: when that fails too, it is just not a regex.
+        let e = super::not_a_regex("re:(?i)(").to_string();
+        assert!(e.ends_with("is not a valid regex"), "{e}");
         // Case-insensitive and Perl classes still work.
         let a = Allow::new(&[r"re:(?i)^sk-test\w+\b".to_owned()]).unwrap();
         assert!(a.value("SK-TEST_abc"));

@@ -374,21 +374,29 @@ pub fn walk(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
 /// Whether a pattern asks for Unicode case folding, which release builds do not have (#14;
 /// test builds do, through the dev-dependencies): a flag group that turns `i` on without
 /// turning `u` off, or one that turns `u` back on. `(?i-u:...)` is the way to write it in a
-/// built-in pattern; `[scan] allow` explains a refused one with it.
+/// built-in pattern (the catalogue's and generic's tests hold them to it).
+#[cfg(test)]
 pub(crate) fn folds_unicode_case(pattern: &str) -> bool {
-    let mut rest = pattern;
-    while let Some(i) = rest.find("(?") {
-        rest = &rest[i + 2..];
+    flag_groups(pattern)
+        .any(|(on, off)| on.contains('u') || (on.contains('i') && !off.contains('u')))
+}
+
+/// Whether a pattern turns Unicode mode back on (`(?u)`, `(?iu)`): what keeps a `[scan]
+/// allow` pattern with `(?i)` from being built in ASCII mode.
+pub(crate) fn turns_unicode_on(pattern: &str) -> bool {
+    flag_groups(pattern).any(|(on, _)| on.contains('u'))
+}
+
+/// The flag groups of a pattern (`(?i-u)`, `(?x:`), as (flags turned on, flags turned off).
+fn flag_groups(pattern: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    pattern.split("(?").skip(1).map(|rest| {
         let flags: String = rest
             .chars()
             .take_while(|c| c.is_ascii_alphabetic() || *c == '-')
             .collect();
         let (on, off) = flags.split_once('-').unwrap_or((&flags, ""));
-        if on.contains('u') || (on.contains('i') && !off.contains('u')) {
-            return true;
-        }
-    }
-    false
+        (on.to_owned(), off.to_owned())
+    })
 }
 
 #[cfg(test)]
@@ -403,6 +411,8 @@ mod tests {
         assert!(folds_unicode_case(r"(?i-u:a(?u)b)"));
         assert!(!folds_unicode_case(r"(?i-u)abc(?-i:D)"));
         assert!(!folds_unicode_case(r"(?P<v>\w+)(?:x)"));
+        assert!(turns_unicode_on(r"(?iu)x") && turns_unicode_on(r"(?i-u:a(?u)b)"));
+        assert!(!turns_unicode_on(r"(?i)x") && !turns_unicode_on(r"(?i-u)x"));
     }
 
     #[test]
