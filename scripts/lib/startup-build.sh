@@ -28,6 +28,45 @@ if [ "$startup_host" = x86_64-unknown-linux-gnu ] && [ -z "${AISECRETS_DYNAMIC:-
   if [ "${startup_glibc:-0}" -ge 36 ]; then
     startup_flags+=(-C link-arg=-Wl,-z,pack-relative-relocs)
   fi
-  startup_flags+=(-C "linker=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/link-ordered")
+  startup_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+  startup_flags+=(-C "linker=$startup_lib/link-ordered")
   command -v valgrind >/dev/null || startup_missing=valgrind
+  # cargo relinks only when its own inputs change. What this link also takes from elsewhere
+  # (glibc's static library, whether valgrind is there, these scripts) names a cfg that
+  # nothing reads, so that a change there rebuilds: a reinstall after a glibc update, or once
+  # valgrind is installed, links with what the machine has now.
+  startup_stamp=$({
+    getconf GNU_LIBC_VERSION
+    cksum <"$(cc -print-file-name=libc.a)"
+    command -v valgrind
+    cat "$startup_lib/link-ordered" "$startup_lib/startup-build.sh"
+  } 2>/dev/null | cksum | cut -d' ' -f1)
+  startup_flags+=(--cfg "aisecrets_link_$startup_stamp")
 fi
+
+# startup_cargo_flags: how a cargo command gets startup_flags, in `startup_cargo` (arguments)
+# or the environment. Flags set in the environment (RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS, even
+# empty) make cargo ignore those of its configuration, so ours join them there, in cargo's
+# encoded form (a checkout path with spaces stays whole); otherwise `--config` adds ours to
+# the configured ones.
+startup_cargo_flags() {
+  startup_cargo=()
+  local user=() all
+  if [ -n "${CARGO_ENCODED_RUSTFLAGS+set}" ]; then
+    [ -z "$CARGO_ENCODED_RUSTFLAGS" ] || IFS=$'\x1f' read -r -d '' -a user < <(printf '%s' "$CARGO_ENCODED_RUSTFLAGS") || true
+  elif [ -n "${RUSTFLAGS+set}" ]; then
+    read -r -a user <<<"$RUSTFLAGS" || true
+  else
+    local toml= f
+    for f in "${startup_flags[@]}"; do
+      f=${f//\\/\\\\}
+      toml+="\"${f//\"/\\\"}\", "
+    done
+    startup_cargo=(--config "target.$startup_host.rustflags=[${toml%, }]")
+    return
+  fi
+  all=("${user[@]}" "${startup_flags[@]}")
+  CARGO_ENCODED_RUSTFLAGS=$(IFS=$'\x1f' && printf '%s' "${all[*]}")
+  export CARGO_ENCODED_RUSTFLAGS
+  unset RUSTFLAGS
+}
