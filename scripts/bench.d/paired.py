@@ -4,8 +4,8 @@ Runs BASE and CMD alternately N times (after 5 warm-ups each) and prints the med
 per-pair differences, CPU (user + system of the child, from wait4's rusage, as hyperfine and
 `time` count it) and wall, in ms, tab-separated: `paired LABEL CPU WALL`. Alternating cancels
 the drift of a shared machine that two rows measured one after another pick up (their
-difference moved by 0.2 ms between runs); scripts/bench pins this to one CPU where taskset
-exists, so that wall time is CPU time. Output of the commands goes to /dev/null.
+difference moved by 0.2 ms between runs). Runs on one CPU, so that wall time is CPU time.
+Output of the commands goes to /dev/null.
 """
 
 import os
@@ -30,9 +30,19 @@ def once(argv):
     return (usage.ru_utime + usage.ru_stime) * 1000, wall
 
 
+# One CPU (the last this process may use): wall time is then CPU time, and base and command
+# meet the same caches.
+os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
 for _ in range(5):
     once(base), once(cmd)
-pairs = [(once(base), once(cmd)) for _ in range(n)]
+pairs = []
+for i in range(n):
+    # Which of the two goes first alternates, so that an effect of running second cancels.
+    if i % 2:
+        c = once(cmd)
+        pairs.append((once(base), c))
+    else:
+        pairs.append((once(base), once(cmd)))
 cpu = statistics.median(c[0] - b[0] for b, c in pairs)
 wall = statistics.median(c[1] - b[1] for b, c in pairs)
 print(f"paired\t{label}\t{cpu:.3f}\t{wall:.3f}")

@@ -17,11 +17,10 @@
 #   440 KB read at every start, become 5 KB.
 # - scripts/lib/link-ordered as the linker: it checks that the binary starts, and with
 #   valgrind installed it places the functions a start runs side by side (its header says
-#   why). `startup_missing` names what is missing for that, empty when nothing is.
+#   why).
 # AISECRETS_DYNAMIC=1 asks for the ordinary build everywhere.
 startup_host=$(rustc -vV | sed -n 's/^host: //p')
 startup_flags=()
-startup_missing=
 if [ "$startup_host" = x86_64-unknown-linux-gnu ] && [ -z "${AISECRETS_DYNAMIC:-}" ]; then
   startup_flags=(-C target-feature=+crt-static --cfg chacha20_force_soft --cfg poly1305_force_soft)
   startup_glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | sed -n 's/^glibc 2\.\([0-9]*\).*/\1/p')
@@ -30,7 +29,6 @@ if [ "$startup_host" = x86_64-unknown-linux-gnu ] && [ -z "${AISECRETS_DYNAMIC:-
   fi
   startup_lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   startup_flags+=(-C "linker=$startup_lib/link-ordered")
-  command -v valgrind >/dev/null || startup_missing=valgrind
   # cargo relinks only when its own inputs change. What this link also takes from elsewhere
   # (glibc's static library, whether valgrind is there, these scripts) names a cfg that
   # nothing reads, so that a change there rebuilds: a reinstall after a glibc update, or once
@@ -38,7 +36,7 @@ if [ "$startup_host" = x86_64-unknown-linux-gnu ] && [ -z "${AISECRETS_DYNAMIC:-
   startup_stamp=$({
     getconf GNU_LIBC_VERSION
     cksum <"$(cc -print-file-name=libc.a)"
-    command -v valgrind
+    command -v valgrind >/dev/null && echo valgrind
     cat "$startup_lib/link-ordered" "$startup_lib/startup-build.sh"
   } 2>/dev/null | cksum | cut -d' ' -f1)
   startup_flags+=(--cfg "aisecrets_link_$startup_stamp")
@@ -48,14 +46,15 @@ fi
 # or the environment. Flags set in the environment (RUSTFLAGS or CARGO_ENCODED_RUSTFLAGS, even
 # empty) make cargo ignore those of its configuration, so ours join them there, in cargo's
 # encoded form (a checkout path with spaces stays whole); otherwise `--config` adds ours to
-# the configured ones.
+# the configuration's target.HOST.rustflags (cargo then does not use a build.rustflags: flags
+# meant for this build go in RUSTFLAGS).
 startup_cargo_flags() {
   startup_cargo=()
   local user=() all
   if [ -n "${CARGO_ENCODED_RUSTFLAGS+set}" ]; then
     [ -z "$CARGO_ENCODED_RUSTFLAGS" ] || IFS=$'\x1f' read -r -d '' -a user < <(printf '%s' "$CARGO_ENCODED_RUSTFLAGS") || true
   elif [ -n "${RUSTFLAGS+set}" ]; then
-    read -r -a user <<<"$RUSTFLAGS" || true
+    read -r -d '' -a user <<<"$RUSTFLAGS" || true
   else
     local toml= f
     for f in "${startup_flags[@]}"; do
