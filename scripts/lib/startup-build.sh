@@ -69,3 +69,18 @@ startup_cargo_flags() {
   export CARGO_ENCODED_RUSTFLAGS
   unset RUSTFLAGS
 }
+
+# startup_layout REPORT: the layout line of the binary cargo just built in this checkout
+# (scripts/lib/link-ordered's `ordered: ...` or `not ordered: why`): from REPORT, where this
+# build's link wrote it, or, when cargo found the binary up to date and did not link it, from
+# the last link's OUTPUT.layout in cargo's target folder. Empty when neither says.
+startup_layout() {
+  local line dir
+  line=$(cat "$1" 2>/dev/null || true)
+  if [ -z "$line" ]; then
+    dir=$(cargo metadata --format-version 1 --no-deps --locked 2>/dev/null |
+      sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+    line=$(cat "$(ls -t "$dir/$startup_host/release/deps/"aisecrets-*.layout 2>/dev/null | head -n 1)" 2>/dev/null || true)
+  fi
+  printf '%s' "$line"
+}

@@ -372,8 +372,6 @@ mod tests {
         out
     }
 
-    /// Every entry finds a made-up key of its shape, as its own kind, in a line of code; a
-    /// broken entry (regex, anchor, checksum) fails here.
     #[test]
     fn no_entry_needs_unicode_case_folding() {
         for e in CATALOGUE {
@@ -385,6 +383,8 @@ mod tests {
         }
     }
 
+    /// Every entry finds a made-up key of its shape, as its own kind, in a line of code; a
+    /// broken entry (regex, anchor, checksum) fails here.
     #[test]
     fn every_entry_finds_a_key_of_its_shape() {
         let mut seed = 17;
