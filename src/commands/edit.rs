@@ -16,7 +16,7 @@ use crate::base::dotenv::{self, ExportFormat};
 use crate::base::error::{Error, Result};
 use crate::base::secret::SecretValue;
 use crate::cli::EnvOnlyArgs;
-use crate::run::child::{self, Edited};
+use crate::run::editor::{self, Edited};
 use crate::run::ramdir::RamDir;
 use crate::{base::exit, base::output, base::prompt, keys::identity, project::audit};
 
@@ -105,7 +105,7 @@ pub(super) fn run(args: &EnvOnlyArgs) -> Result<u8> {
     loop {
         let before = read(&path)?;
         let started = Instant::now();
-        match child::run_editor(&argv, &path)? {
+        match editor::run_editor(&argv, &path)? {
             Edited::Exited => {}
             Edited::Interrupted => {
                 return Err(Error::Prompt(

@@ -4,6 +4,7 @@
 //! masks a Jupyter kernel's messages (#18).
 
 pub mod child;
+pub mod editor;
 pub mod group;
 #[cfg(target_os = "linux")]
 pub mod jail;
